@@ -1,0 +1,75 @@
+# pg_ha top-level Makefile.
+#
+# The extension builds with PGXS (make, make install, make installcheck);
+# the router and the tests have their own Makefiles, driven from here.
+#
+#   make                  extension (+ router)
+#   make install          install the extension into PostgreSQL 15
+#   make installcheck     pg_regress against a running node (see scripts/test.sh)
+#   make unit             unit tests (cmocka, ASan/UBSan)
+#   make fuzz             bounded libFuzzer run of the parsers
+#   make prove            TAP tests (real ZooKeeper, postgres, HAProxy)
+#   make test             everything; what .ci/run and the README run
+#                         (needs root: installs deps, runs servers as postgres)
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+
+MODULE_big = pg_ha
+OBJS = \
+	extension/pg_ha.o \
+	extension/ha_guc.o \
+	extension/ha_worker.o \
+	extension/ha_zk.o \
+	extension/ha_http.o \
+	extension/ha_api.o \
+	extension/ha_sql.o \
+	extension/addr.o \
+	extension/http_parse.o \
+	extension/health.o \
+	extension/json_writer.o \
+	extension/role.o
+
+DATA = extension/pg_ha.control extension/pg_ha--1.0.sql
+PGFILEDESC = "pg_ha - native high availability for PostgreSQL"
+
+REGRESS = pg_ha_setup pg_ha_status pg_ha_guc pg_ha_zk_down
+REGRESS_OPTS = --inputdir=. --outputdir=$(REGRESS_OUTPUT)
+REGRESS_OUTPUT ?= results_dir
+
+SHLIB_LINK += -lzookeeper_mt -lpthread
+PG_CPPFLAGS += -I$(srcdir)/extension
+# Warnings are errors in CI (make WERROR=1); -Wextra's unused-parameter is
+# noise for PostgreSQL's callback signatures.
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+PG_CFLAGS += -Werror
+endif
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: router unit fuzz prove test
+
+all: router
+
+router:
+	$(MAKE) -C router $(if $(filter 1,$(WERROR)),WERROR=1)
+
+unit:
+	$(MAKE) -C tests/unit check
+
+fuzz:
+	$(MAKE) -C tests/fuzz run
+
+prove:
+	tests/run-tap.sh
+
+test:
+	scripts/test.sh
+
+clean: clean-sub
+clean-sub:
+	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/fuzz clean
+	-$(MAKE) -C router clean
+	rm -rf results_dir

@@ -1,0 +1,476 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_api.c
+ *	  The agent's HTTP API: Patroni-compatible health checks, status JSON on
+ *	  /patroni and /cluster, Prometheus text on /metrics, and /watch, a
+ *	  long-poll that answers as soon as this node's primary check changes
+ *	  (so a router learns a role change at once, not at its next check).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/timestamp.h"
+
+#include "addr.h"
+#include "ha_api.h"
+#include "ha_guc.h"
+#include "health.h"
+#include "json_writer.h"
+
+#define PG_HA_VERSION "1.0"
+#define JSON_CAP (64 * 1024)
+
+static const HaView *view;
+
+void
+ha_api_init(const HaView *v)
+{
+	view = v;
+}
+
+static const HaMember *
+find_member(const char *name)
+{
+	if (name[0] == '\0')
+		return NULL;
+	for (int i = 0; i < view->nmembers; i++)
+		if (strcmp(view->members[i].name, name) == 0)
+			return &view->members[i];
+	return NULL;
+}
+
+static void
+health_input(HaHealthInput *in)
+{
+	const HaMember *leader = find_member(view->leader);
+
+	memset(in, 0, sizeof(*in));
+	in->pg_running = strcmp(view->self.state, "running") == 0;
+	in->in_recovery = strcmp(view->self.role, HA_ROLE_REPLICA) == 0;
+	in->is_leader = view->is_leader;
+	in->has_dcs_view = view->zk_reachable;
+	in->is_sync_standby = view->sync_standby[0] != '\0' &&
+		strcmp(view->sync_standby, view->self.name) == 0;
+	in->loop_alive = true;		/* we are answering from the loop itself */
+	in->leader_lsn = (leader && !view->is_leader) ? leader->xlog_location : 0;
+	in->replayed_lsn = view->self.replayed_location;
+	in->tags = view->self.tags;
+}
+
+int
+ha_api_primary_status(void)
+{
+	HaHealthInput in;
+
+	health_input(&in);
+	return ha_health_status(&in, HA_ROUTE_HEALTH, "/primary", "");
+}
+
+static void
+json_timestamp(JsonBuf *jb, TimestampTz ts)
+{
+	if (ts == 0)
+		json_null(jb);
+	else
+		json_string(jb, timestamptz_to_str(ts));
+}
+
+static void
+json_tags(JsonBuf *jb, const HaTags *t)
+{
+	json_object_begin(jb);
+	json_key(jb, "nofailover");
+	json_bool(jb, t->nofailover);
+	json_key(jb, "noloadbalance");
+	json_bool(jb, t->noloadbalance);
+	json_key(jb, "nosync");
+	json_bool(jb, t->nosync);
+	json_key(jb, "clonefrom");
+	json_bool(jb, t->clonefrom);
+	json_object_end(jb);
+}
+
+/* The status JSON of this node (Patroni's field names, plus "pg_ha"). */
+static void
+status_json(JsonBuf *jb)
+{
+	const HaMember *self = &view->self;
+	bool		replica = strcmp(self->role, HA_ROLE_REPLICA) == 0;
+	char		sysid[32];
+
+	json_object_begin(jb);
+	json_key(jb, "state");
+	json_string(jb, self->state);
+	json_key(jb, "postmaster_start_time");
+	json_timestamp(jb, PgStartTime);
+	json_key(jb, "role");
+	json_string(jb, self->role);
+	json_key(jb, "server_version");
+	json_int(jb, PG_VERSION_NUM);
+	json_key(jb, "xlog");
+	json_object_begin(jb);
+	if (replica)
+	{
+		json_key(jb, "received_location");
+		json_uint(jb, view->received_location);
+		json_key(jb, "replayed_location");
+		json_uint(jb, self->replayed_location);
+		json_key(jb, "replayed_timestamp");
+		json_timestamp(jb, view->replayed_timestamp);
+		json_key(jb, "paused");
+		json_bool(jb, false);
+	}
+	else
+	{
+		json_key(jb, "location");
+		json_uint(jb, self->xlog_location);
+	}
+	json_object_end(jb);
+	json_key(jb, "timeline");
+	json_int(jb, self->timeline);
+	if (view->zk_reachable && view->leader[0] == '\0')
+	{
+		json_key(jb, "cluster_unlocked");
+		json_bool(jb, true);
+	}
+	if (view->zk_last_contact != 0)
+	{
+		json_key(jb, "dcs_last_seen");
+		json_int(jb, (int64) timestamptz_to_time_t(view->zk_last_contact));
+	}
+	if (view->sync_standby[0] && strcmp(view->sync_standby, self->name) == 0)
+	{
+		json_key(jb, "sync_standby");
+		json_bool(jb, true);
+	}
+	json_key(jb, "tags");
+	json_tags(jb, &self->tags);
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, (uint64) self->system_id);
+	json_key(jb, "database_system_identifier");
+	json_string(jb, sysid);
+	json_key(jb, "patroni");
+	json_object_begin(jb);
+	json_key(jb, "version");
+	json_string(jb, PG_HA_VERSION);
+	json_key(jb, "scope");
+	json_string(jb, ha_scope);
+	json_object_end(jb);
+
+	json_key(jb, "pg_ha");
+	json_object_begin(jb);
+	json_key(jb, "name");
+	json_string(jb, self->name);
+	json_key(jb, "leader");
+	if (view->leader[0])
+		json_string(jb, view->leader);
+	else
+		json_null(jb);
+	json_key(jb, "is_leader");
+	json_bool(jb, view->is_leader);
+	json_key(jb, "leader_epoch");
+	json_int(jb, view->leader_epoch);
+	json_key(jb, "zookeeper");
+	json_object_begin(jb);
+	json_key(jb, "state");
+	json_string(jb, ha_zk_state_name(view->zk_state));
+	json_key(jb, "reachable");
+	json_bool(jb, view->zk_reachable);
+	json_key(jb, "unreachable_since");
+	json_timestamp(jb, view->zk_unreachable_since);
+	json_object_end(jb);
+	json_key(jb, "problem");
+	if (view->config_problem)
+		json_string(jb, view->config_problem);
+	else if (view->last_error[0])
+		json_string(jb, view->last_error);
+	else
+		json_null(jb);
+	json_object_end(jb);
+	json_object_end(jb);
+}
+
+static void
+cluster_json(JsonBuf *jb)
+{
+	const HaMember *leader = find_member(view->leader);
+
+	json_object_begin(jb);
+	json_key(jb, "members");
+	json_array_begin(jb);
+	for (int i = 0; i < view->nmembers; i++)
+	{
+		const HaMember *m = &view->members[i];
+		bool		is_leader = strcmp(m->name, view->leader) == 0;
+		char		host[HA_HOST_LEN];
+		int			port;
+
+		addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
+		json_object_begin(jb);
+		json_key(jb, "name");
+		json_string(jb, m->name);
+		json_key(jb, "role");
+		json_string(jb, is_leader ? "leader" :
+					strcmp(m->name, view->sync_standby) == 0 ? "sync_standby" :
+					strcmp(m->role, HA_ROLE_MASTER) == 0 ? "master" : "replica");
+		json_key(jb, "state");
+		json_string(jb, m->state);
+		json_key(jb, "api_url");
+		json_string(jb, m->api_url);
+		json_key(jb, "host");
+		json_string(jb, host);
+		json_key(jb, "port");
+		json_int(jb, port);
+		json_key(jb, "timeline");
+		json_int(jb, m->timeline);
+		json_key(jb, "tags");
+		json_tags(jb, &m->tags);
+		if (!is_leader)
+		{
+			json_key(jb, "lag");
+			if (leader && leader->xlog_location >= m->xlog_location)
+				json_uint(jb, leader->xlog_location - m->xlog_location);
+			else
+				json_string(jb, "unknown");
+		}
+		json_object_end(jb);
+	}
+	json_array_end(jb);
+	json_key(jb, "scope");
+	json_string(jb, ha_scope);
+	json_key(jb, "zookeeper_reachable");
+	json_bool(jb, view->zk_reachable);
+	json_object_end(jb);
+}
+
+static void
+config_json(JsonBuf *jb)
+{
+	json_object_begin(jb);
+	json_key(jb, "ttl");
+	json_int(jb, ha_ttl);
+	json_key(jb, "loop_wait");
+	json_int(jb, ha_loop_wait);
+	json_key(jb, "retry_timeout");
+	json_int(jb, ha_retry_timeout);
+	json_key(jb, "synchronous_mode");
+	json_bool(jb, ha_synchronous_mode);
+	json_key(jb, "synchronous_mode_strict");
+	json_bool(jb, ha_synchronous_mode_strict);
+	json_key(jb, "maximum_lag_on_failover");
+	json_int(jb, ha_maximum_lag_on_failover);
+	json_key(jb, "primary_start_timeout");
+	json_int(jb, ha_primary_start_timeout);
+	json_key(jb, "mismatches");
+	json_array_begin(jb);
+	for (int i = 0; i < view->nmembers; i++)
+	{
+		const HaMember *m = &view->members[i];
+
+		if (m->ttl == 0)
+			continue;			/* not (yet) read */
+		if (m->ttl != ha_ttl || m->retry_timeout != ha_retry_timeout ||
+			m->synchronous_mode != ha_synchronous_mode ||
+			m->maximum_lag_on_failover != (uint64) ha_maximum_lag_on_failover)
+			json_string(jb, m->name);
+	}
+	json_array_end(jb);
+	json_object_end(jb);
+}
+
+static void
+metric(StringInfo s, const char *name, const char *help, double value)
+{
+	appendStringInfo(s, "# HELP %s %s\n# TYPE %s gauge\n%s{scope=\"%s\",name=\"%s\"} %.17g\n",
+					 name, help, name, name, ha_scope, view->self.name, value);
+}
+
+static void
+metrics_text(StringInfo s)
+{
+	bool		running = strcmp(view->self.state, "running") == 0;
+	bool		replica = strcmp(view->self.role, HA_ROLE_REPLICA) == 0;
+
+	metric(s, "patroni_postgres_running", "Value is 1 if postgres is running, 0 otherwise.", running);
+	metric(s, "patroni_postmaster_start_time", "Epoch seconds since postmaster start.",
+		   (double) timestamptz_to_time_t(PgStartTime));
+	metric(s, "patroni_master", "Value is 1 if this node is the leader, 0 otherwise.", view->is_leader);
+	metric(s, "patroni_primary", "Value is 1 if this node is the leader, 0 otherwise.", view->is_leader);
+	metric(s, "patroni_replica", "Value is 1 if this node is a replica, 0 otherwise.", running && replica);
+	metric(s, "patroni_xlog_location", "Current WAL location (primary).",
+		   replica ? 0 : (double) view->self.xlog_location);
+	metric(s, "patroni_xlog_received_location", "WAL received (replica).",
+		   replica ? (double) view->received_location : 0);
+	metric(s, "patroni_xlog_replayed_location", "WAL replayed (replica).",
+		   replica ? (double) view->self.replayed_location : 0);
+	metric(s, "patroni_postgres_timeline", "Postgres timeline.", view->self.timeline);
+	metric(s, "patroni_cluster_unlocked", "Value is 1 if no node holds the leader key.",
+		   view->zk_reachable && view->leader[0] == '\0');
+	metric(s, "patroni_dcs_last_seen", "Epoch seconds of the last contact with ZooKeeper.",
+		   view->zk_last_contact ? (double) timestamptz_to_time_t(view->zk_last_contact) : 0);
+	metric(s, "pg_ha_zookeeper_reachable", "Value is 1 if the ZooKeeper session is live.",
+		   view->zk_reachable);
+	metric(s, "pg_ha_members", "Members registered in ZooKeeper.", view->nmembers);
+	metric(s, "pg_ha_leader_epoch", "czxid of the leader key held by the current leader.",
+		   (double) view->leader_epoch);
+}
+
+static void
+reply_text(StringInfo out, int status, bool head_only, const char *body)
+{
+	ha_http_reply(out, status, head_only, "application/json", body, strlen(body));
+}
+
+static void
+reply_json(StringInfo out, int status, bool head_only, void (*build) (JsonBuf *))
+{
+	char	   *buf = palloc(JSON_CAP);
+	JsonBuf		jb;
+
+	json_init(&jb, buf, JSON_CAP);
+	build(&jb);
+	if (jb.overflow)
+	{
+		/* cannot happen with HA_MAX_MEMBERS members; answer honestly if it does */
+		reply_text(out, 500, head_only, "{\"error\": \"response too large\"}\n");
+		return;
+	}
+	ha_http_reply(out, status, head_only, "application/json", jb.data, jb.len);
+}
+
+static void
+reply_watch(StringInfo out)
+{
+	int			status = ha_api_primary_status();
+	char		body[256];
+	int			n;
+
+	n = snprintf(body, sizeof(body),
+				 "{\"role\": \"%s\", \"primary\": %s, \"leader_epoch\": " INT64_FORMAT "}\n",
+				 view->self.role, status == 200 ? "true" : "false", view->leader_epoch);
+	ha_http_reply(out, status, false, "application/json", body, n);
+}
+
+/* POST endpoints: HTTP Basic auth when configured; else loopback only. */
+static bool
+write_allowed(const HttpRequest *req, StringInfo out)
+{
+	if (ha_api_auth == NULL || ha_api_auth[0] == '\0')
+	{
+		if (ha_http_loopback_only())
+			return true;
+		reply_text(out, 403, false,
+				   "{\"error\": \"no pg_ha.api_auth configured and the API is not bound to loopback\"}\n");
+		return false;
+	}
+	if (!http_basic_auth_matches(req->authorization, ha_api_auth))
+	{
+		const char *body = "{\"error\": \"not authenticated\"}\n";
+
+		resetStringInfo(out);
+		appendStringInfo(out,
+						 "HTTP/1.0 401 Unauthorized\r\n"
+						 "WWW-Authenticate: Basic realm=\"pg_ha\"\r\n"
+						 "Content-Type: application/json\r\n"
+						 "Content-Length: %zu\r\n"
+						 "Connection: close\r\n\r\n%s",
+						 strlen(body), body);
+		return false;
+	}
+	return true;
+}
+
+HttpAnswer
+ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
+{
+	HaRoute		route = ha_route_for_path(req->path);
+	bool		head_only = req->method == HTTP_HEAD || req->method == HTTP_OPTIONS;
+	bool		read_method = req->method == HTTP_GET || head_only;
+
+	switch (route)
+	{
+		case HA_ROUTE_SWITCHOVER:
+		case HA_ROUTE_FAILOVER:
+		case HA_ROUTE_RESTART:
+		case HA_ROUTE_REINITIALIZE:
+			if (req->method != HTTP_POST)
+				break;
+			if (write_allowed(req, out))
+				reply_text(out, 501, false,
+						   "{\"error\": \"not implemented in this version\"}\n");
+			return HTTP_ANSWER_NOW;
+		default:
+			if (!read_method)
+				break;
+			switch (route)
+			{
+				case HA_ROUTE_PATRONI:
+					reply_json(out, 200, head_only, status_json);
+					return HTTP_ANSWER_NOW;
+				case HA_ROUTE_CLUSTER:
+					reply_json(out, 200, head_only, cluster_json);
+					return HTTP_ANSWER_NOW;
+				case HA_ROUTE_CONFIG:
+					reply_json(out, 200, head_only, config_json);
+					return HTTP_ANSWER_NOW;
+				case HA_ROUTE_HISTORY:
+					ha_http_reply(out, 200, head_only, "application/json", "[]\n", 3);
+					return HTTP_ANSWER_NOW;
+				case HA_ROUTE_METRICS:
+					{
+						StringInfoData s;
+
+						initStringInfo(&s);
+						metrics_text(&s);
+						ha_http_reply(out, 200, head_only,
+									  "text/plain; version=0.0.4", s.data, s.len);
+						return HTTP_ANSWER_NOW;
+					}
+				case HA_ROUTE_WATCH:
+					{
+						char		val[16];
+						uint64		secs = 30;
+
+						if (http_query_get(req->query, "timeout", val, sizeof(val)) &&
+							!ha_parse_bytes(val, &secs))
+							secs = 30;
+						secs = Min(secs, HTTP_WATCH_MAX_MS / 1000);
+						park->deadline_ms = ha_mono_ms() + (int64) secs * 1000;
+						park->watch_value = -1;
+						if (http_query_get(req->query, "primary", val, sizeof(val)))
+							park->watch_value = strcmp(val, "1") == 0 || strcmp(val, "true") == 0;
+						if (park->watch_value < 0 ||
+							park->watch_value != (ha_api_primary_status() == 200))
+						{
+							reply_watch(out);
+							return HTTP_ANSWER_NOW;
+						}
+						return HTTP_ANSWER_PARK;
+					}
+				default:
+					{
+						HaHealthInput in;
+						int			status;
+
+						health_input(&in);
+						status = ha_health_status(&in, route, req->path, req->query);
+						if (route == HA_ROUTE_LIVENESS || route == HA_ROUTE_READINESS)
+							ha_http_reply(out, status, true, NULL, NULL, 0);
+						else
+							reply_json(out, status, head_only, status_json);
+						return HTTP_ANSWER_NOW;
+					}
+			}
+	}
+	reply_text(out, 405, head_only, "{\"error\": \"method not allowed\"}\n");
+	return HTTP_ANSWER_NOW;
+}
+
+bool
+ha_api_poll(const HttpPark *park, bool timed_out, StringInfo out)
+{
+	if (!timed_out && park->watch_value == (ha_api_primary_status() == 200))
+		return false;
+	reply_watch(out);
+	return true;
+}

@@ -1,0 +1,246 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_guc.c
+ *	  Defines and validates the pg_ha.* settings.
+ *
+ * Each setting is checked on its own by a check hook, so a bad value is
+ * refused by SET / ALTER SYSTEM / a reload with a clear message.  Settings
+ * that must agree with each other (ttl > retry_timeout) are checked by
+ * ha_config_problem(), which the agent runs at start and after each reload:
+ * a check hook cannot see the final value of the other setting while
+ * postgresql.conf is still being read.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "addr.h"
+#include "ha_guc.h"
+
+char	   *ha_zk_hosts = NULL;
+char	   *ha_namespace = NULL;
+char	   *ha_scope = NULL;
+char	   *ha_name = NULL;
+char	   *ha_connect_address = NULL;
+char	   *ha_api_listen = NULL;
+char	   *ha_api_connect_address = NULL;
+char	   *ha_api_auth = NULL;
+int			ha_api_max_connections = 32;
+int			ha_ttl = 10;
+int			ha_loop_wait = 1;
+int			ha_retry_timeout = 5;
+bool		ha_synchronous_mode = false;
+bool		ha_synchronous_mode_strict = false;
+int			ha_maximum_lag_on_failover = 1048576;
+int			ha_primary_start_timeout = 0;
+bool		ha_nofailover = false;
+bool		ha_noloadbalance = false;
+bool		ha_nosync = false;
+bool		ha_clonefrom = false;
+
+static bool
+check_zk_hosts(char **newval, void **extra, GucSource source)
+{
+	char		why[128];
+
+	if (!addr_valid_zk_hosts(*newval, why, sizeof(why)))
+	{
+		GUC_check_errdetail("%s.", why);
+		GUC_check_errhint("Use a comma-separated list of host:port, optionally followed by a chroot path, e.g. \"zk1:2181,zk2:2181/pg_ha\".");
+		return false;
+	}
+	return true;
+}
+
+/* Optional host:port ("" means derive it). */
+static bool
+check_host_port(char **newval, void **extra, GucSource source)
+{
+	char		why[128];
+
+	if (*newval == NULL || **newval == '\0')
+		return true;
+	if (!addr_parse_host_port(*newval, NULL, 0, NULL, why, sizeof(why)))
+	{
+		GUC_check_errdetail("%s.", why);
+		GUC_check_errhint("Use host:port, e.g. \"127.0.0.1:8008\", \"[::1]:8008\" or \"*:8008\".");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_api_listen(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || **newval == '\0')
+	{
+		GUC_check_errdetail("The HTTP API needs a listen address.");
+		GUC_check_errhint("Use host:port, e.g. \"*:8008\".");
+		return false;
+	}
+	return check_host_port(newval, extra, source);
+}
+
+/* A name that is safe as a znode name, an application_name and a slot name. */
+static bool
+check_name(char **newval, void **extra, GucSource source)
+{
+	const char *s = *newval;
+
+	if (s == NULL || *s == '\0')
+		return true;			/* empty: the host name is used */
+	if (strlen(s) >= HA_NAME_LEN)
+	{
+		GUC_check_errdetail("The name is longer than %d characters.", HA_NAME_LEN - 1);
+		return false;
+	}
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			  (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+		{
+			GUC_check_errdetail("The name contains \"%c\".", *s);
+			GUC_check_errhint("Use letters, digits, \"_\", \"-\" and \".\" only.");
+			return false;
+		}
+	return true;
+}
+
+static bool
+check_scope(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || **newval == '\0')
+	{
+		GUC_check_errdetail("The cluster scope must not be empty.");
+		return false;
+	}
+	return check_name(newval, extra, source);
+}
+
+static bool
+check_namespace(char **newval, void **extra, GucSource source)
+{
+	const char *s = *newval;
+
+	if (s == NULL || s[0] != '/' || (s[1] != '\0' && s[strlen(s) - 1] == '/') ||
+		strstr(s, "//") != NULL || strlen(s) > 200)
+	{
+		GUC_check_errdetail("The namespace must be a ZooKeeper path like \"/service\".");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_api_auth(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && **newval != '\0' && strchr(*newval, ':') == NULL)
+	{
+		GUC_check_errdetail("The value must have the form \"user:password\".");
+		return false;
+	}
+	return true;
+}
+
+void
+ha_define_gucs(void)
+{
+	DefineCustomStringVariable("pg_ha.zk_hosts",
+							   "ZooKeeper ensemble: host:port list, optional chroot.",
+							   NULL, &ha_zk_hosts, "127.0.0.1:2181",
+							   PGC_POSTMASTER, 0, check_zk_hosts, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.namespace",
+							   "ZooKeeper path under which clusters live.",
+							   NULL, &ha_namespace, "/service",
+							   PGC_POSTMASTER, 0, check_namespace, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.scope",
+							   "Name of the cluster (same on every node).",
+							   NULL, &ha_scope, "pg_ha",
+							   PGC_POSTMASTER, 0, check_scope, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.name",
+							   "Name of this node, unique in the cluster.",
+							   "Empty means the host name.",
+							   &ha_name, "",
+							   PGC_POSTMASTER, 0, check_name, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.connect_address",
+							   "host:port at which other nodes and clients reach this postgres.",
+							   "Empty means 127.0.0.1 and this server's port.",
+							   &ha_connect_address, "",
+							   PGC_POSTMASTER, 0, check_host_port, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_listen",
+							   "host:port on which the HTTP API listens.",
+							   NULL, &ha_api_listen, "*:8008",
+							   PGC_POSTMASTER, 0, check_api_listen, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_connect_address",
+							   "host:port at which others reach the HTTP API.",
+							   "Empty means the connect_address host and the api_listen port.",
+							   &ha_api_connect_address, "",
+							   PGC_POSTMASTER, 0, check_host_port, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_auth",
+							   "user:password required by the HTTP API's POST endpoints.",
+							   "Empty: POST endpoints are refused unless the API listens on loopback only.",
+							   &ha_api_auth, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   check_api_auth, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.api_max_connections",
+							"Maximum concurrent HTTP API connections.",
+							NULL, &ha_api_max_connections, 32, 1, 256,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.ttl",
+							"ZooKeeper session timeout: a lost node's leader key expires after it.",
+							NULL, &ha_ttl, 10, 2, 3600,
+							PGC_POSTMASTER, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.loop_wait",
+							"Interval of the agent's heartbeat (member refresh).",
+							NULL, &ha_loop_wait, 1, 1, 60,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.retry_timeout",
+							"A primary out of touch with ZooKeeper this long stops accepting writes.",
+							"Must be less than pg_ha.ttl.",
+							&ha_retry_timeout, 5, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.synchronous_mode",
+							 "Promote only a synchronous standby; no acknowledged commit is lost.",
+							 NULL, &ha_synchronous_mode, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.synchronous_mode_strict",
+							 "In synchronous mode, block writes when no standby is healthy.",
+							 NULL, &ha_synchronous_mode_strict, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.maximum_lag_on_failover",
+							"A replica further behind than this may not be promoted (bytes).",
+							NULL, &ha_maximum_lag_on_failover, 1048576, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.primary_start_timeout",
+							"After a crash of the primary, how long to try restarting it in place before failing over.",
+							"0 means fail over at once.",
+							&ha_primary_start_timeout, 0, 0, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.nofailover", "Tag: this node never becomes leader.",
+							 NULL, &ha_nofailover, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.noloadbalance", "Tag: /replica answers 503 on this node.",
+							 NULL, &ha_noloadbalance, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.nosync", "Tag: never chosen as synchronous standby.",
+							 NULL, &ha_nosync, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.clonefrom", "Tag: preferred source for cloning new nodes.",
+							 NULL, &ha_clonefrom, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_ha");
+}
+
+const char *
+ha_config_problem(void)
+{
+	if (ha_retry_timeout >= ha_ttl)
+		return "pg_ha.retry_timeout must be less than pg_ha.ttl";
+	if (ha_loop_wait >= ha_ttl)
+		return "pg_ha.loop_wait must be less than pg_ha.ttl";
+	return NULL;
+}

@@ -1,0 +1,455 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_http.c
+ *	  Non-blocking HTTP/1.0 server inside the agent's WaitEventSet loop.
+ *
+ * Everything is bounded, because a crash here restarts every backend: a
+ * request is at most HTTP_MAX_REQUEST bytes and must arrive within
+ * HTTP_REQUEST_TIMEOUT_MS, at most max_conns connections are open (beyond
+ * that the listening socket is simply not polled and the kernel's backlog
+ * holds the rest), and each connection's memory lives in its own context
+ * that is deleted when it closes, so nothing accumulates.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "addr.h"
+#include "ha_http.h"
+
+#define HTTP_BIND_RETRY_MS 5000
+
+typedef enum HttpConnState
+{
+	CONN_READING,
+	CONN_PARKED,
+	CONN_WRITING
+} HttpConnState;
+
+typedef struct HttpConn
+{
+	MemoryContext cxt;
+	pgsocket	sock;
+	HttpConnState state;
+	int64		deadline_ms;
+	size_t		inlen;
+	char		in[HTTP_MAX_REQUEST];
+	StringInfoData out;
+	size_t		outpos;
+	HttpPark	park;
+} HttpConn;
+
+static void conn_write(int slot);
+
+static struct
+{
+	char		listen_addr[HA_HOST_LEN + 8];
+	pgsocket	listen_sock;
+	int			port;
+	bool		loopback;
+	int64		next_bind_ms;
+	bool		bind_failed_logged;
+	int			max_conns;
+	int			nconns;
+	HttpConn  **conns;			/* max_conns slots, NULL = free */
+	HttpHandler handler;
+	HttpParkPoll poll;
+	MemoryContext cxt;
+}			srv = {.listen_sock = PGINVALID_SOCKET};
+
+int64
+ha_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool
+try_bind(void)
+{
+	char		host[HA_HOST_LEN];
+	char		portstr[8];
+	char		why[128];
+	int			port;
+	struct addrinfo hints,
+			   *res = NULL;
+	int			rc;
+	int			one = 1;
+	pgsocket	sock = PGINVALID_SOCKET;
+
+	if (!addr_parse_host_port(srv.listen_addr, host, sizeof(host), &port,
+							  why, sizeof(why)))
+		return false;			/* the check hook makes this unreachable */
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = strcmp(host, "*") == 0 ? AF_INET : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, portstr, &hints, &res);
+	if (rc != 0)
+	{
+		if (!srv.bind_failed_logged)
+			ereport(WARNING,
+					(errmsg("pg_ha: could not resolve HTTP API address \"%s\": %s",
+							srv.listen_addr, gai_strerror(rc)),
+					 errhint("Check pg_ha.api_listen; the agent retries every %d s.",
+							 HTTP_BIND_RETRY_MS / 1000)));
+		srv.bind_failed_logged = true;
+		return false;
+	}
+
+	sock = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sock == PGINVALID_SOCKET ||
+		setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		bind(sock, res->ai_addr, res->ai_addrlen) < 0 ||
+		listen(sock, 128) < 0)
+	{
+		int			save_errno = errno;
+
+		if (sock != PGINVALID_SOCKET)
+			close(sock);
+		freeaddrinfo(res);
+		if (!srv.bind_failed_logged)
+			ereport(WARNING,
+					(errmsg("pg_ha: could not listen on \"%s\" for the HTTP API: %s",
+							srv.listen_addr, strerror(save_errno)),
+					 errhint("Is another process using the port? The agent retries every %d s.",
+							 HTTP_BIND_RETRY_MS / 1000)));
+		srv.bind_failed_logged = true;
+		return false;
+	}
+
+	if (res->ai_family == AF_INET)
+		srv.loopback = (ntohl(((struct sockaddr_in *) res->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+	else if (res->ai_family == AF_INET6)
+		srv.loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *) res->ai_addr)->sin6_addr);
+	freeaddrinfo(res);
+	srv.listen_sock = sock;
+	srv.port = port;
+	if (srv.bind_failed_logged)
+		ereport(LOG, (errmsg("pg_ha: HTTP API now listening on \"%s\"", srv.listen_addr)));
+	srv.bind_failed_logged = false;
+	return true;
+}
+
+void
+ha_http_start(const char *listen_addr, int max_conns, HttpHandler handler,
+			  HttpParkPoll poll)
+{
+	srv.cxt = AllocSetContextCreate(TopMemoryContext, "pg_ha http",
+									ALLOCSET_SMALL_SIZES);
+	strlcpy(srv.listen_addr, listen_addr, sizeof(srv.listen_addr));
+	srv.max_conns = max_conns;
+	srv.conns = MemoryContextAllocZero(srv.cxt, sizeof(HttpConn *) * max_conns);
+	srv.handler = handler;
+	srv.poll = poll;
+	if (!try_bind())
+		srv.next_bind_ms = ha_mono_ms() + HTTP_BIND_RETRY_MS;
+}
+
+static void
+conn_close(int slot)
+{
+	HttpConn   *c = srv.conns[slot];
+
+	close(c->sock);
+	MemoryContextDelete(c->cxt);
+	srv.conns[slot] = NULL;
+	srv.nconns--;
+}
+
+void
+ha_http_stop(void)
+{
+	for (int i = 0; i < srv.max_conns; i++)
+		if (srv.conns && srv.conns[i])
+			conn_close(i);
+	if (srv.listen_sock != PGINVALID_SOCKET)
+		close(srv.listen_sock);
+	srv.listen_sock = PGINVALID_SOCKET;
+}
+
+int
+ha_http_listen_port(void)
+{
+	return srv.port;
+}
+
+bool
+ha_http_loopback_only(void)
+{
+	return srv.loopback;
+}
+
+int
+ha_http_wait_events(void)
+{
+	return 1 + srv.max_conns;
+}
+
+void
+ha_http_add_events(WaitEventSet *set)
+{
+	if (srv.listen_sock != PGINVALID_SOCKET && srv.nconns < srv.max_conns)
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, srv.listen_sock, NULL, NULL);
+	for (int i = 0; i < srv.max_conns; i++)
+	{
+		HttpConn   *c = srv.conns[i];
+
+		if (c == NULL)
+			continue;
+		/* a parked connection is read too, to notice the client leaving */
+		AddWaitEventToSet(set,
+						  c->state == CONN_WRITING ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
+						  c->sock, NULL, (void *) (intptr_t) (i + 1));
+	}
+}
+
+void
+ha_http_reply(StringInfo out, int status, bool head_only,
+			  const char *content_type, const char *body, size_t body_len)
+{
+	resetStringInfo(out);
+	/* Patroni's HEAD/OPTIONS answer: the status line only (HAProxy reads no more) */
+	if (head_only)
+	{
+		appendStringInfo(out, "HTTP/1.0 %d %s\r\n\r\n", status, http_reason(status));
+		return;
+	}
+	appendStringInfo(out,
+					 "HTTP/1.0 %d %s\r\n"
+					 "Content-Type: %s\r\n"
+					 "Content-Length: %zu\r\n"
+					 "Connection: close\r\n\r\n",
+					 status, http_reason(status), content_type, body_len);
+	appendBinaryStringInfo(out, body, (int) body_len);
+}
+
+static void
+reply_error(HttpConn *c, int status)
+{
+	char		body[128];
+	int			n;
+
+	n = snprintf(body, sizeof(body), "{\"error\": \"%s\"}\n", http_reason(status));
+	ha_http_reply(&c->out, status, false, "application/json", body, n);
+	c->state = CONN_WRITING;
+	c->outpos = 0;
+}
+
+static void
+accept_all(void)
+{
+	while (srv.nconns < srv.max_conns)
+	{
+		pgsocket	sock;
+		int			slot;
+		HttpConn   *c;
+		MemoryContext cxt;
+
+		sock = accept4(srv.listen_sock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (sock < 0)
+		{
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				errno != ECONNABORTED)
+				ereport(LOG,
+						(errmsg("pg_ha: could not accept an HTTP connection: %m")));
+			return;
+		}
+		for (slot = 0; srv.conns[slot] != NULL; slot++)
+			;
+		cxt = AllocSetContextCreate(srv.cxt, "pg_ha http connection",
+									ALLOCSET_SMALL_SIZES);
+		c = MemoryContextAllocZero(cxt, sizeof(HttpConn));
+		c->cxt = cxt;
+		c->sock = sock;
+		c->state = CONN_READING;
+		c->deadline_ms = ha_mono_ms() + HTTP_REQUEST_TIMEOUT_MS;
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			initStringInfo(&c->out);
+			MemoryContextSwitchTo(old);
+		}
+		srv.conns[slot] = c;
+		srv.nconns++;
+	}
+}
+
+/* Runs the handler on a complete request, in the connection's context. */
+static void
+dispatch(HttpConn *c, const HttpRequest *req)
+{
+	MemoryContext old = MemoryContextSwitchTo(c->cxt);
+	HttpAnswer	answer = srv.handler(req, &c->out, &c->park);
+
+	MemoryContextSwitchTo(old);
+	if (answer == HTTP_ANSWER_PARK)
+		c->state = CONN_PARKED;
+	else
+	{
+		c->state = CONN_WRITING;
+		c->outpos = 0;
+	}
+}
+
+static void
+conn_read(int slot)
+{
+	HttpConn   *c = srv.conns[slot];
+	HttpRequest req;
+	ssize_t		n;
+
+	if (c->state == CONN_PARKED)
+	{
+		/* a long-poll client has nothing more to say: data or EOF ends it */
+		char		buf[256];
+
+		n = recv(c->sock, buf, sizeof(buf), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(slot);
+		return;
+	}
+
+	n = recv(c->sock, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	if (n < 0)
+	{
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(slot);
+		return;
+	}
+	if (n == 0)
+	{
+		/* client closed before a complete request */
+		conn_close(slot);
+		return;
+	}
+	c->inlen += n;
+
+	switch (http_parse_request(c->in, c->inlen, &req))
+	{
+		case HTTP_PARSE_INCOMPLETE:
+			break;
+		case HTTP_PARSE_ERROR:
+			reply_error(c, req.error_status);
+			break;
+		case HTTP_PARSE_DONE:
+			dispatch(c, &req);
+			break;
+	}
+	/* the socket is almost always writable: do not wait a loop turn for it */
+	if (c->state == CONN_WRITING)
+		conn_write(slot);
+}
+
+static void
+conn_write(int slot)
+{
+	HttpConn   *c = srv.conns[slot];
+
+	while (c->outpos < (size_t) c->out.len)
+	{
+		ssize_t		n = send(c->sock, c->out.data + c->outpos,
+							 c->out.len - c->outpos, MSG_NOSIGNAL);
+
+		if (n < 0)
+		{
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			break;
+		}
+		c->outpos += n;
+	}
+	/* HTTP/1.0: one request per connection */
+	conn_close(slot);
+}
+
+void
+ha_http_handle_event(WaitEvent *ev)
+{
+	if (ev->fd == srv.listen_sock && ev->user_data == NULL)
+	{
+		accept_all();
+		return;
+	}
+	{
+		int			slot = (int) (intptr_t) ev->user_data - 1;
+
+		if (slot < 0 || slot >= srv.max_conns || srv.conns[slot] == NULL ||
+			srv.conns[slot]->sock != ev->fd)
+			return;
+		if (ev->events & WL_SOCKET_WRITEABLE)
+			conn_write(slot);
+		else if (ev->events & WL_SOCKET_READABLE)
+			conn_read(slot);
+	}
+}
+
+long
+ha_http_service(int64 now_ms)
+{
+	int64		next = -1;
+
+	if (srv.listen_sock == PGINVALID_SOCKET && srv.max_conns > 0)
+	{
+		if (now_ms >= srv.next_bind_ms && !try_bind())
+			srv.next_bind_ms = now_ms + HTTP_BIND_RETRY_MS;
+		if (srv.listen_sock == PGINVALID_SOCKET)
+			next = srv.next_bind_ms;
+	}
+
+	for (int i = 0; i < srv.max_conns; i++)
+	{
+		HttpConn   *c = srv.conns[i];
+
+		if (c == NULL)
+			continue;
+		if (c->state == CONN_PARKED)
+		{
+			bool		timed_out = now_ms >= c->park.deadline_ms;
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+			bool		ready = srv.poll(&c->park, timed_out, &c->out);
+
+			MemoryContextSwitchTo(old);
+			if (ready)
+			{
+				c->state = CONN_WRITING;
+				c->outpos = 0;
+				c->deadline_ms = now_ms + HTTP_REQUEST_TIMEOUT_MS;
+				conn_write(i);
+				continue;
+			}
+			if (next < 0 || c->park.deadline_ms < next)
+				next = c->park.deadline_ms;
+			continue;
+		}
+		if (now_ms >= c->deadline_ms)
+		{
+			if (c->state == CONN_READING && c->inlen > 0)
+			{
+				/* slow client: tell it, once, without waiting on it */
+				reply_error(c, 408);
+				(void) send(c->sock, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			conn_close(i);
+			continue;
+		}
+		if (next < 0 || c->deadline_ms < next)
+			next = c->deadline_ms;
+	}
+	return next < 0 ? -1 : (long) Max(next - now_ms, 0);
+}

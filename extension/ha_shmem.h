@@ -1,0 +1,62 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_shmem.h
+ *	  The agent's view, published in shared memory for the SQL functions.
+ *
+ * The agent (the only writer) copies its whole view under the exclusive
+ * lock once per loop iteration when something changed; readers take the
+ * lock shared and copy out, so a reader never waits on ZooKeeper.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HA_SHMEM_H
+#define HA_SHMEM_H
+
+#include "datatype/timestamp.h"
+#include "storage/lwlock.h"
+
+#include "ha_types.h"
+
+/* ZooKeeper connection as the agent sees it. */
+typedef enum HaZkState
+{
+	HA_ZK_NOT_STARTED = 0,
+	HA_ZK_CONNECTING,			/* no session yet, or reconnecting */
+	HA_ZK_CONNECTED,
+	HA_ZK_EXPIRED,				/* session lost; a new one is being made */
+	HA_ZK_MISCONFIGURED			/* the agent refuses to run (see last_error) */
+} HaZkState;
+
+typedef struct HaView
+{
+	HaZkState	zk_state;
+	bool		zk_reachable;	/* connected and heard from recently */
+	TimestampTz zk_unreachable_since;	/* 0 while reachable */
+	TimestampTz zk_last_contact;
+	bool		is_leader;
+	char		leader[HA_NAME_LEN];	/* holder of the leader key, "" if none */
+	int64		leader_epoch;	/* czxid of the leader key */
+	char		sync_standby[HA_NAME_LEN];
+	char		last_error[256];
+	HaMember	self;			/* this node, as it publishes itself */
+	uint64		received_location;	/* replica: WAL received (flushed) */
+	TimestampTz replayed_timestamp; /* replica: commit time last replayed */
+	const char *config_problem; /* static string, NULL when settings agree */
+	int			nmembers;		/* members seen in ZooKeeper */
+	HaMember	members[HA_MAX_MEMBERS];
+} HaView;
+
+typedef struct HaSharedState
+{
+	LWLock	   *lock;
+	pid_t		worker_pid;		/* 0 when the agent is not running */
+	HaView		view;
+} HaSharedState;
+
+extern HaSharedState *ha_shared;
+
+extern void ha_shmem_request(void);
+extern void ha_shmem_startup(void);
+extern const char *ha_zk_state_name(HaZkState s);
+
+#endif							/* HA_SHMEM_H */

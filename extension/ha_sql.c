@@ -1,0 +1,161 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_sql.c
+ *	  SQL functions: ha_status().
+ *
+ * They read the agent's view from shared memory and never talk to
+ * ZooKeeper themselves, so they answer at once whatever ZooKeeper does.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
+
+#include "addr.h"
+#include "ha_shmem.h"
+#include "json_writer.h"
+
+PG_FUNCTION_INFO_V1(ha_status);
+
+#define HA_STATUS_COLS 13
+
+static Datum
+tags_jsonb(const HaTags *t)
+{
+	char		buf[256];
+	JsonBuf		jb;
+
+	json_init(&jb, buf, sizeof(buf));
+	json_object_begin(&jb);
+	json_key(&jb, "nofailover");
+	json_bool(&jb, t->nofailover);
+	json_key(&jb, "noloadbalance");
+	json_bool(&jb, t->noloadbalance);
+	json_key(&jb, "nosync");
+	json_bool(&jb, t->nosync);
+	json_key(&jb, "clonefrom");
+	json_bool(&jb, t->clonefrom);
+	json_object_end(&jb);
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(jb.data));
+}
+
+static void
+add_row(ReturnSetInfo *rsinfo, const HaView *v, const HaMember *m,
+		const HaMember *leader, bool is_local)
+{
+	Datum		values[HA_STATUS_COLS];
+	bool		nulls[HA_STATUS_COLS];
+	char		host[HA_HOST_LEN];
+	int			port;
+	bool		is_leader = v->leader[0] && strcmp(m->name, v->leader) == 0;
+	const char *role;
+
+	memset(nulls, 0, sizeof(nulls));
+	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
+
+	if (is_leader)
+		role = "leader";
+	else if (strcmp(m->role, HA_ROLE_MASTER) == 0)
+		role = "primary (not leader)";
+	else
+		role = m->role;
+
+	values[0] = CStringGetTextDatum(m->name);
+	values[1] = CStringGetTextDatum(role);
+	values[2] = CStringGetTextDatum(m->state);
+	values[3] = CStringGetTextDatum(host);
+	values[4] = Int32GetDatum(port);
+	values[5] = CStringGetTextDatum(m->api_url);
+	values[6] = Int32GetDatum((int32) m->timeline);
+	nulls[6] = m->timeline == 0;
+	values[7] = LSNGetDatum((XLogRecPtr) m->xlog_location);
+	nulls[7] = m->xlog_location == 0;
+	if (leader && !is_leader && leader->xlog_location >= m->xlog_location &&
+		m->xlog_location != 0)
+		values[8] = Int64GetDatum((int64) (leader->xlog_location - m->xlog_location));
+	else if (is_leader)
+		values[8] = Int64GetDatum(0);
+	else
+		nulls[8] = true;
+	values[9] = BoolGetDatum(v->sync_standby[0] && strcmp(m->name, v->sync_standby) == 0);
+	values[10] = tags_jsonb(&m->tags);
+	values[11] = BoolGetDatum(is_local);
+	values[12] = CStringGetTextDatum(is_local ? ha_zk_state_name(v->zk_state) :
+									 v->zk_reachable ? "connected" : "unknown");
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * ha_status(): one row per member.  When the agent cannot reach ZooKeeper
+ * the rows of other members would be stale: then only the local row is
+ * returned, with a WARNING that says since when ZooKeeper is unreachable.
+ */
+Datum
+ha_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HaView	   *v;
+	pid_t		pid;
+	const HaMember *leader = NULL;
+	bool		local_seen = false;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (ha_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_ha is not loaded"),
+				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+
+	v = palloc(sizeof(HaView));
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	pid = ha_shared->worker_pid;
+	memcpy(v, &ha_shared->view, sizeof(HaView));
+	LWLockRelease(ha_shared->lock);
+
+	if (pid == 0)
+		ereport(WARNING,
+				(errmsg("pg_ha agent is not running"),
+				 errdetail("The rows show the last state it published, if any."),
+				 errhint("Check the server log for the \"pg_ha agent\" background worker.")));
+	else if (!v->zk_reachable)
+	{
+		if (v->zk_unreachable_since != 0)
+			ereport(WARNING,
+					(errmsg("pg_ha: ZooKeeper is unreachable since %s",
+							timestamptz_to_str(v->zk_unreachable_since)),
+					 errdetail("Only the local member is shown; the others' state is unknown while ZooKeeper cannot be reached.%s%s",
+							   v->last_error[0] ? " Last error: " : "", v->last_error)));
+		else
+			ereport(WARNING,
+					(errmsg("pg_ha: not connected to ZooKeeper (%s)",
+							ha_zk_state_name(v->zk_state)),
+					 errdetail("Only the local member is shown.%s%s",
+							   v->last_error[0] ? " " : "", v->last_error)));
+		if (v->self.name[0])
+			add_row(rsinfo, v, &v->self, NULL, true);
+		return (Datum) 0;
+	}
+
+	for (int i = 0; i < v->nmembers; i++)
+		if (v->leader[0] && strcmp(v->members[i].name, v->leader) == 0)
+			leader = &v->members[i];
+
+	for (int i = 0; i < v->nmembers; i++)
+	{
+		bool		is_local = strcmp(v->members[i].name, v->self.name) == 0;
+
+		add_row(rsinfo, v, is_local ? &v->self : &v->members[i], leader, is_local);
+		local_seen |= is_local;
+	}
+	/* not registered (yet, or refused): still show ourselves */
+	if (!local_seen && v->self.name[0])
+		add_row(rsinfo, v, &v->self, leader, true);
+	return (Datum) 0;
+}

@@ -1,0 +1,62 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_types.h
+ *	  Plain data types shared by pg_ha's pure modules (parsers, health
+ *	  rules, role decision) and its PostgreSQL-facing code.
+ *
+ * Nothing here includes PostgreSQL headers: the pure modules are compiled
+ * into unit tests and fuzz targets without a server.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HA_TYPES_H
+#define HA_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HA_NAME_LEN		64		/* node name, incl. NUL */
+#define HA_URL_LEN		256		/* conn_url / api_url, incl. NUL */
+#define HA_HOST_LEN		128
+#define HA_ROLE_LEN		16
+#define HA_STATE_LEN	48
+#define HA_MAX_MEMBERS	32
+
+/* Member roles as published (Patroni 3.0 spells a primary "master"). */
+#define HA_ROLE_MASTER	"master"
+#define HA_ROLE_REPLICA "replica"
+
+/* Tags of a member (DESIGN section 3). */
+typedef struct HaTags
+{
+	bool		nofailover;
+	bool		noloadbalance;
+	bool		nosync;
+	bool		clonefrom;
+} HaTags;
+
+/*
+ * One member as published in /members/<name> (JSON, Patroni field names
+ * plus a few of ours).  Every string is NUL-terminated and bounded.
+ */
+typedef struct HaMember
+{
+	char		name[HA_NAME_LEN];
+	char		conn_url[HA_URL_LEN];	/* postgres://host:port/postgres */
+	char		api_url[HA_URL_LEN];	/* http://host:port/patroni */
+	char		role[HA_ROLE_LEN];	/* "master" | "replica" | "unknown" */
+	char		state[HA_STATE_LEN];	/* "running", "starting", ... */
+	uint32_t	timeline;
+	uint64_t	xlog_location;	/* primary: flush LSN; replica: max(receive, replay) */
+	uint64_t	replayed_location;	/* replica only, else 0 */
+	uint64_t	system_id;		/* pg_control system identifier */
+	char		node_id[HA_NAME_LEN];	/* random id kept in the data dir */
+	int			ttl;			/* settings that must agree cluster-wide */
+	int			retry_timeout;
+	bool		synchronous_mode;
+	uint64_t	maximum_lag_on_failover;
+	HaTags		tags;
+} HaMember;
+
+#endif							/* HA_TYPES_H */

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_writer.h
+ *	  A bounded JSON writer into a caller-owned buffer.  Pure C, no
+ *	  allocation: when the buffer is full, further output is dropped and
+ *	  `overflow` is set, so a caller can tell and never writes past cap.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JSON_WRITER_H
+#define JSON_WRITER_H
+
+#include "ha_types.h"
+
+typedef struct JsonBuf
+{
+	char	   *data;			/* always NUL-terminated (cap >= 1) */
+	size_t		len;
+	size_t		cap;
+	bool		overflow;
+	bool		need_comma;		/* internal: a value precedes in this container */
+} JsonBuf;
+
+extern void json_init(JsonBuf *jb, char *buf, size_t cap);
+extern void json_object_begin(JsonBuf *jb);
+extern void json_object_end(JsonBuf *jb);
+extern void json_array_begin(JsonBuf *jb);
+extern void json_array_end(JsonBuf *jb);
+/* key: emits "key": (with a comma first if needed); then a value call */
+extern void json_key(JsonBuf *jb, const char *key);
+extern void json_string(JsonBuf *jb, const char *s);	/* escapes " \ and control chars */
+extern void json_int(JsonBuf *jb, int64_t v);
+extern void json_uint(JsonBuf *jb, uint64_t v);
+extern void json_bool(JsonBuf *jb, bool v);
+extern void json_null(JsonBuf *jb);
+extern void json_raw(JsonBuf *jb, const char *raw);	/* already-valid JSON */
+
+/* Member znode body <-> HaMember (the format every node reads and writes). */
+extern void member_to_json(const HaMember *m, JsonBuf *jb);
+
+/*
+ * Parses a member body (untrusted: any bytes may be in a znode).  The name
+ * is not in the body (it is the znode's name) and is left untouched.
+ * Returns true on success; on failure returns false and writes a short
+ * reason into err (errlen bytes).  Unknown keys are ignored; nesting deeper
+ * than 8 and strings longer than the fields are errors, never overflows.
+ */
+extern bool member_from_json(const char *data, size_t len, HaMember *m,
+							 char *err, size_t errlen);
+
+#endif							/* JSON_WRITER_H */

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of pg_ha from Debian 12 packages.
+# Idempotent: packages already present are left alone; safe to run again.
+set -euo pipefail
+
+PKGS=(
+	build-essential pkg-config make gcc clang libclang-rt-14-dev
+	postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
+	libzookeeper-mt-dev zookeeper
+	libuv1-dev
+	libcmocka-dev
+	libipc-run-perl
+	haproxy curl procps iproute2 psmisc
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root (it calls apt-get)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# policy-rc.d keeps Debian's packages from starting their own services
+	# (postgresql's default cluster, haproxy, zookeeper): the tests start what they need.
+	policy=/usr/sbin/policy-rc.d
+	created_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' > "$policy"
+		chmod +x "$policy"
+		created_policy=1
+	fi
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	[ $created_policy -eq 1 ] && rm -f "$policy"
+fi
+echo "install-deps.sh: all dependencies present"
