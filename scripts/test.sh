@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every pg_ha test: what the README's test command and CI run.
+#
+# As root on Debian 12: installs the dependencies, builds with -Werror,
+# installs the extension, then runs (servers as the postgres user):
+#   1. unit tests (cmocka) under ASan/UBSan      make unit
+#   2. bounded libFuzzer run of the parsers      make fuzz
+#   3. router unit tests under ASan/UBSan        make -C router check
+#   4. pg_regress against a real node + ZooKeeper make installcheck
+#   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap ..."
+set -euo pipefail
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+cd "$srcdir"
+export PATH=/usr/lib/postgresql/15/bin:$PATH
+only=${PGHA_TEST_ONLY:-"unit fuzz router regress tap"}
+want() { [[ " $only " == *" $1 "* ]]; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test.sh: run as root (it installs packages and runs servers as postgres)" >&2
+	exit 1
+fi
+
+scripts/install-deps.sh
+make -s WERROR=1
+make -s install WERROR=1 > /dev/null
+
+failed=()
+passed=()
+step() {
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then passed+=("$name"); else failed+=("$name"); fi
+}
+
+work=$(mktemp -d /tmp/pg_ha-test.XXXXXX)
+chown postgres:postgres "$work"
+chmod 755 "$work"
+cleanup() {
+	scripts/run-node.sh stop "$work/node" 2> /dev/null || true
+	scripts/zk.sh stop "$work/zk" 2> /dev/null || true
+	if [ ${#failed[@]} -eq 0 ]; then rm -rf "$work"; else echo "test.sh: logs kept in $work"; fi
+}
+trap cleanup EXIT
+
+regress() {
+	local zk_port=22181 pg_port=25432 api_port=28008
+	runuser -u postgres -- scripts/zk.sh start "$work/zk" $zk_port
+	scripts/run-node.sh init-primary "$work/node" regress1 $pg_port $api_port "127.0.0.1:$zk_port" \
+		"pg_ha.ttl = 6" "pg_ha.retry_timeout = 3"
+	scripts/run-node.sh start "$work/node"
+	local rc=0
+	runuser -u postgres -- env PGHOST="$work/node" PGPORT=$pg_port \
+		PGHA_ZK_DIR="$work/zk" PGHA_ZK_PORT=$zk_port PGHA_API_PORT=$api_port \
+		PGHA_SRCDIR="$srcdir" \
+		make -s installcheck REGRESS_OUTPUT="$work/regress" || rc=$?
+	if [ $rc -ne 0 ] && [ -f "$work/regress/regression.diffs" ]; then
+		cat "$work/regress/regression.diffs"
+	fi
+	scripts/run-node.sh stop "$work/node"
+	scripts/zk.sh stop "$work/zk"
+	return $rc
+}
+
+want unit && step "unit tests" make -s unit
+want fuzz && step "fuzz" make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+want router && step "router unit tests" make -s -C router check
+want regress && step "pg_regress (make installcheck)" regress
+want tap && step "TAP tests" tests/run-tap.sh
+
+echo
+echo "test.sh: passed: ${passed[*]:-none}"
+[ ${#failed[@]} -eq 0 ] || echo "test.sh: FAILED: ${failed[*]}"
+echo "${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
