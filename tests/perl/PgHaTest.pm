@@ -1,0 +1,186 @@
+# PgHaTest: helpers for pg_ha's TAP tests.
+#
+# Real parts only: a real ZooKeeper server (scripts/zk.sh), real
+# PostgreSQL 15 nodes (PostgreSQL::Test::Cluster) with pg_ha preloaded,
+# and raw HTTP over TCP to the agents.  Every wait is bounded.
+package PgHaTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Temp ();
+use IO::Socket::INET;
+use Time::HiRes qw(time sleep);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(zk_start zk_stop zk_get pg_ha_node http_request http_status
+  wait_until agent_pid rss_kb json_field);
+
+my $srcdir = $ENV{PGHA_SRCDIR} // die "PGHA_SRCDIR must point at the source tree";
+my %zk;    # dir => port
+
+# Starts a real ZooKeeper on 127.0.0.1 and a free port; returns "host:port".
+sub zk_start
+{
+	my $dir = PostgreSQL::Test::Utils::tempdir('zk');
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	system("$srcdir/scripts/zk.sh", 'start', $dir, $port) == 0
+	  or BAIL_OUT("ZooKeeper did not start");
+	$zk{$dir} = $port;
+	return { dir => $dir, port => $port, hosts => "127.0.0.1:$port" };
+}
+
+sub zk_stop
+{
+	my ($zk) = @_;
+	system("$srcdir/scripts/zk.sh", 'stop', $zk->{dir});
+}
+
+sub zk_restart
+{
+	my ($zk) = @_;
+	system("$srcdir/scripts/zk.sh", 'start', $zk->{dir}, $zk->{port}) == 0
+	  or BAIL_OUT("ZooKeeper did not restart");
+}
+
+END
+{
+	system("$srcdir/scripts/zk.sh", 'stop', $_) for keys %zk;
+}
+
+# Reads a znode with ZooKeeper's own Java client (independent of pg_ha).
+# Returns the data, or undef if the node does not exist.
+sub zk_get
+{
+	my ($zk, $path) = @_;
+	my $out = `timeout 30 java -cp /usr/share/java/zookeeper.jar:/etc/zookeeper/conf -Dlog4j.configuration=file:/dev/null org.apache.zookeeper.ZooKeeperMain -server $zk->{hosts} get $path 2>&1`;
+	return undef if $out =~ /Node does not exist/;
+	my @lines = grep { $_ ne '' && !/^(WATCHER|WatchedEvent|Connecting|SLF4J|log4j|JLine)/ } split /\n/, $out;
+	return $lines[-1];
+}
+
+# A node with pg_ha loaded.  %opts: name, zk, api_port, extra (conf text),
+# primary (a node to clone from: streaming replica).
+sub pg_ha_node
+{
+	my (%opts) = @_;
+	my $name = $opts{name};
+	my $api_port = $opts{api_port} // PostgreSQL::Test::Cluster::get_free_port();
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	if ($opts{primary})
+	{
+		my $backup = "bk_$name";
+		$opts{primary}->backup($backup);
+		$node->init_from_backup($opts{primary}, $backup, has_streaming => 1);
+	}
+	else
+	{
+		$node->init(allows_streaming => 1);
+	}
+	my $port = $node->port;
+	$node->append_conf('pg_hba.conf',
+		"host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n")
+	  unless $opts{primary};
+	$node->append_conf('postgresql.conf', <<"CONF" . ($opts{extra} // ''));
+listen_addresses = '127.0.0.1'
+shared_preload_libraries = 'pg_ha'
+pg_ha.name = '$name'
+pg_ha.zk_hosts = '$opts{zk}{hosts}'
+pg_ha.api_listen = '127.0.0.1:$api_port'
+pg_ha.connect_address = '127.0.0.1:$port'
+pg_ha.ttl = 6
+pg_ha.retry_timeout = 3
+wal_log_hints = on
+CONF
+	$node->{pg_ha_api_port} = $api_port;
+	return $node;
+}
+
+# Sends raw bytes (or a method+path) and returns the whole reply (status,
+# raw text).  Closes after one reply, like Patroni's HTTP/1.0.
+sub http_request
+{
+	my ($port, $raw, %opt) = @_;
+	my $sock = IO::Socket::INET->new(
+		PeerAddr => '127.0.0.1',
+		PeerPort => $port,
+		Proto => 'tcp',
+		Timeout => 5) or return (0, "connect failed: $!");
+	$sock->autoflush(1);
+	print $sock $raw if defined $raw;
+	shutdown($sock, 1) if $opt{half_close};
+	my $reply = '';
+	my $deadline = time + ($opt{timeout} // 10);
+	$sock->blocking(0);
+	while (time < $deadline)
+	{
+		my $n = sysread($sock, my $buf, 65536);
+		if (defined $n)
+		{
+			last if $n == 0;
+			$reply .= $buf;
+		}
+		else
+		{
+			sleep 0.01;
+		}
+	}
+	close $sock;
+	my ($status) = $reply =~ m{^HTTP/1\.\d (\d{3})};
+	return ($status // 0, $reply);
+}
+
+sub http_status
+{
+	my ($port, $method, $path) = @_;
+	my ($status) = http_request($port, "$method $path HTTP/1.0\r\n\r\n");
+	return $status;
+}
+
+# Polls $cond every 0.1 s until true or $seconds pass.
+sub wait_until
+{
+	my ($cond, $seconds, $what) = @_;
+	my $deadline = time + $seconds;
+	while (time < $deadline)
+	{
+		return 1 if $cond->();
+		sleep 0.1;
+	}
+	diag("timed out after ${seconds}s waiting for: $what");
+	return 0;
+}
+
+sub agent_pid
+{
+	my ($node) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_ha agent'");
+}
+
+# Resident memory of a process in kB: (VmRSS, RssAnon).
+sub rss_kb
+{
+	my ($pid) = @_;
+	open my $fh, '<', "/proc/$pid/status" or return (undef, undef);
+	my ($rss, $anon);
+	while (<$fh>)
+	{
+		$rss = $1 if /^VmRSS:\s+(\d+)/;
+		$anon = $1 if /^RssAnon:\s+(\d+)/;
+	}
+	return ($rss, $anon);
+}
+
+# A scalar field of a flat-ish JSON text ("key": value).
+sub json_field
+{
+	my ($json, $key) = @_;
+	return $1 if $json =~ /"\Q$key\E"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+	return $1 if $json =~ /"\Q$key\E"\s*:\s*([-\w.]+)/;
+	return undef;
+}
+
+1;
