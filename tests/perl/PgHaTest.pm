@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Temp ();
+use IO::Select;
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use PostgreSQL::Test::Cluster;
@@ -113,19 +114,13 @@ sub http_request
 	shutdown($sock, 1) if $opt{half_close};
 	my $reply = '';
 	my $deadline = time + ($opt{timeout} // 10);
-	$sock->blocking(0);
-	while (time < $deadline)
+	my $sel = IO::Select->new($sock);
+	while ((my $left = $deadline - time) > 0)
 	{
+		last unless $sel->can_read($left);
 		my $n = sysread($sock, my $buf, 65536);
-		if (defined $n)
-		{
-			last if $n == 0;
-			$reply .= $buf;
-		}
-		else
-		{
-			sleep 0.01;
-		}
+		last if !$n;    # EOF or error
+		$reply .= $buf;
 	}
 	close $sock;
 	my ($status) = $reply =~ m{^HTTP/1\.\d (\d{3})};
@@ -153,11 +148,14 @@ sub wait_until
 	return 0;
 }
 
+# The agent has no database connection (it is not in pg_stat_activity):
+# find it among the postmaster's children by its process title.
 sub agent_pid
 {
 	my ($node) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_ha agent'");
+	my $pid = `pgrep -P $node->{_pid} -f 'pg_ha agent'`;
+	chomp $pid;
+	return $pid;
 }
 
 # Resident memory of a process in kB: (VmRSS, RssAnon).
