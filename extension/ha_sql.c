@@ -59,6 +59,9 @@ add_row(ReturnSetInfo *rsinfo, const HaView *v, const HaMember *m,
 	memset(nulls, 0, sizeof(nulls));
 	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
 
+	/* our own row says what we report now, not the last key holder seen */
+	if (is_local)
+		is_leader = v->is_leader;
 	if (is_leader)
 		role = "leader";
 	else if (strcmp(m->role, HA_ROLE_MASTER) == 0)
@@ -126,18 +129,13 @@ ha_status(PG_FUNCTION_ARGS)
 				 errhint("Check the server log for the \"pg_ha agent\" background worker.")));
 	else if (!v->zk_reachable)
 	{
-		if (v->zk_unreachable_since != 0)
-			ereport(WARNING,
-					(errmsg("pg_ha: ZooKeeper is unreachable since %s",
-							timestamptz_to_str(v->zk_unreachable_since)),
-					 errdetail("Only the local member is shown; the others' state is unknown while ZooKeeper cannot be reached.%s%s",
-							   v->last_error[0] ? " Last error: " : "", v->last_error)));
-		else
-			ereport(WARNING,
-					(errmsg("pg_ha: not connected to ZooKeeper (%s)",
-							ha_zk_state_name(v->zk_state)),
-					 errdetail("Only the local member is shown.%s%s",
-							   v->last_error[0] ? " " : "", v->last_error)));
+		ereport(WARNING,
+				(errmsg("pg_ha: ZooKeeper is unreachable"),
+				 errdetail("Unreachable since %s (%s). Only the local member is shown; the others' state is unknown while ZooKeeper cannot be reached.%s%s",
+						   v->zk_unreachable_since ? timestamptz_to_str(v->zk_unreachable_since) : "start",
+						   ha_zk_state_name(v->zk_state),
+						   v->last_error[0] ? " Last error: " : "", v->last_error),
+				 errhint("Check pg_ha.zk_hosts and the ZooKeeper servers; the agent keeps retrying.")));
 		if (v->self.name[0])
 			add_row(rsinfo, v, &v->self, NULL, true);
 		return (Datum) 0;

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
@@ -112,7 +113,6 @@ typedef struct Agent
 	int64		leader_owner;
 	int32		leader_version;
 	bool		members_stale;	/* re-list the members */
-	bool		mismatch_warned[HA_MAX_MEMBERS];
 
 	bool		was_leader;		/* for the role-change log line */
 	HaAction	last_action;
@@ -138,8 +138,9 @@ set_error(const char *fmt,...)
 
 /* ---------------------------------------------------------------------
  * Identity: the node's name and a random id kept in its data directory.
- * The file also records the name, so a clone (pg_basebackup copies the
- * file) sees another node's name and makes its own id.
+ * The file also records the name and the data directory's inode: a clone
+ * (pg_basebackup copies the file) lives in another directory, sees a
+ * different inode, and makes its own id, so two nodes never share one.
  * ---------------------------------------------------------------------
  */
 static void
@@ -147,9 +148,14 @@ load_node_id(const char *name)
 {
 	char		path[MAXPGPATH];
 	char		tmp[MAXPGPATH];
-	char		line[2 * HA_NAME_LEN + 4];
+	char		line[3 * HA_NAME_LEN + 8];
+	struct stat st;
+	unsigned long long inode = 0;
 	FILE	   *f;
 	uint64		rnd;
+
+	if (stat(DataDir, &st) == 0)
+		inode = (unsigned long long) st.st_ino;
 
 	snprintf(path, sizeof(path), "%s/%s", DataDir, NODE_ID_FILE);
 	f = AllocateFile(path, "r");
@@ -157,10 +163,11 @@ load_node_id(const char *name)
 	{
 		char		fname[HA_NAME_LEN];
 		char		fid[HA_NAME_LEN];
+		unsigned long long finode;
 
 		if (fgets(line, sizeof(line), f) &&
-			sscanf(line, "%63s %63s", fname, fid) == 2 &&
-			strcmp(fname, name) == 0)
+			sscanf(line, "%63s %63s %llu", fname, fid, &finode) == 3 &&
+			strcmp(fname, name) == 0 && finode == inode)
 		{
 			strlcpy(agent.node_id, fid, sizeof(agent.node_id));
 			FreeFile(f);
@@ -176,7 +183,7 @@ load_node_id(const char *name)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = AllocateFile(tmp, "w");
 	if (f == NULL ||
-		fprintf(f, "%s %s\n", name, agent.node_id) < 0 ||
+		fprintf(f, "%s %s %llu\n", name, agent.node_id, inode) < 0 ||
 		FreeFile(f) != 0 ||
 		durable_rename(tmp, path, LOG) != 0)
 		ereport(WARNING,
@@ -470,16 +477,20 @@ member_index(const char *name)
 	return -1;
 }
 
+static int
+member_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const HaMember *) a)->name, ((const HaMember *) b)->name);
+}
+
 static void
 update_member_list(const ZkEvent *ev)
 {
 	HaMember	old[HA_MAX_MEMBERS];
-	bool		old_warned[HA_MAX_MEMBERS];
 	int			nold = agent.view.nmembers;
 	int			n = 0;
 
 	memcpy(old, agent.view.members, sizeof(old));
-	memcpy(old_warned, agent.mismatch_warned, sizeof(old_warned));
 	for (int i = 0; i < ev->nchildren && n < HA_MAX_MEMBERS; i++)
 	{
 		const char *name = ev->children[i];
@@ -491,17 +502,13 @@ update_member_list(const ZkEvent *ev)
 			if (strcmp(old[j].name, name) == 0)
 				break;
 		if (j < nold)
-		{
 			agent.view.members[n] = old[j];
-			agent.mismatch_warned[n] = old_warned[j];
-		}
 		else
 		{
 			memset(&agent.view.members[n], 0, sizeof(HaMember));
 			strlcpy(agent.view.members[n].name, name, HA_NAME_LEN);
 			strlcpy(agent.view.members[n].state, "unknown", HA_STATE_LEN);
 			strlcpy(agent.view.members[n].role, "unknown", HA_ROLE_LEN);
-			agent.mismatch_warned[n] = false;
 		}
 		n++;
 	}
@@ -510,31 +517,36 @@ update_member_list(const ZkEvent *ev)
 				(errmsg("pg_ha: %d members registered, only %d are tracked",
 						ev->nchildren, HA_MAX_MEMBERS)));
 	agent.view.nmembers = n;
+	/* ordered by name, so every node lists the members alike */
+	qsort(agent.view.members, n, sizeof(HaMember), member_name_cmp);
 	agent.view_dirty = true;
 }
 
-static void
-warn_setting_mismatch(int idx)
+static bool
+same_cluster_settings(const HaMember *a, const HaMember *b)
 {
-	const HaMember *m = &agent.view.members[idx];
+	return a->ttl == b->ttl && a->retry_timeout == b->retry_timeout &&
+		a->synchronous_mode == b->synchronous_mode &&
+		a->maximum_lag_on_failover == b->maximum_lag_on_failover;
+}
+
+/* Warns once when a member's cluster-wide settings first differ from ours. */
+static void
+warn_setting_mismatch(const HaMember *before, const HaMember *m)
+{
 	const HaMember *self = &agent.view.self;
 
-	if (agent.mismatch_warned[idx] || m->ttl == 0)
+	if (same_cluster_settings(m, self) ||
+		(before->ttl != 0 && same_cluster_settings(before, m)))
 		return;
-	if (m->ttl != self->ttl || m->retry_timeout != self->retry_timeout ||
-		m->synchronous_mode != self->synchronous_mode ||
-		m->maximum_lag_on_failover != self->maximum_lag_on_failover)
-	{
-		ereport(WARNING,
-				(errmsg("pg_ha: member \"%s\" has different cluster-wide settings", m->name),
-				 errdetail("ttl %d/%d, retry_timeout %d/%d, synchronous_mode %d/%d, maximum_lag_on_failover " UINT64_FORMAT "/" UINT64_FORMAT " (theirs/ours).",
-						   m->ttl, self->ttl, m->retry_timeout, self->retry_timeout,
-						   m->synchronous_mode, self->synchronous_mode,
-						   (uint64) m->maximum_lag_on_failover,
-						   (uint64) self->maximum_lag_on_failover),
-				 errhint("Set pg_ha.ttl, pg_ha.retry_timeout, pg_ha.synchronous_mode and pg_ha.maximum_lag_on_failover alike on every node.")));
-		agent.mismatch_warned[idx] = true;
-	}
+	ereport(WARNING,
+			(errmsg("pg_ha: member \"%s\" has different cluster-wide settings", m->name),
+			 errdetail("ttl %d/%d, retry_timeout %d/%d, synchronous_mode %d/%d, maximum_lag_on_failover " UINT64_FORMAT "/" UINT64_FORMAT " (theirs/ours).",
+					   m->ttl, self->ttl, m->retry_timeout, self->retry_timeout,
+					   m->synchronous_mode, self->synchronous_mode,
+					   (uint64) m->maximum_lag_on_failover,
+					   (uint64) self->maximum_lag_on_failover),
+			 errhint("Set pg_ha.ttl, pg_ha.retry_timeout, pg_ha.synchronous_mode and pg_ha.maximum_lag_on_failover alike on every node.")));
 }
 
 /* Reads every other member's data (refreshes their positions). */
@@ -773,8 +785,8 @@ handle_result(const ZkEvent *ev, int64 now)
 				strlcpy(m.name, agent.view.members[idx].name, HA_NAME_LEN);
 				if (ev->data && member_from_json(ev->data, ev->datalen, &m, err, sizeof(err)))
 				{
+					warn_setting_mismatch(&agent.view.members[idx], &m);
 					agent.view.members[idx] = m;
-					warn_setting_mismatch(idx);
 				}
 				else
 				{
