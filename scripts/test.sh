@@ -13,6 +13,7 @@ set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
+source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
 only=${PGHA_TEST_ONLY:-"unit fuzz router regress tap"}
 want() { [[ " $only " == *" $1 "* ]]; }
@@ -23,7 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 scripts/install-deps.sh
-make -s WERROR=1
+make -s WERROR=1 all
 make -s install WERROR=1 > /dev/null
 
 failed=()
