@@ -19,6 +19,9 @@ OBJS = \
 	extension/pg_ha.o \
 	extension/ha_guc.o \
 	extension/ha_worker.o \
+	extension/ha_session.o \
+	extension/ha_duties.o \
+	extension/ha_local.o \
 	extension/ha_zk.o \
 	extension/ha_http.o \
 	extension/ha_api.o \
@@ -73,3 +76,6 @@ clean-sub:
 	$(MAKE) -C tests/fuzz clean
 	-$(MAKE) -C router clean
 	rm -rf results_dir
+
+# PGXS tracks no header dependencies: rebuild every object when a header changes.
+$(OBJS): $(wildcard extension/*.h)

@@ -179,6 +179,8 @@ status_json(JsonBuf *jb)
 	json_key(jb, "unreachable_since");
 	json_timestamp(jb, view->zk_unreachable_since);
 	json_object_end(jb);
+	json_key(jb, "decision");
+	json_string(jb, view->decision);
 	json_key(jb, "problem");
 	if (view->config_problem)
 		json_string(jb, view->config_problem);

@@ -41,6 +41,8 @@ bool		ha_nofailover = false;
 bool		ha_noloadbalance = false;
 bool		ha_nosync = false;
 bool		ha_clonefrom = false;
+char	   *ha_replication_user = NULL;
+char	   *ha_replication_password = NULL;
 
 static bool
 check_zk_hosts(char **newval, void **extra, GucSource source)
@@ -118,6 +120,17 @@ check_scope(char **newval, void **extra, GucSource source)
 		return false;
 	}
 	return check_name(newval, extra, source);
+}
+
+static bool
+check_role_name(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || **newval == '\0' || strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("A user name of 1 to %d characters is needed.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -231,6 +244,16 @@ ha_define_gucs(void)
 	DefineCustomBoolVariable("pg_ha.clonefrom", "Tag: preferred source for cloning new nodes.",
 							 NULL, &ha_clonefrom, false,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_ha.replication_user",
+							   "User with which replicas stream from the leader.",
+							   NULL, &ha_replication_user, "postgres",
+							   PGC_SIGHUP, 0, check_role_name, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.replication_password",
+							   "Password of pg_ha.replication_user (empty: none, e.g. trust or a .pgpass).",
+							   NULL, &ha_replication_password, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_ha");
 }

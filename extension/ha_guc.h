@@ -28,6 +28,8 @@ extern bool ha_nofailover;
 extern bool ha_noloadbalance;
 extern bool ha_nosync;
 extern bool ha_clonefrom;
+extern char *ha_replication_user;
+extern char *ha_replication_password;
 
 extern void ha_define_gucs(void);
 

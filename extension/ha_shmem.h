@@ -13,6 +13,7 @@
 #define HA_SHMEM_H
 
 #include "datatype/timestamp.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 
 #include "ha_types.h"
@@ -42,14 +43,34 @@ typedef struct HaView
 	uint64		received_location;	/* replica: WAL received (flushed) */
 	TimestampTz replayed_timestamp; /* replica: commit time last replayed */
 	const char *config_problem; /* static string, NULL when settings agree */
+	char		decision[128];	/* the agent's last decision and its reason */
 	int			nmembers;		/* members seen in ZooKeeper */
 	HaMember	members[HA_MAX_MEMBERS];
 } HaView;
+
+/*
+ * ha_switchover() in a backend asks the agent through this slot: it bumps
+ * id with its candidate and sets the agent's latch; the agent takes it
+ * (taken_id = id) and reports progress in state (a SwitchoverState).
+ */
+typedef struct HaSwitchoverRequest
+{
+	uint64		id;
+	uint64		taken_id;
+	char		candidate[HA_NAME_LEN];
+	Latch	   *requester_latch;
+	int			state;
+	char		chosen[HA_NAME_LEN];
+	char		error[256];
+	char		hint[256];
+} HaSwitchoverRequest;
 
 typedef struct HaSharedState
 {
 	LWLock	   *lock;
 	pid_t		worker_pid;		/* 0 when the agent is not running */
+	Latch	   *agent_latch;
+	HaSwitchoverRequest switchover;
 	HaView		view;
 } HaSharedState;
 

@@ -34,6 +34,7 @@ typedef struct ZkCallCtx
 	int			op;
 	uint32_t	generation;
 	char	   *path;
+	zoo_op_result_t *multi_results;	/* zoo_amulti writes here until completion */
 } ZkCallCtx;
 
 static zhandle_t *zh = NULL;
@@ -129,6 +130,7 @@ result_event(int rc, const void *data)
 		ctx->path = NULL;
 	}
 	free(ctx->path);
+	free(ctx->multi_results);
 	free(ctx);
 	return ev;
 }
@@ -389,6 +391,7 @@ new_ctx(int op, const char *path)
 		return NULL;
 	ctx->op = op;
 	ctx->generation = generation;
+	ctx->multi_results = NULL;
 	ctx->path = strdup(path);
 	if (ctx->path == NULL)
 	{
@@ -409,6 +412,7 @@ finish_call(int rc, ZkCallCtx *ctx)
 	if (rc == ZBADARGUMENTS || rc == ZINVALIDSTATE)
 	{
 		free(ctx->path);
+		free(ctx->multi_results);
 		free(ctx);
 	}
 	return rc;
@@ -463,6 +467,26 @@ zk_delete(int op, const char *path, int version)
 {
 	BEGIN_CALL(op, path);
 	return finish_call(zoo_adelete(zh, path, version, on_void, ctx), ctx);
+}
+
+int
+zk_replace_ephemeral(int op, const char *path, int version, const char *data,
+					 int len)
+{
+	zoo_op_t	ops[2];
+
+	BEGIN_CALL(op, path);
+	ctx->multi_results = calloc(2, sizeof(zoo_op_result_t));
+	if (ctx->multi_results == NULL)
+	{
+		free(ctx->path);
+		free(ctx);
+		return ZSYSTEMERROR;
+	}
+	zoo_delete_op_init(&ops[0], path, version);
+	zoo_create_op_init(&ops[1], path, data, len, &ZOO_OPEN_ACL_UNSAFE,
+					   ZOO_EPHEMERAL, NULL, 0);
+	return finish_call(zoo_amulti(zh, 2, ops, ctx->multi_results, on_void, ctx), ctx);
 }
 
 const char *

@@ -75,6 +75,10 @@ extern int	zk_get_children(int op, const char *path, bool watch);
 extern int	zk_set(int op, const char *path, const char *data, int len,
 				   int version);
 extern int	zk_delete(int op, const char *path, int version);
+/* Atomically deletes path (at version) and creates it again, ephemeral,
+ * owned by this session: hands a key over without a moment when it is free. */
+extern int	zk_replace_ephemeral(int op, const char *path, int version,
+								 const char *data, int len);
 
 extern const char *zk_error_name(int rc);
 

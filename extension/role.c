@@ -2,10 +2,18 @@
  *
  * role.c
  *	  The agent's role decision (see role.h).  Rules are checked from the
- *	  most fundamental fact down; the first that applies decides.
+ *	  most fundamental fact down; the first that applies decides.  The
+ *	  safety rules (DESIGN section 6) live here:
+ *	  S1  a primary without a live session is never leader, and fences
+ *	      itself after retry_timeout;
+ *	  S2  in synchronous mode only the confirmed sync standby may race;
+ *	  S3  in asynchronous mode a replica lagging beyond the maximum may not;
+ *	  S4  a node on an older timeline than the cluster's never leads.
  *
  *-------------------------------------------------------------------------
  */
+#include <string.h>
+
 #include "role.h"
 
 static HaDecision
@@ -19,13 +27,51 @@ decision(HaAction action, bool is_leader, const char *reason)
 	return d;
 }
 
+static HaDecision
+decide_replica(const HaFacts *f)
+{
+	if (f->leader_exists && f->leader_is_self && f->leader_owned)
+		return decision(HA_ACT_PROMOTE, false,
+						f->promoting ? "promotion in progress" : "holding the leader key as a replica: promote");
+	if (f->leader_exists && f->leader_is_self)
+		return decision(HA_ACT_RELEASE_STALE_KEY, false,
+						"a replica found a leader key left by an older session of its own");
+	if (f->leader_exists)
+		return decision(HA_ACT_FOLLOW, false, "replica following the leader");
+
+	/* no leader: may we race for the key? */
+	if (f->nofailover)
+		return decision(HA_ACT_FOLLOW, false, "no leader; tagged nofailover, not racing");
+	if (f->switchover_other)
+		return decision(HA_ACT_FOLLOW, false, "no leader; a switchover names another member");
+	if (f->cluster_timeline != 0 && f->timeline < f->cluster_timeline)
+		return decision(HA_ACT_FOLLOW, false, "no leader; on an older timeline than the cluster, not racing");
+	if (f->sync_mode && !f->sync_standby_self)
+		return decision(HA_ACT_FOLLOW, false, "no leader; synchronous mode and not the confirmed synchronous standby");
+	if (!f->sync_mode && !f->lag_ok)
+		return decision(HA_ACT_FOLLOW, false, "no leader; lagging beyond maximum_lag_on_failover");
+	if (!f->switchover_self && !f->sync_mode)
+	{
+		if (!f->peers_settled)
+			return decision(HA_ACT_FOLLOW, false, "no leader; waiting for the other members' positions");
+		if (f->better_peer)
+			return decision(HA_ACT_FOLLOW, false, "no leader; another member has more WAL");
+	}
+	return decision(HA_ACT_ACQUIRE_LEADER, false, "no leader and this replica is the best candidate");
+}
+
 HaDecision
 ha_decide(const HaFacts *f)
 {
 	if (!f->config_ok)
 		return decision(HA_ACT_WAIT, false, "configuration is inconsistent");
 	if (!f->zk_reachable)
+	{
+		if (f->pg_running && !f->in_recovery && f->fence_due)
+			return decision(HA_ACT_FENCE, false,
+							"primary out of touch with ZooKeeper for retry_timeout");
 		return decision(HA_ACT_WAIT, false, "ZooKeeper is unreachable");
+	}
 	if (!f->identity_ok)
 		return decision(HA_ACT_WAIT, false, "identity refused by the cluster");
 	if (!f->registered)
@@ -36,21 +82,22 @@ ha_decide(const HaFacts *f)
 		return decision(HA_ACT_WAIT, false, "postgres is not running");
 
 	if (f->in_recovery)
-		return decision(HA_ACT_FOLLOW, false,
-						f->leader_exists ? "replica following the leader"
-						: "replica, no leader");
+		return decide_replica(f);
 
 	/* a running primary */
+	if (f->leader_exists && !f->leader_is_self)
+		return decision(HA_ACT_DEMOTE, false,
+						"running primary but another member holds the leader key");
+	if (f->cluster_timeline != 0 && f->timeline < f->cluster_timeline)
+		return decision(HA_ACT_FENCE, false,
+						"running primary on an older timeline than the cluster's");
 	if (!f->leader_exists)
 		return decision(HA_ACT_ACQUIRE_LEADER, false,
 						"running primary and the leader key is free");
-	if (f->leader_is_self && f->leader_owned)
+	if (f->leader_owned)
 		return decision(HA_ACT_LEAD, true, "holding the leader key");
-	if (f->leader_is_self)
-		return decision(HA_ACT_RELEASE_STALE_KEY, false,
-						"the leader key names this node but belongs to an older session");
-	return decision(HA_ACT_PRIMARY_NOT_LEADER, false,
-					"running primary but another member holds the leader key");
+	return decision(HA_ACT_TAKEOVER_STALE_KEY, false,
+					"the leader key names this node but belongs to an older session");
 }
 
 const char *
@@ -62,14 +109,37 @@ ha_action_name(HaAction a)
 			return "wait";
 		case HA_ACT_ACQUIRE_LEADER:
 			return "acquire leader key";
+		case HA_ACT_TAKEOVER_STALE_KEY:
+			return "take over stale leader key";
 		case HA_ACT_RELEASE_STALE_KEY:
 			return "release stale leader key";
 		case HA_ACT_LEAD:
 			return "lead";
+		case HA_ACT_PROMOTE:
+			return "promote";
 		case HA_ACT_FOLLOW:
 			return "follow";
-		case HA_ACT_PRIMARY_NOT_LEADER:
-			return "primary without leader key";
+		case HA_ACT_DEMOTE:
+			return "demote";
+		case HA_ACT_FENCE:
+			return "fence";
 	}
 	return "unknown";
+}
+
+bool
+ha_lag_ok(uint64_t my_lsn, uint64_t last_leader_lsn, uint64_t maximum_lag)
+{
+	if (last_leader_lsn == 0 || my_lsn >= last_leader_lsn)
+		return true;
+	return last_leader_lsn - my_lsn <= maximum_lag;
+}
+
+bool
+ha_peer_is_better(uint64_t my_lsn, const char *my_name,
+				  uint64_t peer_lsn, const char *peer_name)
+{
+	if (peer_lsn != my_lsn)
+		return peer_lsn > my_lsn;
+	return strcmp(peer_name, my_name) < 0;
 }

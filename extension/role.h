@@ -17,23 +17,40 @@ typedef struct HaFacts
 	bool		config_ok;		/* settings consistent (ttl > retry_timeout, ...) */
 	bool		pg_running;		/* postgres accepts connections */
 	bool		in_recovery;	/* postgres is a standby */
+	bool		promoting;		/* we asked postgres to promote; not done yet */
 	bool		zk_reachable;	/* live session, heard from within the bound */
+	bool		fence_due;		/* no reply from ZooKeeper for retry_timeout */
 	bool		identity_ok;	/* system id matches /initialize, name not taken */
 	bool		registered;		/* our member znode exists and is ours */
 	bool		leader_known;	/* the leader key was read in this session */
 	bool		leader_exists;
 	bool		leader_is_self; /* the key names us */
 	bool		leader_owned;	/* ... and our current session owns it */
+	uint32_t	timeline;		/* ours */
+	uint32_t	cluster_timeline;	/* newest timeline a leader published; 0 unknown */
+
+	/* election (a replica, no leader) */
+	bool		nofailover;		/* our tag */
+	bool		sync_mode;
+	bool		sync_standby_self;	/* /sync names us and says we caught up */
+	bool		switchover_other;	/* a switchover names another candidate */
+	bool		switchover_self;	/* a switchover names us */
+	bool		lag_ok;			/* within maximum_lag_on_failover of the last leader */
+	bool		peers_settled;	/* the others' positions are fresh (or timed out) */
+	bool		better_peer;	/* a reachable eligible peer has more WAL */
 } HaFacts;
 
 typedef enum HaAction
 {
 	HA_ACT_WAIT,				/* nothing to do until something changes */
-	HA_ACT_ACQUIRE_LEADER,		/* running primary, key free: take it */
-	HA_ACT_RELEASE_STALE_KEY,	/* key names us but an older session of ours owns it */
-	HA_ACT_LEAD,				/* we hold the key: serve as leader */
-	HA_ACT_FOLLOW,				/* replica with a leader (or none yet) */
-	HA_ACT_PRIMARY_NOT_LEADER	/* primary, another node holds the key */
+	HA_ACT_ACQUIRE_LEADER,		/* take the free leader key */
+	HA_ACT_TAKEOVER_STALE_KEY,	/* key names us, an older session owns it: replace it atomically */
+	HA_ACT_RELEASE_STALE_KEY,	/* replica holding a stale key of its own: delete it */
+	HA_ACT_LEAD,				/* we hold the key and run as primary */
+	HA_ACT_PROMOTE,				/* we hold the key as a replica: promote */
+	HA_ACT_FOLLOW,				/* replica: follow the leader (or wait for one) */
+	HA_ACT_DEMOTE,				/* primary, another leads: rejoin as its standby */
+	HA_ACT_FENCE				/* primary that must stop accepting writes now */
 } HaAction;
 
 typedef struct HaDecision
@@ -45,5 +62,20 @@ typedef struct HaDecision
 
 extern HaDecision ha_decide(const HaFacts *f);
 extern const char *ha_action_name(HaAction a);
+
+/*
+ * Is a replica's position good enough to be promoted in asynchronous
+ * mode?  last_leader_lsn 0 means unknown (then only peers can tell).
+ */
+extern bool ha_lag_ok(uint64_t my_lsn, uint64_t last_leader_lsn,
+					  uint64_t maximum_lag);
+
+/*
+ * Among peers with positions, is there a better candidate than us?  A peer
+ * is better with more WAL, or the same WAL and a smaller name (a stable
+ * tie-break, so exactly one of equals races).
+ */
+extern bool ha_peer_is_better(uint64_t my_lsn, const char *my_name,
+							  uint64_t peer_lsn, const char *peer_name);
 
 #endif							/* ROLE_H */

@@ -32,6 +32,8 @@ pg_ha.api_listen = '127.0.0.1:$api'
 pg_ha.connect_address = '127.0.0.1:$port'
 CONF
 	for line in "$@"; do echo "$line"; done
+	# what the agent changes at run time (primary_conninfo, synchronous_standby_names)
+	echo "include_if_exists 'pg_ha.runtime.conf'"
 }
 
 cmd=${1:?usage: see the header of this script}
@@ -52,7 +54,10 @@ init-replica)
 	mkdir -p "$dir"
 	chown postgres:postgres "$dir"
 	as_pg pg_basebackup -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" \
-		-X stream -R --no-sync --checkpoint=fast
+		-X stream --no-sync --checkpoint=fast
+	# a standby of the primary; the agent rewrites the file when the leader changes
+	as_pg touch "$dir/data/standby.signal"
+	as_pg bash -c "printf \"primary_conninfo = 'host=127.0.0.1 port=%s user=postgres application_name=%s'\nrecovery_target_timeline = 'latest'\n\" $primary_port $name > '$dir/data/pg_ha.runtime.conf'"
 	# the clone carries the primary's settings: replace ours at the end
 	sed -i '/^# --- written by scripts\/run-node.sh ---$/,$d' "$dir/data/postgresql.conf"
 	pg_ha_conf "$name" "$port" "$api" "$zk" "$dir" "$@" >> "$dir/data/postgresql.conf"

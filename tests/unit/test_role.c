@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * test_role.c
- *	  Unit tests for extension/role.c: the agent's role decision, one
- *	  test per rule, from the fully healthy leader outwards.
+ *	  Unit tests for extension/role.c: the agent's role decision, one test
+ *	  per rule, from a healthy leader or replica outwards, and the safety
+ *	  rules S1-S4 (DESIGN section 6) that the decision enforces.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,7 +25,6 @@ leader_facts(void)
 	memset(&f, 0, sizeof(f));
 	f.config_ok = true;
 	f.pg_running = true;
-	f.in_recovery = false;
 	f.zk_reachable = true;
 	f.identity_ok = true;
 	f.registered = true;
@@ -32,6 +32,23 @@ leader_facts(void)
 	f.leader_exists = true;
 	f.leader_is_self = true;
 	f.leader_owned = true;
+	f.timeline = 2;
+	f.cluster_timeline = 2;
+	return f;
+}
+
+/* A healthy replica; the leader key is free; it is the best candidate. */
+static HaFacts
+candidate_facts(void)
+{
+	HaFacts		f = leader_facts();
+
+	f.in_recovery = true;
+	f.leader_exists = false;
+	f.leader_is_self = false;
+	f.leader_owned = false;
+	f.lag_ok = true;
+	f.peers_settled = true;
 	return f;
 }
 
@@ -40,7 +57,7 @@ assert_decision(const HaFacts *f, HaAction action, bool is_leader)
 {
 	HaDecision	d = ha_decide(f);
 
-	assert_int_equal(d.action, action);
+	assert_string_equal(ha_action_name(d.action), ha_action_name(action));
 	assert_int_equal(d.is_leader, is_leader);
 	assert_non_null(d.reason);
 	assert_true(strlen(d.reason) > 0);
@@ -61,57 +78,60 @@ test_free_key_is_taken_by_running_primary(void **state)
 	HaFacts		f = leader_facts();
 
 	(void) state;
-	f.leader_exists = false;
-	f.leader_is_self = false;
-	f.leader_owned = false;
+	f.leader_exists = f.leader_is_self = f.leader_owned = false;
 	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
 }
 
 static void
-test_replica_never_takes_key(void **state)
+test_stale_own_key_is_taken_over(void **state)
 {
 	HaFacts		f = leader_facts();
 
 	(void) state;
+	f.leader_owned = false;
+	assert_decision(&f, HA_ACT_TAKEOVER_STALE_KEY, false);
+	/* a replica does not take it over: it releases it for an election */
 	f.in_recovery = true;
-	f.leader_exists = false;
-	f.leader_is_self = false;
-	f.leader_owned = false;
-	assert_decision(&f, HA_ACT_FOLLOW, false);
-
-	f.leader_exists = true;
-	assert_decision(&f, HA_ACT_FOLLOW, false);
-}
-
-static void
-test_replica_with_stale_own_key_is_not_leader(void **state)
-{
-	HaFacts		f = leader_facts();
-
-	(void) state;
-	f.in_recovery = true;
-	assert_decision(&f, HA_ACT_FOLLOW, false);
-}
-
-static void
-test_primary_sees_other_leader(void **state)
-{
-	HaFacts		f = leader_facts();
-
-	(void) state;
-	f.leader_is_self = false;
-	f.leader_owned = false;
-	assert_decision(&f, HA_ACT_PRIMARY_NOT_LEADER, false);
-}
-
-static void
-test_key_of_older_session_is_released(void **state)
-{
-	HaFacts		f = leader_facts();
-
-	(void) state;
-	f.leader_owned = false;
 	assert_decision(&f, HA_ACT_RELEASE_STALE_KEY, false);
+}
+
+/* S1: a primary that finds another leader steps down. */
+static void
+test_primary_sees_other_leader_demotes(void **state)
+{
+	HaFacts		f = leader_facts();
+
+	(void) state;
+	f.leader_is_self = f.leader_owned = false;
+	assert_decision(&f, HA_ACT_DEMOTE, false);
+}
+
+/* S1: cut from ZooKeeper: not leader at once, fenced after retry_timeout. */
+static void
+test_unreachable_primary_fences(void **state)
+{
+	HaFacts		f = leader_facts();
+
+	(void) state;
+	f.zk_reachable = false;
+	assert_decision(&f, HA_ACT_WAIT, false);
+	f.fence_due = true;
+	assert_decision(&f, HA_ACT_FENCE, false);
+	/* a replica has nothing to fence */
+	f.in_recovery = true;
+	assert_decision(&f, HA_ACT_WAIT, false);
+}
+
+/* S4: a primary on an older timeline never leads, even with the key free. */
+static void
+test_forked_primary_fences(void **state)
+{
+	HaFacts		f = leader_facts();
+
+	(void) state;
+	f.timeline = 1;
+	f.leader_exists = f.leader_is_self = f.leader_owned = false;
+	assert_decision(&f, HA_ACT_FENCE, false);
 }
 
 /* Each missing precondition turns the leader into "wait, not leader". */
@@ -137,24 +157,141 @@ test_preconditions(void **state)
 	}
 }
 
-/* A primary cut from ZooKeeper never claims leadership (fencing's first step). */
 static void
-test_unreachable_primary_is_not_leader(void **state)
+test_replica_follows_leader(void **state)
 {
-	HaFacts		f = leader_facts();
+	HaFacts		f = candidate_facts();
 
 	(void) state;
-	f.zk_reachable = false;
-	assert_false(ha_decide(&f).is_leader);
-	f.leader_exists = false;
-	assert_int_not_equal(ha_decide(&f).action, HA_ACT_ACQUIRE_LEADER);
+	f.leader_exists = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+}
+
+static void
+test_best_replica_races(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+}
+
+static void
+test_replica_holding_key_promotes(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.leader_exists = f.leader_is_self = f.leader_owned = true;
+	assert_decision(&f, HA_ACT_PROMOTE, false);
+	f.promoting = true;
+	assert_decision(&f, HA_ACT_PROMOTE, false);
+}
+
+/* Reasons a replica must not race for a free key. */
+static void
+test_replica_must_not_race(void **state)
+{
+	HaFacts		f;
+
+	(void) state;
+
+	f = candidate_facts();
+	f.nofailover = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+
+	f = candidate_facts();
+	f.switchover_other = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+
+	/* S4 */
+	f = candidate_facts();
+	f.timeline = 1;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+
+	/* S3 */
+	f = candidate_facts();
+	f.lag_ok = false;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+
+	f = candidate_facts();
+	f.peers_settled = false;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+
+	f = candidate_facts();
+	f.better_peer = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+
+	/* not in recovery-ready state yet */
+	f = candidate_facts();
+	f.pg_running = false;
+	assert_decision(&f, HA_ACT_WAIT, false);
+}
+
+/* S2: in synchronous mode only the confirmed synchronous standby races. */
+static void
+test_sync_mode_only_sync_standby(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.sync_mode = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	/* a switchover naming a non-sync replica does not override it */
+	f.switchover_self = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f.sync_standby_self = true;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	/* lag and peers do not matter for the sync standby: it has every commit */
+	f.lag_ok = false;
+	f.better_peer = true;
+	f.peers_settled = false;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+}
+
+/* A switchover's candidate races without waiting for peers. */
+static void
+test_switchover_candidate_races(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.switchover_self = true;
+	f.peers_settled = false;
+	f.better_peer = true;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	/* but not beyond the lag limit */
+	f.lag_ok = false;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+}
+
+static void
+test_lag_ok(void **state)
+{
+	(void) state;
+	assert_true(ha_lag_ok(100, 0, 0));	/* unknown leader position */
+	assert_true(ha_lag_ok(100, 100, 0));
+	assert_true(ha_lag_ok(200, 100, 0));
+	assert_true(ha_lag_ok(90, 100, 10));
+	assert_false(ha_lag_ok(89, 100, 10));
+}
+
+static void
+test_peer_is_better(void **state)
+{
+	(void) state;
+	assert_true(ha_peer_is_better(100, "b", 101, "c"));
+	assert_false(ha_peer_is_better(101, "b", 100, "a"));
+	/* equal WAL: the smaller name wins, so exactly one races */
+	assert_true(ha_peer_is_better(100, "b", 100, "a"));
+	assert_false(ha_peer_is_better(100, "a", 100, "b"));
 }
 
 static void
 test_action_names(void **state)
 {
 	(void) state;
-	for (int a = HA_ACT_WAIT; a <= HA_ACT_PRIMARY_NOT_LEADER; a++)
+	for (int a = HA_ACT_WAIT; a <= HA_ACT_FENCE; a++)
 		assert_string_not_equal(ha_action_name((HaAction) a), "unknown");
 	assert_string_equal(ha_action_name((HaAction) 999), "unknown");
 }
@@ -165,12 +302,19 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_leader_leads),
 		cmocka_unit_test(test_free_key_is_taken_by_running_primary),
-		cmocka_unit_test(test_replica_never_takes_key),
-		cmocka_unit_test(test_replica_with_stale_own_key_is_not_leader),
-		cmocka_unit_test(test_primary_sees_other_leader),
-		cmocka_unit_test(test_key_of_older_session_is_released),
+		cmocka_unit_test(test_stale_own_key_is_taken_over),
+		cmocka_unit_test(test_primary_sees_other_leader_demotes),
+		cmocka_unit_test(test_unreachable_primary_fences),
+		cmocka_unit_test(test_forked_primary_fences),
 		cmocka_unit_test(test_preconditions),
-		cmocka_unit_test(test_unreachable_primary_is_not_leader),
+		cmocka_unit_test(test_replica_follows_leader),
+		cmocka_unit_test(test_best_replica_races),
+		cmocka_unit_test(test_replica_holding_key_promotes),
+		cmocka_unit_test(test_replica_must_not_race),
+		cmocka_unit_test(test_sync_mode_only_sync_standby),
+		cmocka_unit_test(test_switchover_candidate_races),
+		cmocka_unit_test(test_lag_ok),
+		cmocka_unit_test(test_peer_is_better),
 		cmocka_unit_test(test_action_names),
 	};
 

@@ -1,0 +1,187 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_agent.h
+ *	  The agent's private state, shared by its three parts:
+ *	    ha_worker.c   the main loop, identity, local postgres state
+ *	    ha_session.c  the ZooKeeper protocol (what is read and written where)
+ *	    ha_duties.c   deciding (role.c) and acting on the decision
+ *
+ * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
+ * habits carry over):
+ *	  initialize       persistent: the cluster's system identifier
+ *	  leader           ephemeral: the leader's name (czxid = the epoch)
+ *	  members/<name>   ephemeral: member JSON (json_writer.c)
+ *	  status           persistent: "<timeline> <lsn>" of the last leader
+ *	  sync             persistent: "<leader> <standby|-> <confirmed 0|1>"
+ *	  failover         persistent: "<leader> <candidate>" (a switchover)
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HA_AGENT_H
+#define HA_AGENT_H
+
+#include "ha_shmem.h"
+#include "ha_zk.h"
+#include "role.h"
+
+#define ZK_PATH_LEN			512
+#define MEMBER_JSON_CAP		2048
+
+/* Asynchronous ZooKeeper calls, by what they are for. */
+typedef enum ZkOp
+{
+	OP_PARENT,					/* create the persistent parents */
+	OP_INIT_GET,				/* read /initialize */
+	OP_INIT_CREATE,
+	OP_MEMBER_CREATE,			/* our ephemeral /members/<name> */
+	OP_MEMBER_GET_SELF,			/* who holds our name? */
+	OP_MEMBER_DELETE_STALE,		/* our own older session's node */
+	OP_MEMBER_SET,				/* heartbeat */
+	OP_LEADER_EXISTS,			/* watch the leader key */
+	OP_LEADER_GET,
+	OP_LEADER_CREATE,
+	OP_LEADER_REPLACE,			/* take over our own stale key atomically */
+	OP_LEADER_DELETE_STALE,
+	OP_MEMBERS_LIST,			/* watch /members children */
+	OP_MEMBER_GET,				/* read another member */
+	OP_STATUS_GET,
+	OP_STATUS_SET,
+	OP_STATUS_CREATE,
+	OP_SYNC_GET,				/* watched */
+	OP_SYNC_SET,
+	OP_SYNC_CREATE,
+	OP_FAILOVER_GET,			/* watched (exists + get) */
+	OP_FAILOVER_CREATE,
+	OP_FAILOVER_DELETE,
+	OP_NUM_OPS
+} ZkOp;
+
+typedef enum MemberState
+{
+	MEMBER_NONE,
+	MEMBER_REGISTERED,
+	MEMBER_CONFLICT
+} MemberState;
+
+/* What the agent remembers about another member beyond its JSON. */
+typedef struct MemberMeta
+{
+	char		name[HA_NAME_LEN];
+	int32		version;		/* znode version last read */
+	int64		changed_ms;		/* when we last saw the version change */
+} MemberMeta;
+
+/* A switchover in progress, as this node's agent drives or sees it. */
+typedef enum SwitchoverState
+{
+	SW_IDLE,
+	SW_CREATING,				/* /failover being written */
+	SW_RUNNING,					/* waiting for the candidate to lead */
+	SW_DONE,
+	SW_FAILED
+} SwitchoverState;
+
+typedef struct Agent
+{
+	HaView		view;			/* the HTTP API reads this directly */
+
+	/* identity and paths */
+	bool		supervised;
+	char		node_id[HA_NAME_LEN];
+	char		parents[3][ZK_PATH_LEN];
+	char		init_path[ZK_PATH_LEN];
+	char		leader_path[ZK_PATH_LEN];
+	char		members_path[ZK_PATH_LEN];
+	char		self_path[ZK_PATH_LEN];
+	char		status_path[ZK_PATH_LEN];
+	char		sync_path[ZK_PATH_LEN];
+	char		failover_path[ZK_PATH_LEN];
+
+	/* ZooKeeper session */
+	int64		zk_next_start_ms;
+	int			zk_backoff_ms;
+	int64		zk_last_contact_ms;
+	int64		zk_session;		/* id of the session we set up */
+	int			inflight[OP_NUM_OPS];
+
+	/* progress within the session */
+	int			parents_done;	/* count of parents[] known to exist */
+	bool		init_known;		/* /initialize read (or created) */
+	bool		identity_ok;
+	MemberState member_state;
+	int64		member_retry_ms;
+	int64		next_heartbeat_ms;
+	bool		self_changed;	/* publish at once, not at the heartbeat */
+	bool		leader_known;
+	bool		leader_exists;
+	int64		leader_owner;
+	int32		leader_version;
+	bool		members_stale;	/* re-list the members */
+	MemberMeta	meta[HA_MAX_MEMBERS];
+
+	/* cluster state beyond the leader key */
+	bool		status_known;
+	uint32		cluster_timeline;	/* from /status */
+	uint64		last_leader_lsn;	/* from /status */
+	char		last_leader[HA_NAME_LEN];	/* who led before the key vanished */
+	int64		leader_vanished_ms; /* 0 while a leader exists */
+	bool		sync_known;
+	char		sync_leader[HA_NAME_LEN];
+	bool		sync_confirmed;
+	char		sync_pending[2 * HA_NAME_LEN + 8];	/* /sync data being written */
+	int64		sync_named_ms;	/* when synchronous_standby_names named it */
+	uint64		sync_confirm_lsn;	/* the standby must reach this */
+	bool		failover_known;
+	bool		failover_exists;
+	char		failover_leader[HA_NAME_LEN];
+	char		failover_candidate[HA_NAME_LEN];
+	int64		failover_seen_ms;
+
+	/* acting */
+	bool		promoting;
+	int64		promote_started_ms;
+	bool		stepping_down;	/* fence/demote/handover requested */
+	bool		was_leader;		/* for the role-change log line */
+	HaAction	last_action;
+	const char *last_reason;
+	bool		view_dirty;
+
+	/* switchover driven from this node (SQL or HTTP) */
+	SwitchoverState sw_state;
+	char		sw_candidate[HA_NAME_LEN];
+	char		sw_error[256];
+	char		sw_hint[256];
+	int64		sw_deadline_ms;
+} Agent;
+
+extern Agent agent;
+
+/* ha_worker.c */
+extern void ha_set_error(const char *fmt,...) pg_attribute_printf(1, 2);
+
+/* ha_session.c */
+extern void session_start(int64 now);
+extern void session_handle_events(int64 now);
+extern void session_advance(int64 now);
+extern bool session_reachable(int64 now);
+extern void session_issue(ZkOp op, int rc);
+extern int	session_member_index(const char *name);
+extern const HaMember *session_member(const char *name);
+extern const MemberMeta *session_member_meta(const char *name);
+extern void session_write_status(void);
+extern void session_write_sync(const char *leader, const char *standby, bool confirmed);
+extern void session_create_failover(const char *leader, const char *candidate);
+extern void session_delete_failover(void);
+
+/* ha_duties.c */
+extern void duties_decide_and_act(int64 now);
+extern void duties_on_sync_written(bool ok);
+extern void duties_on_failover_created(int rc);
+extern void duties_poll_switchover_request(int64 now);
+extern void duties_track_switchover(int64 now);
+extern bool duties_start_switchover(const char *candidate, char *err, size_t errlen,
+									char *hint, size_t hintlen);
+extern const char *duties_switchover_check(const char *candidate, char *chosen,
+										   char *hint, size_t hintlen);
+
+#endif							/* HA_AGENT_H */

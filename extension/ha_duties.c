@@ -1,0 +1,728 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_duties.c
+ *	  Deciding and acting: gathers the facts, asks role.c for the action and
+ *	  carries it out; the leader's duties (/status, the synchronous standby,
+ *	  planned switchovers); and switchover requests from SQL and HTTP.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <zookeeper/zookeeper.h>
+
+#include "access/xlogdefs.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+
+#include "addr.h"
+#include "ha_agent.h"
+#include "ha_guc.h"
+#include "ha_http.h"
+#include "ha_local.h"
+
+#define SWITCHOVER_TIMEOUT_MS	60000
+#define FAILOVER_KEY_STALE_MS	60000	/* a switchover not done by then is ignored */
+
+/* How long peers have to publish their position after the leader vanished. */
+static int64
+settle_ms(void)
+{
+	return (int64) ha_loop_wait * 2000 + 500;
+}
+
+/* A member heard from recently (its znode changed within a few beats). */
+static bool
+member_fresh(const char *name, int64 now)
+{
+	const MemberMeta *meta = session_member_meta(name);
+
+	return meta && meta->version >= 0 &&
+		now - meta->changed_ms <= (int64) ha_loop_wait * 3000 + 1000;
+}
+
+static bool
+is_running_replica(const HaMember *m)
+{
+	return strcmp(m->role, HA_ROLE_REPLICA) == 0 && strcmp(m->state, "running") == 0;
+}
+
+/* A member that could be promoted, by its own published facts. */
+static bool
+promotable(const HaMember *m)
+{
+	return is_running_replica(m) && !m->tags.nofailover &&
+		(agent.cluster_timeline == 0 || m->timeline >= agent.cluster_timeline);
+}
+
+/*
+ * primary_conninfo for following member m: its host and port, our
+ * replication user, and our name as application_name (which is what
+ * synchronous_standby_names names).
+ */
+static void
+conninfo_for(const HaMember *m, char *out, size_t outlen)
+{
+	char		host[HA_HOST_LEN];
+	int			port;
+	StringInfoData s;
+
+	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
+	initStringInfo(&s);
+	appendStringInfo(&s, "host=%s port=%d user='", host, port);
+	for (const char *p = ha_replication_user; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(&s, '\\');
+		appendStringInfoChar(&s, *p);
+	}
+	appendStringInfoChar(&s, '\'');
+	if (ha_replication_password && ha_replication_password[0])
+	{
+		appendStringInfoString(&s, " password='");
+		for (const char *p = ha_replication_password; *p; p++)
+		{
+			if (*p == '\'' || *p == '\\')
+				appendStringInfoChar(&s, '\\');
+			appendStringInfoChar(&s, *p);
+		}
+		appendStringInfoChar(&s, '\'');
+	}
+	appendStringInfo(&s, " application_name='%s' connect_timeout=2", agent.view.self.name);
+	strlcpy(out, s.data, outlen);
+	pfree(s.data);
+}
+
+/* Only host and port: what goes into a request file (no password). */
+static void
+address_for(const HaMember *m, char *out, size_t outlen)
+{
+	char		host[HA_HOST_LEN];
+	int			port;
+
+	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
+	snprintf(out, outlen, "host=%s port=%d", host, port);
+}
+
+/* ---------------------------------------------------------------------
+ * Election facts for a replica when the leader key is free
+ * ---------------------------------------------------------------------
+ */
+static void
+election_facts(HaFacts *f, int64 now)
+{
+	const HaMember *self = &agent.view.self;
+	bool		settled = true;
+	bool		better = false;
+
+	f->lag_ok = ha_lag_ok(self->xlog_location, agent.last_leader_lsn,
+						  (uint64) ha_maximum_lag_on_failover);
+	f->sync_standby_self = agent.sync_confirmed &&
+		strcmp(agent.view.sync_standby, self->name) == 0;
+
+	if (agent.failover_exists && now - agent.failover_seen_ms < FAILOVER_KEY_STALE_MS)
+	{
+		f->switchover_self = strcmp(agent.failover_candidate, self->name) == 0;
+		f->switchover_other = !f->switchover_self;
+	}
+
+	/*
+	 * Peers must have published their position after the leader vanished
+	 * (each replica does so at once), or have had settle_ms to do it; one
+	 * that did not is taken as unreachable.
+	 */
+	for (int i = 0; i < agent.view.nmembers; i++)
+	{
+		const HaMember *m = &agent.view.members[i];
+		const MemberMeta *meta = &agent.meta[i];
+		bool		fresh;
+
+		if (strcmp(m->name, self->name) == 0 || strcmp(m->name, agent.last_leader) == 0)
+			continue;
+		fresh = meta->version >= 0 && meta->changed_ms >= agent.leader_vanished_ms;
+		if (!fresh)
+		{
+			if (now - agent.leader_vanished_ms < settle_ms())
+				settled = false;
+			continue;
+		}
+		if (promotable(m) &&
+			ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name))
+			better = true;
+	}
+	f->peers_settled = settled;
+	f->better_peer = better;
+}
+
+static void
+gather_facts(HaFacts *f, int64 now)
+{
+	const HaMember *self = &agent.view.self;
+
+	memset(f, 0, sizeof(*f));
+	f->config_ok = agent.view.config_problem == NULL;
+	f->pg_running = strcmp(self->state, "running") == 0;
+	f->in_recovery = strcmp(self->role, HA_ROLE_REPLICA) == 0;
+	f->promoting = agent.promoting;
+	f->zk_reachable = session_reachable(now);
+	f->fence_due = agent.zk_last_contact_ms != 0 &&
+		now - agent.zk_last_contact_ms > (int64) ha_retry_timeout * 1000;
+	f->identity_ok = agent.identity_ok && agent.init_known;
+	f->registered = agent.member_state == MEMBER_REGISTERED;
+	f->leader_known = agent.leader_known && agent.status_known &&
+		agent.sync_known && agent.failover_known;
+	f->leader_exists = agent.leader_exists;
+	f->leader_is_self = agent.leader_exists &&
+		strcmp(agent.view.leader, self->name) == 0;
+	f->leader_owned = f->leader_is_self && agent.leader_owner == zk_session_id();
+	f->timeline = self->timeline;
+	f->cluster_timeline = agent.cluster_timeline;
+	f->nofailover = ha_nofailover;
+	f->sync_mode = ha_synchronous_mode;
+	if (f->in_recovery && !f->leader_exists)
+		election_facts(f, now);
+}
+
+/* ---------------------------------------------------------------------
+ * The leader's duties
+ * ---------------------------------------------------------------------
+ */
+static char *
+quoted_standby(const char *name)
+{
+	/* names may hold "-" or ".": quote them for synchronous_standby_names */
+	return psprintf("FIRST 1 (\"%s\")", name);
+}
+
+/* synchronous_standby_names for what /sync says now (non-strict/strict). */
+static void
+apply_sync_names(void)
+{
+	const char *standby = agent.view.sync_standby;
+
+	if (!ha_synchronous_mode)
+		ha_write_runtime_conf("", "");
+	else if (standby[0] && strcmp(agent.sync_leader, agent.view.self.name) == 0)
+		ha_write_runtime_conf("", quoted_standby(standby));
+	else
+		ha_write_runtime_conf("", ha_synchronous_mode_strict ? "*" : "");
+}
+
+void
+duties_on_sync_written(bool ok)
+{
+	if (!ok)
+		return;
+	/* /sync first, then synchronous_standby_names (DESIGN: never the reverse) */
+	if (agent.view.sync_standby[0])
+		agent.sync_named_ms = 0;	/* set when the name takes effect below */
+	apply_sync_names();
+}
+
+/*
+ * Keeps one healthy replica as the synchronous standby.  Order matters for
+ * S2: a standby is recorded in /sync (unconfirmed) before it is named in
+ * synchronous_standby_names, and confirmed (promotable) only once it has
+ * everything written before it was named; a standby is removed from /sync
+ * before it is dropped from synchronous_standby_names.
+ */
+static void
+manage_sync_standby(int64 now)
+{
+	const HaMember *self = &agent.view.self;
+	const char *current = strcmp(agent.sync_leader, self->name) == 0 ? agent.view.sync_standby : "";
+	const HaMember *cur = session_member(current);
+	const HaMember *best = NULL;
+
+	if (agent.inflight[OP_SYNC_SET] > 0 || agent.inflight[OP_SYNC_CREATE] > 0 ||
+		!agent.sync_known)
+		return;
+
+	if (!ha_synchronous_mode)
+	{
+		apply_sync_names();
+		return;
+	}
+
+	if (cur && is_running_replica(cur) && !cur->tags.nosync && member_fresh(current, now))
+	{
+		apply_sync_names();
+		if (agent.sync_confirmed)
+			return;
+		if (agent.sync_named_ms == 0)
+		{
+			agent.sync_named_ms = now;
+			return;
+		}
+		/* give every process a second to reload, then take the position */
+		if (agent.sync_confirm_lsn == 0)
+		{
+			if (now - agent.sync_named_ms >= 1000)
+				agent.sync_confirm_lsn = self->xlog_location;
+			return;
+		}
+		if (cur->xlog_location >= agent.sync_confirm_lsn)
+		{
+			ereport(LOG,
+					(errmsg("pg_ha: \"%s\" is now the synchronous standby (confirmed at %X/%X)",
+							current, LSN_FORMAT_ARGS(agent.sync_confirm_lsn))));
+			session_write_sync(self->name, current, true);
+		}
+		return;
+	}
+
+	for (int i = 0; i < agent.view.nmembers; i++)
+	{
+		const HaMember *m = &agent.view.members[i];
+
+		if (strcmp(m->name, self->name) == 0 || !is_running_replica(m) ||
+			m->tags.nosync || !member_fresh(m->name, now))
+			continue;
+		if (best == NULL || m->xlog_location > best->xlog_location)
+			best = m;
+	}
+
+	if (best)
+	{
+		ereport(LOG,
+				(errmsg("pg_ha: choosing \"%s\" as synchronous standby%s%s", best->name,
+						current[0] ? " instead of " : "", current)));
+		agent.sync_named_ms = 0;
+		agent.sync_confirm_lsn = 0;
+		session_write_sync(self->name, best->name, false);
+	}
+	else if (current[0] && !ha_synchronous_mode_strict)
+	{
+		ereport(LOG,
+				(errmsg("pg_ha: no healthy synchronous standby: commits no longer wait for \"%s\"",
+						current),
+				 errdetail("synchronous_mode_strict is off, so writes go on without a synchronous standby.")));
+		session_write_sync(self->name, "", false);
+	}
+	else if (strcmp(agent.sync_leader, self->name) != 0)
+		session_write_sync(self->name, "", false);
+	else
+		apply_sync_names();
+}
+
+static void
+on_became_leader(void)
+{
+	session_write_status();
+	if (agent.failover_exists && strcmp(agent.failover_candidate, agent.view.self.name) == 0)
+		session_delete_failover();
+	agent.sync_named_ms = 0;
+	agent.sync_confirm_lsn = 0;
+	agent.promoting = false;
+}
+
+/* A planned switchover names us as the leader: hand over. */
+static void
+start_handover(int64 now)
+{
+	const HaMember *cand = session_member(agent.failover_candidate);
+	char		addr[256];
+
+	if (now - agent.failover_seen_ms >= FAILOVER_KEY_STALE_MS)
+	{
+		session_delete_failover();
+		return;
+	}
+	if (cand == NULL || !promotable(cand) || !agent.supervised)
+	{
+		ereport(LOG,
+				(errmsg("pg_ha: switchover to \"%s\" cancelled: %s", agent.failover_candidate,
+						!agent.supervised ? "this leader is not run by pg_ha_supervisor" :
+						"the candidate is not a running replica")));
+		session_delete_failover();
+		return;
+	}
+	address_for(cand, addr, sizeof(addr));
+	ereport(LOG,
+			(errmsg("pg_ha: role change: switchover: handing the leadership of \"%s\" over to \"%s\"",
+					agent.view.self.name, cand->name)));
+	agent.stepping_down = true;
+	ha_request_supervisor("handover", cand->name, addr, cand->api_url,
+						  "planned switchover", false);
+}
+
+static void
+leader_duties(int64 now)
+{
+	static int64 next_status_ms = 0;
+
+	if (now >= next_status_ms)
+	{
+		session_write_status();
+		next_status_ms = now + (int64) ha_loop_wait * 1000;
+	}
+	manage_sync_standby(now);
+	if (agent.failover_exists && strcmp(agent.failover_leader, agent.view.self.name) == 0 &&
+		!agent.stepping_down)
+		start_handover(now);
+}
+
+/* ---------------------------------------------------------------------
+ * Decide and act
+ * ---------------------------------------------------------------------
+ */
+static void
+log_decision(const HaDecision *d)
+{
+	if (d->is_leader && !agent.was_leader)
+		ereport(LOG,
+				(errmsg("pg_ha: role change: \"%s\" is now the leader of cluster \"%s\" (epoch " INT64_FORMAT ", timeline %u)",
+						agent.view.self.name, ha_scope, agent.view.leader_epoch,
+						agent.view.self.timeline)));
+	else if (!d->is_leader && agent.was_leader)
+		ereport(LOG,
+				(errmsg("pg_ha: role change: \"%s\" is no longer the leader: %s",
+						agent.view.self.name, d->reason)));
+	else if (d->action != agent.last_action || d->reason != agent.last_reason)
+		ereport(DEBUG1, (errmsg("pg_ha: %s: %s", ha_action_name(d->action), d->reason)));
+	if (d->reason != agent.last_reason)
+	{
+		snprintf(agent.view.decision, sizeof(agent.view.decision), "%s: %s",
+				 ha_action_name(d->action), d->reason);
+		agent.view_dirty = true;
+	}
+	agent.last_action = d->action;
+	agent.last_reason = d->reason;
+}
+
+static void
+step_down(const char *action, const char *why)
+{
+	const HaMember *leader = session_member(agent.view.leader);
+	char		addr[256] = "";
+
+	if (agent.stepping_down)
+		return;
+	agent.stepping_down = true;
+	if (leader && strcmp(action, "rejoin") == 0)
+		address_for(leader, addr, sizeof(addr));
+	ereport(LOG,
+			(errmsg("pg_ha: role change: \"%s\" stops accepting writes (%s): %s",
+					agent.view.self.name, action, why),
+			 agent.supervised ? 0 :
+			 errhint("This node is not run by pg_ha_supervisor: postgres shuts down; rejoin it as a standby by hand (pg_rewind).")));
+	ha_request_supervisor(action, leader ? leader->name : NULL,
+						  addr[0] ? addr : NULL, leader ? leader->api_url : NULL,
+						  why, true);
+}
+
+void
+duties_decide_and_act(int64 now)
+{
+	HaFacts		f;
+	HaDecision	d;
+
+	gather_facts(&f, now);
+	d = ha_decide(&f);
+	log_decision(&d);
+
+	switch (d.action)
+	{
+		case HA_ACT_ACQUIRE_LEADER:
+			if (agent.inflight[OP_LEADER_CREATE] == 0)
+				session_issue(OP_LEADER_CREATE,
+							  zk_create(OP_LEADER_CREATE, agent.leader_path, agent.view.self.name,
+										strlen(agent.view.self.name), true));
+			break;
+		case HA_ACT_TAKEOVER_STALE_KEY:
+			if (agent.inflight[OP_LEADER_REPLACE] == 0)
+				session_issue(OP_LEADER_REPLACE,
+							  zk_replace_ephemeral(OP_LEADER_REPLACE, agent.leader_path,
+												   agent.leader_version, agent.view.self.name,
+												   strlen(agent.view.self.name)));
+			break;
+		case HA_ACT_RELEASE_STALE_KEY:
+			if (agent.inflight[OP_LEADER_DELETE_STALE] == 0)
+				session_issue(OP_LEADER_DELETE_STALE,
+							  zk_delete(OP_LEADER_DELETE_STALE, agent.leader_path,
+										agent.leader_version));
+			break;
+		case HA_ACT_PROMOTE:
+			if (!agent.promoting)
+			{
+				ereport(LOG,
+						(errmsg("pg_ha: role change: promoting \"%s\" (it holds the leader key, epoch " INT64_FORMAT ")",
+								agent.view.self.name, agent.view.leader_epoch)));
+				agent.promoting = ha_promote();
+				agent.promote_started_ms = now;
+			}
+			break;
+		case HA_ACT_LEAD:
+			if (!agent.was_leader)
+				on_became_leader();
+			leader_duties(now);
+			break;
+		case HA_ACT_FOLLOW:
+			{
+				const HaMember *leader = session_member(agent.view.leader);
+
+				if (agent.leader_exists && leader && leader->conn_url[0])
+				{
+					char		conninfo[1024];
+
+					conninfo_for(leader, conninfo, sizeof(conninfo));
+					ha_write_runtime_conf(conninfo, "");
+				}
+				break;
+			}
+		case HA_ACT_DEMOTE:
+			step_down("rejoin", d.reason);
+			break;
+		case HA_ACT_FENCE:
+			step_down("fence", d.reason);
+			break;
+		case HA_ACT_WAIT:
+			break;
+	}
+
+	if (agent.view.is_leader != d.is_leader ||
+		agent.view.zk_reachable != f.zk_reachable)
+		agent.view_dirty = true;
+	agent.was_leader = d.is_leader;
+	agent.view.is_leader = d.is_leader;
+	agent.view.zk_reachable = f.zk_reachable;
+}
+
+/* ---------------------------------------------------------------------
+ * Switchover requests (SQL and HTTP)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Checks a switchover to candidate ("" = pick the best) against the
+ * cluster as this agent sees it.  Returns NULL and the chosen member in
+ * chosen, or an error message (static or in a static buffer) with a hint.
+ */
+const char *
+duties_switchover_check(const char *candidate, char *chosen, char *hint,
+						size_t hintlen)
+{
+	static char msg[256];
+	int64		now = ha_mono_ms();
+	const HaMember *leader = session_member(agent.view.leader);
+	const HaMember *best = NULL;
+
+	hint[0] = '\0';
+	if (!session_reachable(now))
+	{
+		snprintf(hint, hintlen, "Check ZooKeeper (pg_ha.zk_hosts); ha_status() shows since when it is unreachable.");
+		return "ZooKeeper is unreachable from this node";
+	}
+	if (!agent.leader_exists || leader == NULL)
+	{
+		snprintf(hint, hintlen, "Without a leader there is nothing to switch over; the replicas elect one by themselves.");
+		return "the cluster has no leader";
+	}
+	if (agent.failover_exists || agent.sw_state == SW_CREATING)
+	{
+		snprintf(hint, hintlen, "Wait for it to finish (ha_status() shows the roles).");
+		snprintf(msg, sizeof(msg), "a switchover to \"%s\" is already in progress",
+				 agent.failover_candidate);
+		return msg;
+	}
+
+	for (int i = 0; i < agent.view.nmembers; i++)
+	{
+		const HaMember *m = &agent.view.members[i];
+
+		if (strcmp(m->name, leader->name) == 0 || !promotable(m) || !member_fresh(m->name, now))
+			continue;
+		if (ha_synchronous_mode &&
+			!(agent.sync_confirmed && strcmp(m->name, agent.view.sync_standby) == 0))
+			continue;
+		if (best == NULL || m->xlog_location > best->xlog_location)
+			best = m;
+	}
+
+	if (candidate == NULL || candidate[0] == '\0')
+	{
+		if (best == NULL)
+		{
+			snprintf(hint, hintlen, ha_synchronous_mode ?
+					 "In synchronous mode only a confirmed synchronous standby can take over; see ha_status()." :
+					 "Start a replica, or check ha_status() for the replicas' state and tags.");
+			return "no replica can take over";
+		}
+		strlcpy(chosen, best->name, HA_NAME_LEN);
+		return NULL;
+	}
+
+	{
+		const HaMember *m = session_member(candidate);
+
+		if (m == NULL)
+		{
+			snprintf(hint, hintlen, "SELECT name FROM ha_status() lists the members.");
+			snprintf(msg, sizeof(msg), "\"%s\" is not a member of cluster \"%s\"", candidate, ha_scope);
+			return msg;
+		}
+		if (strcmp(m->name, leader->name) == 0)
+		{
+			snprintf(hint, hintlen, "Name a replica, or call ha_switchover() without a candidate.");
+			snprintf(msg, sizeof(msg), "\"%s\" is already the leader", candidate);
+			return msg;
+		}
+		if (!is_running_replica(m) || !member_fresh(m->name, now))
+		{
+			snprintf(hint, hintlen, "Only a running, reporting replica can take over; see ha_status().");
+			snprintf(msg, sizeof(msg), "\"%s\" is not a healthy replica (%s, %s)", candidate, m->role, m->state);
+			return msg;
+		}
+		if (m->tags.nofailover)
+		{
+			snprintf(hint, hintlen, "Remove pg_ha.nofailover on \"%s\", or name another replica.", candidate);
+			snprintf(msg, sizeof(msg), "\"%s\" is tagged nofailover", candidate);
+			return msg;
+		}
+		if (ha_synchronous_mode &&
+			!(agent.sync_confirmed && strcmp(m->name, agent.view.sync_standby) == 0))
+		{
+			snprintf(hint, hintlen, "Name the synchronous standby (ha_status() shows sync_standby) or call ha_switchover() without a candidate.");
+			snprintf(msg, sizeof(msg), "in synchronous mode only the synchronous standby can take over, and \"%s\" is not it", candidate);
+			return msg;
+		}
+		if (!ha_lag_ok(m->xlog_location, leader->xlog_location, (uint64) ha_maximum_lag_on_failover))
+		{
+			snprintf(hint, hintlen, "Wait until it catches up, or raise pg_ha.maximum_lag_on_failover.");
+			snprintf(msg, sizeof(msg), "\"%s\" is " UINT64_FORMAT " bytes behind the leader, more than maximum_lag_on_failover (%d)",
+					 candidate, (uint64) (leader->xlog_location - m->xlog_location), ha_maximum_lag_on_failover);
+			return msg;
+		}
+		if (m->timeline < agent.cluster_timeline)
+		{
+			snprintf(hint, hintlen, "Wait until it follows the current timeline.");
+			snprintf(msg, sizeof(msg), "\"%s\" is on an older timeline", candidate);
+			return msg;
+		}
+		strlcpy(chosen, m->name, HA_NAME_LEN);
+		return NULL;
+	}
+}
+
+/* Starts a checked switchover: writes /failover (the result comes back later). */
+bool
+duties_start_switchover(const char *candidate, char *err, size_t errlen,
+						char *hint, size_t hintlen)
+{
+	char		chosen[HA_NAME_LEN];
+	const char *problem = duties_switchover_check(candidate, chosen, hint, hintlen);
+
+	if (problem)
+	{
+		strlcpy(err, problem, errlen);
+		return false;
+	}
+	strlcpy(agent.sw_candidate, chosen, HA_NAME_LEN);
+	agent.sw_state = SW_CREATING;
+	agent.sw_error[0] = agent.sw_hint[0] = '\0';
+	agent.sw_deadline_ms = ha_mono_ms() + SWITCHOVER_TIMEOUT_MS;
+	session_create_failover(agent.view.leader, chosen);
+	if (agent.inflight[OP_FAILOVER_CREATE] == 0)
+	{
+		agent.sw_state = SW_FAILED;
+		strlcpy(err, "could not write the switchover request to ZooKeeper", errlen);
+		return false;
+	}
+	ereport(LOG,
+			(errmsg("pg_ha: switchover requested: from \"%s\" to \"%s\"", agent.view.leader, chosen)));
+	return true;
+}
+
+void
+duties_on_failover_created(int rc)
+{
+	if (agent.sw_state != SW_CREATING)
+		return;
+	if (rc == ZOK)
+		agent.sw_state = SW_RUNNING;
+	else
+	{
+		agent.sw_state = SW_FAILED;
+		if (rc == ZNODEEXISTS)
+			strlcpy(agent.sw_error, "a switchover is already in progress", sizeof(agent.sw_error));
+		else
+			snprintf(agent.sw_error, sizeof(agent.sw_error),
+					 "could not write the switchover request to ZooKeeper: %s", zk_error_name(rc));
+	}
+}
+
+/* Has the switchover this node started finished (candidate leads)? */
+void
+duties_track_switchover(int64 now)
+{
+	const HaMember *m;
+
+	if (agent.sw_state != SW_RUNNING)
+		return;
+	m = session_member(agent.sw_candidate);
+	if (agent.leader_exists && strcmp(agent.view.leader, agent.sw_candidate) == 0 &&
+		m && strcmp(m->role, HA_ROLE_MASTER) == 0 && strcmp(m->state, "running") == 0)
+	{
+		agent.sw_state = SW_DONE;
+		ereport(LOG, (errmsg("pg_ha: switchover to \"%s\" done", agent.sw_candidate)));
+	}
+	else if (now >= agent.sw_deadline_ms)
+	{
+		agent.sw_state = SW_FAILED;
+		snprintf(agent.sw_error, sizeof(agent.sw_error),
+				 "switchover to \"%s\" did not complete within %d s", agent.sw_candidate,
+				 SWITCHOVER_TIMEOUT_MS / 1000);
+	}
+}
+
+/* A backend's ha_switchover() request in shared memory. */
+void
+duties_poll_switchover_request(int64 now)
+{
+	HaSwitchoverRequest *req = &ha_shared->switchover;
+	char		candidate[HA_NAME_LEN];
+	uint64		id;
+	char		err[256],
+				hint[256];
+	bool		ok;
+
+	duties_track_switchover(now);
+
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	id = req->id;
+	strlcpy(candidate, req->candidate, sizeof(candidate));
+	if (id == req->taken_id)
+	{
+		/* report progress of the one taken */
+		req->state = (int) agent.sw_state;
+		strlcpy(req->chosen, agent.sw_candidate, sizeof(req->chosen));
+		if (agent.sw_state == SW_FAILED)
+		{
+			strlcpy(req->error, agent.sw_error, sizeof(req->error));
+			strlcpy(req->hint, agent.sw_hint, sizeof(req->hint));
+		}
+		LWLockRelease(ha_shared->lock);
+		return;
+	}
+	LWLockRelease(ha_shared->lock);
+
+	ok = duties_start_switchover(candidate, err, sizeof(err), hint, sizeof(hint));
+
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	req->taken_id = id;
+	if (!ok)
+	{
+		req->state = (int) SW_FAILED;
+		strlcpy(req->error, err, sizeof(req->error));
+		strlcpy(req->hint, hint, sizeof(req->hint));
+	}
+	else
+	{
+		req->state = (int) agent.sw_state;
+		strlcpy(req->chosen, agent.sw_candidate, sizeof(req->chosen));
+	}
+	LWLockRelease(ha_shared->lock);
+	if (req->requester_latch)
+		SetLatch(req->requester_latch);
+}

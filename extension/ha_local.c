@@ -1,0 +1,180 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_local.c
+ *	  Actions of the agent on its own postgres (see ha_local.h).
+ *
+ * All files are written in the data directory (the agent's working
+ * directory) atomically: a temporary file, fsync, durable rename.  Signals
+ * go to the postmaster: SIGUSR1 with the promote file (exactly what
+ * pg_promote() does), SIGHUP to reload, SIGINT for a fast shutdown.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+
+#include "ha_local.h"
+
+static char *runtime_conf_written = NULL;	/* what we last wrote, in TopMemoryContext */
+
+pid_t
+ha_supervisor_pid(void)
+{
+	const char *s = getenv("PG_HA_SUPERVISOR_PID");
+	long		pid;
+	char	   *end;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	pid = strtol(s, &end, 10);
+	if (*end != '\0' || pid <= 1)
+		return 0;
+	return (pid_t) pid;
+}
+
+/* Writes contents to path via path.tmp + fsync + rename. */
+static bool
+write_file_atomically(const char *path, const char *contents)
+{
+	char		tmp[MAXPGPATH];
+	FILE	   *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = AllocateFile(tmp, "w");
+	if (f == NULL)
+	{
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("pg_ha: could not create \"%s\": %m", tmp)));
+		return false;
+	}
+	if (fputs(contents, f) < 0 || fflush(f) != 0 || pg_fsync(fileno(f)) != 0)
+	{
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("pg_ha: could not write \"%s\": %m", tmp)));
+		FreeFile(f);
+		unlink(tmp);
+		return false;
+	}
+	if (FreeFile(f) != 0 || durable_rename(tmp, path, WARNING) != 0)
+	{
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+bool
+ha_promote(void)
+{
+	FILE	   *f = AllocateFile(PROMOTE_SIGNAL_FILE, "w");
+
+	if (f == NULL || FreeFile(f) != 0)
+	{
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("pg_ha: could not create promote signal file \"%s\": %m",
+						PROMOTE_SIGNAL_FILE)));
+		return false;
+	}
+	if (kill(PostmasterPid, SIGUSR1) != 0)
+	{
+		ereport(WARNING,
+				(errmsg("pg_ha: could not signal the postmaster to promote: %m")));
+		return false;
+	}
+	return true;
+}
+
+/* Appends a setting with its value quoted for postgresql.conf. */
+static void
+append_setting(StringInfo s, const char *name, const char *value)
+{
+	appendStringInfo(s, "%s = '", name);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(s, *p);
+		appendStringInfoChar(s, *p);
+	}
+	appendStringInfoString(s, "'\n");
+}
+
+void
+ha_write_runtime_conf(const char *primary_conninfo,
+					  const char *synchronous_standby_names)
+{
+	StringInfoData s;
+	MemoryContext old;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s,
+						   "# Written by the pg_ha agent; changes at run time. Do not edit.\n");
+	append_setting(&s, "primary_conninfo", primary_conninfo);
+	append_setting(&s, "recovery_target_timeline", "latest");
+	append_setting(&s, "synchronous_standby_names", synchronous_standby_names);
+
+	if (runtime_conf_written && strcmp(runtime_conf_written, s.data) == 0)
+	{
+		pfree(s.data);
+		return;
+	}
+	if (!write_file_atomically(HA_RUNTIME_CONF, s.data))
+	{
+		pfree(s.data);
+		return;
+	}
+	if (kill(PostmasterPid, SIGHUP) != 0)
+		ereport(WARNING, (errmsg("pg_ha: could not signal the postmaster to reload: %m")));
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (runtime_conf_written)
+		pfree(runtime_conf_written);
+	runtime_conf_written = pstrdup(s.data);
+	MemoryContextSwitchTo(old);
+	pfree(s.data);
+}
+
+void
+ha_request_supervisor(const char *action, const char *leader,
+					  const char *conninfo, const char *api_url,
+					  const char *reason, bool shutdown_now)
+{
+	pid_t		supervisor = ha_supervisor_pid();
+	StringInfoData s;
+
+	if (supervisor != 0)
+	{
+		initStringInfo(&s);
+		appendStringInfo(&s, "action = %s\n", action);
+		if (leader)
+			appendStringInfo(&s, "leader = %s\n", leader);
+		if (conninfo)
+			appendStringInfo(&s, "conninfo = %s\n", conninfo);
+		if (api_url)
+			appendStringInfo(&s, "api_url = %s\n", api_url);
+		appendStringInfo(&s, "reason = %s\n", reason);
+		if (write_file_atomically(HA_REQUEST_FILE, s.data) &&
+			kill(supervisor, SIGUSR1) != 0)
+			ereport(LOG,
+					(errmsg("pg_ha: could not signal the supervisor (pid %d): %m",
+							(int) supervisor),
+					 errdetail("It reads the request file within a second anyway.")));
+		pfree(s.data);
+	}
+
+	if (shutdown_now)
+	{
+		/* SIGINT = fast shutdown: sessions end, no new ones, nothing acknowledged */
+		if (kill(PostmasterPid, SIGINT) != 0)
+			ereport(WARNING, (errmsg("pg_ha: could not stop the postmaster: %m")));
+	}
+}

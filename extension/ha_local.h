@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_local.h
+ *	  What the agent does to its own postgres: promote, point replication
+ *	  at the leader or name the synchronous standby (pg_ha.runtime.conf +
+ *	  reload), stop accepting writes, and ask the supervisor for what
+ *	  postgres cannot do to itself (see supervisor/PROTOCOL.md).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HA_LOCAL_H
+#define HA_LOCAL_H
+
+#define HA_RUNTIME_CONF		"pg_ha.runtime.conf"
+#define HA_REQUEST_FILE		"pg_ha.request"
+
+/* pid of pg_ha_supervisor (PG_HA_SUPERVISOR_PID), 0 when unsupervised */
+extern pid_t ha_supervisor_pid(void);
+
+/* Asks postgres to leave recovery, as pg_promote() does. */
+extern bool ha_promote(void);
+
+/*
+ * Writes pg_ha.runtime.conf (atomically) and reloads postgres, unless it
+ * already says exactly this.  conninfo "" = no upstream.
+ */
+extern void ha_write_runtime_conf(const char *primary_conninfo,
+								  const char *synchronous_standby_names);
+
+/*
+ * Stops accepting writes at once: fast shutdown of this postgres, after
+ * leaving a request for the supervisor (action "fence" or "rejoin" or
+ * "handover"; leader, conninfo and api_url may be NULL).
+ */
+extern void ha_request_supervisor(const char *action, const char *leader,
+								  const char *conninfo, const char *api_url,
+								  const char *reason, bool shutdown_now);
+
+#endif							/* HA_LOCAL_H */

@@ -1,0 +1,885 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_session.c
+ *	  The agent's ZooKeeper protocol: what it reads, watches and writes, and
+ *	  what it learns from each reply (layout in ha_agent.h).
+ *
+ * Everything is asynchronous: a call is issued, counted in inflight[], and
+ * its result comes back as an event on the main loop.  session_advance()
+ * brings the session forward one step at a time (parents, identity,
+ * registration, watches) and never issues a call that is already in
+ * flight, so nothing piles up while ZooKeeper is slow.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <zookeeper/zookeeper.h>
+
+#include "utils/timestamp.h"
+
+#include "ha_agent.h"
+#include "ha_guc.h"
+#include "json_writer.h"
+
+#define ZK_BACKOFF_MIN_MS	500
+
+static int64 next_init_read_ms = 0;
+
+static void
+reset_session_progress(void)
+{
+	agent.parents_done = 0;
+	agent.init_known = false;
+	agent.identity_ok = false;
+	agent.member_state = MEMBER_NONE;
+	agent.leader_known = false;
+	agent.leader_exists = false;
+	agent.members_stale = true;
+	agent.status_known = false;
+	agent.sync_known = false;
+	agent.failover_known = false;
+	memset(agent.inflight, 0, sizeof(agent.inflight));
+	agent.view_dirty = true;
+}
+
+static void
+mark_unreachable(void)
+{
+	if (agent.view.zk_unreachable_since == 0)
+		agent.view.zk_unreachable_since = GetCurrentTimestamp();
+	agent.view_dirty = true;
+}
+
+void
+session_start(int64 now)
+{
+	char		why[128];
+
+	if (zk_started() || now < agent.zk_next_start_ms)
+		return;
+	if (agent.zk_backoff_ms == 0)
+		agent.zk_backoff_ms = ZK_BACKOFF_MIN_MS;
+	reset_session_progress();
+	mark_unreachable();
+	if (!zk_start(ha_zk_hosts, ha_ttl * 1000, why, sizeof(why)))
+	{
+		ha_set_error("could not start a ZooKeeper session with \"%s\": %s", ha_zk_hosts, why);
+		ereport(LOG,
+				(errmsg("pg_ha: could not start a ZooKeeper session with \"%s\": %s",
+						ha_zk_hosts, why),
+				 errhint("The agent retries in %d ms.", agent.zk_backoff_ms)));
+		agent.zk_next_start_ms = now + agent.zk_backoff_ms;
+		agent.zk_backoff_ms = Min(agent.zk_backoff_ms * 2, ha_ttl * 1000);
+		return;
+	}
+	agent.view.zk_state = HA_ZK_CONNECTING;
+}
+
+static void
+end_session(const char *why, int64 now)
+{
+	zk_stop();
+	agent.view.zk_state = HA_ZK_EXPIRED;
+	agent.view.is_leader = false;
+	reset_session_progress();
+	mark_unreachable();
+	ha_set_error("%s", why);
+	agent.zk_next_start_ms = now + agent.zk_backoff_ms;
+	agent.zk_backoff_ms = Min(agent.zk_backoff_ms * 2, ha_ttl * 1000);
+}
+
+static void
+handle_session_event(const ZkEvent *ev, int64 now)
+{
+	if (ev->state == ZOO_CONNECTED_STATE)
+	{
+		int64		sid = zk_session_id();
+
+		if (agent.view.zk_state != HA_ZK_CONNECTED)
+			ereport(LOG,
+					(errmsg("pg_ha: connected to ZooKeeper (session 0x%" INT64_MODIFIER "x)", sid)));
+		agent.view.zk_state = HA_ZK_CONNECTED;
+		agent.view.zk_unreachable_since = 0;
+		agent.view.last_error[0] = '\0';
+		agent.zk_last_contact_ms = now;
+		agent.view.zk_last_contact = GetCurrentTimestamp();
+		agent.zk_backoff_ms = ZK_BACKOFF_MIN_MS;
+		if (sid != agent.zk_session)
+		{
+			agent.zk_session = sid;
+			reset_session_progress();
+		}
+		else
+		{
+			/* same session back: re-read what may have changed meanwhile */
+			agent.leader_known = false;
+			agent.members_stale = true;
+			agent.status_known = false;
+			agent.sync_known = false;
+			agent.failover_known = false;
+		}
+		agent.view_dirty = true;
+	}
+	else if (ev->state == ZOO_CONNECTING_STATE || ev->state == ZOO_ASSOCIATING_STATE)
+	{
+		if (agent.view.zk_state == HA_ZK_CONNECTED)
+			ereport(LOG, (errmsg("pg_ha: lost the connection to ZooKeeper, reconnecting")));
+		agent.view.zk_state = HA_ZK_CONNECTING;
+		mark_unreachable();
+	}
+	else if (ev->state == ZOO_EXPIRED_SESSION_STATE)
+	{
+		ereport(LOG, (errmsg("pg_ha: ZooKeeper session expired, starting a new one")));
+		end_session("ZooKeeper session expired", now);
+		agent.zk_next_start_ms = now;	/* at once: the server is reachable */
+	}
+	else if (ev->state == ZOO_AUTH_FAILED_STATE)
+	{
+		ereport(LOG, (errmsg("pg_ha: ZooKeeper authentication failed")));
+		end_session("ZooKeeper authentication failed", now);
+	}
+}
+
+bool
+session_reachable(int64 now)
+{
+	/* /primary goes 503 well before retry_timeout when replies stop */
+	int64		stale_ms = Min((int64) ha_retry_timeout * 1000,
+							   Max((int64) ha_loop_wait * 3000, 2000));
+
+	return agent.view.zk_state == HA_ZK_CONNECTED &&
+		now - agent.zk_last_contact_ms <= stale_ms;
+}
+
+void
+session_issue(ZkOp op, int rc)
+{
+	if (rc == ZOK)
+		agent.inflight[op]++;
+	else
+		ereport(DEBUG1, (errmsg("pg_ha: ZooKeeper call %d not sent: %s", op, zk_error_name(rc))));
+}
+
+static int
+member_json(char *buf, size_t cap)
+{
+	JsonBuf		jb;
+
+	json_init(&jb, buf, cap);
+	member_to_json(&agent.view.self, &jb);
+	return jb.overflow ? -1 : (int) jb.len;
+}
+
+static void
+write_member(ZkOp op)
+{
+	char		buf[MEMBER_JSON_CAP];
+	int			len = member_json(buf, sizeof(buf));
+
+	if (len < 0)
+		return;
+	if (op == OP_MEMBER_CREATE)
+		session_issue(op, zk_create(op, agent.self_path, buf, len, true));
+	else
+		session_issue(op, zk_set(op, agent.self_path, buf, len, -1));
+}
+
+/* ---- members ---- */
+
+int
+session_member_index(const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return -1;
+	for (int i = 0; i < agent.view.nmembers; i++)
+		if (strcmp(agent.view.members[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const HaMember *
+session_member(const char *name)
+{
+	int			i = session_member_index(name);
+
+	return i < 0 ? NULL : &agent.view.members[i];
+}
+
+const MemberMeta *
+session_member_meta(const char *name)
+{
+	int			i = session_member_index(name);
+
+	return i < 0 ? NULL : &agent.meta[i];
+}
+
+typedef struct MemberSlot
+{
+	HaMember	member;
+	MemberMeta	meta;
+} MemberSlot;
+
+static int
+slot_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const MemberSlot *) a)->member.name,
+				  ((const MemberSlot *) b)->member.name);
+}
+
+static void
+update_member_list(const ZkEvent *ev, int64 now)
+{
+	MemberSlot *slots = palloc0(sizeof(MemberSlot) * HA_MAX_MEMBERS);
+	int			n = 0;
+
+	for (int i = 0; i < ev->nchildren && n < HA_MAX_MEMBERS; i++)
+	{
+		const char *name = ev->children[i];
+		int			j;
+
+		if (strlen(name) >= HA_NAME_LEN)
+			continue;
+		j = session_member_index(name);
+		if (j >= 0)
+		{
+			slots[n].member = agent.view.members[j];
+			slots[n].meta = agent.meta[j];
+		}
+		else
+		{
+			strlcpy(slots[n].member.name, name, HA_NAME_LEN);
+			strlcpy(slots[n].member.state, "unknown", HA_STATE_LEN);
+			strlcpy(slots[n].member.role, "unknown", HA_ROLE_LEN);
+			strlcpy(slots[n].meta.name, name, HA_NAME_LEN);
+			slots[n].meta.version = -1;
+			slots[n].meta.changed_ms = now;
+		}
+		n++;
+	}
+	if (ev->nchildren > HA_MAX_MEMBERS)
+		ereport(WARNING,
+				(errmsg("pg_ha: %d members registered, only %d are tracked",
+						ev->nchildren, HA_MAX_MEMBERS)));
+	/* ordered by name, so every node lists the members alike */
+	qsort(slots, n, sizeof(MemberSlot), slot_name_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		agent.view.members[i] = slots[i].member;
+		agent.meta[i] = slots[i].meta;
+	}
+	agent.view.nmembers = n;
+	pfree(slots);
+	agent.view_dirty = true;
+}
+
+static bool
+same_cluster_settings(const HaMember *a, const HaMember *b)
+{
+	return a->ttl == b->ttl && a->retry_timeout == b->retry_timeout &&
+		a->synchronous_mode == b->synchronous_mode &&
+		a->maximum_lag_on_failover == b->maximum_lag_on_failover;
+}
+
+/* Warns once when a member's cluster-wide settings first differ from ours. */
+static void
+warn_setting_mismatch(const HaMember *before, const HaMember *m)
+{
+	const HaMember *self = &agent.view.self;
+
+	if (same_cluster_settings(m, self) ||
+		(before->ttl != 0 && same_cluster_settings(before, m)))
+		return;
+	ereport(WARNING,
+			(errmsg("pg_ha: member \"%s\" has different cluster-wide settings", m->name),
+			 errdetail("ttl %d/%d, retry_timeout %d/%d, synchronous_mode %d/%d, maximum_lag_on_failover " UINT64_FORMAT "/" UINT64_FORMAT " (theirs/ours).",
+					   m->ttl, self->ttl, m->retry_timeout, self->retry_timeout,
+					   m->synchronous_mode, self->synchronous_mode,
+					   (uint64) m->maximum_lag_on_failover,
+					   (uint64) self->maximum_lag_on_failover),
+			 errhint("Set pg_ha.ttl, pg_ha.retry_timeout, pg_ha.synchronous_mode and pg_ha.maximum_lag_on_failover alike on every node.")));
+}
+
+/* Reads every other member's data (refreshes their positions). */
+static void
+read_members(void)
+{
+	for (int i = 0; i < agent.view.nmembers; i++)
+	{
+		char		path[ZK_PATH_LEN];
+
+		if (strcmp(agent.view.members[i].name, agent.view.self.name) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", agent.members_path,
+				 agent.view.members[i].name);
+		session_issue(OP_MEMBER_GET, zk_get(OP_MEMBER_GET, path, false));
+	}
+}
+
+static void
+handle_member_data(const ZkEvent *ev, int64 now)
+{
+	const char *slash = strrchr(ev->path, '/');
+	int			idx = session_member_index(slash ? slash + 1 : ev->path);
+	HaMember	m;
+	char		err[128];
+
+	if (idx < 0)
+		return;
+	if (ev->has_stat && ev->version != agent.meta[idx].version)
+	{
+		agent.meta[idx].version = ev->version;
+		agent.meta[idx].changed_ms = now;
+	}
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, agent.view.members[idx].name, HA_NAME_LEN);
+	if (ev->data && member_from_json(ev->data, ev->datalen, &m, err, sizeof(err)))
+	{
+		warn_setting_mismatch(&agent.view.members[idx], &m);
+		agent.view.members[idx] = m;
+	}
+	else
+	{
+		strlcpy(agent.view.members[idx].state, "unreadable", HA_STATE_LEN);
+		ereport(DEBUG1,
+				(errmsg("pg_ha: member \"%s\" has unreadable data: %s",
+						m.name, ev->data ? err : "empty")));
+	}
+}
+
+/* ---- small persistent keys: /status, /sync, /failover ---- */
+
+/* "<a> <b> <c>": copies up to three space-separated words (bounded). */
+static int
+split_words(const char *data, char words[][HA_NAME_LEN], int max)
+{
+	int			n = 0;
+	const char *p = data ? data : "";
+
+	while (*p && n < max)
+	{
+		size_t		len = 0;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		while (p[len] && p[len] != ' ')
+			len++;
+		if (len >= HA_NAME_LEN)
+			return -1;
+		memcpy(words[n], p, len);
+		words[n][len] = '\0';
+		n++;
+		p += len;
+	}
+	return n;
+}
+
+void
+session_write_status(void)
+{
+	char		buf[64];
+
+	snprintf(buf, sizeof(buf), "%u " UINT64_FORMAT, agent.view.self.timeline,
+			 (uint64) agent.view.self.xlog_location);
+	if (agent.inflight[OP_STATUS_SET] == 0 && agent.inflight[OP_STATUS_CREATE] == 0)
+		session_issue(OP_STATUS_SET, zk_set(OP_STATUS_SET, agent.status_path, buf, strlen(buf), -1));
+	agent.cluster_timeline = Max(agent.cluster_timeline, agent.view.self.timeline);
+	agent.last_leader_lsn = agent.view.self.xlog_location;
+}
+
+static void
+parse_status(const char *data)
+{
+	unsigned int tli;
+	unsigned long long lsn;
+
+	if (data && sscanf(data, "%u %llu", &tli, &lsn) == 2)
+	{
+		agent.cluster_timeline = tli;
+		agent.last_leader_lsn = lsn;
+	}
+}
+
+void
+session_write_sync(const char *leader, const char *standby, bool confirmed)
+{
+	snprintf(agent.sync_pending, sizeof(agent.sync_pending), "%s %s %d",
+			 leader, standby[0] ? standby : "-", confirmed ? 1 : 0);
+	session_issue(OP_SYNC_SET, zk_set(OP_SYNC_SET, agent.sync_path, agent.sync_pending,
+									  strlen(agent.sync_pending), -1));
+}
+
+static void
+parse_sync(const char *data)
+{
+	char		w[3][HA_NAME_LEN];
+	int			n = split_words(data, w, 3);
+
+	agent.sync_known = true;
+	if (n == 3)
+	{
+		strlcpy(agent.sync_leader, w[0], HA_NAME_LEN);
+		strlcpy(agent.view.sync_standby, strcmp(w[1], "-") == 0 ? "" : w[1], HA_NAME_LEN);
+		agent.sync_confirmed = strcmp(w[2], "1") == 0;
+	}
+	else
+	{
+		agent.sync_leader[0] = '\0';
+		agent.view.sync_standby[0] = '\0';
+		agent.sync_confirmed = false;
+	}
+	agent.view_dirty = true;
+}
+
+void
+session_create_failover(const char *leader, const char *candidate)
+{
+	char		buf[2 * HA_NAME_LEN + 2];
+
+	snprintf(buf, sizeof(buf), "%s %s", leader, candidate);
+	session_issue(OP_FAILOVER_CREATE,
+				  zk_create(OP_FAILOVER_CREATE, agent.failover_path, buf, strlen(buf), false));
+}
+
+void
+session_delete_failover(void)
+{
+	if (agent.inflight[OP_FAILOVER_DELETE] == 0)
+		session_issue(OP_FAILOVER_DELETE, zk_delete(OP_FAILOVER_DELETE, agent.failover_path, -1));
+}
+
+static void
+parse_failover(const ZkEvent *ev, int64 now)
+{
+	char		w[2][HA_NAME_LEN];
+
+	agent.failover_known = true;
+	if (ev->rc == ZOK && split_words(ev->data, w, 2) == 2)
+	{
+		if (!agent.failover_exists || strcmp(agent.failover_candidate, w[1]) != 0)
+			agent.failover_seen_ms = now;
+		agent.failover_exists = true;
+		strlcpy(agent.failover_leader, w[0], HA_NAME_LEN);
+		strlcpy(agent.failover_candidate, w[1], HA_NAME_LEN);
+	}
+	else
+	{
+		agent.failover_exists = false;
+		agent.failover_leader[0] = '\0';
+		agent.failover_candidate[0] = '\0';
+	}
+}
+
+/* ---- results ---- */
+
+/* Is this a reply from the server (as opposed to a lost connection)? */
+static bool
+is_server_reply(int rc)
+{
+	return rc != ZCONNECTIONLOSS && rc != ZOPERATIONTIMEOUT &&
+		rc != ZSESSIONEXPIRED && rc != ZCLOSING && rc != ZINVALIDSTATE &&
+		rc != ZSYSTEMERROR;
+}
+
+static void
+leader_gone(int64 now)
+{
+	if (agent.leader_exists || agent.leader_vanished_ms == 0)
+	{
+		if (agent.leader_exists)
+			strlcpy(agent.last_leader, agent.view.leader, HA_NAME_LEN);
+		agent.leader_vanished_ms = now;
+		/* tell the others our position at once: they may be deciding */
+		agent.self_changed = true;
+		agent.members_stale = true;
+	}
+	agent.leader_known = true;
+	agent.leader_exists = false;
+	agent.view.leader[0] = '\0';
+	agent.view.leader_epoch = 0;
+}
+
+static void
+leader_seen(const ZkEvent *ev, const char *name)
+{
+	agent.leader_known = true;
+	agent.leader_exists = true;
+	agent.leader_vanished_ms = 0;
+	agent.leader_owner = ev->ephemeral_owner;
+	agent.leader_version = ev->version;
+	agent.view.leader_epoch = ev->czxid;
+	strlcpy(agent.view.leader, name, HA_NAME_LEN);
+}
+
+static void
+handle_result(const ZkEvent *ev, int64 now)
+{
+	HaMember   *self = &agent.view.self;
+
+	if (ev->op >= 0 && ev->op < OP_NUM_OPS && agent.inflight[ev->op] > 0)
+		agent.inflight[ev->op]--;
+	if (is_server_reply(ev->rc))
+	{
+		agent.zk_last_contact_ms = now;
+		agent.view.zk_last_contact = GetCurrentTimestamp();
+	}
+	agent.view_dirty = true;
+
+	switch ((ZkOp) ev->op)
+	{
+		case OP_PARENT:
+			if (ev->rc == ZOK || ev->rc == ZNODEEXISTS)
+				agent.parents_done++;
+			break;
+
+		case OP_INIT_GET:
+			if (ev->rc == ZOK)
+			{
+				uint64		cluster_id = ev->data ? strtou64(ev->data, NULL, 10) : 0;
+
+				if (cluster_id == 0)
+				{
+					/* a supervisor is bootstrapping the cluster: ask again later */
+					break;
+				}
+				agent.init_known = true;
+				agent.identity_ok = cluster_id == self->system_id;
+				if (!agent.identity_ok)
+				{
+					ha_set_error("data directory belongs to another cluster: system identifier " UINT64_FORMAT ", cluster's is " UINT64_FORMAT,
+								 (uint64) self->system_id, cluster_id);
+					ereport(LOG,
+							(errmsg("pg_ha: refusing to join cluster \"%s\": this data directory belongs to another cluster",
+									ha_scope),
+							 errdetail("The system identifier is " UINT64_FORMAT "; the cluster's (in %s) is " UINT64_FORMAT ".",
+									   (uint64) self->system_id, agent.init_path, cluster_id),
+							 errhint("Point pg_ha.scope at this data directory's cluster, or re-clone this node from the cluster's leader.")));
+				}
+			}
+			else if (ev->rc == ZNONODE)
+			{
+				/*
+				 * Nobody initialized the cluster yet.  A primary claims it
+				 * with its system identifier; a replica (a clone, so the
+				 * same identifier) goes on without.
+				 */
+				agent.identity_ok = true;
+				if (strcmp(self->role, HA_ROLE_MASTER) != 0)
+					agent.init_known = true;
+				else
+				{
+					char		buf[32];
+
+					snprintf(buf, sizeof(buf), UINT64_FORMAT, (uint64) self->system_id);
+					session_issue(OP_INIT_CREATE, zk_create(OP_INIT_CREATE, agent.init_path, buf,
+															strlen(buf), false));
+				}
+			}
+			break;
+
+		case OP_INIT_CREATE:
+			/* either way (created, or someone else did), read it back */
+			if (is_server_reply(ev->rc))
+				agent.init_known = false;
+			break;
+
+		case OP_MEMBER_CREATE:
+			if (ev->rc == ZOK)
+			{
+				agent.member_state = MEMBER_REGISTERED;
+				agent.self_changed = false;
+				agent.members_stale = true;
+				ereport(LOG, (errmsg("pg_ha: registered member \"%s\" in cluster \"%s\" as %s",
+									 self->name, ha_scope, self->role)));
+			}
+			else if (ev->rc == ZNODEEXISTS)
+				session_issue(OP_MEMBER_GET_SELF, zk_get(OP_MEMBER_GET_SELF, agent.self_path, false));
+			break;
+
+		case OP_MEMBER_GET_SELF:
+			if (ev->rc == ZOK)
+			{
+				HaMember	other;
+				char		err[128];
+
+				memset(&other, 0, sizeof(other));
+				if (ev->has_stat && ev->ephemeral_owner == zk_session_id())
+				{
+					/* our own create went through before a lost reply */
+					agent.member_state = MEMBER_REGISTERED;
+				}
+				else if (ev->data && member_from_json(ev->data, ev->datalen, &other, err, sizeof(err)) &&
+						 strcmp(other.node_id, agent.node_id) == 0)
+				{
+					/* left by an earlier session of this very node: replace it */
+					session_issue(OP_MEMBER_DELETE_STALE,
+								  zk_delete(OP_MEMBER_DELETE_STALE, agent.self_path, ev->version));
+				}
+				else
+				{
+					if (agent.member_state != MEMBER_CONFLICT)
+						ereport(LOG,
+								(errmsg("pg_ha: refusing to register: another node is already registered as \"%s\"",
+										self->name),
+								 errdetail("Its node id is \"%s\"; ours is \"%s\".",
+										   other.node_id, agent.node_id),
+								 errhint("Give every node its own pg_ha.name.")));
+					ha_set_error("another node is already registered as \"%s\"", self->name);
+					agent.member_state = MEMBER_CONFLICT;
+					agent.member_retry_ms = now + (int64) ha_ttl * 1000;
+				}
+			}
+			/* ZNONODE: it vanished meanwhile; the next step registers */
+			break;
+
+		case OP_MEMBER_DELETE_STALE:
+			break;				/* the next step registers again */
+
+		case OP_MEMBER_SET:
+			if (ev->rc == ZNONODE)
+				agent.member_state = MEMBER_NONE;	/* deleted under us: register again */
+			break;
+
+		case OP_LEADER_EXISTS:
+			if (ev->rc == ZOK && ev->has_stat)
+			{
+				agent.leader_owner = ev->ephemeral_owner;
+				session_issue(OP_LEADER_GET, zk_get(OP_LEADER_GET, agent.leader_path, false));
+			}
+			else if (ev->rc == ZNONODE)
+				leader_gone(now);
+			break;
+
+		case OP_LEADER_GET:
+			if (ev->rc == ZOK)
+				leader_seen(ev, ev->data ? ev->data : "");
+			else if (ev->rc == ZNONODE)
+				leader_gone(now);
+			break;
+
+		case OP_LEADER_CREATE:
+			if (ev->rc == ZOK && ev->has_stat)
+			{
+				leader_seen(ev, self->name);
+				ereport(LOG,
+						(errmsg("pg_ha: \"%s\" acquired the leader key of cluster \"%s\" (epoch " INT64_FORMAT ")",
+								self->name, ha_scope, (int64) ev->czxid)));
+			}
+			else if (is_server_reply(ev->rc))
+				agent.leader_known = false; /* lost the race: re-read */
+			break;
+
+		case OP_LEADER_REPLACE:
+		case OP_LEADER_DELETE_STALE:
+			if (ev->rc == ZOK && ev->op == OP_LEADER_REPLACE)
+				ereport(LOG,
+						(errmsg("pg_ha: \"%s\" took over its leader key from an earlier session",
+								self->name)));
+			agent.leader_known = false;
+			break;
+
+		case OP_MEMBERS_LIST:
+			if (ev->rc == ZOK)
+			{
+				update_member_list(ev, now);
+				agent.members_stale = false;
+				read_members();
+			}
+			break;
+
+		case OP_MEMBER_GET:
+			if (ev->rc == ZOK && ev->path)
+				handle_member_data(ev, now);
+			break;
+
+		case OP_STATUS_GET:
+			if (ev->rc == ZOK || ev->rc == ZNONODE)
+			{
+				agent.status_known = true;
+				if (ev->rc == ZOK)
+					parse_status(ev->data);
+			}
+			break;
+
+		case OP_STATUS_SET:
+			if (ev->rc == ZNONODE)
+			{
+				char		buf[64];
+
+				snprintf(buf, sizeof(buf), "%u " UINT64_FORMAT, self->timeline,
+						 (uint64) self->xlog_location);
+				session_issue(OP_STATUS_CREATE,
+							  zk_create(OP_STATUS_CREATE, agent.status_path, buf, strlen(buf), false));
+			}
+			break;
+
+		case OP_STATUS_CREATE:
+			break;
+
+		case OP_SYNC_GET:
+			if (ev->rc == ZOK)
+				parse_sync(ev->data);
+			else if (ev->rc == ZNONODE)
+				parse_sync(NULL);
+			break;
+
+		case OP_SYNC_SET:
+			if (ev->rc == ZNONODE)
+				session_issue(OP_SYNC_CREATE,
+							  zk_create(OP_SYNC_CREATE, agent.sync_path, agent.sync_pending,
+										strlen(agent.sync_pending), false));
+			else
+			{
+				if (ev->rc == ZOK)
+					parse_sync(agent.sync_pending);
+				duties_on_sync_written(ev->rc == ZOK);
+			}
+			break;
+
+		case OP_SYNC_CREATE:
+			if (ev->rc == ZOK)
+				parse_sync(agent.sync_pending);
+			else if (ev->rc == ZNODEEXISTS)
+				agent.sync_known = false;	/* someone else wrote it: re-read */
+			duties_on_sync_written(ev->rc == ZOK);
+			break;
+
+		case OP_FAILOVER_GET:
+			if (ev->rc == ZOK || ev->rc == ZNONODE)
+				parse_failover(ev, now);
+			break;
+
+		case OP_FAILOVER_CREATE:
+			duties_on_failover_created(ev->rc);
+			agent.failover_known = false;
+			break;
+
+		case OP_FAILOVER_DELETE:
+			agent.failover_known = false;
+			break;
+
+		case OP_NUM_OPS:
+			break;
+	}
+}
+
+void
+session_handle_events(int64 now)
+{
+	ZkEvent    *ev;
+
+	while ((ev = zk_next_event()) != NULL)
+	{
+		if (ev->generation == zk_generation() && zk_started())
+		{
+			switch (ev->kind)
+			{
+				case ZKEV_SESSION:
+					handle_session_event(ev, now);
+					break;
+				case ZKEV_WATCH:
+					if (ev->path && strcmp(ev->path, agent.leader_path) == 0)
+						agent.leader_known = false;
+					else if (ev->path && strcmp(ev->path, agent.members_path) == 0)
+						agent.members_stale = true;
+					else if (ev->path && strcmp(ev->path, agent.sync_path) == 0)
+						agent.sync_known = false;
+					else if (ev->path && strcmp(ev->path, agent.failover_path) == 0)
+						agent.failover_known = false;
+					break;
+				case ZKEV_RESULT:
+					handle_result(ev, now);
+					break;
+			}
+		}
+		zk_free_event(ev);
+	}
+}
+
+/* ---- bringing the session forward ---- */
+
+static bool
+idle(ZkOp op)
+{
+	return agent.inflight[op] == 0;
+}
+
+void
+session_advance(int64 now)
+{
+	if (agent.view.zk_state != HA_ZK_CONNECTED)
+		return;
+
+	if (agent.parents_done < (int) lengthof(agent.parents))
+	{
+		/* created in order; each waits for the one above it */
+		if (idle(OP_PARENT))
+			session_issue(OP_PARENT, zk_create(OP_PARENT, agent.parents[agent.parents_done],
+											   "", 0, false));
+		return;
+	}
+
+	if (!agent.init_known && idle(OP_INIT_GET) && idle(OP_INIT_CREATE) &&
+		now >= next_init_read_ms)
+	{
+		session_issue(OP_INIT_GET, zk_get(OP_INIT_GET, agent.init_path, false));
+		/* an empty key (bootstrap under way) is read again a beat later */
+		next_init_read_ms = now + (int64) ha_loop_wait * 1000;
+	}
+
+	if (!agent.leader_known && idle(OP_LEADER_EXISTS) && idle(OP_LEADER_GET) &&
+		idle(OP_LEADER_CREATE) && idle(OP_LEADER_REPLACE) && idle(OP_LEADER_DELETE_STALE))
+		session_issue(OP_LEADER_EXISTS, zk_exists(OP_LEADER_EXISTS, agent.leader_path, true));
+
+	if (agent.members_stale && idle(OP_MEMBERS_LIST))
+		session_issue(OP_MEMBERS_LIST, zk_get_children(OP_MEMBERS_LIST, agent.members_path, true));
+
+	if (!agent.status_known && idle(OP_STATUS_GET))
+		session_issue(OP_STATUS_GET, zk_get(OP_STATUS_GET, agent.status_path, false));
+
+	if (!agent.sync_known && idle(OP_SYNC_GET) && idle(OP_SYNC_SET) && idle(OP_SYNC_CREATE))
+	{
+		/* watched even while absent (exists), then read */
+		session_issue(OP_SYNC_GET, zk_get(OP_SYNC_GET, agent.sync_path, true));
+		if (agent.inflight[OP_SYNC_GET] > 0)
+			(void) zk_exists(-1, agent.sync_path, true);
+	}
+
+	if (!agent.failover_known && idle(OP_FAILOVER_GET) && idle(OP_FAILOVER_CREATE) &&
+		idle(OP_FAILOVER_DELETE))
+	{
+		session_issue(OP_FAILOVER_GET, zk_get(OP_FAILOVER_GET, agent.failover_path, true));
+		if (agent.inflight[OP_FAILOVER_GET] > 0)
+			(void) zk_exists(-1, agent.failover_path, true);
+	}
+
+	if (!agent.identity_ok)
+		return;
+
+	switch (agent.member_state)
+	{
+		case MEMBER_NONE:
+			if (idle(OP_MEMBER_CREATE) && idle(OP_MEMBER_GET_SELF) && idle(OP_MEMBER_DELETE_STALE))
+				write_member(OP_MEMBER_CREATE);
+			break;
+		case MEMBER_CONFLICT:
+			if (now >= agent.member_retry_ms)
+				agent.member_state = MEMBER_NONE;
+			break;
+		case MEMBER_REGISTERED:
+			if ((agent.self_changed || now >= agent.next_heartbeat_ms) && idle(OP_MEMBER_SET))
+			{
+				write_member(OP_MEMBER_SET);
+				agent.self_changed = false;
+				agent.next_heartbeat_ms = now + (int64) ha_loop_wait * 1000;
+				/* the same cadence refreshes the others' positions and /status */
+				if (idle(OP_MEMBER_GET))
+					read_members();
+				if (!agent.view.is_leader && idle(OP_STATUS_GET))
+					session_issue(OP_STATUS_GET, zk_get(OP_STATUS_GET, agent.status_path, false));
+			}
+			break;
+	}
+}
