@@ -71,16 +71,6 @@ typedef struct MemberMeta
 	int64		changed_ms;		/* when we last saw the version change */
 } MemberMeta;
 
-/* A switchover in progress, as this node's agent drives or sees it. */
-typedef enum SwitchoverState
-{
-	SW_IDLE,
-	SW_CREATING,				/* /failover being written */
-	SW_RUNNING,					/* waiting for the candidate to lead */
-	SW_DONE,
-	SW_FAILED
-} SwitchoverState;
-
 typedef struct Agent
 {
 	HaView		view;			/* the HTTP API reads this directly */

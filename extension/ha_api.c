@@ -13,6 +13,7 @@
 #include "utils/timestamp.h"
 
 #include "addr.h"
+#include "ha_agent.h"
 #include "ha_api.h"
 #include "ha_guc.h"
 #include "health.h"
@@ -22,6 +23,13 @@
 #define JSON_CAP (64 * 1024)
 
 static const HaView *view;
+
+/* What a parked request waits for. */
+enum
+{
+	PARK_WATCH,					/* /watch: a change of the primary answer */
+	PARK_SWITCHOVER				/* POST /switchover: the candidate leads */
+};
 
 void
 ha_api_init(const HaView *v)
@@ -382,6 +390,96 @@ write_allowed(const HttpRequest *req, StringInfo out)
 	return true;
 }
 
+static void
+reply_message(StringInfo out, int status, const char *message, const char *hint)
+{
+	char		buf[1024];
+	JsonBuf		jb;
+
+	json_init(&jb, buf, sizeof(buf));
+	json_object_begin(&jb);
+	json_key(&jb, status < 400 ? "message" : "error");
+	json_string(&jb, message);
+	if (hint && hint[0])
+	{
+		json_key(&jb, "hint");
+		json_string(&jb, hint);
+	}
+	json_object_end(&jb);
+	ha_http_reply(out, status, false, "application/json", jb.data, jb.len);
+}
+
+/*
+ * POST /switchover {"leader": "...", "candidate": "..."} (Patroni's body;
+ * "member" is accepted for "candidate").  Refusals are 412 with the reason;
+ * on a replica the answer waits until the candidate leads (200) or the
+ * switchover fails (503); on the leader, which steps down, it is 202.
+ */
+static HttpAnswer
+handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
+{
+	char		leader[HA_NAME_LEN] = "";
+	char		candidate[HA_NAME_LEN] = "";
+	char		err[256],
+				hint[256] = "";
+
+	if (req->body_len > 0 &&
+		(!json_get_string(req->body, req->body_len, "leader", leader, sizeof(leader), err, sizeof(err)) ||
+		 !json_get_string(req->body, req->body_len, "candidate", candidate, sizeof(candidate), err, sizeof(err)) ||
+		 (candidate[0] == '\0' &&
+		  !json_get_string(req->body, req->body_len, "member", candidate, sizeof(candidate), err, sizeof(err)))))
+	{
+		reply_message(out, 400, err, "Send a JSON object like {\"leader\": \"node1\", \"candidate\": \"node2\"}.");
+		return HTTP_ANSWER_NOW;
+	}
+	if (leader[0] && strcmp(leader, view->leader) != 0)
+	{
+		snprintf(err, sizeof(err), "leader name does not match: the leader is \"%s\"", view->leader);
+		reply_message(out, 412, err, NULL);
+		return HTTP_ANSWER_NOW;
+	}
+	if (!duties_start_switchover(candidate, err, sizeof(err), hint, sizeof(hint)))
+	{
+		reply_message(out, 412, err, hint);
+		return HTTP_ANSWER_NOW;
+	}
+	if (view->is_leader)
+	{
+		snprintf(err, sizeof(err), "switchover to \"%s\" started; this leader steps down now",
+				 agent.sw_candidate);
+		reply_message(out, 202, err, NULL);
+		return HTTP_ANSWER_NOW;
+	}
+	park->kind = PARK_SWITCHOVER;
+	park->deadline_ms = agent.sw_deadline_ms;
+	return HTTP_ANSWER_PARK;
+}
+
+static bool
+poll_switchover(bool timed_out, StringInfo out)
+{
+	char		msg[256];
+
+	duties_track_switchover(ha_mono_ms());
+	if (agent.sw_state == SW_DONE)
+	{
+		snprintf(msg, sizeof(msg), "Successfully switched over to \"%s\"", agent.sw_candidate);
+		reply_message(out, 200, msg, NULL);
+		return true;
+	}
+	if (agent.sw_state == SW_FAILED)
+	{
+		reply_message(out, 503, agent.sw_error, agent.sw_hint);
+		return true;
+	}
+	if (timed_out)
+	{
+		reply_message(out, 503, "switchover status unknown", "SELECT * FROM ha_status() shows the roles now.");
+		return true;
+	}
+	return false;
+}
+
 HttpAnswer
 ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 {
@@ -392,6 +490,11 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 	switch (route)
 	{
 		case HA_ROUTE_SWITCHOVER:
+			if (req->method != HTTP_POST)
+				break;
+			if (write_allowed(req, out))
+				return handle_switchover(req, out, park);
+			return HTTP_ANSWER_NOW;
 		case HA_ROUTE_FAILOVER:
 		case HA_ROUTE_RESTART:
 		case HA_ROUTE_REINITIALIZE:
@@ -437,6 +540,7 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 							!ha_parse_bytes(val, &secs))
 							secs = 30;
 						secs = Min(secs, HTTP_WATCH_MAX_MS / 1000);
+						park->kind = PARK_WATCH;
 						park->deadline_ms = ha_mono_ms() + (int64) secs * 1000;
 						park->watch_value = -1;
 						if (http_query_get(req->query, "primary", val, sizeof(val)))
@@ -471,6 +575,8 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 bool
 ha_api_poll(const HttpPark *park, bool timed_out, StringInfo out)
 {
+	if (park->kind == PARK_SWITCHOVER)
+		return poll_switchover(timed_out, out);
 	if (!timed_out && park->watch_value == (ha_api_primary_status() == 200))
 		return false;
 	reply_watch(out);

@@ -527,6 +527,13 @@ duties_switchover_check(const char *candidate, char *chosen, char *hint,
 		return msg;
 	}
 
+	if (!leader->supervised)
+	{
+		snprintf(hint, hintlen, "Run the leader with pg_ha_supervisor: only it can stop the leader and hand over without losing a commit.");
+		snprintf(msg, sizeof(msg), "the leader \"%s\" is not run by pg_ha_supervisor", leader->name);
+		return msg;
+	}
+
 	for (int i = 0; i < agent.view.nmembers; i++)
 	{
 		const HaMember *m = &agent.view.members[i];

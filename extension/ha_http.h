@@ -27,6 +27,7 @@ typedef enum HttpAnswer
 typedef struct HttpPark
 {
 	int64		deadline_ms;	/* monotonic; answer at the latest then */
+	int			kind;			/* the API's: what is being waited for */
 	int			watch_value;	/* what the client last saw */
 } HttpPark;
 

@@ -48,6 +48,16 @@ typedef struct HaView
 	HaMember	members[HA_MAX_MEMBERS];
 } HaView;
 
+/* A switchover started from this node (SQL or HTTP), as its agent drives it. */
+typedef enum SwitchoverState
+{
+	SW_IDLE,
+	SW_CREATING,				/* /failover being written */
+	SW_RUNNING,					/* waiting for the candidate to lead */
+	SW_DONE,
+	SW_FAILED
+} SwitchoverState;
+
 /*
  * ha_switchover() in a backend asks the agent through this slot: it bumps
  * id with its candidate and sets the agent's latch; the agent takes it
@@ -59,7 +69,7 @@ typedef struct HaSwitchoverRequest
 	uint64		taken_id;
 	char		candidate[HA_NAME_LEN];
 	Latch	   *requester_latch;
-	int			state;
+	int			state;			/* a SwitchoverState, -1 until taken */
 	char		chosen[HA_NAME_LEN];
 	char		error[256];
 	char		hint[256];

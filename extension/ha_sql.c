@@ -12,6 +12,9 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/pg_lsn.h"
@@ -156,4 +159,143 @@ ha_status(PG_FUNCTION_ARGS)
 	if (!local_seen && v->self.name[0])
 		add_row(rsinfo, v, &v->self, leader, true);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ha_switchover);
+
+#define SWITCHOVER_ACCEPT_TIMEOUT_MS	10000
+#define SWITCHOVER_TOTAL_TIMEOUT_MS		70000
+
+/* Waits on our latch for at most ms (interruptible, exits on postmaster death). */
+static void
+nap(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * ha_switchover(candidate text DEFAULT NULL): a planned change of leader,
+ * from any node.  The local agent checks the request against the cluster
+ * and writes it to ZooKeeper; the leader hands over (its supervisor stops
+ * it once the candidate has all its WAL) and the candidate promotes.  Called
+ * on a replica it returns the new leader's name once that accepts writes;
+ * called on the leader itself, whose sessions end when it steps down, it
+ * returns as soon as the hand-over has started.
+ */
+Datum
+ha_switchover(PG_FUNCTION_ARGS)
+{
+	HaSwitchoverRequest *req;
+	const char *candidate = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	uint64		id;
+	Latch	   *agent_latch;
+	TimestampTz start = GetCurrentTimestamp();
+	char		chosen[HA_NAME_LEN] = "";
+	bool		accepted = false;
+
+	if (ha_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_ha is not loaded"),
+				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+	if (strlen(candidate) >= HA_NAME_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("candidate name is too long")));
+
+	req = &ha_shared->switchover;
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	agent_latch = ha_shared->agent_latch;
+	if (ha_shared->worker_pid == 0 || agent_latch == NULL)
+	{
+		LWLockRelease(ha_shared->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_ha agent is not running"),
+				 errhint("Check the server log for the \"pg_ha agent\" background worker.")));
+	}
+	if (req->id != req->taken_id)
+	{
+		LWLockRelease(ha_shared->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("another switchover request is being checked on this node"),
+				 errhint("Try again in a moment.")));
+	}
+	id = ++req->id;
+	strlcpy(req->candidate, candidate, sizeof(req->candidate));
+	req->requester_latch = MyLatch;
+	req->state = -1;
+	req->error[0] = req->hint[0] = req->chosen[0] = '\0';
+	LWLockRelease(ha_shared->lock);
+	SetLatch(agent_latch);
+
+	for (;;)
+	{
+		long		elapsed = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		int			state;
+		char		error[256],
+					hint[256];
+		bool		self_leads,
+					done;
+
+		LWLockAcquire(ha_shared->lock, LW_SHARED);
+		state = req->taken_id == id ? req->state : -1;
+		strlcpy(error, req->error, sizeof(error));
+		strlcpy(hint, req->hint, sizeof(hint));
+		if (req->taken_id == id)
+			strlcpy(chosen, req->chosen, sizeof(chosen));
+		self_leads = ha_shared->view.is_leader;
+		/* done: the candidate holds the key and runs as primary */
+		done = false;
+		if (chosen[0] && strcmp(ha_shared->view.leader, chosen) == 0)
+		{
+			for (int i = 0; i < ha_shared->view.nmembers; i++)
+				if (strcmp(ha_shared->view.members[i].name, chosen) == 0 &&
+					strcmp(ha_shared->view.members[i].role, HA_ROLE_MASTER) == 0 &&
+					strcmp(ha_shared->view.members[i].state, "running") == 0)
+					done = true;
+		}
+		LWLockRelease(ha_shared->lock);
+
+		if (state == SW_FAILED)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("switchover %s: %s", accepted ? "failed" : "refused", error),
+					 hint[0] ? errhint("%s", hint) : 0));
+		if (state == SW_RUNNING || state == SW_DONE)
+		{
+			if (!accepted)
+				ereport(LOG,
+						(errmsg("pg_ha: switchover to \"%s\" requested by %s",
+								chosen, GetUserNameFromId(GetUserId(), false))));
+			accepted = true;
+		}
+		if (accepted && (state == SW_DONE || done))
+			PG_RETURN_TEXT_P(cstring_to_text(chosen));
+		if (accepted && self_leads)
+		{
+			ereport(NOTICE,
+					(errmsg("this node is the leader: it steps down now and its sessions end"),
+					 errdetail("\"%s\" takes over once it has received all of this node's WAL.", chosen),
+					 errhint("Reconnect through the router, or to \"%s\".", chosen)));
+			PG_RETURN_TEXT_P(cstring_to_text(chosen));
+		}
+		if (!accepted && elapsed > SWITCHOVER_ACCEPT_TIMEOUT_MS)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("pg_ha agent did not take the switchover request within %d s",
+							SWITCHOVER_ACCEPT_TIMEOUT_MS / 1000),
+					 errhint("Check the server log for the \"pg_ha agent\" background worker.")));
+		if (elapsed > SWITCHOVER_TOTAL_TIMEOUT_MS)
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("switchover to \"%s\" did not complete within %d s",
+							chosen, SWITCHOVER_TOTAL_TIMEOUT_MS / 1000),
+					 errhint("SELECT * FROM ha_status() shows the roles now.")));
+		nap(100);
+	}
 }

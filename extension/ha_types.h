@@ -56,6 +56,7 @@ typedef struct HaMember
 	int			retry_timeout;
 	bool		synchronous_mode;
 	uint64_t	maximum_lag_on_failover;
+	bool		supervised;		/* run by pg_ha_supervisor (can hand over) */
 	HaTags		tags;
 } HaMember;
 

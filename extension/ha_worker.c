@@ -158,6 +158,7 @@ init_identity(void)
 	snprintf(self->api_url, sizeof(self->api_url), "http://%s:%d/patroni", api_host, api_port);
 
 	self->system_id = GetSystemIdentifier();
+	self->supervised = agent.supervised;
 	load_node_id(self->name);
 	strlcpy(self->node_id, agent.node_id, sizeof(self->node_id));
 

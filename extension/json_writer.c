@@ -275,6 +275,8 @@ member_to_json(const HaMember *m, JsonBuf *jb)
 	json_bool(jb, m->synchronous_mode);
 	json_key(jb, "maximum_lag_on_failover");
 	json_uint(jb, m->maximum_lag_on_failover);
+	json_key(jb, "supervised");
+	json_bool(jb, m->supervised);
 	json_key(jb, "tags");
 	json_object_begin(jb);
 	json_key(jb, "nofailover");
@@ -873,6 +875,8 @@ member_member(JsonParser *P, const char *key, size_t keylen, int depth,
 	}
 	if (key_is(key, keylen, "synchronous_mode"))
 		return get_bool(P, &m->synchronous_mode);
+	if (key_is(key, keylen, "supervised"))
+		return get_bool(P, &m->supervised);
 	if (key_is(key, keylen, "maximum_lag_on_failover"))
 		return get_uint(P, UINT64_MAX, &m->maximum_lag_on_failover);
 	if (key_is(key, keylen, "tags"))
@@ -886,9 +890,10 @@ member_member(JsonParser *P, const char *key, size_t keylen, int depth,
 	return skip_value(P, depth);
 }
 
-bool
-member_from_json(const char *data, size_t len, HaMember *m,
-				 char *err, size_t errlen)
+/* Runs parse_object over a whole document; false with err on any error. */
+static bool
+parse_document(const char *data, size_t len, MemberFn fn, void *arg,
+			   char *err, size_t errlen)
 {
 	JsonParser	P;
 	bool		ok;
@@ -899,7 +904,7 @@ member_from_json(const char *data, size_t len, HaMember *m,
 	P.error_at = 0;
 
 	skip_ws(&P);
-	ok = parse_object(&P, 1, member_member, m);
+	ok = parse_object(&P, 1, fn, arg);
 	if (ok)
 	{
 		skip_ws(&P);
@@ -910,4 +915,40 @@ member_from_json(const char *data, size_t len, HaMember *m,
 		snprintf(err, errlen, "%s at offset %zu",
 				 P.error ? P.error : "invalid JSON", P.error_at);
 	return ok;
+}
+
+bool
+member_from_json(const char *data, size_t len, HaMember *m,
+				 char *err, size_t errlen)
+{
+	return parse_document(data, len, member_member, m, err, errlen);
+}
+
+typedef struct StringField
+{
+	const char *key;
+	char	   *out;
+	size_t		cap;
+} StringField;
+
+static bool
+string_field_member(JsonParser *P, const char *key, size_t keylen, int depth,
+					void *arg)
+{
+	StringField *f = (StringField *) arg;
+
+	if (key_is(key, keylen, f->key))
+		return get_string(P, f->out, f->cap);
+	return skip_value(P, depth);
+}
+
+bool
+json_get_string(const char *data, size_t len, const char *key, char *out,
+				size_t cap, char *err, size_t errlen)
+{
+	StringField f = {key, out, cap};
+
+	if (cap > 0)
+		out[0] = '\0';
+	return parse_document(data, len, string_field_member, &f, err, errlen);
 }

@@ -48,4 +48,12 @@ extern void member_to_json(const HaMember *m, JsonBuf *jb);
 extern bool member_from_json(const char *data, size_t len, HaMember *m,
 							 char *err, size_t errlen);
 
+/*
+ * A top-level string field of a JSON object (a request body): copies it
+ * into out ("" if absent or null).  False with a reason in err when the
+ * document is not a valid object or the value is not a string that fits.
+ */
+extern bool json_get_string(const char *data, size_t len, const char *key,
+							char *out, size_t cap, char *err, size_t errlen);
+
 #endif							/* JSON_WRITER_H */

@@ -28,3 +28,15 @@ COMMENT ON FUNCTION ha_status() IS
 -- superusers and members of pg_monitor may read it, nobody else.
 REVOKE ALL ON FUNCTION ha_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ha_status() TO pg_monitor;
+
+CREATE FUNCTION ha_switchover(candidate text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_switchover'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_switchover(text) IS
+'pg_ha: planned change of leader to candidate (or the best replica); returns the new leader''s name';
+
+-- Changing the leader ends every session on the old one: superusers only,
+-- unless a superuser grants it (GRANT EXECUTE ON FUNCTION ha_switchover(text) TO ...).
+REVOKE ALL ON FUNCTION ha_switchover(text) FROM PUBLIC;
