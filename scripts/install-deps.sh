@@ -9,7 +9,7 @@ PKGS=(
 	libzookeeper-mt-dev zookeeper
 	libuv1-dev
 	libcmocka-dev
-	libipc-run-perl
+	libipc-run-perl libdbd-pg-perl
 	haproxy curl procps iproute2 psmisc
 )
 

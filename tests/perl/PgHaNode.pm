@@ -1,0 +1,164 @@
+# PgHaNode: one pg_ha node run by pg_ha_supervisor, for the failover tests.
+#
+# The node's configuration is a real node.conf (the format users write);
+# the supervisor bootstraps or clones the data directory itself.  Every
+# wait is bounded; processes are ended by PID.
+package PgHaNode;
+
+use strict;
+use warnings;
+use IPC::Run ();
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Time::HiRes qw(time sleep);
+use PgHaTest;
+
+our $SUPERUSER_PASSWORD = 'pg-ha-test';
+$ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
+$ENV{PGCONNECT_TIMEOUT} = 3;
+
+# %opt: name, zk_hosts, extra (conf lines), port, api_port
+sub new
+{
+	my ($class, %opt) = @_;
+	my $self = bless {%opt}, $class;
+	$self->{dir} = PostgreSQL::Test::Utils::tempdir("node_$opt{name}");
+	$self->{port} //= PostgreSQL::Test::Cluster::get_free_port();
+	$self->{api_port} //= PostgreSQL::Test::Cluster::get_free_port();
+	$self->{data} = "$self->{dir}/data";
+	$self->{conf} = "$self->{dir}/node.conf";
+	$self->write_conf;
+	return $self;
+}
+
+sub write_conf
+{
+	my ($self) = @_;
+	open my $fh, '>', $self->{conf} or die "$self->{conf}: $!";
+	print $fh <<"CONF" . ($self->{extra} // '');
+name = $self->{name}
+scope = pg_ha_test
+zk_hosts = $self->{zk_hosts}
+data_dir = $self->{data}
+listen_addresses = 127.0.0.1
+port = $self->{port}
+connect_address = 127.0.0.1:$self->{port}
+api_listen = 127.0.0.1:$self->{api_port}
+superuser = postgres
+superuser_password = $SUPERUSER_PASSWORD
+replication_user = replicator
+replication_password = rep-secret
+ttl = 6
+loop_wait = 1
+retry_timeout = 3
+log_file = $self->{dir}/postgres.log
+pg.unix_socket_directories = '$self->{dir}'
+pg.wal_keep_size = 256MB
+pg.max_wal_senders = 10
+pg.shared_buffers = 16MB
+pg.fsync = off
+hba = host all all 127.0.0.1/32 scram-sha-256
+hba = host replication replicator 127.0.0.1/32 scram-sha-256
+CONF
+	close $fh;
+}
+
+sub name { $_[0]{name} }
+sub port { $_[0]{port} }
+sub api_port { $_[0]{api_port} }
+
+sub start
+{
+	my ($self) = @_;
+	open my $log, '>>', "$self->{dir}/supervisor.log";
+	print $log "==== start " . localtime() . "\n";
+	close $log;
+	$self->{h} = IPC::Run::start(['pg_ha_supervisor', '-c', $self->{conf}],
+		'<', '/dev/null', '>>', "$self->{dir}/supervisor.log", '2>>', "$self->{dir}/supervisor.log");
+	$self->{pid} = $self->{h}{KIDS}[0]{PID};
+	return $self;
+}
+
+sub supervisor_pid { $_[0]{pid} }
+
+sub running { my $p = $_[0]{pid}; return $p && kill(0, $p) }
+
+# SIGTERM to the supervisor (what docker stop sends); waits for it to exit.
+sub stop
+{
+	my ($self, $seconds) = @_;
+	return 1 unless $self->{h};
+	kill 'TERM', $self->{pid};
+	my $ok = PgHaTest::wait_until(sub { !$self->{h}->pumpable || !kill(0, $self->{pid}) }, $seconds // 60,
+		"supervisor $self->{name} to exit");
+	$self->{h}->finish if $ok;
+	if (!$ok)
+	{
+		$self->{h}->kill_kill;
+	}
+	$self->{h} = undef;
+	$self->{pid} = undef;
+	return $ok;
+}
+
+sub postmaster_pid
+{
+	my ($self) = @_;
+	open my $fh, '<', "$self->{data}/postmaster.pid" or return undef;
+	my $pid = <$fh>;
+	chomp $pid if defined $pid;
+	return ($pid && kill(0, $pid)) ? $pid : undef;
+}
+
+# All processes of the node: the supervisor and postgres with its children.
+sub all_pids
+{
+	my ($self) = @_;
+	my @pids = grep { defined } ($self->{pid}, $self->postmaster_pid);
+	my $pm = $self->postmaster_pid;
+	push @pids, split /\s+/, `pgrep -P $pm` if $pm;
+	return grep { /^\d+$/ } @pids;
+}
+
+sub psql
+{
+	my ($self, $sql, %opt) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run(['psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1',
+			'-h', '127.0.0.1', '-p', $self->{port}, '-U', 'postgres', '-d', 'postgres',
+			'-c', $sql], '>', \$out, '2>', \$err, IPC::Run::timeout($opt{timeout} // 30));
+	chomp $out;
+	return wantarray ? ($?, $out, $err) : $out;
+}
+
+sub http { PgHaTest::http_status($_[0]{api_port}, 'GET', $_[1]) }
+sub is_primary { $_[0]->http('/primary') == 200 }
+sub is_replica { $_[0]->http('/replica') == 200 }
+
+sub in_recovery { scalar $_[0]->psql('SELECT pg_is_in_recovery()') }
+
+sub supervisor_log { PostgreSQL::Test::Utils::slurp_file("$_[0]{dir}/supervisor.log") }
+sub postgres_log { -f "$_[0]{dir}/postgres.log" ? PostgreSQL::Test::Utils::slurp_file("$_[0]{dir}/postgres.log") : '' }
+
+sub DESTROY
+{
+	my ($self) = @_;
+	if ($self->{pid} && kill(0, $self->{pid}))
+	{
+		kill 'QUIT', $self->{pid};
+		my $pm = $self->postmaster_pid;
+		kill 'QUIT', $pm if $pm;
+	}
+}
+
+# --- the cluster as a whole --------------------------------------------
+
+# The node answering 200 on /primary, when exactly one does.
+sub primary_of
+{
+	my (@nodes) = @_;
+	my @p = grep { $_->running && $_->is_primary } @nodes;
+	return @p == 1 ? $p[0] : undef;
+}
+
+1;

@@ -1,0 +1,106 @@
+# TcpForwarder: a small TCP relay a test can cut, to partition one node from
+# ZooKeeper while everything else still reaches it.
+#
+# Cutting blackholes the relay: open connections stay open but carry no
+# more bytes (no RST, like a real partition), new connections are accepted
+# and starved.  Healing relays again (ZooKeeper's client then reconnects).
+# It runs in a child process; cut/heal are signals to it.  Bounded: it exits
+# by itself after `lifetime` seconds.
+package TcpForwarder;
+
+use strict;
+use warnings;
+use IO::Select;
+use IO::Socket::INET;
+use POSIX ();
+
+sub new
+{
+	my ($class, %opt) = @_;
+	my $listen = IO::Socket::INET->new(
+		LocalAddr => '127.0.0.1',
+		LocalPort => $opt{listen_port} // 0,
+		Listen => 64,
+		ReuseAddr => 1) or die "forwarder: cannot listen: $!";
+	my $port = $listen->sockport;
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0)
+	{
+		_serve($listen, $opt{target_port}, $opt{lifetime} // 1800);
+		POSIX::_exit(0);
+	}
+	close $listen;
+	return bless { pid => $pid, port => $port }, $class;
+}
+
+sub port { $_[0]{port} }
+sub cut { kill 'USR1', $_[0]{pid} }
+sub heal { kill 'USR2', $_[0]{pid} }
+
+sub stop
+{
+	my ($self) = @_;
+	return unless $self->{pid};
+	kill 'TERM', $self->{pid};
+	waitpid($self->{pid}, 0);
+	$self->{pid} = undef;
+}
+
+sub DESTROY { $_[0]->stop }
+
+sub _serve
+{
+	my ($listen, $target_port, $lifetime) = @_;
+	my $cut = 0;
+	local $SIG{USR1} = sub { $cut = 1 };
+	local $SIG{USR2} = sub { $cut = 0 };
+	local $SIG{TERM} = sub { POSIX::_exit(0) };
+	my %peer;    # fileno => socket at the other end
+	my %sock;    # fileno => socket
+	my $sel = IO::Select->new($listen);
+	my $deadline = time + $lifetime;
+
+	while (time < $deadline)
+	{
+		my @ready = $sel->can_read(0.05);
+		for my $s (@ready)
+		{
+			if ($s == $listen)
+			{
+				my $c = $listen->accept or next;
+				my $t = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $target_port);
+				if (!$t)
+				{
+					close $c;
+					next;
+				}
+				$peer{fileno $c} = $t;
+				$peer{fileno $t} = $c;
+				$sock{fileno $c} = $c;
+				$sock{fileno $t} = $t;
+				$sel->add($c, $t);
+				next;
+			}
+			next if $cut;    # blackhole: leave the bytes unread
+			my $n = sysread($s, my $buf, 65536);
+			my $p = $peer{fileno $s};
+			if (!$n)
+			{
+				for my $x ($s, $p)
+				{
+					next unless $x;
+					$sel->remove($x);
+					delete $peer{fileno $x};
+					delete $sock{fileno $x};
+					close $x;
+				}
+				next;
+			}
+			syswrite($p, $buf) if $p;
+		}
+		select(undef, undef, undef, 0.05) if $cut;
+	}
+}
+
+1;

@@ -1,0 +1,112 @@
+# Writer: a client that keeps inserting unique values into the cluster's
+# current primary and records every acknowledged commit, to check that no
+# acknowledged commit is ever lost (S2) and to measure unavailability.
+#
+# It runs in a child process.  It finds the primary by asking each node's
+# /primary (like a router would), connects with DBD::Pg (autocommit), and
+# inserts v = 1, 2, 3, ... into pg_ha_acked(v, node, at).  Each success is
+# appended to the ack file as "v node epoch_seconds"; failures reconnect.
+# Bounded: stops after `seconds` or on stop().
+package Writer;
+
+use strict;
+use warnings;
+use DBI;
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes qw(time sleep);
+
+sub new
+{
+	my ($class, %opt) = @_;
+	my $self = bless {%opt}, $class;
+	$self->{ackfile} //= "$opt{dir}/acked.txt";
+	unlink $self->{ackfile};
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0)
+	{
+		$self->_run;
+		POSIX::_exit(0);
+	}
+	$self->{pid} = $pid;
+	return $self;
+}
+
+sub stop
+{
+	my ($self) = @_;
+	return unless $self->{pid};
+	kill 'TERM', $self->{pid};
+	waitpid($self->{pid}, 0);
+	$self->{pid} = undef;
+}
+
+sub DESTROY { $_[0]->stop }
+
+# The acknowledged commits: list of [v, node, time].
+sub acked
+{
+	my ($self) = @_;
+	open my $fh, '<', $self->{ackfile} or return ();
+	return map { chomp; [split / /] } <$fh>;
+}
+
+sub _primary_status
+{
+	my ($api_port) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $api_port, Timeout => 1)
+	  or return 0;
+	print $s "GET /primary HTTP/1.0\r\n\r\n";
+	my $line = <$s> // '';
+	close $s;
+	return $line =~ m{^HTTP/1\.\d (\d+)} ? $1 : 0;
+}
+
+sub _run
+{
+	my ($self) = @_;
+	my $stop = 0;
+	local $SIG{TERM} = sub { $stop = 1 };
+	my $deadline = time + ($self->{seconds} // 300);
+	my ($dbh, $node);
+	my $v = 0;
+	open my $ack, '>>', $self->{ackfile} or die "ack file: $!";
+	$ack->autoflush(1);
+
+	while (!$stop && time < $deadline)
+	{
+		if (!$dbh)
+		{
+			($node) = grep { _primary_status($_->{api_port}) == 200 } @{ $self->{nodes} };
+			if (!$node)
+			{
+				sleep 0.02;
+				next;
+			}
+			$dbh = DBI->connect("dbi:Pg:host=127.0.0.1;port=$node->{port};dbname=postgres;connect_timeout=2",
+				'postgres', '', { AutoCommit => 1, RaiseError => 0, PrintError => 0 });
+			if (!$dbh)
+			{
+				sleep 0.02;
+				next;
+			}
+			$dbh->do('SET statement_timeout = 10000');
+		}
+		$v++;
+		my $ok = $dbh->do('INSERT INTO pg_ha_acked(v, node) VALUES (?, ?)', undef, $v, $node->{name});
+		if ($ok)
+		{
+			printf $ack "%d %s %.3f\n", $v, $node->{name}, time;
+		}
+		else
+		{
+			$dbh->disconnect;
+			$dbh = undef;
+		}
+		sleep($self->{interval} // 0.01);
+	}
+	close $ack;
+}
+
+1;
