@@ -33,6 +33,8 @@ OBJS = \
 	extension/role.o
 
 DATA = extension/pg_ha.control extension/pg_ha--1.0.sql
+# not "contrib": CREATE EXTENSION looks in share/extension
+MODULEDIR = extension
 PGFILEDESC = "pg_ha - native high availability for PostgreSQL"
 
 REGRESS = pg_ha_setup pg_ha_status pg_ha_guc pg_ha_zk_down
