@@ -3,7 +3,7 @@
 # The extension builds with PGXS (make, make install, make installcheck);
 # the router and the tests have their own Makefiles, driven from here.
 #
-#   make                  extension (+ router)
+#   make                  extension, router and supervisor
 #   make install          install the extension into PostgreSQL 15
 #   make installcheck     pg_regress against a running node (see scripts/test.sh)
 #   make unit             unit tests (cmocka, ASan/UBSan)
@@ -53,12 +53,19 @@ endif
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: router unit fuzz prove test
+.PHONY: router supervisor unit fuzz prove test
 
-all: router
+all: router supervisor
 
 router:
 	$(MAKE) -C router $(if $(filter 1,$(WERROR)),WERROR=1)
+
+supervisor:
+	$(MAKE) -C supervisor
+
+install: install-supervisor
+install-supervisor: supervisor
+	$(MAKE) -C supervisor install
 
 unit:
 	$(MAKE) -C tests/unit check
@@ -77,6 +84,7 @@ clean-sub:
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/fuzz clean
 	-$(MAKE) -C router clean
+	-$(MAKE) -C supervisor clean
 	rm -rf results_dir
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes.

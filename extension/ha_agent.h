@@ -102,7 +102,9 @@ typedef struct Agent
 	int64		member_retry_ms;
 	int64		next_heartbeat_ms;
 	bool		self_changed;	/* publish at once, not at the heartbeat */
+	/* *_known: read in this session; *_stale: changed since, read again */
 	bool		leader_known;
+	bool		leader_stale;
 	bool		leader_exists;
 	int64		leader_owner;
 	int32		leader_version;
@@ -111,17 +113,20 @@ typedef struct Agent
 
 	/* cluster state beyond the leader key */
 	bool		status_known;
+	bool		status_stale;
 	uint32		cluster_timeline;	/* from /status */
 	uint64		last_leader_lsn;	/* from /status */
 	char		last_leader[HA_NAME_LEN];	/* who led before the key vanished */
 	int64		leader_vanished_ms; /* 0 while a leader exists */
 	bool		sync_known;
+	bool		sync_stale;
 	char		sync_leader[HA_NAME_LEN];
 	bool		sync_confirmed;
 	char		sync_pending[2 * HA_NAME_LEN + 8];	/* /sync data being written */
 	int64		sync_named_ms;	/* when synchronous_standby_names named it */
 	uint64		sync_confirm_lsn;	/* the standby must reach this */
 	bool		failover_known;
+	bool		failover_stale;
 	bool		failover_exists;
 	char		failover_leader[HA_NAME_LEN];
 	char		failover_candidate[HA_NAME_LEN];
@@ -138,6 +143,8 @@ typedef struct Agent
 
 	/* switchover driven from this node (SQL or HTTP) */
 	SwitchoverState sw_state;
+	bool		sw_from_sql;	/* a local ha_switchover() waits for its answer */
+	int64		sw_answered_ms; /* when that backend had its answer */
 	char		sw_candidate[HA_NAME_LEN];
 	char		sw_error[256];
 	char		sw_hint[256];

@@ -38,6 +38,8 @@ member_fresh(const char *name, int64 now)
 {
 	const MemberMeta *meta = session_member_meta(name);
 
+	if (strcmp(name, agent.view.self.name) == 0)
+		return true;			/* we know ourselves first-hand */
 	return meta && meta->version >= 0 &&
 		now - meta->changed_ms <= (int64) ha_loop_wait * 3000 + 1000;
 }
@@ -322,18 +324,45 @@ static void
 start_handover(int64 now)
 {
 	const HaMember *cand = session_member(agent.failover_candidate);
+	const MemberMeta *meta = session_member_meta(agent.failover_candidate);
 	char		addr[256];
 
+	if (agent.inflight[OP_FAILOVER_DELETE] > 0)
+		return;
 	if (now - agent.failover_seen_ms >= FAILOVER_KEY_STALE_MS)
 	{
 		session_delete_failover();
 		return;
 	}
-	if (cand == NULL || !promotable(cand) || !agent.supervised)
+	/*
+	 * Judge the candidate on a position it published after the request
+	 * (it does so as soon as it sees it; allow for it seeing it first).
+	 */
+	if (meta && meta->changed_ms < agent.failover_seen_ms - 250 &&
+		now - agent.failover_seen_ms < (int64) ha_loop_wait * 2000 + 1000)
 	{
+		if (agent.inflight[OP_MEMBER_GET] == 0 && agent.inflight[OP_MEMBERS_LIST] == 0)
+			agent.members_stale = true;
+		return;
+	}
+	/*
+	 * An ha_switchover() called on this very node must get its answer out
+	 * before the hand-over ends its session (bounded: 2 s).
+	 */
+	if (agent.sw_from_sql && agent.sw_state == SW_RUNNING &&
+		strcmp(agent.sw_candidate, agent.failover_candidate) == 0 &&
+		now - agent.failover_seen_ms < 2000 &&
+		(agent.sw_answered_ms == 0 || now - agent.sw_answered_ms < 100))
+		return;
+	if (cand == NULL || !promotable(cand) || !agent.supervised ||
+		!ha_lag_ok(cand->xlog_location, agent.view.self.xlog_location,
+				   (uint64) ha_maximum_lag_on_failover))
+	{
+		/* the leader has the freshest view: it checks once more */
 		ereport(LOG,
 				(errmsg("pg_ha: switchover to \"%s\" cancelled: %s", agent.failover_candidate,
 						!agent.supervised ? "this leader is not run by pg_ha_supervisor" :
+						cand && promotable(cand) ? "the candidate lags beyond maximum_lag_on_failover" :
 						"the candidate is not a running replica")));
 		session_delete_failover();
 		return;
@@ -519,7 +548,8 @@ duties_switchover_check(const char *candidate, char *chosen, char *hint,
 		snprintf(hint, hintlen, "Without a leader there is nothing to switch over; the replicas elect one by themselves.");
 		return "the cluster has no leader";
 	}
-	if (agent.failover_exists || agent.sw_state == SW_CREATING)
+	if ((agent.failover_exists && strcmp(agent.failover_candidate, leader->name) != 0) ||
+		agent.sw_state == SW_CREATING)
 	{
 		snprintf(hint, hintlen, "Wait for it to finish (ha_status() shows the roles).");
 		snprintf(msg, sizeof(msg), "a switchover to \"%s\" is already in progress",
@@ -626,6 +656,7 @@ duties_start_switchover(const char *candidate, char *err, size_t errlen,
 		return false;
 	}
 	strlcpy(agent.sw_candidate, chosen, HA_NAME_LEN);
+	agent.sw_from_sql = false;
 	agent.sw_state = SW_CREATING;
 	agent.sw_error[0] = agent.sw_hint[0] = '\0';
 	agent.sw_deadline_ms = ha_mono_ms() + SWITCHOVER_TIMEOUT_MS;
@@ -668,6 +699,18 @@ duties_track_switchover(int64 now)
 	if (agent.sw_state != SW_RUNNING)
 		return;
 	m = session_member(agent.sw_candidate);
+	if (agent.failover_known && !agent.failover_stale && !agent.failover_exists &&
+		strcmp(agent.view.leader, agent.sw_candidate) != 0)
+	{
+		/* the leader dropped the request without handing over */
+		agent.sw_state = SW_FAILED;
+		snprintf(agent.sw_error, sizeof(agent.sw_error),
+				 "the leader \"%s\" cancelled the switchover to \"%s\"",
+				 agent.view.leader, agent.sw_candidate);
+		snprintf(agent.sw_hint, sizeof(agent.sw_hint),
+				 "The leader's log says why (the candidate lagged, or stopped running).");
+		return;
+	}
 	if (agent.leader_exists && strcmp(agent.view.leader, agent.sw_candidate) == 0 &&
 		m && strcmp(m->role, HA_ROLE_MASTER) == 0 && strcmp(m->state, "running") == 0)
 	{
@@ -701,6 +744,8 @@ duties_poll_switchover_request(int64 now)
 	strlcpy(candidate, req->candidate, sizeof(candidate));
 	if (id == req->taken_id)
 	{
+		if (req->returned_id == id && agent.sw_answered_ms == 0)
+			agent.sw_answered_ms = now;
 		/* report progress of the one taken */
 		req->state = (int) agent.sw_state;
 		strlcpy(req->chosen, agent.sw_candidate, sizeof(req->chosen));
@@ -715,6 +760,8 @@ duties_poll_switchover_request(int64 now)
 	LWLockRelease(ha_shared->lock);
 
 	ok = duties_start_switchover(candidate, err, sizeof(err), hint, sizeof(hint));
+	agent.sw_from_sql = ok;
+	agent.sw_answered_ms = 0;
 
 	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 	req->taken_id = id;

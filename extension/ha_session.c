@@ -113,11 +113,11 @@ handle_session_event(const ZkEvent *ev, int64 now)
 		else
 		{
 			/* same session back: re-read what may have changed meanwhile */
-			agent.leader_known = false;
+			agent.leader_stale = true;
 			agent.members_stale = true;
-			agent.status_known = false;
-			agent.sync_known = false;
-			agent.failover_known = false;
+			agent.status_stale = true;
+			agent.sync_stale = true;
+			agent.failover_stale = true;
 		}
 		agent.view_dirty = true;
 	}
@@ -418,6 +418,7 @@ parse_sync(const char *data)
 	int			n = split_words(data, w, 3);
 
 	agent.sync_known = true;
+	agent.sync_stale = false;
 	if (n == 3)
 	{
 		strlcpy(agent.sync_leader, w[0], HA_NAME_LEN);
@@ -456,10 +457,18 @@ parse_failover(const ZkEvent *ev, int64 now)
 	char		w[2][HA_NAME_LEN];
 
 	agent.failover_known = true;
+	agent.failover_stale = false;
 	if (ev->rc == ZOK && split_words(ev->data, w, 2) == 2)
 	{
 		if (!agent.failover_exists || strcmp(agent.failover_candidate, w[1]) != 0)
+		{
 			agent.failover_seen_ms = now;
+			/* the candidate publishes its position at once: the leader checks it */
+			if (strcmp(w[1], agent.view.self.name) == 0)
+				agent.self_changed = true;
+			else if (strcmp(w[0], agent.view.self.name) == 0)
+				agent.members_stale = true;
+		}
 		agent.failover_exists = true;
 		strlcpy(agent.failover_leader, w[0], HA_NAME_LEN);
 		strlcpy(agent.failover_candidate, w[1], HA_NAME_LEN);
@@ -496,6 +505,7 @@ leader_gone(int64 now)
 		agent.members_stale = true;
 	}
 	agent.leader_known = true;
+	agent.leader_stale = false;
 	agent.leader_exists = false;
 	agent.view.leader[0] = '\0';
 	agent.view.leader_epoch = 0;
@@ -505,6 +515,7 @@ static void
 leader_seen(const ZkEvent *ev, const char *name)
 {
 	agent.leader_known = true;
+	agent.leader_stale = false;
 	agent.leader_exists = true;
 	agent.leader_vanished_ms = 0;
 	agent.leader_owner = ev->ephemeral_owner;
@@ -668,16 +679,19 @@ handle_result(const ZkEvent *ev, int64 now)
 								self->name, ha_scope, (int64) ev->czxid)));
 			}
 			else if (is_server_reply(ev->rc))
-				agent.leader_known = false; /* lost the race: re-read */
+				agent.leader_stale = true;	/* lost the race: re-read */
 			break;
 
 		case OP_LEADER_REPLACE:
 		case OP_LEADER_DELETE_STALE:
 			if (ev->rc == ZOK && ev->op == OP_LEADER_REPLACE)
+			{
 				ereport(LOG,
 						(errmsg("pg_ha: \"%s\" took over its leader key from an earlier session",
 								self->name)));
-			agent.leader_known = false;
+				agent.leader_owner = zk_session_id();
+			}
+			agent.leader_stale = true;
 			break;
 
 		case OP_MEMBERS_LIST:
@@ -698,6 +712,7 @@ handle_result(const ZkEvent *ev, int64 now)
 			if (ev->rc == ZOK || ev->rc == ZNONODE)
 			{
 				agent.status_known = true;
+				agent.status_stale = false;
 				if (ev->rc == ZOK)
 					parse_status(ev->data);
 			}
@@ -742,7 +757,7 @@ handle_result(const ZkEvent *ev, int64 now)
 			if (ev->rc == ZOK)
 				parse_sync(agent.sync_pending);
 			else if (ev->rc == ZNODEEXISTS)
-				agent.sync_known = false;	/* someone else wrote it: re-read */
+				agent.sync_stale = true;	/* someone else wrote it: re-read */
 			duties_on_sync_written(ev->rc == ZOK);
 			break;
 
@@ -753,11 +768,13 @@ handle_result(const ZkEvent *ev, int64 now)
 
 		case OP_FAILOVER_CREATE:
 			duties_on_failover_created(ev->rc);
-			agent.failover_known = false;
+			agent.failover_stale = true;
 			break;
 
 		case OP_FAILOVER_DELETE:
-			agent.failover_known = false;
+			if (ev->rc == ZOK || ev->rc == ZNONODE)
+				agent.failover_exists = false;
+			agent.failover_stale = true;
 			break;
 
 		case OP_NUM_OPS:
@@ -781,13 +798,13 @@ session_handle_events(int64 now)
 					break;
 				case ZKEV_WATCH:
 					if (ev->path && strcmp(ev->path, agent.leader_path) == 0)
-						agent.leader_known = false;
+						agent.leader_stale = true;
 					else if (ev->path && strcmp(ev->path, agent.members_path) == 0)
 						agent.members_stale = true;
 					else if (ev->path && strcmp(ev->path, agent.sync_path) == 0)
-						agent.sync_known = false;
+						agent.sync_stale = true;
 					else if (ev->path && strcmp(ev->path, agent.failover_path) == 0)
-						agent.failover_known = false;
+						agent.failover_stale = true;
 					break;
 				case ZKEV_RESULT:
 					handle_result(ev, now);
@@ -829,17 +846,17 @@ session_advance(int64 now)
 		next_init_read_ms = now + (int64) ha_loop_wait * 1000;
 	}
 
-	if (!agent.leader_known && idle(OP_LEADER_EXISTS) && idle(OP_LEADER_GET) &&
+	if ((!agent.leader_known || agent.leader_stale) && idle(OP_LEADER_EXISTS) && idle(OP_LEADER_GET) &&
 		idle(OP_LEADER_CREATE) && idle(OP_LEADER_REPLACE) && idle(OP_LEADER_DELETE_STALE))
 		session_issue(OP_LEADER_EXISTS, zk_exists(OP_LEADER_EXISTS, agent.leader_path, true));
 
 	if (agent.members_stale && idle(OP_MEMBERS_LIST))
 		session_issue(OP_MEMBERS_LIST, zk_get_children(OP_MEMBERS_LIST, agent.members_path, true));
 
-	if (!agent.status_known && idle(OP_STATUS_GET))
+	if ((!agent.status_known || agent.status_stale) && idle(OP_STATUS_GET))
 		session_issue(OP_STATUS_GET, zk_get(OP_STATUS_GET, agent.status_path, false));
 
-	if (!agent.sync_known && idle(OP_SYNC_GET) && idle(OP_SYNC_SET) && idle(OP_SYNC_CREATE))
+	if ((!agent.sync_known || agent.sync_stale) && idle(OP_SYNC_GET) && idle(OP_SYNC_SET) && idle(OP_SYNC_CREATE))
 	{
 		/* watched even while absent (exists), then read */
 		session_issue(OP_SYNC_GET, zk_get(OP_SYNC_GET, agent.sync_path, true));
@@ -847,7 +864,7 @@ session_advance(int64 now)
 			(void) zk_exists(-1, agent.sync_path, true);
 	}
 
-	if (!agent.failover_known && idle(OP_FAILOVER_GET) && idle(OP_FAILOVER_CREATE) &&
+	if ((!agent.failover_known || agent.failover_stale) && idle(OP_FAILOVER_GET) && idle(OP_FAILOVER_CREATE) &&
 		idle(OP_FAILOVER_DELETE))
 	{
 		session_issue(OP_FAILOVER_GET, zk_get(OP_FAILOVER_GET, agent.failover_path, true));

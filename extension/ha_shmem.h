@@ -67,6 +67,7 @@ typedef struct HaSwitchoverRequest
 {
 	uint64		id;
 	uint64		taken_id;
+	uint64		returned_id;	/* the backend has its answer (leader: step down now) */
 	char		candidate[HA_NAME_LEN];
 	Latch	   *requester_latch;
 	int			state;			/* a SwitchoverState, -1 until taken */

@@ -278,6 +278,10 @@ ha_switchover(PG_FUNCTION_ARGS)
 			PG_RETURN_TEXT_P(cstring_to_text(chosen));
 		if (accepted && self_leads)
 		{
+			/* the agent steps down once our answer is on its way */
+			LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+			req->returned_id = id;
+			LWLockRelease(ha_shared->lock);
 			ereport(NOTICE,
 					(errmsg("this node is the leader: it steps down now and its sessions end"),
 					 errdetail("\"%s\" takes over once it has received all of this node's WAL.", chosen),

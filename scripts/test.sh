@@ -5,7 +5,7 @@
 # installs the extension, then runs (servers as the postgres user):
 #   1. unit tests (cmocka) under ASan/UBSan      make unit
 #   2. bounded libFuzzer run of the parsers      make fuzz
-#   3. router unit tests under ASan/UBSan        make -C router check
+#   3. router and supervisor unit tests (ASan/UBSan)  make -C router check, -C supervisor check
 #   4. pg_regress against a real node + ZooKeeper make installcheck
 #   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
 # Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap ..."
@@ -15,7 +15,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router regress tap"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -68,6 +68,7 @@ regress() {
 want unit && step "unit tests" make -s unit
 want fuzz && step "fuzz" make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 want router && step "router unit tests" make -s -C router check
+want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
 

@@ -16,7 +16,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(zk_start zk_stop zk_get pg_ha_node http_request http_status
+our @EXPORT = qw(zk_start zk_stop zk_restart zk_get zk_cli pg_ha_node http_request http_status
   wait_until agent_pid rss_kb json_field);
 
 my $srcdir = $ENV{PGHA_SRCDIR} // die "PGHA_SRCDIR must point at the source tree";
@@ -60,6 +60,13 @@ sub zk_get
 	return undef if $out =~ /Node does not exist/;
 	my @lines = grep { $_ ne '' && !/^(WATCHER|WatchedEvent|Connecting|SLF4J|log4j|JLine)/ } split /\n/, $out;
 	return $lines[-1];
+}
+
+# Runs one zkCli command (create, delete, set ...) with ZooKeeper's own client.
+sub zk_cli
+{
+	my ($zk, @args) = @_;
+	return `timeout 30 java -cp /usr/share/java/zookeeper.jar:/etc/zookeeper/conf -Dlog4j.configuration=file:/dev/null org.apache.zookeeper.ZooKeeperMain -server $zk->{hosts} @args 2>&1`;
 }
 
 # A node with pg_ha loaded.  %opts: name, zk, api_port, extra (conf text),

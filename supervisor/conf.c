@@ -1,0 +1,751 @@
+/*-------------------------------------------------------------------------
+ *
+ * conf.c
+ *	  Parser of the node configuration file, and the pg_ha.conf rendered
+ *	  from it.  Pure: no I/O, no globals (see conf.h).
+ *
+ * Syntax: one "key = value" per line; "#" starts a comment outside
+ * quotes; a value may be single-quoted ('' is a quote inside), which it
+ * must be to hold "#" or leading/trailing blanks.  Every key but "pg.*"
+ * and "hba" may appear once; an unknown key is an error.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "conf.h"
+
+typedef enum KeyType
+{
+	K_STR,						/* any string */
+	K_NAME,						/* node name / scope: [A-Za-z0-9_.-] */
+	K_NAMESPACE,				/* /path */
+	K_PATH,						/* absolute file system path */
+	K_ZK_HOSTS,
+	K_HOST_PORT,				/* host:port (empty allowed when optional) */
+	K_AUTH,						/* user:password or empty */
+	K_PORT,
+	K_SECONDS,					/* int, optional "s" suffix */
+	K_BYTES,					/* int, optional kB/MB/GB suffix */
+	K_BOOL
+} KeyType;
+
+typedef struct KeyDef
+{
+	const char *key;
+	KeyType		type;
+	size_t		offset;
+	size_t		size;			/* strings: buffer size */
+	int			min;			/* ints */
+	int			max;
+	bool		required;
+} KeyDef;
+
+#define S(f, t, req)  { #f, t, offsetof(NodeConf, f), sizeof(((NodeConf *) 0)->f), 0, 0, req }
+#define I(f, t, lo, hi) { #f, t, offsetof(NodeConf, f), 0, lo, hi, false }
+
+static const KeyDef key_defs[] = {
+	S(name, K_NAME, true),
+	S(scope, K_NAME, false),
+	{"namespace", K_NAMESPACE, offsetof(NodeConf, namespace_), sizeof(((NodeConf *) 0)->namespace_), 0, 0, false},
+	S(zk_hosts, K_ZK_HOSTS, true),
+	S(data_dir, K_PATH, false),
+	S(bin_dir, K_PATH, false),
+	S(listen_addresses, K_STR, false),
+	I(port, K_PORT, 1, 65535),
+	S(connect_address, K_HOST_PORT, true),
+	S(api_listen, K_HOST_PORT, false),
+	S(api_connect_address, K_HOST_PORT, false),
+	S(api_auth, K_AUTH, false),
+	S(superuser, K_STR, false),
+	S(superuser_password, K_STR, false),
+	S(replication_user, K_STR, false),
+	S(replication_password, K_STR, false),
+	I(ttl, K_SECONDS, 2, 3600),
+	I(loop_wait, K_SECONDS, 1, 60),
+	I(retry_timeout, K_SECONDS, 1, 3600),
+	I(synchronous_mode, K_BOOL, 0, 0),
+	I(synchronous_mode_strict, K_BOOL, 0, 0),
+	I(maximum_lag_on_failover, K_BYTES, 0, INT_MAX),
+	I(primary_start_timeout, K_SECONDS, 0, 3600),
+	I(nofailover, K_BOOL, 0, 0),
+	I(noloadbalance, K_BOOL, 0, 0),
+	I(nosync, K_BOOL, 0, 0),
+	I(clonefrom, K_BOOL, 0, 0),
+	I(use_pg_rewind, K_BOOL, 0, 0),
+	S(log_file, K_STR, false),
+};
+
+#define NKEYS ((int) (sizeof(key_defs) / sizeof(key_defs[0])))
+
+/* postgres parameters the supervisor sets itself, and what to use instead */
+static const struct
+{
+	const char *param;
+	const char *instead;
+}			managed_params[] = {
+	{"port", "the key \"port\""},
+	{"listen_addresses", "the key \"listen_addresses\""},
+	{"primary_conninfo", "nothing: pg_ha points replicas at the leader"},
+	{"primary_slot_name", "nothing: pg_ha manages replication"},
+	{"synchronous_standby_names", "the key \"synchronous_mode\""},
+	{"recovery_target_timeline", "nothing: pg_ha always follows the latest timeline"},
+	{"include", "nothing: includes are not allowed here"},
+	{"include_if_exists", "nothing: includes are not allowed here"},
+	{"include_dir", "nothing: includes are not allowed here"},
+	{"config_file", "nothing: the supervisor starts postgres with -D data_dir"},
+	{"data_directory", "the key \"data_dir\""},
+};
+
+static bool
+fail(char *err, size_t errlen, const char *fmt,...)
+__attribute__((format(printf, 3, 4)));
+
+static bool
+fail(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err && errlen > 0)
+	{
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+bool
+conf_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"on", "true", "yes", "1"};
+	static const char *const no[] = {"off", "false", "no", "0"};
+
+	for (size_t i = 0; i < 4; i++)
+	{
+		if (strcasecmp(s, yes[i]) == 0)
+		{
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0)
+		{
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Integer with an optional unit; mult_for_unit gives the multiplier. */
+static bool
+parse_int_unit(const char *s, bool bytes, int64_t *out)
+{
+	char	   *end;
+	long long	v;
+	int64_t		mult = 1;
+
+	if (!isdigit((unsigned char) s[0]))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return false;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0')
+	{
+		if (bytes)
+		{
+			if (strcmp(end, "B") == 0)
+				mult = 1;
+			else if (strcmp(end, "kB") == 0)
+				mult = 1024;
+			else if (strcmp(end, "MB") == 0)
+				mult = 1024 * 1024;
+			else if (strcmp(end, "GB") == 0)
+				mult = 1024LL * 1024 * 1024;
+			else
+				return false;
+		}
+		else if (strcmp(end, "s") != 0)
+			return false;
+	}
+	if (v > INT64_MAX / mult)
+		return false;
+	*out = (int64_t) v * mult;
+	return true;
+}
+
+static bool
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char) *s) || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+static bool
+valid_namespace(const char *s)
+{
+	size_t		n = strlen(s);
+
+	return s[0] == '/' && !(n > 1 && s[n - 1] == '/') && strstr(s, "//") == NULL &&
+		n <= 200;
+}
+
+static bool
+valid_param_name(const char *s)
+{
+	if (!isalpha((unsigned char) s[0]))
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char) *s) || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+static void
+set_defaults(NodeConf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->scope, sizeof(c->scope), "pg_ha");
+	snprintf(c->namespace_, sizeof(c->namespace_), "/service");
+	snprintf(c->bin_dir, sizeof(c->bin_dir), "/usr/lib/postgresql/15/bin");
+	snprintf(c->listen_addresses, sizeof(c->listen_addresses), "*");
+	c->port = 5432;
+	snprintf(c->api_listen, sizeof(c->api_listen), "*:8008");
+	snprintf(c->superuser, sizeof(c->superuser), "postgres");
+	snprintf(c->replication_user, sizeof(c->replication_user), "replicator");
+	c->ttl = 10;
+	c->loop_wait = 1;
+	c->retry_timeout = 5;
+	c->maximum_lag_on_failover = 1048576;
+	c->use_pg_rewind = true;
+}
+
+/* Stores one "key = value"; where is "file:line" for messages. */
+static bool
+set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
+		char *err, size_t errlen)
+{
+	char	   *dst = (char *) c + k->offset;
+	char		why[128];
+	int64_t		v;
+	bool		b;
+
+	switch (k->type)
+	{
+		case K_STR:
+		case K_NAME:
+		case K_NAMESPACE:
+		case K_PATH:
+		case K_ZK_HOSTS:
+		case K_HOST_PORT:
+		case K_AUTH:
+			if (strlen(value) >= k->size)
+				return fail(err, errlen, "%s: the value of \"%s\" is too long (at most %zu bytes)",
+							where, k->key, k->size - 1);
+			if (k->type == K_NAME && !valid_name(value))
+				return fail(err, errlen, "%s: invalid %s \"%s\": use letters, digits, \"_\", \"-\" and \".\" only",
+							where, k->key, value);
+			if (k->type == K_NAME && strlen(value) >= 64)
+				return fail(err, errlen, "%s: %s is longer than 63 characters", where, k->key);
+			if (k->type == K_NAMESPACE && !valid_namespace(value))
+				return fail(err, errlen, "%s: invalid namespace \"%s\": use a ZooKeeper path like \"/service\"",
+							where, value);
+			if (k->type == K_PATH && value[0] != '/')
+				return fail(err, errlen, "%s: %s must be an absolute path, not \"%s\"",
+							where, k->key, value);
+			if (k->type == K_ZK_HOSTS && !addr_valid_zk_hosts(value, why, sizeof(why)))
+				return fail(err, errlen, "%s: invalid zk_hosts \"%s\": %s (use host:port[,host:port...][/chroot])",
+							where, value, why);
+			if (k->type == K_HOST_PORT && value[0] != '\0' &&
+				!addr_parse_host_port(value, NULL, 0, NULL, why, sizeof(why)))
+				return fail(err, errlen, "%s: invalid %s \"%s\": %s (use host:port)",
+							where, k->key, value, why);
+			if (k->type == K_AUTH && value[0] != '\0' && strchr(value, ':') == NULL)
+				return fail(err, errlen, "%s: api_auth must have the form user:password",
+							where);
+			memcpy(dst, value, strlen(value) + 1);
+			return true;
+
+		case K_PORT:
+		case K_SECONDS:
+		case K_BYTES:
+			if (!parse_int_unit(value, k->type == K_BYTES, &v))
+				return fail(err, errlen, "%s: invalid value for %s: \"%s\" (%s)", where, k->key, value,
+							k->type == K_BYTES ? "bytes, optionally with kB, MB or GB" :
+							k->type == K_SECONDS ? "whole seconds" : "a port number");
+			if (v < k->min || v > k->max)
+				return fail(err, errlen, "%s: %s = %lld is out of range (%d .. %d)",
+							where, k->key, (long long) v, k->min, k->max);
+			if (k->type == K_BYTES)
+				*(int64_t *) (void *) dst = v;
+			else
+				*(int *) (void *) dst = (int) v;
+			return true;
+
+		case K_BOOL:
+			if (!conf_parse_bool(value, &b))
+				return fail(err, errlen, "%s: invalid value for %s: \"%s\" (use on or off)",
+							where, k->key, value);
+			*(bool *) (void *) dst = b;
+			return true;
+	}
+	return false;
+}
+
+static bool
+set_pg_param(NodeConf *c, const char *param, const char *value, const char *where,
+			 char *err, size_t errlen)
+{
+	char		lower[CONF_NAME_LEN];
+	size_t		n = strlen(param);
+
+	if (n == 0 || n >= sizeof(lower) || !valid_param_name(param))
+		return fail(err, errlen, "%s: invalid postgres parameter name \"pg.%s\"", where, param);
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (char) tolower((unsigned char) param[i]);
+	if (strncmp(lower, "pg_ha.", 6) == 0)
+		return fail(err, errlen, "%s: set \"%s\" with the key \"%s\", not through pg.",
+					where, lower, lower + 6);
+	for (size_t i = 0; i < sizeof(managed_params) / sizeof(managed_params[0]); i++)
+		if (strcmp(lower, managed_params[i].param) == 0)
+			return fail(err, errlen, "%s: \"pg.%s\" is managed by pg_ha_supervisor: use %s",
+						where, lower, managed_params[i].instead);
+	for (int i = 0; i < c->npg; i++)
+		if (strcmp(c->pg[i].name, lower) == 0)
+			return fail(err, errlen, "%s: \"pg.%s\" is set twice", where, lower);
+	if (c->npg >= CONF_MAX_PG)
+		return fail(err, errlen, "%s: too many pg.* parameters (at most %d)", where, CONF_MAX_PG);
+	if (strlen(value) >= sizeof(c->pg[0].value))
+		return fail(err, errlen, "%s: the value of \"pg.%s\" is too long", where, lower);
+	memcpy(c->pg[c->npg].name, lower, n + 1);
+	memcpy(c->pg[c->npg].value, value, strlen(value) + 1);
+	c->npg++;
+	return true;
+}
+
+/*
+ * Splits one line (NUL-terminated, no newline) into key and value.
+ * Returns 0 for a blank/comment line, 1 for a setting, -1 on error.
+ */
+static int
+split_line(char *line, char **key, char *value, size_t valcap, const char *where,
+		   char *err, size_t errlen)
+{
+	char	   *p = line;
+	char	   *k;
+	size_t		vlen = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	k = p;
+	while (isalnum((unsigned char) *p) || *p == '_' || *p == '.' || *p == '-')
+		p++;
+	if (p == k)
+	{
+		fail(err, errlen, "%s: expected a key, found \"%c\"", where, *p);
+		return -1;
+	}
+	if (*p != '=' && *p != ' ' && *p != '\t')
+	{
+		fail(err, errlen, "%s: invalid character \"%c\" in key", where, *p);
+		return -1;
+	}
+	while (*p == ' ' || *p == '\t')
+	{
+		*p = '\0';
+		p++;
+	}
+	if (*p != '=')
+	{
+		fail(err, errlen, "%s: expected \"=\" after \"%s\"", where, k);
+		return -1;
+	}
+	*p++ = '\0';
+	*key = k;
+	while (*p == ' ' || *p == '\t')
+		p++;
+
+	if (*p == '\'')
+	{
+		p++;
+		for (;;)
+		{
+			if (*p == '\0')
+			{
+				fail(err, errlen, "%s: unterminated quoted value of \"%s\"", where, k);
+				return -1;
+			}
+			if (*p == '\'')
+			{
+				if (p[1] != '\'')
+					break;
+				p++;			/* '' is a quote */
+			}
+			if (vlen + 1 >= valcap)
+			{
+				fail(err, errlen, "%s: the value of \"%s\" is too long", where, k);
+				return -1;
+			}
+			value[vlen++] = *p++;
+		}
+		p++;					/* closing quote */
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0' && *p != '#')
+		{
+			fail(err, errlen, "%s: unexpected text after the quoted value of \"%s\"", where, k);
+			return -1;
+		}
+	}
+	else
+	{
+		char	   *end = p;
+
+		while (*end != '\0' && *end != '#')
+			end++;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		vlen = (size_t) (end - p);
+		if (vlen >= valcap)
+		{
+			fail(err, errlen, "%s: the value of \"%s\" is too long", where, k);
+			return -1;
+		}
+		for (size_t i = 0; i < vlen; i++)
+			if (p[i] == '\'')
+			{
+				fail(err, errlen, "%s: stray quote in the value of \"%s\" (quote the whole value: 'it''s')",
+					 where, k);
+				return -1;
+			}
+		memcpy(value, p, vlen);
+	}
+	value[vlen] = '\0';
+	return 1;
+}
+
+bool
+conf_parse(const char *text, size_t len, const char *filename, const char *pgdata,
+		   NodeConf *c, char *err, size_t errlen)
+{
+	int			set_at[NKEYS];
+	size_t		pos = 0;
+	int			lineno = 0;
+	char		why[128];
+	int			port;
+
+	if (filename == NULL)
+		filename = "(configuration)";
+	set_defaults(c);
+	memset(set_at, 0, sizeof(set_at));
+
+	while (pos < len)
+	{
+		char		line[4096];
+		char		value[4096];
+		char		where[CONF_PATH_LEN + 16];
+		char	   *key = NULL;
+		size_t		start = pos;
+		size_t		n;
+		int			kind;
+
+		lineno++;
+		while (pos < len && text[pos] != '\n')
+			pos++;
+		n = pos - start;
+		if (pos < len)
+			pos++;				/* the newline */
+		if (n > 0 && text[start + n - 1] == '\r')
+			n--;
+		snprintf(where, sizeof(where), "%s:%d", filename, lineno);
+		if (n >= sizeof(line))
+			return fail(err, errlen, "%s: line too long (at most %zu bytes)", where,
+						sizeof(line) - 1);
+		if (memchr(text + start, '\0', n) != NULL)
+			return fail(err, errlen, "%s: NUL byte in line", where);
+		memcpy(line, text + start, n);
+		line[n] = '\0';
+
+		kind = split_line(line, &key, value, sizeof(value), where, err, errlen);
+		if (kind < 0)
+			return false;
+		if (kind == 0)
+			continue;
+
+		if (strncmp(key, "pg.", 3) == 0)
+		{
+			if (!set_pg_param(c, key + 3, value, where, err, errlen))
+				return false;
+			continue;
+		}
+		if (strcmp(key, "hba") == 0)
+		{
+			if (value[0] == '\0')
+				return fail(err, errlen, "%s: empty hba line", where);
+			if (c->nhba >= CONF_MAX_HBA)
+				return fail(err, errlen, "%s: too many hba lines (at most %d)", where, CONF_MAX_HBA);
+			if (strlen(value) >= CONF_HBA_LEN)
+				return fail(err, errlen, "%s: hba line too long", where);
+			memcpy(c->hba[c->nhba++], value, strlen(value) + 1);
+			continue;
+		}
+
+		{
+			int			i;
+
+			for (i = 0; i < NKEYS; i++)
+				if (strcmp(key, key_defs[i].key) == 0)
+					break;
+			if (i == NKEYS)
+				return fail(err, errlen, "%s: unknown key \"%s\"", where, key);
+			if (set_at[i])
+				return fail(err, errlen, "%s: \"%s\" is set twice (first on line %d)",
+							where, key, set_at[i]);
+			if (!set_key(c, &key_defs[i], value, where, err, errlen))
+				return false;
+			set_at[i] = lineno;
+		}
+	}
+
+	/* required keys and what needs more than one key */
+	for (int i = 0; i < NKEYS; i++)
+	{
+		const char *v = (const char *) c + key_defs[i].offset;
+
+		if (key_defs[i].required && (!set_at[i] || v[0] == '\0'))
+			return fail(err, errlen, "%s: missing required key \"%s\"", filename, key_defs[i].key);
+	}
+	if (c->data_dir[0] == '\0')
+	{
+		if (pgdata == NULL || pgdata[0] == '\0')
+			return fail(err, errlen, "%s: data_dir is not set and PGDATA is not in the environment",
+						filename);
+		if (pgdata[0] != '/' || strlen(pgdata) >= sizeof(c->data_dir))
+			return fail(err, errlen, "%s: data_dir is not set and PGDATA (\"%s\") is not an absolute path",
+						filename, pgdata);
+		memcpy(c->data_dir, pgdata, strlen(pgdata) + 1);
+	}
+	/* "/x/" and "/x" name the same directory; siblings are made by suffix */
+	{
+		size_t		dl = strlen(c->data_dir);
+
+		while (dl > 1 && c->data_dir[dl - 1] == '/')
+			c->data_dir[--dl] = '\0';
+		if (dl <= 1)
+			return fail(err, errlen, "%s: data_dir must not be \"/\"", filename);
+	}
+	if (c->retry_timeout >= c->ttl)
+		return fail(err, errlen, "%s: retry_timeout (%d) must be less than ttl (%d)",
+					filename, c->retry_timeout, c->ttl);
+	if (c->loop_wait >= c->ttl)
+		return fail(err, errlen, "%s: loop_wait (%d) must be less than ttl (%d)",
+					filename, c->loop_wait, c->ttl);
+	if (c->api_listen[0] == '\0')
+		return fail(err, errlen, "%s: api_listen must not be empty", filename);
+	if (c->superuser[0] == '\0' || c->replication_user[0] == '\0')
+		return fail(err, errlen, "%s: superuser and replication_user must not be empty", filename);
+	if (!addr_parse_host_port(c->connect_address, c->connect_host, sizeof(c->connect_host),
+							  &port, why, sizeof(why)))
+		return fail(err, errlen, "%s: invalid connect_address: %s", filename, why);
+	if (strcmp(c->connect_host, "*") == 0)
+		return fail(err, errlen, "%s: connect_address must name a host others can reach, not \"*\"",
+					filename);
+	return true;
+}
+
+int
+conf_quote(const char *value, char *buf, size_t cap)
+{
+	size_t		o = 0;
+
+	if (cap < 3)
+		return -1;
+	buf[o++] = '\'';
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+		{
+			if (o + 2 >= cap)
+				return -1;
+			buf[o++] = *p;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		buf[o++] = *p;
+	}
+	if (o + 2 > cap)
+		return -1;
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return (int) o;
+}
+
+bool
+conf_conninfo_add(char *buf, size_t cap, const char *key, const char *value)
+{
+	size_t		o = strlen(buf);
+	bool		quote = value[0] == '\0' || strpbrk(value, " \t\n'\\") != NULL;
+	int			n;
+
+	n = snprintf(buf + o, cap - o, "%s%s=%s", o > 0 ? " " : "", key, quote ? "'" : "");
+	if (n < 0 || (size_t) n >= cap - o)
+		return false;
+	o += (size_t) n;
+	for (const char *p = value; *p; p++)
+	{
+		if (quote && (*p == '\'' || *p == '\\'))
+		{
+			if (o + 1 >= cap)
+				return false;
+			buf[o++] = '\\';
+		}
+		if (o + 1 >= cap)
+			return false;
+		buf[o++] = *p;
+	}
+	if (quote)
+	{
+		if (o + 1 >= cap)
+			return false;
+		buf[o++] = '\'';
+	}
+	buf[o] = '\0';
+	return true;
+}
+
+/* Appends "name = 'value'\n" (quoted) to buf at *o. */
+static bool
+emit(char *buf, size_t cap, size_t *o, const char *name, const char *value, bool quote)
+{
+	char		q[2 * CONF_PATH_LEN + 4];
+	int			n;
+
+	if (quote)
+	{
+		if (conf_quote(value, q, sizeof(q)) < 0)
+			return false;
+		value = q;
+	}
+	n = snprintf(buf + *o, cap - *o, "%s = %s\n", name, value);
+	if (n < 0 || (size_t) n >= cap - *o)
+		return false;
+	*o += (size_t) n;
+	return true;
+}
+
+static bool
+emit_int(char *buf, size_t cap, size_t *o, const char *name, long long v)
+{
+	char		num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	return emit(buf, cap, o, name, num, false);
+}
+
+static const char *
+onoff(bool b)
+{
+	return b ? "on" : "off";
+}
+
+static const ConfParam *
+find_pg(const NodeConf *c, const char *name)
+{
+	for (int i = 0; i < c->npg; i++)
+		if (strcmp(c->pg[i].name, name) == 0)
+			return &c->pg[i];
+	return NULL;
+}
+
+int
+conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
+{
+	size_t		o = 0;
+	char		spl[CONF_PATH_LEN + 16];
+	const ConfParam *user_spl = find_pg(c, "shared_preload_libraries");
+	int			n;
+	bool		ok = true;
+
+	if (cap == 0)
+		return -1;
+	n = snprintf(buf, cap,
+				 "# Written by pg_ha_supervisor at every start, from the node configuration.\n"
+				 "# Do not edit: change the node configuration and restart (or SIGHUP) the supervisor.\n");
+	if (n < 0 || (size_t) n >= cap)
+		return -1;
+	o = (size_t) n;
+
+	/* pg_ha first, then what the node configuration adds (without a repeat) */
+	snprintf(spl, sizeof(spl), "pg_ha");
+	if (user_spl)
+	{
+		char		copy[CONF_PATH_LEN];
+		char	   *save = NULL;
+
+		snprintf(copy, sizeof(copy), "%s", user_spl->value);
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		{
+			while (*t == ' ' || *t == '\t')
+				t++;
+			for (size_t l = strlen(t); l > 0 && (t[l - 1] == ' ' || t[l - 1] == '\t'); l--)
+				t[l - 1] = '\0';
+			if (*t == '\0' || strcmp(t, "pg_ha") == 0)
+				continue;
+			if (strlen(spl) + strlen(t) + 3 >= sizeof(spl))
+				return -1;
+			strcat(spl, ", ");
+			strcat(spl, t);
+		}
+	}
+
+	ok = ok && emit_int(buf, cap, &o, "port", c->port);
+	ok = ok && emit(buf, cap, &o, "listen_addresses", c->listen_addresses, true);
+	ok = ok && emit(buf, cap, &o, "shared_preload_libraries", spl, true);
+	if (c->use_pg_rewind && find_pg(c, "wal_log_hints") == NULL)
+		ok = ok && emit(buf, cap, &o, "wal_log_hints", "on", false);	/* pg_rewind needs it */
+	ok = ok && emit(buf, cap, &o, "pg_ha.name", c->name, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.scope", c->scope, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.namespace", c->namespace_, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.zk_hosts", c->zk_hosts, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.connect_address", c->connect_address, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_listen", c->api_listen, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_connect_address", c->api_connect_address, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_auth", c->api_auth, true);
+	ok = ok && emit_int(buf, cap, &o, "pg_ha.ttl", c->ttl);
+	ok = ok && emit_int(buf, cap, &o, "pg_ha.loop_wait", c->loop_wait);
+	ok = ok && emit_int(buf, cap, &o, "pg_ha.retry_timeout", c->retry_timeout);
+	ok = ok && emit(buf, cap, &o, "pg_ha.synchronous_mode", onoff(c->synchronous_mode), false);
+	ok = ok && emit(buf, cap, &o, "pg_ha.synchronous_mode_strict", onoff(c->synchronous_mode_strict), false);
+	ok = ok && emit_int(buf, cap, &o, "pg_ha.maximum_lag_on_failover", (long long) c->maximum_lag_on_failover);
+	ok = ok && emit_int(buf, cap, &o, "pg_ha.primary_start_timeout", c->primary_start_timeout);
+	ok = ok && emit(buf, cap, &o, "pg_ha.nofailover", onoff(c->nofailover), false);
+	ok = ok && emit(buf, cap, &o, "pg_ha.noloadbalance", onoff(c->noloadbalance), false);
+	ok = ok && emit(buf, cap, &o, "pg_ha.nosync", onoff(c->nosync), false);
+	ok = ok && emit(buf, cap, &o, "pg_ha.clonefrom", onoff(c->clonefrom), false);
+	ok = ok && emit(buf, cap, &o, "pg_ha.replication_user", c->replication_user, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.replication_password", c->replication_password, true);
+	for (int i = 0; ok && i < c->npg; i++)
+	{
+		if (strcmp(c->pg[i].name, "shared_preload_libraries") == 0)
+			continue;
+		ok = emit(buf, cap, &o, c->pg[i].name, c->pg[i].value, true);
+	}
+	return ok ? (int) o : -1;
+}

@@ -1,0 +1,1387 @@
+/*-------------------------------------------------------------------------
+ *
+ * node.c
+ *	  The supervisor's actions on its node (see node.h and PROTOCOL.md).
+ *
+ * Each role-relevant step writes one log line that starts with the step:
+ * "bootstrap: ...", "start: ...", "crash: ...", "fence: ...",
+ * "rejoin: ...", "handover: ...".
+ *
+ * Nothing here deletes data it did not make: a data directory that must
+ * be replaced is moved aside (<data_dir>.pg_ha-old.<time>) and removed
+ * only once the new copy runs.  Two marker files beside the data
+ * directory make an interrupted clone or pg_rewind visible to the next
+ * start: <data_dir>.pg_ha-cloning (the directory holds a partial clone,
+ * made by us: it is removed and cloned again) and
+ * <data_dir>.pg_ha-rewinding (pg_rewind did not finish: the directory is
+ * moved aside and cloned again).
+ *
+ *-------------------------------------------------------------------------
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "http.h"
+#include "log.h"
+#include "node.h"
+#include "pg.h"
+#include "rewind.h"
+#include "run.h"
+#include "zk.h"
+
+#define HANDOVER_TIMEOUT_MS		10000
+#define STOP_TIMEOUT_MS			60000
+#define READY_TIMEOUT_MS		120000
+#define RESTART_LIMIT			10
+#define RESTART_WINDOW_MS		(5 * 60 * 1000)
+#define BACKOFF_MIN_MS			1000
+#define BACKOFF_MAX_MS			30000
+#define BACKOFF_RESET_MS		60000
+#define ZK_WAIT_MS				3000
+
+NodeConf   *node_conf = NULL;
+
+static long long restarts[RESTART_LIMIT];
+static int	nrestarts = 0;
+static int	backoff_ms = BACKOFF_MIN_MS;
+static long long restart_due = 0;	/* 0: none scheduled */
+static char restart_reason[256];
+static bool stopping = false;	/* a shutdown signal is being carried out */
+
+#define C node_conf
+
+/* ---------------------------------------------------------------------
+ * Small helpers
+ * ---------------------------------------------------------------------
+ */
+static void
+sibling_path(const char *suffix, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s", C->data_dir, suffix);
+}
+
+static bool
+marker_exists(const char *suffix)
+{
+	char		path[CONF_PATH_LEN + 64];
+
+	sibling_path(suffix, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+static bool
+marker_set(const char *suffix, bool on)
+{
+	char		path[CONF_PATH_LEN + 64];
+
+	sibling_path(suffix, path, sizeof(path));
+	if (on)
+	{
+		int			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+		{
+			sup_log("could not create \"%s\": %s", path, strerror(errno));
+			return false;
+		}
+		fsync(fd);
+		close(fd);
+		return true;
+	}
+	return unlink(path) == 0 || errno == ENOENT;
+}
+
+#define MARK_CLONING	".pg_ha-cloning"
+#define MARK_REWINDING	".pg_ha-rewinding"
+
+/* "host=H port=P" of a member's conn_url; false if it has none */
+static bool
+member_conninfo(const HaMember *m, char *buf, size_t cap)
+{
+	char		host[HA_HOST_LEN];
+	int			port = 0;
+
+	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
+	if (host[0] == '\0' || port <= 0)
+		return false;
+	buf[0] = '\0';
+	return conf_conninfo_add(buf, cap, "host", host) && snprintf(buf + strlen(buf), cap - strlen(buf), " port=%d", port) > 0;
+}
+
+static void
+fmt_lsn(uint64_t lsn, char *buf, size_t cap)
+{
+	lsn_format(lsn, buf, cap);
+}
+
+/* Waits, relaying postgres' output; false if a stop signal came. */
+static bool
+pause_ms(int ms)
+{
+	long long	end = now_ms() + ms;
+
+	while (now_ms() < end)
+	{
+		if (sig_stop_pending())
+			return false;
+		sup_wait((int) (end - now_ms()));
+	}
+	return !sig_stop_pending();
+}
+
+static bool
+zk_ready(void)
+{
+	return zkc_connected() || zkc_connect(ZK_WAIT_MS);
+}
+
+/* The current leader's name ("" if none or unknown); false if ZooKeeper is unreachable. */
+static bool
+current_leader(char *name, size_t cap)
+{
+	int			rc;
+
+	name[0] = '\0';
+	if (!zk_ready())
+		return false;
+	rc = zkc_leader(name, cap, NULL);
+	return rc == ZOK || rc == ZNONODE;
+}
+
+/* ---------------------------------------------------------------------
+ * Programs
+ * ---------------------------------------------------------------------
+ */
+static int
+run_simple(const char *label, const char *const *argv, const char *const *env,
+		   const char *stdin_data, bool interruptible)
+{
+	RunSpec		rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.label = label;
+	rs.argv = argv;
+	rs.env = env;
+	rs.stdin_data = stdin_data;
+	rs.interruptible = interruptible;
+	return run_program(&rs);
+}
+
+static void
+bin_path(const char *prog, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s", C->bin_dir, prog);
+}
+
+/* pg_basebackup from host/port into data_dir (which must be empty or missing) */
+static int
+run_basebackup(const char *conninfo)
+{
+	char		prog[CONF_PATH_LEN + 32];
+	char		dsn[1024];
+	const char *argv[] = {prog, "-D", C->data_dir, "-X", "stream", "--checkpoint=fast",
+	"-w", "-d", dsn, NULL};
+	const char *env[2] = {pg_password_env(C->replication_password), NULL};
+
+	snprintf(dsn, sizeof(dsn), "%s", conninfo);
+	/* not application_name=<name>: its walsender must not pass for our standby */
+	if (!conf_conninfo_add(dsn, sizeof(dsn), "user", C->replication_user) ||
+		!conf_conninfo_add(dsn, sizeof(dsn), "application_name", "pg_ha_clone"))
+		return RUN_FAILED_TO_START;
+	bin_path("pg_basebackup", prog, sizeof(prog));
+	return run_simple("pg_basebackup", argv, env[0] ? env : NULL, NULL, true);
+}
+
+/* Crash recovery of a primary that did not shut down cleanly (single-user mode). */
+static bool
+run_crash_recovery(void)
+{
+	char		prog[CONF_PATH_LEN + 32];
+	const char *argv[] = {prog, "--single", "-F", "-D", C->data_dir,
+		"-c", "shared_preload_libraries=", "-c", "archive_mode=off", "template1", NULL};
+
+	bin_path("postgres", prog, sizeof(prog));
+	return run_simple("postgres", argv, NULL, "", false) == 0;
+}
+
+/* Empties a directory that holds only what we put there (a partial clone). */
+static void
+remove_partial_clone(void)
+{
+	struct stat st;
+
+	if (stat(C->data_dir, &st) != 0)
+		return;
+	pgd_remove_tree(C->data_dir);
+}
+
+/* ---------------------------------------------------------------------
+ * Bootstrap
+ * ---------------------------------------------------------------------
+ */
+static int
+bootstrap_initdb(void)
+{
+	char		prog[CONF_PATH_LEN + 32];
+	char		pwopt[128] = "";
+	char		pwfile[64] = "";
+	const char *argv[12];
+	int			ac = 0;
+	int			rc;
+	ControlData cd;
+	char		sysid[32];
+
+	sup_log("bootstrap: won the initialize key of cluster \"%s\", running initdb", C->scope);
+	bin_path("initdb", prog, sizeof(prog));
+	argv[ac++] = prog;
+	argv[ac++] = "-D";
+	argv[ac++] = C->data_dir;
+	argv[ac++] = "-U";
+	argv[ac++] = C->superuser;
+	argv[ac++] = "--auth-local=trust";
+	argv[ac++] = "--auth-host=scram-sha-256";
+	if (C->superuser_password[0])
+	{
+		int			fd;
+
+		snprintf(pwfile, sizeof(pwfile), "/tmp/pg_ha_pwfile.XXXXXX");
+		fd = mkstemp(pwfile);
+		if (fd < 0 || dprintf(fd, "%s\n", C->superuser_password) < 0 || close(fd) != 0)
+		{
+			sup_log("bootstrap: could not write a password file: %s", strerror(errno));
+			pwfile[0] = '\0';
+			rc = 1;
+			goto failed;
+		}
+		snprintf(pwopt, sizeof(pwopt), "--pwfile=%s", pwfile);
+		argv[ac++] = pwopt;
+	}
+	argv[ac] = NULL;
+	rc = run_simple("initdb", argv, NULL, NULL, true);
+	if (pwfile[0])
+		unlink(pwfile);
+	if (rc != 0)
+		goto failed;
+
+	/* pg_hba lines of the node configuration */
+	if (C->nhba > 0)
+	{
+		char		path[CONF_PATH_LEN + 32];
+		FILE	   *f;
+
+		pgd_path(C, "pg_hba.conf", path, sizeof(path));
+		f = fopen(path, "ae");
+		if (f == NULL)
+		{
+			sup_log("bootstrap: could not open \"%s\": %s", path, strerror(errno));
+			rc = 1;
+			goto failed;
+		}
+		fprintf(f, "\n# Added by pg_ha_supervisor from the node configuration (hba = ...):\n");
+		for (int i = 0; i < C->nhba; i++)
+			fprintf(f, "%s\n", C->hba[i]);
+		if (fclose(f) != 0)
+		{
+			rc = 1;
+			goto failed;
+		}
+		sup_log("bootstrap: appended %d hba line(s) to pg_hba.conf", C->nhba);
+	}
+
+	/* the replication user, in single-user mode (its password goes on stdin) */
+	if (strcmp(C->replication_user, C->superuser) != 0)
+	{
+		char		sql[2048];
+		char		ident[2 * CONF_NAME_LEN + 3];
+		char		pw[2 * CONF_STR_LEN + 3];
+		size_t		o = 0;
+		const char *single[] = {prog, "--single", "-D", C->data_dir,
+			"-c", "exit_on_error=on", "-c", "shared_preload_libraries=", "postgres", NULL};
+
+		/* "ident" with "" doubled; 'password' with '' doubled */
+		ident[o++] = '"';
+		for (const char *p = C->replication_user; *p && o < sizeof(ident) - 3; p++)
+		{
+			if (*p == '"')
+				ident[o++] = '"';
+			ident[o++] = *p;
+		}
+		ident[o++] = '"';
+		ident[o] = '\0';
+		o = 0;
+		pw[o++] = '\'';
+		for (const char *p = C->replication_password; *p && o < sizeof(pw) - 3; p++)
+		{
+			if (*p == '\'')
+				pw[o++] = '\'';
+			pw[o++] = *p;
+		}
+		pw[o++] = '\'';
+		pw[o] = '\0';
+		snprintf(sql, sizeof(sql), "CREATE ROLE %s WITH REPLICATION LOGIN%s%s;\n", ident,
+				 C->replication_password[0] ? " PASSWORD " : "",
+				 C->replication_password[0] ? pw : "");
+		bin_path("postgres", prog, sizeof(prog));
+		sup_log("bootstrap: creating the replication user \"%s\"", C->replication_user);
+		rc = run_simple("postgres", single, NULL, sql, false);
+		if (rc != 0)
+			goto failed;
+	}
+
+	if (!pgd_controldata(C, &cd))
+	{
+		rc = 1;
+		goto failed;
+	}
+	snprintf(sysid, sizeof(sysid), "%" PRIu64, cd.system_id);
+	for (int attempt = 0;; attempt++)
+	{
+		int			zrc = zk_ready() ? zkc_set(zkc_paths()->initialize, sysid, (int) strlen(sysid), -1)
+			: ZCONNECTIONLOSS;
+
+		if (zrc == ZOK)
+			break;
+		if (attempt >= 10 || sig_stop_pending())
+		{
+			sup_log("bootstrap: could not record the system identifier %s in %s (%s); the next start records it",
+					sysid, zkc_paths()->initialize, zerror(zrc));
+			return SUP_EXIT_FAIL;
+		}
+		pause_ms(1000);
+	}
+	sup_log("bootstrap: initialized cluster \"%s\" (system identifier %s), starting as primary",
+			C->scope, sysid);
+	pgd_set_standby(C, false);
+	if (!pg_start(C, "bootstrap: new cluster"))
+		return SUP_EXIT_FAIL;
+	return -1;
+
+failed:
+	if (pgd_dir_kind(C->data_dir) != DIR_MISSING && pgd_dir_kind(C->data_dir) != DIR_EMPTY)
+	{
+		/* made from nothing seconds ago: a half-made cluster must not start later */
+		sup_log("bootstrap: removing the unfinished data directory \"%s\"", C->data_dir);
+		remove_partial_clone();
+	}
+	{
+		int			zrc = zk_ready() ? zkc_delete(zkc_paths()->initialize, -1) : ZCONNECTIONLOSS;
+
+		if (zrc == ZOK || zrc == ZNONODE)
+			sup_log("bootstrap: failed; deleted the initialize key so that another node can bootstrap");
+		else
+			sup_log("bootstrap: failed, and the initialize key %s could not be deleted (%s): delete it by hand",
+					zkc_paths()->initialize, zerror(zrc));
+	}
+	return rc == RUN_INTERRUPTED ? SUP_EXIT_OK : SUP_EXIT_FAIL;
+}
+
+/*
+ * The source of a clone: a running member tagged clonefrom, else the
+ * leader.  Fills conninfo ("host=H port=P") and the leader's for
+ * primary_conninfo.  Returns false while there is no usable leader.
+ */
+static bool
+pick_clone_source(char *src_name, size_t src_cap, char *src_ci, size_t ci_cap,
+				  char *leader_name, size_t leader_cap, char *leader_ci, size_t lci_cap,
+				  char *why, size_t whycap)
+{
+	HaMember   *members = calloc(HA_MAX_MEMBERS, sizeof(HaMember));
+	HaMember	lm;
+	int			n;
+	bool		ok = false;
+
+	snprintf(why, whycap, "no leader yet");
+	if (members == NULL)
+		return false;
+	if (!current_leader(leader_name, leader_cap))
+	{
+		snprintf(why, whycap, "ZooKeeper is unreachable");
+		goto out;
+	}
+	if (leader_name[0] == '\0')
+		goto out;
+	if (strcmp(leader_name, C->name) == 0)
+	{
+		snprintf(why, whycap, "the leader key names this node, whose data directory is empty: waiting for the key to expire");
+		goto out;
+	}
+	if (zkc_member(leader_name, &lm) != ZOK || !member_conninfo(&lm, leader_ci, lci_cap))
+	{
+		snprintf(why, whycap, "the leader \"%s\" has no readable member entry yet", leader_name);
+		goto out;
+	}
+	snprintf(src_name, src_cap, "%s", leader_name);
+	snprintf(src_ci, ci_cap, "%s", leader_ci);
+	n = zkc_members(members, HA_MAX_MEMBERS, C->name);
+	for (int i = 0; i < n; i++)
+	{
+		char		ci[512];
+
+		if (members[i].tags.clonefrom && strcmp(members[i].state, "running") == 0 &&
+			member_conninfo(&members[i], ci, sizeof(ci)))
+		{
+			snprintf(src_name, src_cap, "%s", members[i].name);
+			snprintf(src_ci, ci_cap, "%s", ci);
+			break;
+		}
+	}
+	ok = true;
+out:
+	free(members);
+	return ok;
+}
+
+/* After a clone or pg_rewind: our files, not the source's. */
+static bool
+configure_standby(const char *leader_ci)
+{
+	pgd_forget_source_files(C);
+	return pgd_clean_auto_conf(C) && pgd_set_standby(C, true) &&
+		pgd_write_runtime_conf(C, leader_ci);
+}
+
+static int
+bootstrap_clone(void)
+{
+	long long	last_log = 0;
+	int			wait_backoff = BACKOFF_MIN_MS;
+
+	sup_log("bootstrap: cluster \"%s\" is initialized by another node; this node clones from it",
+			C->scope);
+	for (;;)
+	{
+		char		src[HA_NAME_LEN],
+					src_ci[512],
+					leader[HA_NAME_LEN],
+					leader_ci[512],
+					why[256];
+		int			rc;
+
+		if (sig_stop_pending())
+			return SUP_EXIT_OK;
+		if (!pick_clone_source(src, sizeof(src), src_ci, sizeof(src_ci), leader, sizeof(leader),
+							   leader_ci, sizeof(leader_ci), why, sizeof(why)))
+		{
+			if (now_ms() - last_log >= 10000)
+			{
+				sup_log("bootstrap: waiting for a leader of cluster \"%s\" to clone from (%s)",
+						C->scope, why);
+				last_log = now_ms();
+			}
+			if (!pause_ms(1000))
+				return SUP_EXIT_OK;
+			continue;
+		}
+
+		sup_log("bootstrap: cloning from \"%s\" (%s), leader \"%s\"", src, src_ci, leader);
+		marker_set(MARK_CLONING, true);
+		rc = run_basebackup(src_ci);
+		if (rc != 0)
+		{
+			sup_log("bootstrap: removing the partial clone in \"%s\"", C->data_dir);
+			remove_partial_clone();
+			marker_set(MARK_CLONING, false);
+			if (rc == RUN_INTERRUPTED || sig_stop_pending())
+				return SUP_EXIT_OK;
+			sup_log("bootstrap: clone from \"%s\" failed; retrying in %d s", src, wait_backoff / 1000);
+			if (!pause_ms(wait_backoff))
+				return SUP_EXIT_OK;
+			wait_backoff = wait_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait_backoff * 2;
+			continue;
+		}
+		marker_set(MARK_CLONING, false);
+		if (!configure_standby(leader_ci))
+			return SUP_EXIT_FAIL;
+		sup_log("bootstrap: cloned from \"%s\", starting as a standby of \"%s\"", src, leader);
+		if (!pg_start(C, "bootstrap: new replica"))
+			return SUP_EXIT_FAIL;
+		return -1;
+	}
+}
+
+static int
+bootstrap(void)
+{
+	int			wait_backoff = BACKOFF_MIN_MS;
+
+	for (;;)
+	{
+		int			rc;
+
+		if (sig_stop_pending())
+			return SUP_EXIT_OK;
+		if (!zkc_connect(5000))
+		{
+			if (sig_stop_pending())
+				return SUP_EXIT_OK;
+			sup_log("bootstrap: ZooKeeper (%s) is unreachable; the empty data directory needs it; retrying in %d s",
+					C->zk_hosts, wait_backoff / 1000);
+			if (!pause_ms(wait_backoff))
+				return SUP_EXIT_OK;
+			wait_backoff = wait_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait_backoff * 2;
+			continue;
+		}
+		rc = zkc_ensure_parents();
+		if (rc == ZOK)
+			rc = zkc_create(zkc_paths()->initialize, "", 0);
+		if (rc == ZOK)
+			return bootstrap_initdb();
+		if (rc == ZNODEEXISTS)
+			return bootstrap_clone();
+		sup_log("bootstrap: could not race for %s: %s; retrying", zkc_paths()->initialize, zerror(rc));
+		if (!pause_ms(1000))
+			return SUP_EXIT_OK;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Rejoin: rewind decision, pg_rewind, re-clone
+ * ---------------------------------------------------------------------
+ */
+
+/* Moves data_dir aside, clones from the leader; restores on failure. */
+static bool
+reclone(const char *leader, const char *leader_ci)
+{
+	char		old[CONF_PATH_LEN + 64];
+	char		stamp[32];
+	time_t		t = time(NULL);
+	struct tm	tm;
+	int			rc;
+	bool		was_rewinding;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(old, sizeof(old), "%s.pg_ha-old.%s", C->data_dir, stamp);
+	if (rename(C->data_dir, old) != 0)
+	{
+		sup_log("rejoin: cannot move \"%s\" aside to \"%s\": %s; not re-cloning",
+				C->data_dir, old, strerror(errno));
+		return false;
+	}
+	was_rewinding = marker_exists(MARK_REWINDING);
+	marker_set(MARK_REWINDING, false);	/* a half-rewound copy is the old one now */
+	sup_log("rejoin: re-cloning from \"%s\"; the old data directory is kept as \"%s\" until the new one runs",
+			leader, old);
+	marker_set(MARK_CLONING, true);
+	rc = run_basebackup(leader_ci);
+	if (rc != 0)
+	{
+		remove_partial_clone();
+		marker_set(MARK_CLONING, false);
+		if (rename(old, C->data_dir) != 0)
+			sup_log("rejoin: could not move \"%s\" back to \"%s\": %s", old, C->data_dir, strerror(errno));
+		else
+			sup_log("rejoin: re-clone failed; the old data directory is back in place%s",
+					was_rewinding ? " (half rewound: it will not be started, only cloned again)" : "");
+		marker_set(MARK_REWINDING, was_rewinding);
+		return false;
+	}
+	marker_set(MARK_CLONING, false);
+	if (!configure_standby(leader_ci) || !pg_start(C, "rejoin: re-cloned"))
+		return false;
+	if (pg_wait_ready(C, READY_TIMEOUT_MS))
+	{
+		if (pgd_remove_tree(old))
+			sup_log("rejoin: the new copy runs; removed the old data directory \"%s\"", old);
+	}
+	else
+		sup_log("rejoin: the new copy is not up yet; the old data directory stays in \"%s\"", old);
+	return true;
+}
+
+/* End of a crashed primary's valid WAL, by pg_waldump --quiet from its last checkpoint. */
+static bool
+waldump_end(const ControlData *cd, uint64_t *end)
+{
+	char		prog[CONF_PATH_LEN + 32];
+	char		walpath[CONF_PATH_LEN + 32];
+	char		start[24];
+	char		tli[16];
+	char	   *out = malloc(16384);
+	const char *argv[] = {prog, "--quiet", "-p", walpath, "-s", start, "-t", tli, NULL};
+	static const char *const env[] = {"LC_ALL=C", "LANG=C", "LANGUAGE=C", NULL};
+	RunSpec		rs;
+	bool		ok;
+
+	if (out == NULL)
+		return false;
+	bin_path("pg_waldump", prog, sizeof(prog));
+	pgd_path(C, "pg_wal", walpath, sizeof(walpath));
+	fmt_lsn(cd->redo, start, sizeof(start));
+	snprintf(tli, sizeof(tli), "%u", cd->checkpoint_tli);
+	memset(&rs, 0, sizeof(rs));
+	rs.label = "pg_waldump";
+	rs.argv = argv;
+	rs.env = env;
+	rs.capture = out;
+	rs.capture_cap = 16384;
+	rs.capture_stderr = true;
+	rs.nonzero_ok = true;
+	rs.timeout_ms = 60000;
+	run_program(&rs);			/* it fails by design: at the end of the WAL */
+	ok = rewind_waldump_end(out, end) && *end > cd->checkpoint;
+	free(out);
+	return ok;
+}
+
+/* Our position for the decision; runs crash recovery when a primary crashed. */
+static bool
+local_position(ControlData *cd, uint32_t *tli, uint64_t *end)
+{
+	char		why[160];
+
+	if (!pgd_controldata(C, cd))
+		return false;
+	if (rewind_local_position(cd, tli, end, why, sizeof(why)))
+		return true;
+	if (pgd_is_standby(C))
+	{
+		sup_log("rejoin: %s", why);
+		return false;
+	}
+	/* where its valid WAL ends, read without writing any (crash recovery would add a checkpoint) */
+	if (waldump_end(cd, end))
+	{
+		char		a[24];
+
+		*tli = cd->checkpoint_tli;
+		fmt_lsn(*end, a, sizeof(a));
+		sup_log("rejoin: %s; its WAL ends at %s (pg_waldump)", why, a);
+		return true;
+	}
+	sup_log("rejoin: %s: running crash recovery in single-user mode first", why);
+	if (!pg_wait_shmem_free(C, 10000) || !run_crash_recovery() || !pgd_controldata(C, cd))
+		return false;
+	if (!rewind_local_position(cd, tli, end, why, sizeof(why)))
+	{
+		sup_log("rejoin: after crash recovery: %s", why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Makes this node a standby of leader (whose postgres listens at
+ * leader_ci, "host=H port=P").  Postgres must be stopped.  Returns false
+ * when postgres could not be started at all.
+ */
+static bool
+rejoin_stopped(const char *leader, const char *leader_ci)
+{
+	ControlData cd;
+	uint32_t	tli = 0;
+	uint64_t	end = 0;
+	LeaderInfo *li = calloc(1, sizeof(LeaderInfo));
+	char		err[512];
+	char		why[256];
+	char		a[24];
+	bool		have_pos;
+	bool		have_leader = false;
+	RewindDecision d = REWIND_NOT_NEEDED;
+	long long	deadline = now_ms() + 30000;
+	bool		logged = false;
+
+	if (li == NULL)
+		return false;
+	pg_wait_shmem_free(C, 10000);
+	have_pos = local_position(&cd, &tli, &end);
+
+	/* the leader, once its promotion finished */
+	while (now_ms() < deadline && !sig_stop_pending())
+	{
+		if (pg_leader_info(C, leader_ci, li, err, sizeof(err)) && !li->in_recovery)
+		{
+			have_leader = true;
+			break;
+		}
+		if (!logged)
+		{
+			sup_log("rejoin: waiting for \"%s\" (%s): %s", leader, leader_ci,
+					li->in_recovery ? "it is still a standby (promoting)" : err);
+			logged = true;
+		}
+		sup_wait(500);
+	}
+
+	if (have_leader && have_pos && li->system_id != cd.system_id)
+	{
+		sup_log("rejoin: refusing: \"%s\" has system identifier %" PRIu64 ", this data directory %" PRIu64 "; nothing was changed",
+				leader, li->system_id, cd.system_id);
+		free(li);
+		exit(SUP_EXIT_FAIL);
+	}
+	if (!have_leader || !have_pos)
+	{
+		sup_log("rejoin: cannot check whether a rewind is needed (%s); starting as a standby of \"%s\" anyway (postgres refuses a timeline it cannot follow)",
+				!have_pos ? "our WAL position is unknown" : "the leader did not answer", leader);
+		d = REWIND_NOT_NEEDED;
+	}
+	else
+	{
+		d = rewind_decide(li->history, li->timeline, li->xlogpos, tli, end, why, sizeof(why));
+		fmt_lsn(end, a, sizeof(a));
+		if (d == REWIND_NOT_NEEDED)
+			sup_log("rejoin: following \"%s\", no rewind needed (%s)", leader, why);
+		else
+			sup_log("rejoin: %s to follow \"%s\" (%s)", rewind_decision_name(d), leader, why);
+	}
+	free(li);
+
+	if (d == REWIND_NEEDED && !C->use_pg_rewind)
+	{
+		sup_log("rejoin: use_pg_rewind is off: re-cloning instead");
+		d = REWIND_RECLONE;
+	}
+	if (d == REWIND_NEEDED)
+	{
+		char		prog[CONF_PATH_LEN + 32];
+		char		src[1024];
+		char		target[CONF_PATH_LEN + 32];
+		const char *argv[] = {prog, target, src, NULL};
+		const char *env[2] = {pg_password_env(C->superuser_password), NULL};
+		int			rc;
+
+		/* pg_rewind reads the source's timeline from its control file */
+		if (!pg_leader_checkpoint(C, leader_ci, err, sizeof(err)))
+			sup_log("rejoin: could not run CHECKPOINT on \"%s\": %s", leader, err);
+		bin_path("pg_rewind", prog, sizeof(prog));
+		snprintf(target, sizeof(target), "--target-pgdata=%s", C->data_dir);
+		snprintf(src, sizeof(src), "--source-server=%s", leader_ci);
+		if (!conf_conninfo_add(src, sizeof(src), "user", C->superuser) ||
+			!conf_conninfo_add(src, sizeof(src), "dbname", "postgres") ||
+			!conf_conninfo_add(src, sizeof(src), "connect_timeout", "10"))
+			return false;
+		marker_set(MARK_REWINDING, true);
+		rc = run_simple("pg_rewind", argv, env[0] ? env : NULL, NULL, false);
+		if (rc == 0)
+		{
+			marker_set(MARK_REWINDING, false);
+			sup_log("rejoin: pg_rewind done, following \"%s\"", leader);
+		}
+		else
+		{
+			sup_log("rejoin: pg_rewind failed: re-cloning");
+			d = REWIND_RECLONE;
+		}
+	}
+	if (d == REWIND_RECLONE)
+	{
+		if (reclone(leader, leader_ci))
+			return true;
+		/* the old copy is back: run it as a standby; it may not be able to follow */
+	}
+
+	if (!configure_standby(leader_ci))
+		return false;
+	return pg_start(C, "rejoin");
+}
+
+/* Stops postgres (fast) if it runs, then rejoins. */
+static bool
+rejoin(const char *leader, const char *leader_ci, const char *reason)
+{
+	sup_log("rejoin: becoming a standby of \"%s\" (%s)", leader, reason);
+	if (pg_running())
+		pg_stop(SIGINT, STOP_TIMEOUT_MS, "rejoin");
+	return rejoin_stopped(leader, leader_ci);
+}
+
+/* Looks up a leader's conninfo in ZooKeeper. */
+static bool
+leader_conninfo(const char *leader, char *ci, size_t cap)
+{
+	HaMember	m;
+
+	return zk_ready() && zkc_member(leader, &m) == ZOK && member_conninfo(&m, ci, cap);
+}
+
+/* Starts as a standby with no upstream: the agent decides what comes next. */
+static bool
+start_fenced(const char *why)
+{
+	if (!pgd_set_standby(C, true) || !pgd_write_runtime_conf(C, NULL))
+		return false;
+	return pg_start(C, why);
+}
+
+/* ---------------------------------------------------------------------
+ * Start with data
+ * ---------------------------------------------------------------------
+ */
+static int
+start_existing(void)
+{
+	ControlData cd;
+	bool		standby = pgd_is_standby(C);
+	pid_t		foreign = pg_foreign_postmaster(C);
+
+	if (foreign > 0)
+	{
+		sup_log("start: postgres (pid %d) already runs on \"%s\" without this supervisor; stop it first",
+				(int) foreign, C->data_dir);
+		return SUP_EXIT_FAIL;
+	}
+	if (!pgd_controldata(C, &cd))
+	{
+		sup_log("start: cannot read the control data of \"%s\"; not touching it", C->data_dir);
+		return SUP_EXIT_FAIL;
+	}
+	if (zkc_connect(ZK_WAIT_MS))
+	{
+		char		buf[64];
+		struct Stat st;
+		int			len = 0;
+		int			rc = zkc_get(zkc_paths()->initialize, buf, sizeof(buf), &len, &st);
+		char		leader[HA_NAME_LEN] = "";
+
+		if (rc == ZOK && len > 0)
+		{
+			uint64_t	cluster = strtoull(buf, NULL, 10);
+
+			if (cluster != cd.system_id)
+			{
+				sup_log("start: refusing: \"%s\" belongs to another cluster: its system identifier is %" PRIu64 ", cluster \"%s\" has %s (in %s); nothing was changed",
+						C->data_dir, cd.system_id, C->scope, buf, zkc_paths()->initialize);
+				return SUP_EXIT_FAIL;
+			}
+		}
+		zkc_leader(leader, sizeof(leader), NULL);
+		if (rc == ZOK && len == 0 && !standby && leader[0] == '\0')
+		{
+			char		sysid[32];
+
+			/* the bootstrapping node stopped before it recorded the identifier */
+			snprintf(sysid, sizeof(sysid), "%" PRIu64, cd.system_id);
+			if (zkc_set(zkc_paths()->initialize, sysid, (int) strlen(sysid), st.version) == ZOK)
+				sup_log("start: recorded system identifier %s in %s", sysid, zkc_paths()->initialize);
+		}
+		if (!standby && leader[0] && strcmp(leader, C->name) != 0)
+		{
+			char		ci[512];
+
+			/* never run a second primary, even for a moment */
+			if (leader_conninfo(leader, ci, sizeof(ci)))
+			{
+				sup_log("start: the data directory says primary, but \"%s\" leads cluster \"%s\": rejoining as its standby",
+						leader, C->scope);
+				return rejoin_stopped(leader, ci) ? -1 : SUP_EXIT_FAIL;
+			}
+			sup_log("start: the data directory says primary, but \"%s\" leads cluster \"%s\": starting as a standby with no upstream",
+					leader, C->scope);
+			return start_fenced("start: another node leads") ? -1 : SUP_EXIT_FAIL;
+		}
+	}
+	else
+	{
+		if (sig_stop_pending())
+			return SUP_EXIT_OK;
+		sup_log("start: ZooKeeper (%s) is unreachable; starting postgres as its data says", C->zk_hosts);
+	}
+	if (standby)
+		pgd_clean_auto_conf(C);
+	return pg_start(C, standby ? "start: standby.signal present" : "start: no standby.signal")
+		? -1 : SUP_EXIT_FAIL;
+}
+
+int
+node_prepare(void)
+{
+	DirKind		k;
+
+	if (marker_exists(MARK_CLONING))
+	{
+		sup_log("start: a clone into \"%s\" did not finish; removing it and starting over", C->data_dir);
+		remove_partial_clone();
+		marker_set(MARK_CLONING, false);
+	}
+	k = pgd_dir_kind(C->data_dir);
+	if (k == DIR_DATA && marker_exists(MARK_REWINDING))
+	{
+		char		leader[HA_NAME_LEN];
+		char		ci[512];
+
+		sup_log("start: pg_rewind of \"%s\" did not finish; the directory must be cloned again",
+				C->data_dir);
+		for (;;)
+		{
+			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
+				leader_conninfo(leader, ci, sizeof(ci)))
+				return reclone(leader, ci) ? -1 : SUP_EXIT_FAIL;
+			sup_log("start: waiting for a leader to clone from");
+			if (!pause_ms(5000))
+				return SUP_EXIT_OK;
+		}
+	}
+	switch (k)
+	{
+		case DIR_MISSING:
+		case DIR_EMPTY:
+			return bootstrap();
+		case DIR_DATA:
+			return start_existing();
+		case DIR_OTHER:
+			sup_log("start: \"%s\" is neither empty nor a PostgreSQL data directory; refusing to touch it",
+					C->data_dir);
+			return SUP_EXIT_FAIL;
+		case DIR_ERROR:
+			sup_log("start: cannot read \"%s\": %s", C->data_dir, strerror(errno));
+			return SUP_EXIT_FAIL;
+	}
+	return SUP_EXIT_FAIL;
+}
+
+/* ---------------------------------------------------------------------
+ * Graceful hand-over
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Steps 1-4 of PROTOCOL.md's hand-over: stop, read the shutdown
+ * checkpoint, wait for a replica to confirm it (target_api_url, or every
+ * running replica member when NULL), release the leader key if it still
+ * names us.  Returns whether a replica confirmed.
+ */
+static bool
+handover_release(const char *target_name, const char *target_api_url)
+{
+	HaMember   *members = calloc(HA_MAX_MEMBERS, sizeof(HaMember));
+	int			n = 0;
+	ControlData cd = {0};
+	uint64_t	end;
+	char		lsn[24];
+	char		confirmed_by[HA_NAME_LEN] = "";
+	uint64_t	confirmed_at = 0;
+	long long	deadline;
+	char	   *body = malloc(16384);
+
+	if (members == NULL || body == NULL)
+	{
+		free(members);
+		free(body);
+		return false;
+	}
+	if (target_api_url == NULL && zk_ready())
+		n = zkc_members(members, HA_MAX_MEMBERS, C->name);
+
+	if (pg_running())
+		pg_stop(SIGINT, STOP_TIMEOUT_MS, "handover");
+	if (!pgd_controldata(C, &cd) || strcmp(cd.state, "shut down") != 0)
+	{
+		sup_log("handover: postgres is not a cleanly stopped primary (state \"%s\"); leaving the leader key to expire",
+				cd.state);
+		free(members);
+		free(body);
+		return false;
+	}
+	end = rewind_checkpoint_end(cd.checkpoint, cd.seg_size);
+	fmt_lsn(end, lsn, sizeof(lsn));
+	if (target_api_url == NULL)
+	{
+		bool		any = false;
+
+		for (int i = 0; i < n; i++)
+			if (strcmp(members[i].role, "replica") == 0)
+				any = true;
+		if (!any)
+		{
+			sup_log("handover: shut down at %s; no replica is registered, so nobody can take over: leaving the leader key to expire",
+					lsn);
+			free(members);
+			free(body);
+			return false;
+		}
+	}
+	sup_log("handover: shut down at %s; waiting up to %d s for %s to confirm it",
+			lsn, HANDOVER_TIMEOUT_MS / 1000, target_name ? target_name : "a replica");
+
+	deadline = now_ms() + HANDOVER_TIMEOUT_MS;
+	while (confirmed_by[0] == '\0' && now_ms() < deadline)
+	{
+		long long	round = now_ms();
+		int			count = target_api_url ? 1 : n;
+
+		for (int i = 0; i < count && confirmed_by[0] == '\0'; i++)
+		{
+			const char *url = target_api_url ? target_api_url : members[i].api_url;
+			const char *name = target_api_url ? target_name : members[i].name;
+			size_t		len = 0;
+			uint64_t	got = 0;
+			long long	left = deadline - now_ms();
+
+			if (!target_api_url && (strcmp(members[i].role, "replica") != 0 ||
+									strcmp(members[i].state, "running") != 0))
+				continue;
+			if (left <= 0)
+				break;
+			if (http_get(url, left < 1000 ? (int) left : 1000, body, 16384, &len) == 200 &&
+				patroni_received_location(body, len, &got) && got >= end)
+			{
+				snprintf(confirmed_by, sizeof(confirmed_by), "%s", name);
+				confirmed_at = got;
+			}
+		}
+		if (confirmed_by[0] == '\0')
+		{
+			long long	spent = now_ms() - round;
+
+			sup_wait(spent < 50 ? (int) (50 - spent) : 1);
+			/* a replica that registers meanwhile counts too */
+			if (!target_api_url && now_ms() - round > 1000 && zkc_connected())
+				n = zkc_members(members, HA_MAX_MEMBERS, C->name);
+		}
+	}
+	free(members);
+	free(body);
+
+	if (confirmed_by[0] == '\0')
+	{
+		sup_log("handover: no replica confirmed %s within %d s; leaving the leader key to expire after ttl (%d s)",
+				lsn, HANDOVER_TIMEOUT_MS / 1000, C->ttl);
+		return false;
+	}
+	{
+		char		got[24];
+		char		leader[HA_NAME_LEN];
+		struct Stat st;
+		int			rc = zk_ready() ? zkc_leader(leader, sizeof(leader), &st) : ZCONNECTIONLOSS;
+
+		fmt_lsn(confirmed_at, got, sizeof(got));
+		if (rc == ZOK && strcmp(leader, C->name) == 0)
+		{
+			rc = zkc_delete(zkc_paths()->leader, st.version);
+			if (rc == ZOK)
+				sup_log("handover: %s confirmed %s, releasing the leader key", confirmed_by, got);
+			else
+				sup_log("handover: %s confirmed %s, but deleting the leader key failed (%s); it expires after ttl",
+						confirmed_by, got, zerror(rc));
+		}
+		else if (rc == ZOK || rc == ZNONODE)
+			sup_log("handover: %s confirmed %s; the leader key is %s%s%s, nothing to release",
+					confirmed_by, got, rc == ZNONODE ? "gone" : "held by \"",
+					rc == ZNONODE ? "" : leader, rc == ZNONODE ? "" : "\"");
+		else
+			sup_log("handover: %s confirmed %s, but ZooKeeper is unreachable (%s); the key expires after ttl",
+					confirmed_by, got, zerror(rc));
+	}
+	return true;
+}
+
+void
+node_shutdown_graceful(void)
+{
+	char		leader[HA_NAME_LEN] = "";
+
+	stopping = true;
+	if (!pg_running())
+	{
+		sup_log("shutdown: postgres is not running; exiting");
+		return;
+	}
+	if (!current_leader(leader, sizeof(leader)))
+	{
+		sup_log("shutdown: ZooKeeper is unreachable, cannot tell whether this node leads: fast shutdown");
+		pg_stop(SIGINT, STOP_TIMEOUT_MS, "SIGTERM");
+		return;
+	}
+	if (strcmp(leader, C->name) != 0)
+	{
+		pg_stop(SIGINT, STOP_TIMEOUT_MS, "SIGTERM, not the leader");
+		return;
+	}
+	sup_log("handover: SIGTERM on the leader: handing over");
+	handover_release(NULL, NULL);
+}
+
+void
+node_shutdown(int sig)
+{
+	stopping = true;
+	if (pg_running())
+		pg_stop(sig, sig == SIGQUIT ? 10000 : STOP_TIMEOUT_MS, sig == SIGQUIT ? "SIGQUIT" : "SIGINT");
+}
+
+/* ---------------------------------------------------------------------
+ * Requests
+ * ---------------------------------------------------------------------
+ */
+
+/* After a hand-over whose replica did not confirm: find who leads now. */
+static void
+after_unconfirmed_handover(void)
+{
+	long long	deadline = now_ms() + (long long) (C->ttl + 2) * 1000;
+	char		leader[HA_NAME_LEN];
+	char		ci[512];
+
+	while (now_ms() < deadline && !sig_stop_pending())
+	{
+		if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
+			leader_conninfo(leader, ci, sizeof(ci)))
+		{
+			rejoin_stopped(leader, ci);
+			return;
+		}
+		sup_wait(250);
+	}
+	if (!sig_stop_pending())
+		start_fenced("handover: no new leader yet");
+}
+
+static void
+do_request(const Request *r)
+{
+	switch (r->action)
+	{
+		case REQ_NONE:
+			break;
+		case REQ_FENCE:
+			sup_log("fence: %s; restarting as a standby with no upstream",
+					r->reason[0] ? r->reason : "requested by the agent");
+			if (pg_running())
+			{
+				/* the agent sent SIGINT already: give it a moment, then insist */
+				long long	until = now_ms() + 10000;
+
+				while (pg_running() && now_ms() < until)
+				{
+					sup_wait(50);
+					pg_reap(NULL);
+				}
+				if (pg_running())
+					pg_stop(SIGINT, STOP_TIMEOUT_MS, "fence");
+			}
+			pg_wait_shmem_free(C, 10000);
+			start_fenced("fence");
+			break;
+		case REQ_REJOIN:
+			rejoin(r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");
+			break;
+		case REQ_HANDOVER:
+			sup_log("handover: to \"%s\" (%s)", r->leader, r->reason[0] ? r->reason : "requested");
+			if (handover_release(r->leader, r->api_url))
+			{
+				sup_log("handover: starting as a standby of \"%s\" (no rewind needed)", r->leader);
+				if (configure_standby(r->conninfo))
+					pg_start(C, "handover");
+			}
+			else
+				after_unconfirmed_handover();
+			break;
+	}
+}
+
+bool
+node_check_request(void)
+{
+	char		path[CONF_PATH_LEN + 32];
+	size_t		len = 0;
+	char	   *text;
+	Request		r;
+	char		err[256];
+
+	pgd_path(C, "pg_ha.request", path, sizeof(path));
+	text = pgd_read_file(path, &len);
+	if (text == NULL)
+		return false;
+	unlink(path);
+	if (!request_parse(text, len, &r, err, sizeof(err)))
+	{
+		sup_log("request: ignoring an invalid pg_ha.request: %s", err);
+		free(text);
+		return true;
+	}
+	free(text);
+	sup_log("request: %s%s%s%s%s", request_action_name(r.action),
+			r.leader[0] ? " leader=" : "", r.leader,
+			r.reason[0] ? ", reason: " : "", r.reason);
+	if (stopping)
+	{
+		sup_log("request: ignored, the supervisor is stopping");
+		return true;
+	}
+	do_request(&r);
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Crashes
+ * ---------------------------------------------------------------------
+ */
+static int
+count_restart(void)
+{
+	long long	now = now_ms();
+	int			recent = 0;
+
+	for (int i = 0; i < nrestarts; i++)
+		if (now - restarts[i] < RESTART_WINDOW_MS)
+			restarts[recent++] = restarts[i];
+	nrestarts = recent;
+	if (nrestarts >= RESTART_LIMIT)
+	{
+		sup_log("crash: postgres was restarted %d times in %d minutes; giving up",
+				RESTART_LIMIT, RESTART_WINDOW_MS / 60000);
+		return SUP_EXIT_FAIL;
+	}
+	restarts[nrestarts++] = now;
+	return -1;
+}
+
+static void
+schedule_restart(const char *reason)
+{
+	snprintf(restart_reason, sizeof(restart_reason), "%s", reason);
+	restart_due = now_ms() + backoff_ms;
+	sup_log("crash: restarting postgres in place in %d s (%s)", backoff_ms / 1000, reason);
+	if (nrestarts > 0)
+		sup_log("crash: %d restart(s) in the last %d minutes (the limit is %d)", nrestarts,
+				RESTART_WINDOW_MS / 60000, RESTART_LIMIT);
+	backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
+}
+
+/*
+ * The primary crashed and primary_start_timeout is 0: its agent closed its
+ * session, so a replica may take over.  Wait up to ttl + 2 s for a new
+ * leader; true if we rejoined it.
+ */
+static bool
+primary_crash_failover(void)
+{
+	long long	deadline = now_ms() + (long long) (C->ttl + 2) * 1000;
+	bool		candidates_checked = false;
+
+	sup_log("crash: the primary's postgres died; waiting up to %d s for a new leader", C->ttl + 2);
+	while (now_ms() < deadline && !sig_stop_pending())
+	{
+		char		leader[HA_NAME_LEN];
+		char		ci[512];
+
+		if (current_leader(leader, sizeof(leader)))
+		{
+			if (leader[0] && strcmp(leader, C->name) != 0 && leader_conninfo(leader, ci, sizeof(ci)))
+			{
+				sup_log("crash: \"%s\" leads now; rejoining it", leader);
+				rejoin_stopped(leader, ci);
+				return true;
+			}
+			if (!candidates_checked)
+			{
+				HaMember   *m = calloc(HA_MAX_MEMBERS, sizeof(HaMember));
+				int			n = m ? zkc_members(m, HA_MAX_MEMBERS, C->name) : -1;
+				bool		any = false;
+
+				for (int i = 0; i < n; i++)
+					if (strcmp(m[i].role, "replica") == 0 && !m[i].tags.nofailover)
+						any = true;
+				free(m);
+				candidates_checked = n >= 0;
+				if (n >= 0 && !any)
+				{
+					sup_log("crash: no replica can take over");
+					return false;
+				}
+			}
+		}
+		sup_wait(200);
+	}
+	return false;
+}
+
+int
+node_postgres_exited(int status)
+{
+	char		desc[64];
+	bool		standby;
+
+	run_describe_status(status, desc, sizeof(desc));
+	if (stopping)
+		return -1;
+	sup_log("postgres: exited (%s)", desc);
+
+	/* a request explains it? (a clean exit may come just before the request) */
+	if (node_check_request())
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	{
+		long long	until = now_ms() + 1000;
+
+		while (now_ms() < until && !sig_stop_pending())
+		{
+			sup_wait(100);
+			if (node_check_request())
+				return -1;
+		}
+	}
+	if (sig_stop_pending())
+		return -1;
+
+	if (count_restart() >= 0)
+		return SUP_EXIT_FAIL;
+	standby = pgd_is_standby(C);
+	if (!standby && C->primary_start_timeout == 0)
+	{
+		if (primary_crash_failover())
+			return -1;
+		if (sig_stop_pending())
+			return -1;
+	}
+	{
+		char		reason[128];
+
+		snprintf(reason, sizeof(reason), "crash restart: postgres ended with %s", desc);
+		schedule_restart(reason);
+	}
+	return -1;
+}
+
+int
+node_tick(void)
+{
+	if (pg_running() && backoff_ms != BACKOFF_MIN_MS &&
+		now_ms() - pg_started_at() >= BACKOFF_RESET_MS)
+		backoff_ms = BACKOFF_MIN_MS;
+	if (!pg_running() && restart_due == 0 && !stopping)
+	{
+		/* an action above could not start postgres: try again, with back-off */
+		if (count_restart() >= 0)
+			return SUP_EXIT_FAIL;
+		schedule_restart("postgres is not running");
+	}
+	if (!pg_running() && restart_due && now_ms() >= restart_due && !stopping)
+	{
+		restart_due = 0;
+		if (marker_exists(MARK_REWINDING))
+		{
+			char		leader[HA_NAME_LEN];
+			char		ci[512];
+
+			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
+				leader_conninfo(leader, ci, sizeof(ci)) && reclone(leader, ci))
+				return -1;
+			if (count_restart() >= 0)
+				return SUP_EXIT_FAIL;
+			schedule_restart("the half-rewound data directory must be cloned again");
+			return -1;
+		}
+		pg_wait_shmem_free(C, 10000);
+		if (!pg_start(C, restart_reason))
+		{
+			if (count_restart() >= 0)
+				return SUP_EXIT_FAIL;
+			schedule_restart("postgres could not be started");
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,881 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg.c
+ *	  The data directory, the postmaster child and the leader's
+ *	  replication connection (see pg.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "pg.h"
+#include "run.h"
+
+#define INCLUDE_LINE_1 "include_if_exists 'pg_ha.conf'"
+#define INCLUDE_LINE_2 "include_if_exists 'pg_ha.runtime.conf'"
+
+static pid_t postgres_pid = -1;
+static long long postgres_started = 0;
+
+/* ---------------------------------------------------------------------
+ * Files
+ * ---------------------------------------------------------------------
+ */
+DirKind
+pgd_dir_kind(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	bool		any = false;
+	char		path[CONF_PATH_LEN + 32];
+	struct stat st;
+
+	if (d == NULL)
+		return errno == ENOENT ? DIR_MISSING : DIR_ERROR;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+		{
+			any = true;
+			break;
+		}
+	closedir(d);
+	if (!any)
+		return DIR_EMPTY;
+	snprintf(path, sizeof(path), "%s/PG_VERSION", dir);
+	if (stat(path, &st) == 0)
+		return DIR_DATA;
+	return DIR_OTHER;
+}
+
+void
+pgd_path(const NodeConf *c, const char *file, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s", c->data_dir, file);
+}
+
+static bool
+fsync_dir_of(const char *path)
+{
+	char		copy[CONF_PATH_LEN + 64];
+	int			fd;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	fsync(fd);
+	close(fd);
+	return true;
+}
+
+bool
+pgd_write_atomic(const char *path, const char *data, size_t len)
+{
+	char		tmp[CONF_PATH_LEN + 64];
+	int			fd;
+	size_t		off = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+	{
+		sup_log("could not write \"%s\": %s", tmp, strerror(errno));
+		return false;
+	}
+	while (off < len)
+	{
+		ssize_t		w = write(fd, data + off, len - off);
+
+		if (w < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			sup_log("could not write \"%s\": %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return false;
+		}
+		off += (size_t) w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
+	{
+		sup_log("could not write \"%s\": %s", path, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	fsync_dir_of(path);
+	return true;
+}
+
+char *
+pgd_read_file(const char *path, size_t *len)
+{
+	FILE	   *f = fopen(path, "re");
+	char	   *buf = NULL;
+	size_t		cap = 0,
+				n = 0;
+
+	if (f == NULL)
+		return NULL;
+	for (;;)
+	{
+		size_t		r;
+
+		if (cap - n < 4096)
+		{
+			char	   *nb;
+
+			if (cap > (64u << 20))
+				break;			/* not a small file */
+			nb = realloc(buf, cap ? cap * 2 : 8192);
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	if (buf == NULL)
+		return NULL;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+bool
+pgd_controldata(const NodeConf *c, ControlData *cd)
+{
+	char		prog[CONF_PATH_LEN + 32];
+	char	   *out = malloc(32768);
+	const char *argv[] = {prog, "-D", c->data_dir, NULL};
+	static const char *const env[] = {"LC_ALL=C", "LANG=C", "LANGUAGE=C", NULL};
+	RunSpec		rs;
+	char		err[128];
+	int			rc;
+
+	if (out == NULL)
+		return false;
+	snprintf(prog, sizeof(prog), "%s/pg_controldata", c->bin_dir);
+	memset(&rs, 0, sizeof(rs));
+	rs.label = "pg_controldata";
+	rs.argv = argv;
+	rs.env = env;
+	rs.capture = out;
+	rs.capture_cap = 32768;
+	rs.timeout_ms = 30000;
+	rs.quiet = true;
+	rc = run_program(&rs);
+	if (rc != 0)
+	{
+		free(out);
+		return false;
+	}
+	if (!controldata_parse(out, cd, err, sizeof(err)))
+	{
+		sup_log("pg_controldata: could not read its output: %s", err);
+		free(out);
+		return false;
+	}
+	free(out);
+	return true;
+}
+
+bool
+pgd_write_pg_ha_conf(const NodeConf *c)
+{
+	char	   *buf = malloc(256 * 1024);
+	char		path[CONF_PATH_LEN + 32];
+	int			n;
+	bool		ok;
+
+	if (buf == NULL)
+		return false;
+	n = conf_render_pg_ha_conf(c, buf, 256 * 1024);
+	if (n < 0)
+	{
+		sup_log("could not render pg_ha.conf (too large)");
+		free(buf);
+		return false;
+	}
+	pgd_path(c, "pg_ha.conf", path, sizeof(path));
+	ok = pgd_write_atomic(path, buf, (size_t) n);
+	free(buf);
+	return ok;
+}
+
+/* Is the line at p (up to its newline) line, ignoring surrounding blanks? */
+static bool
+line_is(const char *p, const char *line)
+{
+	size_t		ll = strlen(line);
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncmp(p, line, ll) != 0)
+		return false;
+	p += ll;
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	return *p == '\n' || *p == '\0';
+}
+
+/*
+ * postgresql.conf must end with the two include lines (PROTOCOL.md).  They
+ * are appended once; if someone added settings after them, the lines are
+ * moved back to the end (pg_ha.conf and the runtime file must win).
+ */
+bool
+pgd_ensure_includes(const NodeConf *c)
+{
+	const char *want = INCLUDE_LINE_1 "\n" INCLUDE_LINE_2 "\n";
+	size_t		wl = strlen(want);
+	char		path[CONF_PATH_LEN + 32];
+	size_t		len = 0;
+	size_t		o = 0;
+	char	   *text;
+	char	   *out;
+	bool		moved = false;
+	bool		ok;
+
+	pgd_path(c, "postgresql.conf", path, sizeof(path));
+	text = pgd_read_file(path, &len);
+	if (text == NULL)
+	{
+		sup_log("could not read \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	if (len >= wl && memcmp(text + len - wl, want, wl) == 0)
+	{
+		free(text);
+		return true;			/* already there, in that order, at the end */
+	}
+	out = malloc(len + 256);
+	if (out == NULL)
+	{
+		free(text);
+		return false;
+	}
+	for (char *p = text; *p;)
+	{
+		char	   *nl = strchr(p, '\n');
+		size_t		ll = nl ? (size_t) (nl - p + 1) : strlen(p);
+
+		if (line_is(p, INCLUDE_LINE_1) || line_is(p, INCLUDE_LINE_2))
+			moved = true;
+		else
+		{
+			memcpy(out + o, p, ll);
+			o += ll;
+		}
+		p += ll;
+	}
+	if (o > 0 && out[o - 1] != '\n')
+		out[o++] = '\n';
+	o += (size_t) sprintf(out + o, "%s%s",
+						  moved ? "" : "\n# Added by pg_ha_supervisor (keep these two lines last):\n",
+						  want);
+	ok = pgd_write_atomic(path, out, o);
+	free(text);
+	free(out);
+	if (ok)
+		sup_log(moved ? "config: moved the pg_ha include lines back to the end of postgresql.conf"
+				: "config: appended the pg_ha include lines to postgresql.conf");
+	return ok;
+}
+
+bool
+pgd_clean_auto_conf(const NodeConf *c)
+{
+	char		path[CONF_PATH_LEN + 32];
+	size_t		len = 0;
+	char	   *text;
+	char	   *out;
+	size_t		o = 0;
+	bool		changed = false;
+	bool		ok = true;
+
+	pgd_path(c, "postgresql.auto.conf", path, sizeof(path));
+	text = pgd_read_file(path, &len);
+	if (text == NULL)
+		return errno == ENOENT;
+	out = malloc(len + 1);
+	if (out == NULL)
+	{
+		free(text);
+		return false;
+	}
+	for (char *p = text; *p;)
+	{
+		char	   *nl = strchr(p, '\n');
+		size_t		ll = nl ? (size_t) (nl - p + 1) : strlen(p);
+		const char *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if ((strncmp(q, "primary_conninfo", 16) == 0 &&
+			 strchr(" \t=", q[16]) != NULL) ||
+			(strncmp(q, "synchronous_standby_names", 25) == 0 &&
+			 strchr(" \t=", q[25]) != NULL))
+			changed = true;
+		else
+		{
+			memcpy(out + o, p, ll);
+			o += ll;
+		}
+		p += ll;
+	}
+	if (changed)
+	{
+		ok = pgd_write_atomic(path, out, o);
+		if (ok)
+			sup_log("config: removed primary_conninfo/synchronous_standby_names from postgresql.auto.conf");
+	}
+	free(text);
+	free(out);
+	return ok;
+}
+
+bool
+pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo)
+{
+	char		ci[2048] = "";
+	char		q[4200];
+	char		text[4400];
+	char		path[CONF_PATH_LEN + 32];
+	int			n;
+
+	if (leader_conninfo && leader_conninfo[0])
+	{
+		if (strlen(leader_conninfo) >= sizeof(ci) - 512)
+			return false;
+		snprintf(ci, sizeof(ci), "%s", leader_conninfo);
+		if (!conf_conninfo_add(ci, sizeof(ci), "user", c->replication_user) ||
+			(c->replication_password[0] &&
+			 !conf_conninfo_add(ci, sizeof(ci), "password", c->replication_password)) ||
+			!conf_conninfo_add(ci, sizeof(ci), "application_name", c->name))
+			return false;
+	}
+	if (conf_quote(ci, q, sizeof(q)) < 0)
+		return false;
+	n = snprintf(text, sizeof(text),
+				 "# Written by pg_ha_supervisor and the pg_ha agent (atomically); do not edit.\n"
+				 "primary_conninfo = %s\n"
+				 "recovery_target_timeline = 'latest'\n", q);
+	if (n < 0 || (size_t) n >= sizeof(text))
+		return false;
+	pgd_path(c, "pg_ha.runtime.conf", path, sizeof(path));
+	return pgd_write_atomic(path, text, (size_t) n);
+}
+
+bool
+pgd_is_standby(const NodeConf *c)
+{
+	char		path[CONF_PATH_LEN + 32];
+
+	pgd_path(c, "standby.signal", path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+bool
+pgd_set_standby(const NodeConf *c, bool standby)
+{
+	char		path[CONF_PATH_LEN + 32];
+
+	pgd_path(c, "standby.signal", path, sizeof(path));
+	if (standby)
+	{
+		int			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+		{
+			sup_log("could not create \"%s\": %s", path, strerror(errno));
+			return false;
+		}
+		fsync(fd);
+		close(fd);
+		fsync_dir_of(path);
+		return true;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+	{
+		sup_log("could not remove \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+void
+pgd_forget_source_files(const NodeConf *c)
+{
+	static const char *const files[] = {
+		"pg_ha.request", "pg_ha.request.tmp", "pg_ha.runtime.conf", "pg_ha.runtime.conf.tmp",
+		"pg_ha.conf.tmp", "postmaster.opts", "recovery.signal", NULL
+	};
+
+	for (int i = 0; files[i]; i++)
+	{
+		char		path[CONF_PATH_LEN + 32];
+
+		pgd_path(c, files[i], path, sizeof(path));
+		unlink(path);
+	}
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+bool
+pgd_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) == 0;
+	if (nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS) != 0)
+	{
+		sup_log("could not remove \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * The postmaster
+ * ---------------------------------------------------------------------
+ */
+bool
+pg_start(const NodeConf *c, const char *why)
+{
+	char		prog[CONF_PATH_LEN + 32];
+	char		envpid[64];
+	const char *argv[] = {prog, "-D", c->data_dir, NULL};
+	const char *env[] = {envpid, NULL};
+	pid_t		foreign;
+
+	if (postgres_pid > 0)
+		return true;
+	if (sig_stop_pending())
+	{
+		sup_log("postgres: not starting it (%s): the supervisor is stopping", why);
+		return false;
+	}
+	{
+		char		marker[CONF_PATH_LEN + 32];
+
+		/* node.c's marker: pg_rewind did not finish, the files are a mix */
+		snprintf(marker, sizeof(marker), "%s.pg_ha-rewinding", c->data_dir);
+		if (access(marker, F_OK) == 0)
+		{
+			sup_log("postgres: not starting: pg_rewind of \"%s\" did not finish (%s exists); it must be cloned again",
+					c->data_dir, marker);
+			return false;
+		}
+	}
+	foreign = pg_foreign_postmaster(c);
+	if (foreign > 0)
+	{
+		sup_log("postgres: a postmaster (pid %d) that this supervisor did not start runs on \"%s\"; stop it first",
+				(int) foreign, c->data_dir);
+		return false;
+	}
+	if (!pgd_write_pg_ha_conf(c) || !pgd_ensure_includes(c) || !pgd_clean_auto_conf(c))
+		return false;
+	snprintf(prog, sizeof(prog), "%s/postgres", c->bin_dir);
+	snprintf(envpid, sizeof(envpid), "PG_HA_SUPERVISOR_PID=%d", (int) getpid());
+	sup_log("postgres: starting as %s (%s)", pgd_is_standby(c) ? "a standby" : "a primary", why);
+	postgres_pid = run_spawn("postgres", argv, env, c->log_file);
+	if (postgres_pid < 0)
+		return false;
+	postgres_started = now_ms();
+	return true;
+}
+
+pid_t
+pg_pid(void)
+{
+	return postgres_pid;
+}
+
+bool
+pg_running(void)
+{
+	return postgres_pid > 0;
+}
+
+long long
+pg_started_at(void)
+{
+	return postgres_started;
+}
+
+/*
+ * Reaps every exited child, not only postgres: as a container's PID 1
+ * the supervisor inherits orphans (the backends of a postmaster killed
+ * with -9), which would otherwise stay zombies.  No other child of ours
+ * exists while this runs: run_program() waits for its own.
+ */
+bool
+pg_reap(int *status)
+{
+	int			st;
+	pid_t		pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	{
+		if (pid == postgres_pid)
+		{
+			postgres_pid = -1;
+			if (status)
+				*status = st;
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+pg_stop(int sig, int timeout_ms, const char *why)
+{
+	long long	deadline;
+	int			status = -1;
+	pid_t		pid = postgres_pid;
+	int			stage = 0;
+
+	if (postgres_pid <= 0)
+		return -1;
+	sup_log("postgres: %s shutdown (%s)", sig == SIGQUIT ? "immediate" : sig == SIGINT ? "fast" : "smart",
+			why);
+	kill(pid, sig);
+	deadline = now_ms() + timeout_ms;
+	for (;;)
+	{
+		if (pg_reap(&status))
+			return status;
+		if (now_ms() >= deadline)
+		{
+			if (stage == 0 && sig != SIGQUIT)
+			{
+				sup_log("postgres: still running after %d s, immediate shutdown", timeout_ms / 1000);
+				kill(pid, SIGQUIT);
+				deadline = now_ms() + 10000;
+				stage = 1;
+			}
+			else if (stage <= 1)
+			{
+				sup_log("postgres: still running, killing its process group");
+				kill(-pid, SIGKILL);
+				deadline = now_ms() + 10000;
+				stage = 2;
+			}
+			else
+			{
+				sup_log("postgres: pid %d does not exit; giving up on it", (int) pid);
+				return -1;
+			}
+		}
+		sup_wait(50);
+	}
+}
+
+/* Line n (1-based) of postmaster.pid, or false. */
+static bool
+pidfile_line(const NodeConf *c, int n, char *buf, size_t cap)
+{
+	char		path[CONF_PATH_LEN + 32];
+	char	   *text;
+	char	   *p;
+
+	pgd_path(c, "postmaster.pid", path, sizeof(path));
+	text = pgd_read_file(path, NULL);
+	if (text == NULL)
+		return false;
+	p = text;
+	for (int i = 1; i < n && p; i++)
+	{
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (p == NULL || *p == '\0')
+	{
+		free(text);
+		return false;
+	}
+	{
+		size_t		l = strcspn(p, "\n");
+
+		if (l >= cap)
+			l = cap - 1;
+		memcpy(buf, p, l);
+		buf[l] = '\0';
+	}
+	free(text);
+	return true;
+}
+
+bool
+pg_wait_ready(const NodeConf *c, int timeout_ms)
+{
+	long long	deadline = now_ms() + timeout_ms;
+
+	while (now_ms() < deadline && postgres_pid > 0)
+	{
+		char		line[64];
+
+		if (pidfile_line(c, 1, line, sizeof(line)) && atoi(line) == (int) postgres_pid &&
+			pidfile_line(c, 8, line, sizeof(line)) &&
+			(strncmp(line, "ready", 5) == 0 || strncmp(line, "standby", 7) == 0))
+			return true;
+		if (sig_stop_pending())
+			return false;
+		sup_wait(100);
+		if (pg_reap(NULL))
+			return false;
+	}
+	return false;
+}
+
+bool
+pg_wait_shmem_free(const NodeConf *c, int timeout_ms)
+{
+	long long	deadline = now_ms() + timeout_ms;
+	char		line[128];
+	unsigned long key;
+	int			shmid;
+
+	if (!pidfile_line(c, 7, line, sizeof(line)) ||
+		sscanf(line, "%lu %d", &key, &shmid) != 2)
+		return true;
+	for (;;)
+	{
+		struct shmid_ds ds;
+
+		if (shmctl(shmid, IPC_STAT, &ds) != 0 || ds.shm_nattch == 0)
+			return true;
+		if (now_ms() >= deadline)
+		{
+			sup_log("postgres: %lu processes of the old postmaster still hold its shared memory",
+					(unsigned long) ds.shm_nattch);
+			return false;
+		}
+		sup_wait(50);
+	}
+}
+
+pid_t
+pg_foreign_postmaster(const NodeConf *c)
+{
+	char		line[64];
+	long		pid;
+
+	if (!pidfile_line(c, 1, line, sizeof(line)))
+		return 0;
+	pid = atol(line);
+	if (pid <= 0 || pid == (long) postgres_pid || pid == (long) getpid())
+		return 0;
+	if (kill((pid_t) pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	/* a live pid: is it a postgres on this data directory? */
+	{
+		char		exe[64],
+					target[CONF_PATH_LEN];
+		ssize_t		n;
+
+		snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
+		n = readlink(exe, target, sizeof(target) - 1);
+		if (n > 0)
+		{
+			target[n] = '\0';
+			if (strstr(target, "postgres") == NULL)
+				return 0;		/* the pid was reused */
+		}
+	}
+	return (pid_t) pid;
+}
+
+/* ---------------------------------------------------------------------
+ * The leader
+ * ---------------------------------------------------------------------
+ */
+const char *
+pg_password_env(const char *password)
+{
+	static char buf[CONF_STR_LEN + 16];
+
+	if (password == NULL || password[0] == '\0')
+		return NULL;
+	snprintf(buf, sizeof(buf), "PGPASSWORD=%s", password);
+	return buf;
+}
+
+static PGconn *
+connect_to(const char *base, const char *user, const char *password, bool replication,
+		   char *err, size_t errlen)
+{
+	char		ci[2048];
+	PGconn	   *conn;
+
+	snprintf(ci, sizeof(ci), "%s", base);
+	if (!conf_conninfo_add(ci, sizeof(ci), "user", user) ||
+		(password[0] && !conf_conninfo_add(ci, sizeof(ci), "password", password)) ||
+		!conf_conninfo_add(ci, sizeof(ci), "dbname", replication ? "replication" : "postgres") ||
+		(replication && !conf_conninfo_add(ci, sizeof(ci), "replication", "true")) ||
+		!conf_conninfo_add(ci, sizeof(ci), "connect_timeout", "5") ||
+		!conf_conninfo_add(ci, sizeof(ci), "application_name", "pg_ha_supervisor"))
+	{
+		snprintf(err, errlen, "connection string too long");
+		return NULL;
+	}
+	conn = PQconnectdb(ci);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		snprintf(err, errlen, "%s", conn ? PQerrorMessage(conn) : "out of memory");
+		{
+			size_t		l = strlen(err);
+
+			while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
+				err[--l] = '\0';
+		}
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+bool
+pg_leader_info(const NodeConf *c, const char *leader_conninfo, LeaderInfo *li,
+			   char *err, size_t errlen)
+{
+	PGconn	   *conn;
+	PGresult   *res;
+	const char *hs;
+
+	memset(li, 0, sizeof(*li));
+	conn = connect_to(leader_conninfo, c->replication_user, c->replication_password, true,
+					  err, errlen);
+	if (conn == NULL)
+		return false;
+	hs = PQparameterStatus(conn, "in_hot_standby");
+	li->in_recovery = hs != NULL && strcmp(hs, "on") == 0;
+
+	res = PQexec(conn, "IDENTIFY_SYSTEM");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 3)
+	{
+		snprintf(err, errlen, "IDENTIFY_SYSTEM failed: %s", PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return false;
+	}
+	li->system_id = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	li->timeline = (uint32_t) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	if (!lsn_parse(PQgetvalue(res, 0, 2), &li->xlogpos))
+	{
+		snprintf(err, errlen, "IDENTIFY_SYSTEM returned a bad position \"%s\"", PQgetvalue(res, 0, 2));
+		PQclear(res);
+		PQfinish(conn);
+		return false;
+	}
+	PQclear(res);
+
+	if (li->timeline > 1)
+	{
+		char		cmd[64];
+		const char *v;
+		int			vl;
+
+		snprintf(cmd, sizeof(cmd), "TIMELINE_HISTORY %u", li->timeline);
+		res = PQexec(conn, cmd);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 2)
+		{
+			snprintf(err, errlen, "%s failed: %s", cmd, PQerrorMessage(conn));
+			PQclear(res);
+			PQfinish(conn);
+			return false;
+		}
+		v = PQgetvalue(res, 0, 1);
+		vl = PQgetlength(res, 0, 1);
+		if (vl >= 2 && v[0] == '\\' && v[1] == 'x')
+		{
+			/* bytea in hex output */
+			size_t		o = 0;
+
+			for (int i = 2; i + 1 < vl && o < sizeof(li->history) - 1; i += 2)
+			{
+				int			h = hexval(v[i]),
+							l = hexval(v[i + 1]);
+
+				if (h < 0 || l < 0)
+					break;
+				li->history[o++] = (char) (h * 16 + l);
+			}
+			li->history[o] = '\0';
+		}
+		else
+			snprintf(li->history, sizeof(li->history), "%.*s", vl, v);
+		PQclear(res);
+	}
+	PQfinish(conn);
+	return true;
+}
+
+bool
+pg_leader_checkpoint(const NodeConf *c, const char *leader_conninfo, char *err, size_t errlen)
+{
+	PGconn	   *conn = connect_to(leader_conninfo, c->superuser, c->superuser_password, false,
+								  err, errlen);
+	PGresult   *res;
+	bool		ok;
+
+	if (conn == NULL)
+		return false;
+	res = PQexec(conn, "CHECKPOINT");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errlen, "CHECKPOINT failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+	PQfinish(conn);
+	return ok;
+}

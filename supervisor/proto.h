@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * proto.h
+ *	  Pure parsers for what the supervisor reads from the agent: the
+ *	  request file (PROTOCOL.md), an api_url, and the one field of the
+ *	  agent's /patroni JSON the hand-over needs.  Unit-tested in
+ *	  tests/test_proto.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SUP_PROTO_H
+#define SUP_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum RequestAction
+{
+	REQ_NONE,
+	REQ_FENCE,
+	REQ_REJOIN,
+	REQ_HANDOVER
+} RequestAction;
+
+typedef struct Request
+{
+	RequestAction action;
+	char		leader[64];
+	char		conninfo[512];
+	char		api_url[256];
+	char		reason[256];
+} Request;
+
+extern const char *request_action_name(RequestAction a);
+
+/*
+ * Parses pg_ha.request ("key = value" lines, "#" comments, values
+ * optionally single-quoted).  Unknown keys are ignored (a newer agent may
+ * add some); a missing or unknown action, or a rejoin/handover without
+ * leader and conninfo, or a handover without api_url, is an error.
+ */
+extern bool request_parse(const char *text, size_t len, Request *r,
+						  char *err, size_t errlen);
+
+/* "http://host:port/path" -> parts (path defaults to "/"); false if bad. */
+extern bool url_parse(const char *url, char *host, size_t hostlen, int *port,
+					  char *path, size_t pathlen);
+
+/*
+ * From the agent's GET /patroni body: xlog.received_location (a replica).
+ * Returns false when the body has no such number.
+ */
+extern bool patroni_received_location(const char *body, size_t len, uint64_t *out);
+
+#endif							/* SUP_PROTO_H */
