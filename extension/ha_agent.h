@@ -136,6 +136,7 @@ typedef struct Agent
 	bool		promoting;
 	int64		promote_started_ms;
 	bool		stepping_down;	/* fence/demote/handover requested */
+	int64		behind_timeline_ms; /* since when a standby is on an old timeline */
 	bool		was_leader;		/* for the role-change log line */
 	HaAction	last_action;
 	const char *last_reason;

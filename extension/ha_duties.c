@@ -432,13 +432,52 @@ step_down(const char *action, const char *why)
 	if (leader && strcmp(action, "rejoin") == 0)
 		address_for(leader, addr, sizeof(addr));
 	ereport(LOG,
-			(errmsg("pg_ha: role change: \"%s\" stops accepting writes (%s): %s",
-					agent.view.self.name, action, why),
+			(errmsg("pg_ha: role change: \"%s\" %s (%s): %s", agent.view.self.name,
+					strcmp(agent.view.self.role, HA_ROLE_REPLICA) == 0 ?
+					"stops to be rewound" : "stops accepting writes",
+					action, why),
 			 agent.supervised ? 0 :
 			 errhint("This node is not run by pg_ha_supervisor: postgres shuts down; rejoin it as a standby by hand (pg_rewind).")));
 	ha_request_supervisor(action, leader ? leader->name : NULL,
 						  addr[0] ? addr : NULL, leader ? leader->api_url : NULL,
 						  why, true);
+}
+
+/*
+ * A replica points its WAL receiver at the leader.  A standby still on an
+ * older timeline than the leader's a while after that cannot follow it (its
+ * WAL forked: a fenced or crashed old primary): it asks the supervisor to
+ * rejoin, which rewinds it (S4: a forked timeline never serves).
+ */
+static void
+follow_leader(int64 now)
+{
+	const HaMember *leader = session_member(agent.view.leader);
+	char		conninfo[1024];
+
+	if (!agent.leader_exists || leader == NULL || leader->conn_url[0] == '\0')
+		return;
+	conninfo_for(leader, conninfo, sizeof(conninfo));
+	ha_write_runtime_conf(conninfo, "");
+
+	if (agent.cluster_timeline <= agent.view.self.timeline)
+	{
+		agent.behind_timeline_ms = 0;
+		return;
+	}
+	if (agent.behind_timeline_ms == 0)
+		agent.behind_timeline_ms = now;
+	else if (now - agent.behind_timeline_ms > 3000 && agent.supervised)
+		step_down("rejoin", "this standby is on an older timeline than the leader's and cannot follow it");
+	else if (now - agent.behind_timeline_ms > 3000 && !agent.stepping_down)
+	{
+		ereport(WARNING,
+				(errmsg("pg_ha: this standby is on timeline %u, the leader on %u: it cannot follow",
+						agent.view.self.timeline, agent.cluster_timeline),
+				 errhint("Rewind it with pg_rewind against \"%s\", or run it with pg_ha_supervisor, which does so.",
+						 leader->name)));
+		agent.stepping_down = true; /* warn once */
+	}
 }
 
 void
@@ -488,18 +527,8 @@ duties_decide_and_act(int64 now)
 			leader_duties(now);
 			break;
 		case HA_ACT_FOLLOW:
-			{
-				const HaMember *leader = session_member(agent.view.leader);
-
-				if (agent.leader_exists && leader && leader->conn_url[0])
-				{
-					char		conninfo[1024];
-
-					conninfo_for(leader, conninfo, sizeof(conninfo));
-					ha_write_runtime_conf(conninfo, "");
-				}
-				break;
-			}
+			follow_leader(now);
+			break;
 		case HA_ACT_DEMOTE:
 			step_down("rejoin", d.reason);
 			break;
