@@ -109,6 +109,7 @@ typedef struct Agent
 	int64		leader_owner;
 	int32		leader_version;
 	bool		members_stale;	/* re-list the members */
+	int64		members_listed_ms;	/* when the list was last read */
 	MemberMeta	meta[HA_MAX_MEMBERS];
 
 	/* cluster state beyond the leader key */

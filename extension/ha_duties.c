@@ -140,7 +140,8 @@ election_facts(HaFacts *f, int64 now)
 		const MemberMeta *meta = &agent.meta[i];
 		bool		fresh;
 
-		if (strcmp(m->name, self->name) == 0 || strcmp(m->name, agent.last_leader) == 0)
+		/* (the old leader's own znode, if it lingers, says "master": not promotable) */
+		if (strcmp(m->name, self->name) == 0)
 			continue;
 		fresh = meta->version >= 0 && meta->changed_ms >= agent.leader_vanished_ms;
 		if (!fresh)
@@ -153,6 +154,10 @@ election_facts(HaFacts *f, int64 now)
 			ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name))
 			better = true;
 	}
+	/* a member that registered meanwhile must be in the list we judge */
+	if (agent.members_listed_ms < agent.leader_vanished_ms &&
+		now - agent.leader_vanished_ms < settle_ms())
+		settled = false;
 	f->peers_settled = settled;
 	f->better_peer = better;
 }
@@ -480,6 +485,32 @@ follow_leader(int64 now)
 	}
 }
 
+/* One line saying why this replica races: its position and the others'. */
+static void
+log_race(void)
+{
+	StringInfoData peers;
+
+	initStringInfo(&peers);
+	for (int i = 0; i < agent.view.nmembers; i++)
+	{
+		const HaMember *m = &agent.view.members[i];
+
+		if (strcmp(m->name, agent.view.self.name) == 0)
+			continue;
+		appendStringInfo(&peers, "%s%s %s/%s tl %u at %X/%X", peers.len ? ", " : "",
+						 m->name, m->role, m->state, m->timeline,
+						 LSN_FORMAT_ARGS((XLogRecPtr) m->xlog_location));
+	}
+	ereport(LOG,
+			(errmsg("pg_ha: \"%s\" races for the leader key (timeline %u at %X/%X; last leader \"%s\" at %X/%X)",
+					agent.view.self.name, agent.view.self.timeline,
+					LSN_FORMAT_ARGS((XLogRecPtr) agent.view.self.xlog_location),
+					agent.last_leader, LSN_FORMAT_ARGS((XLogRecPtr) agent.last_leader_lsn)),
+			 errdetail("Other members: %s.", peers.len ? peers.data : "none")));
+	pfree(peers.data);
+}
+
 void
 duties_decide_and_act(int64 now)
 {
@@ -493,6 +524,8 @@ duties_decide_and_act(int64 now)
 	switch (d.action)
 	{
 		case HA_ACT_ACQUIRE_LEADER:
+			if (agent.inflight[OP_LEADER_CREATE] == 0 && f.in_recovery)
+				log_race();
 			if (agent.inflight[OP_LEADER_CREATE] == 0)
 				session_issue(OP_LEADER_CREATE,
 							  zk_create(OP_LEADER_CREATE, agent.leader_path, agent.view.self.name,

@@ -699,6 +699,7 @@ handle_result(const ZkEvent *ev, int64 now)
 			{
 				update_member_list(ev, now);
 				agent.members_stale = false;
+				agent.members_listed_ms = now;
 				read_members();
 			}
 			break;

@@ -15,9 +15,9 @@ runuser -u postgres -- env \
 	PATH="/usr/lib/postgresql/15/bin:$PATH" \
 	PERL5LIB="$pgxs/src/test/perl:$srcdir/tests/perl" \
 	PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
-	TESTDIR="$work" PGHA_SRCDIR="$srcdir" \
+	TESTDIR="$work" PGHA_SRCDIR="$srcdir" ${PGHA_KEEP_LOGS:+PG_TEST_NOCLEAN=1} \
 	bash -c 'cd "$TESTDIR" && prove -v "$@"' prove "${tests[@]}" || rc=$?
-if [ $rc -eq 0 ]; then rm -rf "$work"; else
+if [ $rc -eq 0 ] && [ -z "${PGHA_KEEP_LOGS:-}" ]; then rm -rf "$work"; else
 	echo "run-tap.sh: logs kept in $work/tmp_check/log" >&2
 fi
 exit $rc

@@ -1,0 +1,70 @@
+# (e) ZooKeeper stopped for longer than ttl, then started again.
+#
+# What happens (and is documented in the README): nobody can prove it leads
+# without ZooKeeper, so within retry_timeout the primary stops accepting
+# writes (it fences itself: fast shutdown, restart as a standby), /primary
+# is 503 everywhere and the replicas stay replicas: the cluster is
+# read-only, never split.  When ZooKeeper is back, the leader key of the
+# fenced primary's old session is released (by that node itself, or at
+# session expiry) and an election makes the member with the most WAL the
+# leader; the other follows it.  No acknowledged write is lost.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use PgHaTest;
+use PgHaNode;
+
+my $zk = zk_start();
+my @nodes = map { PgHaNode->new(name => "z$_", zk_hosts => $zk->{hosts}) } 1 .. 2;
+my ($n1, $n2) = @nodes;
+$n1->start;
+ok(wait_until(sub { $n1->is_primary }, 60, 'z1 leads'), 'z1 bootstraps and leads');
+$n2->start;
+ok(wait_until(sub { $n2->is_replica }, 90, 'z2 replica'), 'z2 is a replica');
+$n1->psql('CREATE TABLE t (x int)');
+$n1->psql('INSERT INTO t SELECT generate_series(1, 100)');
+ok(wait_until(sub { $n2->psql('SELECT count(*) FROM t') eq '100' }, 30, 'replicated'), 'replicated');
+
+my $t0 = time;
+zk_stop($zk);
+ok(wait_until(sub { !$n1->is_primary && !$n2->is_primary }, 3, 'no primary'),
+	'(e) at once, no node answers 200 on /primary');
+# writes go on until the fence (retry_timeout, 3 s); count what was acknowledged
+my $acked_during = 0;
+ok(wait_until(sub {
+	my ($rc) = $n1->psql('INSERT INTO t VALUES (0)', timeout => 3);
+	$acked_during++ if $rc == 0;
+	$rc != 0
+}, 3 + 2, 'fenced'), '(e) within retry_timeout (3 s) the old primary refuses writes');
+diag(sprintf('(e) ZooKeeper stop -> writes refused: %.2f s', time - $t0));
+# keep ZooKeeper down beyond ttl (6 s): still no primary anywhere
+while (time - $t0 < 9)
+{
+	is(scalar(grep { $_->is_primary } @nodes), 0, '(e) no primary while ZooKeeper is down') if int(time - $t0) == 7;
+	sleep 0.5;
+}
+ok(($n1->psql('INSERT INTO t VALUES (0)', timeout => 3))[0] != 0 &&
+   ($n2->psql('INSERT INTO t VALUES (0)', timeout => 3))[0] != 0, '(e) neither node accepts writes');
+
+my $t1 = time;
+zk_restart($zk);
+my $leader;
+ok(wait_until(sub { $leader = PgHaNode::primary_of(@nodes) }, 6 + 15, 'a leader again'),
+	'(e) after ZooKeeper returns, one node leads again');
+diag(sprintf('(e) ZooKeeper back -> new leader %s: %.2f s', $leader ? $leader->name : 'none', time - $t1));
+my ($other) = grep { $_ != $leader } @nodes;
+diag("(e) $_") for ($leader->postgres_log =~ /(races for the leader key.*\n.*DETAIL.*)/g);
+ok(wait_until(sub { $other->is_replica }, 60, 'other replica'), '(e) the other follows it as a replica');
+is(($leader->psql('INSERT INTO t VALUES (101)'))[0], 0, '(e) writes succeed on the leader');
+my $total = 101 + $acked_during;
+ok(wait_until(sub { $other->psql('SELECT count(*) FROM t') eq $total }, 30, 'replicated'),
+	'(e) and reach the replica')
+  or diag('other: ' . (http_request($other->api_port, "GET /patroni HTTP/1.0\r\n\r\n"))[1]);
+is($leader->psql('SELECT count(*) FROM t WHERE x = 0'), $acked_during,
+	"(e) the $acked_during writes acknowledged before the fence are kept, none after it");
+
+$_->stop for @nodes;
+zk_stop($zk);
+done_testing();
