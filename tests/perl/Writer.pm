@@ -1,5 +1,5 @@
 # Writer: a client that keeps inserting unique values into the cluster's
-# current primary and records every acknowledged commit, to check that no
+# current primary (or, with `fixed`, into one given node) and records every acknowledged commit, to check that no
 # acknowledged commit is ever lost (S2) and to measure unavailability.
 #
 # It runs in a child process.  It finds the primary by asking each node's
@@ -78,7 +78,9 @@ sub _run
 	{
 		if (!$dbh)
 		{
-			($node) = grep { _primary_status($_->{api_port}) == 200 } @{ $self->{nodes} };
+			# a fixed node (a client that only knows this server), or the primary
+			($node) = $self->{fixed} ? ($self->{fixed})
+			  : grep { _primary_status($_->{api_port}) == 200 } @{ $self->{nodes} };
 			if (!$node)
 			{
 				sleep 0.02;
@@ -94,6 +96,7 @@ sub _run
 			$dbh->do('SET statement_timeout = 10000');
 		}
 		$v++;
+		$v += $self->{offset} // 0 if $v == 1;
 		my $ok = $dbh->do('INSERT INTO pg_ha_acked(v, node) VALUES (?, ?)', undef, $v, $node->{name});
 		if ($ok)
 		{
