@@ -1,0 +1,700 @@
+/*
+ * check.c - the I/O side of health checking.
+ *
+ * An HttpProbe is one short-lived HTTP/1.0 request to a node's API with a
+ * hard deadline: connect, send, read the reply (bounded), close.  Interval
+ * checks run one probe per node and check kind at a time and feed the pure
+ * state machine in health.c.  The /watch long-poll uses the same probe with
+ * a long deadline; any reply that is not a valid watch reply means "not
+ * supported" and the node falls back to interval checks alone, retrying the
+ * watch after a back-off.
+ */
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBE_WATCH 2			/* purpose besides CHECK_PRIMARY / CHECK_REPLICA */
+#define WATCH_EARLY_REPLY_PAUSE_MS 1000 /* an agent that does not hold: slow down */
+#define WATCH_CHANGE_PAUSE_MS 10
+
+typedef enum ProbeOutcome
+{
+	PROBE_REPLY,				/* bytes arrived; the parser judges them */
+	PROBE_CONNECT_ERROR,
+	PROBE_CONNECT_TIMEOUT,
+	PROBE_REPLY_TIMEOUT,
+	PROBE_IO_ERROR,
+	PROBE_ABORTED
+} ProbeOutcome;
+
+struct HttpProbe
+{
+	Node	   *node;
+	int			purpose;		/* CHECK_PRIMARY, CHECK_REPLICA or PROBE_WATCH */
+	uv_tcp_t	tcp;
+	uv_timer_t	timer;
+	uv_connect_t connect_req;
+	uv_write_t	write_req;
+	int			open_handles;
+	bool		finished;
+	bool		connected;
+	bool		abandoned;		/* the node stopped caring; drop the result */
+	bool		confirm_watch;
+	bool		sent_primary;	/* watch: the primary= value we sent */
+	uint64_t	started_ms;
+	ProbeOutcome outcome;
+	int			error;
+	size_t		request_len;
+	char		request[CONFIG_PATH_MAX + CONFIG_HOST_MAX + 200];
+	size_t		reply_len;
+	char		reply[4096];
+};
+
+static void check_on_result(HttpProbe *probe);
+static void watch_on_result(HttpProbe *probe);
+static void watch_start(Node *node);
+static void check_start_probe(Node *node, CheckKind kind);
+static void check_launch_probe(Node *node, CheckKind kind);
+static void on_check_timer(uv_timer_t *timer);
+
+bool
+check_kind_enabled(const RouterContext *ctx, CheckKind kind)
+{
+	/* the replica check only matters when there is a read port */
+	if (kind == CHECK_PRIMARY)
+		return true;
+	for (int i = 0; i < ctx->cfg->n_listeners; i++)
+	{
+		if (ctx->cfg->listeners[i].kind == LISTEN_READ)
+			return true;
+	}
+	return false;
+}
+
+static bool
+watch_wanted(const Node *node)
+{
+	return node->ctx->cfg->watch_enabled && node->cfg.watch && !node->retired;
+}
+
+static void
+on_probe_closed(uv_handle_t *handle)
+{
+	HttpProbe  *probe = handle->data;
+
+	if (--probe->open_handles == 0)
+	{
+		node_unref(probe->node);
+		free(probe);
+	}
+}
+
+static void
+probe_finish(HttpProbe *probe, ProbeOutcome outcome)
+{
+	if (probe->finished)
+		return;
+	probe->finished = true;
+	probe->outcome = outcome;
+	uv_read_stop((uv_stream_t *) &probe->tcp);
+	uv_close((uv_handle_t *) &probe->tcp, on_probe_closed);
+	uv_close((uv_handle_t *) &probe->timer, on_probe_closed);
+	if (probe->abandoned || probe->node->retired)
+		return;
+	if (probe->purpose == PROBE_WATCH)
+		watch_on_result(probe);
+	else
+		check_on_result(probe);
+}
+
+static bool
+probe_reply_complete(const HttpProbe *probe)
+{
+	int			status;
+	size_t		body_at;
+	long		content_length;
+
+	if (probe->reply_len == sizeof(probe->reply))
+		return true;
+	switch (health_parse_status_line(probe->reply, probe->reply_len, &status))
+	{
+		case -1: return true;	/* garbage: no need to read more */
+		case 0: return false;
+		default: break;
+	}
+	body_at = health_find_body(probe->reply, probe->reply_len, &content_length);
+	if (body_at == 0)
+		return false;
+	/* a check needs only the status; a watch needs the JSON body */
+	if (probe->purpose != PROBE_WATCH)
+		return true;
+	return content_length >= 0 && probe->reply_len - body_at >= (size_t) content_length;
+}
+
+static void
+on_probe_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	HttpProbe  *probe = handle->data;
+
+	(void) suggested;
+	buf->base = probe->reply + probe->reply_len;
+	buf->len = sizeof(probe->reply) - probe->reply_len;
+}
+
+static void
+on_probe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	HttpProbe  *probe = stream->data;
+
+	(void) buf;
+	if (probe->finished)
+		return;
+	if (nread > 0)
+	{
+		probe->reply_len += (size_t) nread;
+		if (probe_reply_complete(probe))
+			probe_finish(probe, PROBE_REPLY);
+	}
+	else if (nread < 0)
+	{
+		probe->error = (int) nread;
+		/* HTTP/1.0: the server closing the connection ends the reply */
+		probe_finish(probe, probe->reply_len > 0 ? PROBE_REPLY : PROBE_IO_ERROR);
+	}
+}
+
+static void
+on_probe_write(uv_write_t *req, int status)
+{
+	HttpProbe  *probe = req->data;
+
+	if (status < 0 && !probe->finished)
+	{
+		probe->error = status;
+		probe_finish(probe, PROBE_IO_ERROR);
+	}
+}
+
+static void
+on_probe_connect(uv_connect_t *req, int status)
+{
+	HttpProbe  *probe = req->data;
+	uv_buf_t	buf;
+	int			rc;
+
+	if (probe->finished)
+		return;
+	if (status < 0)
+	{
+		probe->error = status;
+		probe_finish(probe, PROBE_CONNECT_ERROR);
+		return;
+	}
+	probe->connected = true;
+	buf = uv_buf_init(probe->request, (unsigned int) probe->request_len);
+	probe->write_req.data = probe;
+	rc = uv_write(&probe->write_req, (uv_stream_t *) &probe->tcp, &buf, 1, on_probe_write);
+	if (rc == 0)
+		rc = uv_read_start((uv_stream_t *) &probe->tcp, on_probe_alloc, on_probe_read);
+	if (rc < 0)
+	{
+		probe->error = rc;
+		probe_finish(probe, PROBE_IO_ERROR);
+	}
+}
+
+static void
+on_probe_timer(uv_timer_t *timer)
+{
+	HttpProbe  *probe = timer->data;
+
+	if (probe->error != 0 && !probe->connected)
+		probe_finish(probe, PROBE_CONNECT_ERROR);	/* uv_tcp_connect refused at once */
+	else
+		probe_finish(probe, probe->connected ? PROBE_REPLY_TIMEOUT : PROBE_CONNECT_TIMEOUT);
+}
+
+static HttpProbe *
+probe_start(Node *node, int purpose, CheckMethod method, const char *path_and_query,
+			uint64_t timeout_ms)
+{
+	RouterContext *ctx = node->ctx;
+	HttpProbe  *probe = calloc(1, sizeof(*probe));
+	int			len;
+	int			rc;
+
+	if (probe == NULL)
+	{
+		log_error(&ctx->log, "out of memory starting a check of node %s", node->cfg.name);
+		return NULL;
+	}
+	probe->node = node;
+	node_ref(node);
+	probe->purpose = purpose;
+	probe->started_ms = uv_now(ctx->loop);
+	len = snprintf(probe->request, sizeof(probe->request),
+				   "%s %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: pg_ha_router/" ROUTER_VERSION
+				   "\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+				   config_check_method_name(method), path_and_query,
+				   node->cfg.check_addr.host, node->cfg.check_addr.port);
+	probe->request_len = len > 0 && (size_t) len < sizeof(probe->request) ? (size_t) len : 0;
+
+	uv_tcp_init(ctx->loop, &probe->tcp);
+	probe->tcp.data = probe;
+	probe->open_handles++;
+	uv_timer_init(ctx->loop, &probe->timer);
+	probe->timer.data = probe;
+	probe->open_handles++;
+
+	probe->connect_req.data = probe;
+	rc = uv_tcp_connect(&probe->connect_req, &probe->tcp,
+						(const struct sockaddr *) &node->check_addr, on_probe_connect);
+	if (rc < 0)
+	{
+		/* report from the timer, so callers never see a result re-entrantly */
+		probe->error = rc;
+		timeout_ms = 0;
+	}
+	uv_timer_start(&probe->timer, on_probe_timer, timeout_ms, 0);
+	return probe;
+}
+
+/* Stops caring about a probe in flight; it closes itself. */
+static void
+probe_abandon(HttpProbe **slot)
+{
+	HttpProbe  *probe = *slot;
+
+	if (probe == NULL)
+		return;
+	*slot = NULL;
+	probe->abandoned = true;
+	probe_finish(probe, PROBE_ABORTED);
+}
+
+/* Describes a probe's outcome like HAProxy's check status; true if it passed. */
+static bool
+describe_check(const HttpProbe *probe, char *out, size_t outlen, int *http_status)
+{
+	int			status = 0;
+
+	*http_status = 0;
+	switch (probe->outcome)
+	{
+		case PROBE_CONNECT_ERROR:
+			snprintf(out, outlen, "L4CON %s", uv_strerror(probe->error));
+			return false;
+		case PROBE_CONNECT_TIMEOUT:
+			snprintf(out, outlen, "L4TOUT connect timeout");
+			return false;
+		case PROBE_REPLY_TIMEOUT:
+			snprintf(out, outlen, "L7TOUT no reply in time");
+			return false;
+		case PROBE_IO_ERROR:
+			snprintf(out, outlen, "L7RSP %s", probe->error == UV_EOF ? "closed without a reply" : uv_strerror(probe->error));
+			return false;
+		case PROBE_ABORTED:
+			snprintf(out, outlen, "aborted");
+			return false;
+		case PROBE_REPLY:
+			break;
+	}
+	if (health_parse_status_line(probe->reply, probe->reply_len, &status) != 1)
+	{
+		snprintf(out, outlen, "L7RSP not an HTTP reply");
+		return false;
+	}
+	*http_status = status;
+	if (status == 200)
+	{
+		snprintf(out, outlen, "L7OK %d", status);
+		return true;
+	}
+	snprintf(out, outlen, "L7STS %d", status);
+	return false;
+}
+
+static const char *
+check_kind_name(CheckKind kind)
+{
+	return kind == CHECK_PRIMARY ? "primary" : "replica";
+}
+
+static const CheckConfig *
+check_config(const Node *node, CheckKind kind)
+{
+	return kind == CHECK_PRIMARY ? &node->ctx->cfg->primary_check : &node->ctx->cfg->replica_check;
+}
+
+static void
+check_launch_probe(Node *node, CheckKind kind)
+{
+	NodeCheck  *check = &node->checks[kind];
+	const CheckConfig *cfg = check_config(node, kind);
+
+	check->probe = probe_start(node, (int) kind, cfg->method, cfg->path, cfg->timeout_ms);
+	if (check->probe)
+		check->probe->confirm_watch = check->confirm_watch;
+	check->confirm_watch = false;
+}
+
+/* Starts a check, after a DNS lookup when the node's names are due one. */
+static void
+check_start_probe(Node *node, CheckKind kind)
+{
+	if (resolve_due(node))
+	{
+		node->checks[kind].waiting_resolve = true;
+		resolve_node_start(node);
+		return;
+	}
+	check_launch_probe(node, kind);
+}
+
+static void
+on_check_timer(uv_timer_t *timer)
+{
+	Node	   *node = timer->data;
+	CheckKind	kind = timer == &node->checks[CHECK_PRIMARY].timer ? CHECK_PRIMARY : CHECK_REPLICA;
+
+	if (node->retired || node->checks[kind].probe != NULL || node->checks[kind].waiting_resolve)
+		return;
+	check_start_probe(node, kind);
+}
+
+/* Applies one check result (from a probe, or a failed DNS lookup). */
+static void
+check_record(Node *node, CheckKind kind, bool passed, const char *result, int http_status,
+			 uint64_t duration_ms, bool confirm_watch)
+{
+	RouterContext *ctx = node->ctx;
+	NodeCheck  *check = &node->checks[kind];
+	const CheckConfig *cfg = check_config(node, kind);
+	uint64_t	now = uv_now(ctx->loop);
+	HealthStatus before = check->health.status;
+	HealthTransition transition;
+	bool		confirmed;
+
+	check->checks_total++;
+	check->last_duration_ms = duration_ms;
+	check->last_http_status = http_status;
+
+	/* a pass right after the agent's watch reported the same change is
+	 * two witnesses: apply it now instead of waiting for `rise` checks */
+	confirmed = passed && confirm_watch && kind == CHECK_PRIMARY &&
+		node->watch.agent_known && node->watch.agent_primary;
+	transition = confirmed ? health_force(&check->health, HEALTH_UP)
+		: health_record(&check->health, passed);
+
+	if (transition != HEALTH_NO_CHANGE)
+	{
+		check->last_change_ms = now;
+		log_info(&ctx->log, "node %s %s check: %s -> %s (%s, %llu ms)%s", node->cfg.name,
+				 check_kind_name(kind), health_status_name(before),
+				 health_status_name(check->health.status), result,
+				 (unsigned long long) duration_ms,
+				 confirmed ? ", confirmed by the agent's watch" : "");
+	}
+	else if (strcmp(result, check->last_result) != 0)
+		log_write(&ctx->log, passed ? LOG_DEBUG : LOG_INFO, "node %s %s check: %s (%s, %d/%d)",
+				  node->cfg.name, check_kind_name(kind), result,
+				  health_status_name(check->health.status),
+				  passed ? check->health.ok_streak : check->health.fail_streak,
+				  passed ? check->health.rise : check->health.fall);
+	snprintf(check->last_result, sizeof(check->last_result), "%s", result);
+
+	if (!ctx->stopping)
+	{
+		if (check->rerun)
+		{
+			check->rerun = false;
+			check_start_probe(node, kind);
+		}
+		else
+		{
+			/* HAProxy's inter: from the start of one check to the next */
+			uv_timer_start(&check->timer, on_check_timer,
+						   duration_ms < cfg->interval_ms ? cfg->interval_ms - duration_ms : 0, 0);
+		}
+	}
+	topology_on_health_change(node, kind, transition);
+}
+
+static void
+check_on_result(HttpProbe *probe)
+{
+	Node	   *node = probe->node;
+	CheckKind	kind = (CheckKind) probe->purpose;
+	char		result[sizeof(node->checks[kind].last_result)];
+	int			http_status;
+	bool		passed;
+
+	node->checks[kind].probe = NULL;
+	passed = describe_check(probe, result, sizeof(result), &http_status);
+	check_record(node, kind, passed, result, http_status,
+				 uv_now(node->ctx->loop) - probe->started_ms, probe->confirm_watch);
+}
+
+void
+check_on_resolved(Node *node)
+{
+	for (int k = 0; k < CHECK_KIND_COUNT; k++)
+	{
+		NodeCheck  *check = &node->checks[k];
+
+		if (!check->waiting_resolve)
+			continue;
+		check->waiting_resolve = false;
+		if (node->check_addr_known)
+			check_launch_probe(node, (CheckKind) k);
+		else
+		{
+			bool		confirm = check->confirm_watch;
+
+			check->confirm_watch = false;
+			check_record(node, (CheckKind) k, false, node->resolve_error, 0, 0, confirm);
+		}
+	}
+}
+
+void
+check_request_now(Node *node, CheckKind kind, bool confirm_watch)
+{
+	NodeCheck  *check = &node->checks[kind];
+
+	if (node->retired || node->ctx->stopping || !check_kind_enabled(node->ctx, kind))
+		return;
+	check->confirm_watch |= confirm_watch;
+	if (check->waiting_resolve)
+		return;					/* starts when the lookup ends */
+	if (check->probe != NULL)
+	{
+		/* the one in flight may predate the change: run another after it */
+		check->rerun = true;
+		return;
+	}
+	uv_timer_stop(&check->timer);
+	check_start_probe(node, kind);
+}
+
+/* ---- /watch long-poll ---- */
+
+static void
+on_watch_timer(uv_timer_t *timer)
+{
+	Node	   *node = timer->data;
+
+	if (!watch_wanted(node) || node->ctx->stopping)
+	{
+		node->watch.state = WATCH_IDLE;
+		return;
+	}
+	watch_start(node);
+}
+
+static void
+watch_pause(Node *node, uint64_t delay_ms)
+{
+	node->watch.state = WATCH_PAUSED;
+	uv_timer_start(&node->watch.timer, on_watch_timer, delay_ms, 0);
+}
+
+static void
+watch_start(Node *node)
+{
+	NodeWatch  *watch = &node->watch;
+	const RouterConfig *cfg = node->ctx->cfg;
+	bool		ask_primary;
+	char		path[96];
+
+	if (!node->check_addr_known)
+	{
+		/* the checks look the name up; try again after one interval */
+		watch_pause(node, cfg->primary_check.interval_ms);
+		return;
+	}
+
+	/* ask about the agent's own last answer, or the agent would answer at
+	 * once every time the router's view lags behind it */
+	ask_primary = watch->agent_known ? watch->agent_primary
+		: node->checks[CHECK_PRIMARY].health.status == HEALTH_UP;
+	snprintf(path, sizeof(path), "/watch?primary=%d&timeout=%llu", ask_primary ? 1 : 0,
+			 (unsigned long long) (cfg->watch_timeout_ms / 1000));
+	watch->probe = probe_start(node, PROBE_WATCH, CHECK_METHOD_GET, path,
+							   cfg->watch_timeout_ms + cfg->primary_check.timeout_ms);
+	if (watch->probe == NULL)
+	{
+		watch_pause(node, cfg->watch_backoff_ms);
+		return;
+	}
+	watch->probe->sent_primary = ask_primary;
+	watch->state = WATCH_POLLING;
+}
+
+static void
+watch_on_result(HttpProbe *probe)
+{
+	Node	   *node = probe->node;
+	RouterContext *ctx = node->ctx;
+	NodeWatch  *watch = &node->watch;
+	NodeCheck  *primary = &node->checks[CHECK_PRIMARY];
+	uint64_t	now = uv_now(ctx->loop);
+	uint64_t	elapsed = now - probe->started_ms;
+	WatchReply	reply;
+	char		backoff[32];
+
+	watch->probe = NULL;
+	if (ctx->stopping || !watch_wanted(node))
+	{
+		watch->state = WATCH_IDLE;
+		return;
+	}
+	if (probe->outcome != PROBE_REPLY ||
+		!health_parse_watch_reply(probe->reply, probe->reply_len, &reply))
+	{
+		char		why[64];
+		int			status = 0;
+
+		if (probe->outcome == PROBE_REPLY &&
+			health_parse_status_line(probe->reply, probe->reply_len, &status) == 1)
+			snprintf(why, sizeof(why), "HTTP %d, not a watch reply", status);
+		else
+			describe_check(probe, why, sizeof(why), &status);
+		if (strncmp(watch->last_result, "unsupported", 11) != 0)
+			log_info(&ctx->log, "node %s: /watch not available (%s); interval checks only, next try in %s",
+					 node->cfg.name, why, format_duration(ctx->cfg->watch_backoff_ms, backoff, sizeof(backoff)));
+		snprintf(watch->last_result, sizeof(watch->last_result), "unsupported: %s", why);
+		watch->supported = false;
+		watch_pause(node, ctx->cfg->watch_backoff_ms);
+		return;
+	}
+
+	if (!watch->supported)
+		log_info(&ctx->log, "node %s: /watch supported, role changes are learned at once", node->cfg.name);
+	watch->supported = true;
+	watch->replies++;
+	snprintf(watch->last_result, sizeof(watch->last_result), "HTTP %d primary=%s", reply.status,
+			 reply.primary ? "true" : "false");
+	if (reply.has_epoch)
+	{
+		node->has_epoch = true;
+		node->leader_epoch = reply.leader_epoch;
+	}
+	watch->agent_known = true;
+	watch->agent_primary = reply.primary;
+
+	if (reply.primary != (primary->health.status == HEALTH_UP))
+	{
+		watch->changes++;
+		log_info(&ctx->log, "node %s: agent reports %s (router has %s): checking at once",
+				 node->cfg.name, reply.primary ? "primary" : "not primary",
+				 health_status_name(primary->health.status));
+		if (!reply.primary && primary->health.status == HEALTH_UP)
+		{
+			/* losing the primary role needs no confirmation: stop writes now */
+			HealthTransition t = health_force(&primary->health, HEALTH_DOWN);
+
+			primary->last_change_ms = now;
+			snprintf(primary->last_result, sizeof(primary->last_result), "watch: not primary");
+			log_info(&ctx->log, "node %s primary check: UP -> DOWN (agent's watch)", node->cfg.name);
+			topology_on_health_change(node, CHECK_PRIMARY, t);
+			if (node->retired)
+				return;
+		}
+		check_request_now(node, CHECK_PRIMARY, reply.primary);
+		check_request_now(node, CHECK_REPLICA, false);
+	}
+
+	if (reply.primary != probe->sent_primary)
+		watch_pause(node, WATCH_CHANGE_PAUSE_MS);
+	else if (elapsed * 2 < ctx->cfg->watch_timeout_ms)
+		watch_pause(node, WATCH_EARLY_REPLY_PAUSE_MS);	/* it did not hold the request */
+	else
+		watch_pause(node, 0);
+}
+
+/* ---- per-node lifecycle ---- */
+
+static void
+on_node_timer_closed(uv_handle_t *handle)
+{
+	node_unref(handle->data);
+}
+
+void
+check_node_start(Node *node)
+{
+	RouterContext *ctx = node->ctx;
+
+	for (int k = 0; k < CHECK_KIND_COUNT; k++)
+	{
+		NodeCheck  *check = &node->checks[k];
+		const CheckConfig *cfg = check_config(node, (CheckKind) k);
+
+		health_init(&check->health, cfg->rise, cfg->fall);
+		check->last_change_ms = uv_now(ctx->loop);
+		uv_timer_init(ctx->loop, &check->timer);
+		check->timer.data = node;
+		node_ref(node);
+		if (check_kind_enabled(ctx, (CheckKind) k))
+			check_start_probe(node, (CheckKind) k);
+	}
+	uv_timer_init(ctx->loop, &node->watch.timer);
+	node->watch.timer.data = node;
+	node_ref(node);
+	node->watch.state = WATCH_IDLE;
+	if (watch_wanted(node))
+		watch_start(node);
+}
+
+void
+check_node_stop(Node *node)
+{
+	for (int k = 0; k < CHECK_KIND_COUNT; k++)
+	{
+		probe_abandon(&node->checks[k].probe);
+		uv_close((uv_handle_t *) &node->checks[k].timer, on_node_timer_closed);
+	}
+	probe_abandon(&node->watch.probe);
+	node->watch.state = WATCH_IDLE;
+	uv_close((uv_handle_t *) &node->watch.timer, on_node_timer_closed);
+}
+
+void
+check_node_reconfigure(Node *node, bool reset_health)
+{
+	RouterContext *ctx = node->ctx;
+
+	for (int k = 0; k < CHECK_KIND_COUNT; k++)
+	{
+		NodeCheck  *check = &node->checks[k];
+		const CheckConfig *cfg = check_config(node, (CheckKind) k);
+		bool		enabled = check_kind_enabled(ctx, (CheckKind) k);
+
+		health_set_thresholds(&check->health, cfg->rise, cfg->fall);
+		if (reset_health || !enabled)
+		{
+			probe_abandon(&check->probe);
+			uv_timer_stop(&check->timer);
+			if (check->health.status != HEALTH_UNKNOWN)
+				check->last_change_ms = uv_now(ctx->loop);
+			health_init(&check->health, cfg->rise, cfg->fall);
+			check->last_result[0] = '\0';
+		}
+		if (enabled && check->probe == NULL && !check->waiting_resolve &&
+			!uv_is_active((uv_handle_t *) &check->timer))
+			check_start_probe(node, (CheckKind) k);
+	}
+	if (reset_health || !watch_wanted(node))
+	{
+		probe_abandon(&node->watch.probe);
+		uv_timer_stop(&node->watch.timer);
+		node->watch.state = WATCH_IDLE;
+		node->watch.agent_known = false;
+		node->has_epoch = false;
+	}
+	if (watch_wanted(node) && node->watch.state == WATCH_IDLE)
+		watch_start(node);
+}

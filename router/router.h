@@ -1,0 +1,225 @@
+/*
+ * router.h - the router's runtime objects: the loop context (the only
+ * mutable state of the program), services, nodes, listeners, and the
+ * functions each file exports to the others.
+ *
+ * Ownership and lifetime follow libuv's rule: a handle's memory is freed only
+ * in its close callback.  Objects that own handles count them (open_handles)
+ * and free themselves when the last close callback has run; a node is also
+ * referenced by every session and check in flight that points at it.
+ */
+#ifndef ROUTER_ROUTER_H
+#define ROUTER_ROUTER_H
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "config.h"
+#include "health.h"
+#include "log.h"
+#include "util.h"
+
+#define ROUTER_VERSION "0.1"
+
+typedef enum ServiceKind
+{
+	SERVICE_WRITE = 0,			/* to the node whose primary check passes */
+	SERVICE_READ = 1			/* round robin over nodes whose replica check passes */
+} ServiceKind;
+#define SERVICE_COUNT 2
+
+typedef enum CheckKind
+{
+	CHECK_PRIMARY = 0,
+	CHECK_REPLICA = 1
+} CheckKind;
+#define CHECK_KIND_COUNT 2
+
+typedef struct RouterContext RouterContext;
+typedef struct Node Node;
+typedef struct HttpProbe HttpProbe;
+
+/* Counters shown on the stats page, per service and per node+service. */
+typedef struct TrafficStats
+{
+	uint64_t	cur_sessions;
+	uint64_t	max_sessions;
+	uint64_t	total_sessions;
+	uint64_t	bytes_in;		/* client -> server */
+	uint64_t	bytes_out;		/* server -> client */
+	uint64_t	errors;			/* connect failures, I/O errors, timeouts */
+} TrafficStats;
+
+typedef struct NodeCheck
+{
+	HealthState health;
+	uv_timer_t	timer;			/* next scheduled check */
+	HttpProbe  *probe;			/* the check in flight, or NULL */
+	bool		waiting_resolve;	/* due, waiting for the node's DNS lookup */
+	bool		rerun;			/* asked for while one was in flight */
+	bool		confirm_watch;	/* next pass may apply at once (watch saw a change) */
+	uint64_t	last_change_ms; /* uv_now() of the last status change */
+	uint64_t	checks_total;
+	int			last_http_status;	/* 0 when no HTTP reply */
+	uint64_t	last_duration_ms;
+	char		last_result[64];	/* HAProxy-like: "L7OK 200", "L4CON ..." */
+} NodeCheck;
+
+typedef enum WatchState
+{
+	WATCH_IDLE,					/* not started or disabled */
+	WATCH_POLLING,				/* a /watch request is in flight */
+	WATCH_PAUSED				/* waiting (spacing or back-off) before the next */
+} WatchState;
+
+typedef struct NodeWatch
+{
+	WatchState	state;
+	uv_timer_t	timer;
+	HttpProbe  *probe;
+	bool		supported;		/* the last reply was a valid watch reply */
+	bool		agent_primary;	/* the agent's primary state as last reported */
+	bool		agent_known;
+	uint64_t	replies;		/* valid replies received */
+	uint64_t	changes;		/* replies that reported a change */
+	char		last_result[96];
+} NodeWatch;
+
+struct Node
+{
+	RouterContext *ctx;
+	ListLink	link;			/* in ctx->nodes while configured */
+	NodeConfig	cfg;
+	struct sockaddr_storage addr;
+	struct sockaddr_storage check_addr;
+	bool		addr_known;		/* addr holds a usable address */
+	bool		check_addr_known;
+	int			resolving;		/* DNS lookups in flight */
+	uint64_t	resolved_at_ms;
+	char		resolve_error[96];	/* last lookup failure, "" if none */
+	int			refs;			/* config + sessions + probes + open timers */
+	bool		retired;		/* removed by a reload; freed when refs reach 0 */
+	NodeCheck	checks[CHECK_KIND_COUNT];
+	NodeWatch	watch;
+	TrafficStats traffic[SERVICE_COUNT];
+	ListLink	sessions[SERVICE_COUNT];
+	bool		has_epoch;
+	uint64_t	leader_epoch;
+};
+
+typedef struct Listener
+{
+	RouterContext *ctx;
+	ListLink	link;			/* in ctx->listeners while open */
+	ListenerConfig cfg;
+	uv_tcp_t	tcp;
+	bool		closing;
+} Listener;
+
+typedef struct Service
+{
+	ServiceKind kind;
+	const char *name;
+	TrafficStats traffic;
+	uint64_t	refused;		/* clients answered with an error, not routed */
+	uint64_t	held_total;
+	uint64_t	held_served;
+	uint64_t	hold_timeouts;
+	ListLink	held;			/* sessions waiting for a node, oldest first */
+	int			held_count;
+	Node	   *target;			/* write: the one primary; NULL if none/ambiguous */
+	uint64_t	target_since_ms;
+	unsigned	rr_next;		/* round-robin cursor */
+} Service;
+
+struct RouterContext
+{
+	uv_loop_t  *loop;
+	Logger		log;
+	const char *config_path;
+	RouterConfig *cfg;			/* current configuration (heap, swapped on reload) */
+
+	Service		services[SERVICE_COUNT];
+	ListLink	nodes;
+	ListLink	listeners;
+	ListLink	sessions;		/* every client session, for drain and stop */
+	ListLink	stats_conns;
+	int			session_count;	/* sessions counted against maxconn */
+	int			stats_conn_count;
+
+	uv_signal_t sig_term;
+	uv_signal_t sig_int;
+	uv_signal_t sig_hup;
+	uv_timer_t	drain_timer;
+	uv_timer_t	dispatch_timer; /* runs the hold queue outside other callbacks */
+	bool		draining;
+	bool		stopping;
+	bool		verbose;		/* -v: debug logging whatever the file says */
+	int			exit_code;
+
+	uint64_t	started_ms;
+	uint64_t	reloads;
+	uint64_t	reload_failures;
+	int			primaries_seen; /* nodes whose primary check passes */
+
+	/*
+	 * One scratch buffer for all reads: data is written on at once with
+	 * uv_try_write and copied only when the destination cannot take it all,
+	 * so idle sessions hold no buffer at all.
+	 */
+	char		read_buf[64 * 1024];
+};
+
+/* topology.c: nodes, their resolution, routing decisions and reload. */
+bool		topology_apply(RouterContext *ctx, const RouterConfig *cfg,
+						   char *errbuf, size_t errlen);
+void		topology_on_health_change(Node *node, CheckKind kind,
+									  HealthTransition transition);
+void		topology_update_write_target(RouterContext *ctx);
+Node	   *topology_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
+bool		node_has_room(const Node *node);
+void		node_ref(Node *node);
+void		node_unref(Node *node);
+void		topology_stop(RouterContext *ctx);
+bool		resolve_addr(const ConfigAddr *addr, bool passive,
+						 struct sockaddr_storage *out, char *errbuf, size_t errlen);
+
+/* resolve.c: node addresses (host names looked up off the loop thread). */
+bool		resolve_host_is_numeric(const char *host);
+bool		resolve_numeric(const ConfigAddr *addr, struct sockaddr_storage *out);
+bool		resolve_node_has_names(const Node *node);
+bool		resolve_due(const Node *node);
+void		resolve_node_start(Node *node);
+void		resolve_node_configured(Node *node, const NodeConfig *old_cfg);
+
+/* check.c: health checks and the /watch long-poll (the I/O side). */
+void		check_on_resolved(Node *node);
+void		check_node_start(Node *node);
+void		check_node_stop(Node *node);
+void		check_node_reconfigure(Node *node, bool reset_health);
+void		check_request_now(Node *node, CheckKind kind, bool confirm_watch);
+bool		check_kind_enabled(const RouterContext *ctx, CheckKind kind);
+
+/* proxy.c: listeners, client sessions, hold queue. */
+Listener   *proxy_listener_open(RouterContext *ctx, const ListenerConfig *cfg,
+								char *errbuf, size_t errlen);
+void		proxy_listener_close(Listener *listener);
+void		proxy_shutdown_node_sessions(Node *node, ServiceKind kind,
+										 bool only_fallback, const char *why);
+void		proxy_schedule_dispatch(RouterContext *ctx);
+void		proxy_refuse_held(RouterContext *ctx, const char *why);
+void		proxy_close_all_sessions(RouterContext *ctx);
+
+/* stats.c: the stats HTTP server. */
+void		stats_accept(RouterContext *ctx, uv_stream_t *server);
+void		stats_close_all(RouterContext *ctx);
+
+/* stats_render.c: the stats documents. */
+void		stats_render_html(const RouterContext *ctx, StrBuf *out);
+void		stats_render_json(const RouterContext *ctx, StrBuf *out);
+void		stats_render_metrics(const RouterContext *ctx, StrBuf *out);
+
+/* main.c */
+void		router_check_drained(RouterContext *ctx);
+
+#endif
