@@ -58,8 +58,7 @@ health_input(HaHealthInput *in)
 	in->in_recovery = strcmp(view->self.role, HA_ROLE_REPLICA) == 0;
 	in->is_leader = view->is_leader;
 	in->has_dcs_view = view->zk_reachable;
-	in->is_sync_standby = view->sync_standby[0] != '\0' &&
-		strcmp(view->sync_standby, view->self.name) == 0;
+	in->is_sync_standby = ha_view_is_sync_standby(view, view->self.name);
 	in->loop_alive = true;		/* we are answering from the loop itself */
 	in->leader_lsn = (leader && !view->is_leader) ? leader->xlog_location : 0;
 	in->replayed_lsn = view->self.replayed_location;
@@ -147,7 +146,7 @@ status_json(JsonBuf *jb)
 		json_key(jb, "dcs_last_seen");
 		json_int(jb, (int64) timestamptz_to_time_t(view->zk_last_contact));
 	}
-	if (view->sync_standby[0] && strcmp(view->sync_standby, self->name) == 0)
+	if (ha_view_is_sync_standby(view, self->name))
 	{
 		json_key(jb, "sync_standby");
 		json_bool(jb, true);
@@ -221,7 +220,7 @@ cluster_json(JsonBuf *jb)
 		json_string(jb, m->name);
 		json_key(jb, "role");
 		json_string(jb, is_leader ? "leader" :
-					strcmp(m->name, view->sync_standby) == 0 ? "sync_standby" :
+					ha_view_is_sync_standby(view, m->name) ? "sync_standby" :
 					strcmp(m->role, HA_ROLE_MASTER) == 0 ? "master" : "replica");
 		json_key(jb, "state");
 		json_string(jb, m->state);

@@ -262,10 +262,10 @@ manage_sync_standby(int64 now)
 			agent.sync_named_ms = now;
 			return;
 		}
-		/* give every process a second to reload, then take the position */
+		/* give the walsenders and the checkpointer time to reload, then take the position */
 		if (agent.sync_confirm_lsn == 0)
 		{
-			if (now - agent.sync_named_ms >= 1000)
+			if (now - agent.sync_named_ms >= 500)
 				agent.sync_confirm_lsn = self->xlog_location;
 			return;
 		}

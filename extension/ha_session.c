@@ -431,6 +431,7 @@ parse_sync(const char *data)
 		agent.view.sync_standby[0] = '\0';
 		agent.sync_confirmed = false;
 	}
+	agent.view.sync_confirmed = agent.sync_confirmed;
 	agent.view_dirty = true;
 }
 
@@ -891,7 +892,13 @@ session_advance(int64 now)
 			{
 				write_member(OP_MEMBER_SET);
 				agent.self_changed = false;
-				agent.next_heartbeat_ms = now + (int64) ha_loop_wait * 1000;
+				/*
+				 * While a synchronous standby is being confirmed, its position
+				 * matters every moment: beat faster on both sides.
+				 */
+				agent.next_heartbeat_ms = now +
+					(agent.view.sync_standby[0] && !agent.sync_confirmed ? 200 :
+					 (int64) ha_loop_wait * 1000);
 				/* the same cadence refreshes the others' positions and /status */
 				if (idle(OP_MEMBER_GET))
 					read_members();

@@ -37,7 +37,8 @@ typedef struct HaView
 	bool		is_leader;
 	char		leader[HA_NAME_LEN];	/* holder of the leader key, "" if none */
 	int64		leader_epoch;	/* czxid of the leader key */
-	char		sync_standby[HA_NAME_LEN];
+	char		sync_standby[HA_NAME_LEN];	/* named in /sync ... */
+	bool		sync_confirmed; /* ... and has caught up: it may be promoted */
 	char		last_error[256];
 	HaMember	self;			/* this node, as it publishes itself */
 	uint64		received_location;	/* replica: WAL received (flushed) */
@@ -86,6 +87,14 @@ typedef struct HaSharedState
 } HaSharedState;
 
 extern HaSharedState *ha_shared;
+
+/* Is name the synchronous standby (confirmed, so promotable)? */
+static inline bool
+ha_view_is_sync_standby(const HaView *v, const char *name)
+{
+	return v->sync_confirmed && v->sync_standby[0] != '\0' &&
+		strcmp(v->sync_standby, name) == 0;
+}
 
 extern void ha_shmem_request(void);
 extern void ha_shmem_startup(void);

@@ -89,7 +89,7 @@ add_row(ReturnSetInfo *rsinfo, const HaView *v, const HaMember *m,
 		values[8] = Int64GetDatum(0);
 	else
 		nulls[8] = true;
-	values[9] = BoolGetDatum(v->sync_standby[0] && strcmp(m->name, v->sync_standby) == 0);
+	values[9] = BoolGetDatum(ha_view_is_sync_standby(v, m->name));
 	values[10] = tags_jsonb(&m->tags);
 	values[11] = BoolGetDatum(is_local);
 	values[12] = CStringGetTextDatum(is_local ? ha_zk_state_name(v->zk_state) :

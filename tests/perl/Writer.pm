@@ -12,6 +12,8 @@ package Writer;
 use strict;
 use warnings;
 use DBI;
+use DBD::Pg qw(:async);
+use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
@@ -58,9 +60,28 @@ sub _primary_status
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $api_port, Timeout => 1)
 	  or return 0;
 	print $s "GET /primary HTTP/1.0\r\n\r\n";
-	my $line = <$s> // '';
+	# a frozen node accepts (its kernel does) but never answers: bound the wait
+	my $line = IO::Select->new($s)->can_read(1) ? (<$s> // '') : '';
 	close $s;
 	return $line =~ m{^HTTP/1\.\d (\d+)} ? $1 : 0;
+}
+
+# One INSERT with a client-side timeout (the server's statement_timeout
+# does not help when the server itself is frozen).  True when committed.
+sub _insert
+{
+	my ($dbh, $v, $node, $timeout) = @_;
+	# (no bind values: DBD::Pg runs a statement with them synchronously)
+	$dbh->do('INSERT INTO pg_ha_acked(v, node) VALUES (' . int($v) . ', ' . $dbh->quote($node) . ')',
+		{ pg_async => PG_ASYNC }) or return 0;
+	my $deadline = time + $timeout;
+	while (!$dbh->pg_ready)
+	{
+		return 0 if time > $deadline;
+		sleep 0.001;
+	}
+	my $rv = $dbh->pg_result;
+	return defined $rv && $rv == 1;
 }
 
 sub _run
@@ -93,18 +114,19 @@ sub _run
 				sleep 0.02;
 				next;
 			}
-			$dbh->do('SET statement_timeout = 10000');
 		}
 		$v++;
 		$v += $self->{offset} // 0 if $v == 1;
-		my $ok = $dbh->do('INSERT INTO pg_ha_acked(v, node) VALUES (?, ?)', undef, $v, $node->{name});
+		my $ok = _insert($dbh, $v, $node->{name}, $self->{timeout} // 3);
 		if ($ok)
 		{
 			printf $ack "%d %s %.3f\n", $v, $node->{name}, time;
 		}
 		else
 		{
-			$dbh->disconnect;
+			# a hung server (frozen, partitioned) must not hang the client:
+			# drop the connection without talking to it
+			$dbh->{InactiveDestroy} = 1;
 			$dbh = undef;
 		}
 		sleep($self->{interval} // 0.01);
