@@ -140,8 +140,11 @@ election_facts(HaFacts *f, int64 now)
 		const MemberMeta *meta = &agent.meta[i];
 		bool		fresh;
 
-		/* (the old leader's own znode, if it lingers, says "master": not promotable) */
-		if (strcmp(m->name, self->name) == 0)
+		/*
+		 * Only candidates matter (the old leader's own znode, lingering
+		 * until its session ends, says "master" and is skipped here).
+		 */
+		if (strcmp(m->name, self->name) == 0 || !promotable(m))
 			continue;
 		fresh = meta->version >= 0 && meta->changed_ms >= agent.leader_vanished_ms;
 		if (!fresh)
@@ -150,8 +153,7 @@ election_facts(HaFacts *f, int64 now)
 				settled = false;
 			continue;
 		}
-		if (promotable(m) &&
-			ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name))
+		if (ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name))
 			better = true;
 	}
 	/* a member that registered meanwhile must be in the list we judge */

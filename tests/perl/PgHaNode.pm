@@ -137,6 +137,14 @@ sub is_replica { $_[0]->http('/replica') == 200 }
 
 sub in_recovery { scalar $_[0]->psql('SELECT pg_is_in_recovery()') }
 
+# Does this node stream from $leader (as the leader sees it)?  A node that
+# answers /replica may still be on its way (fenced, or being rewound).
+sub streams_from
+{
+	my ($self, $leader) = @_;
+	return $leader->psql("SELECT count(*) FROM pg_stat_replication WHERE application_name = '$self->{name}' AND state = 'streaming'") eq '1';
+}
+
 sub supervisor_log { PostgreSQL::Test::Utils::slurp_file("$_[0]{dir}/supervisor.log") }
 sub postgres_log { -f "$_[0]{dir}/postgres.log" ? PostgreSQL::Test::Utils::slurp_file("$_[0]{dir}/postgres.log") : '' }
 

@@ -66,6 +66,8 @@ sub _primary_status
 	return $line =~ m{^HTTP/1\.\d (\d+)} ? $1 : 0;
 }
 
+my $last_error = '';
+
 # One INSERT with a client-side timeout (the server's statement_timeout
 # does not help when the server itself is frozen).  True when committed.
 sub _insert
@@ -77,11 +79,17 @@ sub _insert
 	my $deadline = time + $timeout;
 	while (!$dbh->pg_ready)
 	{
-		return 0 if time > $deadline;
+		if (time > $deadline)
+		{
+			$last_error = 'client-side timeout';
+			return 0;
+		}
 		sleep 0.001;
 	}
 	my $rv = $dbh->pg_result;
-	return defined $rv && $rv == 1;
+	return 1 if defined $rv && $rv == 1;
+	$last_error = $dbh->errstr // 'no result';
+	return 0;
 }
 
 sub _run
@@ -124,9 +132,23 @@ sub _run
 		}
 		else
 		{
-			# a hung server (frozen, partitioned) must not hang the client:
-			# drop the connection without talking to it
-			$dbh->{InactiveDestroy} = 1;
+			# errors go to a side file, for a test that wants to know why
+			if (open my $err, '>>', "$self->{ackfile}.errors")
+			{
+				printf $err "%d %s %.3f %s\n", $v, $node->{name}, time, $last_error =~ s/\s+/ /gr;
+				close $err;
+			}
+			if ($last_error eq 'client-side timeout')
+			{
+				# a hung server (frozen, partitioned) must not hang the
+				# client: close the socket without talking to it
+				POSIX::close($dbh->{pg_socket});
+				$dbh->{InactiveDestroy} = 1;
+			}
+			else
+			{
+				$dbh->disconnect;
+			}
 			$dbh = undef;
 		}
 		sleep($self->{interval} // 0.01);

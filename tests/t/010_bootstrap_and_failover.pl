@@ -99,7 +99,7 @@ $primary = new_primary($old, 15);
 ok($primary, '(c) after kill -9 of the postmaster a replica took over: ' . ($primary ? $primary->name : 'none'));
 diag(sprintf('(c) kill -9 -> new primary answers /primary: %.2f s', time - $t_kill));
 writes_on($primary, $t_kill, '(c) writes succeed on the new primary');
-ok(wait_until(sub { $old->is_replica }, 90, 'old primary rejoins'),
+ok(wait_until(sub { $old->is_replica && $old->streams_from($primary) }, 90, 'old primary rejoins'),
 	'(c) the old primary rejoins as a replica by itself');
 is($old->in_recovery, 't', '(c) in recovery');
 is(scalar(grep { $_->running && $_->is_primary } @nodes), 1, 'exactly one primary');

@@ -49,7 +49,10 @@ sub settled
 	my ($leader, $what) = @_;
 	my $want = join(',', map { $_->name . ':' . ($_ == $leader ? 'leader' : 'replica') . ':running' }
 		  grep { $_->running } @nodes);
-	ok(wait_until(sub { ha_status_roles($leader) eq $want }, 60, "view $want"), $what);
+	ok(wait_until(sub {
+		ha_status_roles($leader) eq $want &&
+		  $leader->psql('SELECT coalesce(max(lag_bytes), 0) < 65536 FROM ha_status()') eq 't'
+	}, 60, "view $want, caught up"), $what);
 }
 
 sub post_switchover

@@ -44,7 +44,7 @@ while (time - $t1 < 5)
 	sleep 0.05;
 }
 is($ok_writes, 0, "(d) the thawed old primary acknowledged none of $tries writes");
-ok(wait_until(sub { $n1->is_replica }, 90, 'f1 rejoins'), '(d) it rejoins as a replica');
+ok(wait_until(sub { $n1->is_replica && $n1->streams_from($n2) }, 90, 'f1 rejoins'), '(d) it rejoins as a replica');
 is($n1->in_recovery, 't', '(d) in recovery');
 like($n1->supervisor_log, qr/pg_rewind/, '(d) through pg_rewind');
 ok(wait_until(sub { $n1->psql('SELECT string_agg(x::text, \',\' ORDER BY x) FROM t') eq '1,2' }, 30, 'data'),

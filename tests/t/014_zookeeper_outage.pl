@@ -56,7 +56,7 @@ ok(wait_until(sub { $leader = PgHaNode::primary_of(@nodes) }, 6 + 15, 'a leader 
 diag(sprintf('(e) ZooKeeper back -> new leader %s: %.2f s', $leader ? $leader->name : 'none', time - $t1));
 my ($other) = grep { $_ != $leader } @nodes;
 diag("(e) $_") for ($leader->postgres_log =~ /(races for the leader key.*\n.*DETAIL.*)/g);
-ok(wait_until(sub { $other->is_replica }, 60, 'other replica'), '(e) the other follows it as a replica');
+ok(wait_until(sub { $other->is_replica && $other->streams_from($leader) }, 60, 'other replica'), '(e) the other follows it as a replica');
 is(($leader->psql('INSERT INTO t VALUES (101)'))[0], 0, '(e) writes succeed on the leader');
 my $total = 101 + $acked_during;
 ok(wait_until(sub { $other->psql('SELECT count(*) FROM t') eq $total }, 30, 'replicated'),

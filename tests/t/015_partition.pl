@@ -55,7 +55,9 @@ ok($last1 < $first2, '(i) no write was acknowledged by p1 after p2 began acknowl
 
 # heal
 $f1->heal;
-ok(wait_until(sub { $n1->is_replica }, 90, 'p1 rejoins'), '(i) healed: p1 rejoins as a replica');
+ok(wait_until(sub {
+	$n2->psql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'p1' AND state = 'streaming'") eq '1'
+}, 90, 'p1 streams from p2'), '(i) healed: p1 rejoins and streams from p2');
 is($n1->in_recovery, 't', '(i) in recovery');
 $w1->stop;
 $w2->stop;

@@ -83,7 +83,8 @@ sub scenario
 	ok(wait_until(sub { grep { $_->[1] eq $new->name && $_->[2] > $t0 } $writer->acked }, 30, 'writes'),
 		"$what: writes are acknowledged by the new primary");
 	$heal->($old) if $heal;
-	ok(wait_until(sub { $old->running && $old->is_replica }, 120, 'rejoin'), "$what: the old primary rejoins");
+	ok(wait_until(sub { $old->running && $old->is_replica && $old->streams_from($new) }, 120, 'rejoin'),
+		"$what: the old primary rejoins");
 	check_no_loss($new, $what);
 	$primary = $new;
 }
