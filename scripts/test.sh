@@ -50,7 +50,7 @@ regress() {
 	local zk_port=22181 pg_port=25432 api_port=28008
 	runuser -u postgres -- scripts/zk.sh start "$work/zk" $zk_port
 	scripts/run-node.sh init-primary "$work/node" regress1 $pg_port $api_port "127.0.0.1:$zk_port" \
-		"pg_ha.ttl = 6" "pg_ha.retry_timeout = 3"
+		"pg_ha.ttl = 20" "pg_ha.retry_timeout = 10"
 	scripts/run-node.sh start "$work/node"
 	local rc=0
 	runuser -u postgres -- env PGHOST="$work/node" PGPORT=$pg_port \

@@ -22,8 +22,8 @@ SELECT name = current_setting('pg_ha.name') AS local_row, role, state, is_local,
        zookeeper IN ('connecting', 'session expired') AS zk_down
 FROM ha_status();
 
--- postgres itself goes on serving (fencing a partitioned primary is the
--- failover's job, after retry_timeout)
+-- postgres itself goes on serving: the node is fenced only when ZooKeeper
+-- stays away for retry_timeout (10 s here; this outage is shorter)
 CREATE TABLE zk_down_t AS SELECT 1 AS still_serving;
 SELECT * FROM zk_down_t;
 DROP TABLE zk_down_t;
