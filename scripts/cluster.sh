@@ -38,8 +38,9 @@ start_node() {
 	local n=$1 conf="$dir/$1/node.conf"
 	[ -n "$(supervisor_pid "$n")" ] && return 0
 	mkdir -p "$dir/$n"
-	sed -e "s|@NAME@|$n|g" -e "s|@PORT@|${pg_port[$n]}|g" -e "s|@API_PORT@|${api_port[$n]}|g" \
-		-e "s|@DIR@|$dir/$n|g" "$srcdir/cluster/node.conf.in" > "$conf"
+	"$srcdir/cluster/render-node-conf.sh" "$srcdir/cluster/node.conf.in" \
+		NAME="$n" HOST=127.0.0.1 LISTEN=127.0.0.1 PORT="${pg_port[$n]}" API_PORT="${api_port[$n]}" \
+		ZK_HOSTS=127.0.0.1:2181 DIR="$dir/$n" NET=127.0.0.1/32 LOG_FILE="$dir/$n/postgres.log" > "$conf"
 	chown -R postgres:postgres "$dir/$n"
 	runuser -u postgres -- bash -c "nohup pg_ha_supervisor -c '$conf' >> '$dir/$n/supervisor.log' 2>&1 < /dev/null & echo \$! > '$dir/$n/supervisor.pid'"
 }
