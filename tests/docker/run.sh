@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The docker/ lab, tested with real containers (rootful podman + podman-compose).
+#
+#   sudo tests/docker/run.sh            # everything: images, walkthrough, teardown
+#   PGHA_KEEP=1 tests/docker/run.sh     # leave the containers up at the end (debugging)
+#
+# Runs docker/docker-compose.yml unchanged apart from the image variables
+# (locally built stand-ins: nothing can be pulled here) and a test subnet
+# from 198.18.0.0/15 (tests/docker/containers.conf).  Output is TAP; the last
+# line says "N passed, N failed"; exit status 1 on any failure.
+# Every container, network and volume it creates belongs to the compose
+# project pgha_test; teardown removes them all and restores the host
+# (NETAVARK iptables chains, net.ipv4.ip_forward).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+project=pgha_test
+compose_file=$root/docker/docker-compose.yml
+export CONTAINERS_CONF=$here/containers.conf
+export PG_BASE_IMAGE=localhost/pgha-test/postgres:15
+export ZOOKEEPER_IMAGE=localhost/pgha-test/zookeeper:3.8
+export HAPROXY_IMAGE=localhost/pgha-test/haproxy:3.0
+export PGHA_IMAGE=localhost/pgha-test/pg_ha:latest
+debian_image=localhost/pgha-test/debian:bookworm
+export PGPASSWORD=postgres PGCONNECT_TIMEOUT=3
+
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (rootful podman)" >&2; exit 1; }
+
+# ---------------------------------------------------------------- TAP
+n=0; passed=0; failed=0
+ok()   { n=$((n+1)); passed=$((passed+1)); echo "ok $n - $*"; }
+fail() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+note() { echo "# $*"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+
+# wait_for SECONDS DESCRIPTION CMD...: poll every 0.2 s, bounded in time and count
+wait_for() {
+	local limit=$1 i max; shift
+	max=$((limit * 5))
+	local deadline=$(( $(date +%s) + limit ))
+	for ((i = 0; i < max; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(date +%s)" -ge "$deadline" ] && break
+		sleep 0.2
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- setup
+pkgs=(podman podman-compose runc debootstrap postgresql-client-15 curl iptables)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	note "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "Bail out! apt-get install failed"; exit 1; }
+fi
+
+pc() { podman-compose -p "$project" -f "$compose_file" "$@"; }
+podman_q() { podman "$@" 2>&1 | grep -v 'failed to connect to syslog' ; return "${PIPESTATUS[0]}"; }
+
+# host state to restore
+ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+ipt_before=$(mktemp)
+for t in filter nat; do iptables-save -t "$t" 2>/dev/null; done > "$ipt_before"
+
+containers_ours() { podman ps -a -q --filter "label=io.podman.compose.project=$project" 2>/dev/null; }
+
+teardown() {
+	set +e
+	if [ -n "${PGHA_KEEP:-}" ]; then note "PGHA_KEEP set: containers left up"; return; fi
+	note "teardown"
+	local ids; ids=$(containers_ours)
+	[ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
+	for v in $(podman volume ls -q --filter "label=io.podman.compose.project=$project" 2>/dev/null) \
+		"${project}_pg-master" "${project}_pg-slave"; do
+		podman volume exists "$v" 2>/dev/null && podman volume rm -f "$v" >/dev/null 2>&1
+	done
+	for net in $(podman network ls -q --filter "label=io.podman.compose.project=$project" 2>/dev/null) "${project}_default"; do
+		podman network exists "$net" 2>/dev/null && podman network rm -f "$net" >/dev/null 2>&1
+	done
+	# NETAVARK rules and chains that were not there before the run
+	local t line chain
+	for t in filter nat; do
+		iptables-save -t "$t" 2>/dev/null | grep -- '^-A .*NETAVARK' | while read -r line; do
+			grep -qxF -- "$line" "$ipt_before" && continue
+			eval "iptables -t $t ${line/#-A/-D}" 2>/dev/null
+		done
+		for chain in $(iptables-save -t "$t" 2>/dev/null | sed -n 's/^:\(NETAVARK[^ ]*\) .*/\1/p'); do
+			grep -q "^:$chain " "$ipt_before" && continue
+			iptables -t "$t" -F "$chain" 2>/dev/null
+		done
+		for chain in $(iptables-save -t "$t" 2>/dev/null | sed -n 's/^:\(NETAVARK[^ ]*\) .*/\1/p'); do
+			grep -q "^:$chain " "$ipt_before" && continue
+			iptables -t "$t" -X "$chain" 2>/dev/null
+		done
+	done
+	echo "$ip_forward_before" > /proc/sys/net/ipv4/ip_forward
+	# what is left
+	local left=""
+	[ -n "$(containers_ours)" ] && left="$left containers"
+	podman network exists "${project}_default" 2>/dev/null && left="$left network"
+	podman volume exists "${project}_pg-master" 2>/dev/null && left="$left volumes"
+	iptables-save 2>/dev/null | grep -q NETAVARK && ! grep -q NETAVARK "$ipt_before" && left="$left iptables"
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$ip_forward_before" ] || left="$left ip_forward"
+	rm -f "$ipt_before"
+	if [ -z "$left" ]; then ok "teardown leaves no container, network, volume, iptables chain or sysctl change"
+	else fail "teardown left:$left"; fi
+}
+
+finish() {
+	teardown
+	echo "1..$n"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+trap 'finish; exit $?' EXIT
+trap 'echo "Bail out! interrupted"; exit 1' INT TERM
+
+# refuse to touch containers that are not ours
+for c in pg-master pg-slave zoo postgres_entrypoint postgres_entrypoint_haproxy; do
+	if podman container exists "$c" 2>/dev/null; then
+		proj=$(podman inspect -f '{{index .Config.Labels "io.podman.compose.project"}}' "$c" 2>/dev/null)
+		if [ "$proj" != "$project" ]; then echo "Bail out! a container named $c exists and is not ours"; trap - EXIT; exit 1; fi
+	fi
+done
+# leftovers of an interrupted run of ours
+ids=$(containers_ours); [ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
+for v in "${project}_pg-master" "${project}_pg-slave"; do podman volume exists "$v" 2>/dev/null && podman volume rm -f "$v" >/dev/null 2>&1; done
+
+# ---------------------------------------------------------------- images
+# Built once and cached under localhost/pgha-test/*; a stand-in is rebuilt
+# when its Dockerfile changes (label pgha.sum).
+build_debian() {
+	podman image exists "$debian_image" && return 0
+	local mirror dir t0
+	mirror=$(sed -n 's/^URIs:[[:space:]]*\(.*debian\)[[:space:]]*$/\1/p;s/^deb[[:space:]]\+\(http[^ ]*debian\)[[:space:]]\+bookworm .*/\1/p' /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null | grep -v security | head -1)
+	mirror=${mirror:-http://deb.debian.org/debian}
+	dir=$(mktemp -d /var/tmp/pgha-debootstrap.XXXXXX)
+	t0=$(now)
+	note "debootstrap bookworm from $mirror"
+	debootstrap --variant=minbase bookworm "$dir" "$mirror" >/dev/null 2>&1 || { rm -rf "$dir"; return 1; }
+	printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s-security bookworm-security main\n' \
+		"$mirror" "$mirror" "$mirror" > "$dir/etc/apt/sources.list"
+	chroot "$dir" apt-get clean
+	rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
+	tar -C "$dir" -c . | podman import --change 'CMD ["bash"]' - "$debian_image" >/dev/null
+	local rc=$?
+	rm -rf "$dir"
+	note "debian base built in $(elapsed "$t0") s"
+	return $rc
+}
+build_standin() {
+	local image=$1 file=$2 sum
+	sum=$(cat "$file" | sha256sum | cut -c1-16)
+	if podman image exists "$image" &&
+		[ "$(podman inspect -f '{{index .Labels "pgha.sum"}}' "$image" 2>/dev/null)" = "$sum" ]; then
+		return 0
+	fi
+	local t0; t0=$(now)
+	podman build -q --pull=never --build-arg DEBIAN_IMAGE="$debian_image" --label pgha.sum="$sum" \
+		-t "$image" -f "$file" "$here/images" >/dev/null || return 1
+	note "$image built in $(elapsed "$t0") s"
+}
+t_images=$(now)
+if build_debian && build_standin "$PG_BASE_IMAGE" "$here/images/postgres.Dockerfile" &&
+	build_standin "$ZOOKEEPER_IMAGE" "$here/images/zookeeper.Dockerfile" &&
+	build_standin "$HAPROXY_IMAGE" "$here/images/haproxy.Dockerfile"; then
+	ok "stand-in base images present ($(elapsed "$t_images") s)"
+else
+	fail "stand-in base images"; echo "Bail out! no base images"; exit 1
+fi
+[ "${1:-}" = images ] && exit 0
+
+. "$here/walkthrough.sh"
