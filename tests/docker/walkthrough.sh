@@ -1,0 +1,66 @@
+# The lab walkthrough (DESIGN.md section 2, issue 5), step for step.
+# Sourced by run.sh: uses its pc, ok/fail/check, wait_for, now/elapsed.
+
+psql_host() { local port=$1; shift; psql -X -q -t -A -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }
+# psql inside a container, as the lab does (docker exec -it pg-slave psql -h 127.0.0.1 ...)
+psql_in() { local c=$1; shift; podman exec -e PGPASSWORD=postgres -e PGCONNECT_TIMEOUT=3 "$c" psql -X -q -t -A -h 127.0.0.1 -p 5432 -U postgres -d postgres "$@" 2>&1 | grep -v 'failed to connect to syslog'; return "${PIPESTATUS[0]}"; }
+api() { podman exec "$1" curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:8008$2" 2>/dev/null; }
+api_is() { [ "$(api "$1" "$2")" = 200 ]; }
+in_recovery_is() { [ "$(psql_in "$1" -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = "$2" ]; }
+stats_status() { curl -s -m 2 http://127.0.0.1:7000/ | grep -o "data-service=\"write\" data-node=\"$1\" data-status=\"[A-Z]*\"" | sed 's/.*data-status="\([A-Z]*\)"/\1/'; }
+stats_is() { [ "$(stats_status "$1")" = "$2" ]; }
+write_via_router() { psql_host 5432 -c "INSERT INTO t1(txt) VALUES ('$1')"; }
+streams_from() { # $1 replica container, $2 upstream host
+	[ "$(psql_in "$1" -c "SELECT status || ' ' || (regexp_match(conninfo, 'host=([^ ]+)'))[1] FROM pg_stat_wal_receiver")" = "streaming $2" ]
+}
+
+t_up=$(now)
+if pc up --build -d pg-master pg-slave zoo router > /tmp/pgha_test_up.log 2>&1; then
+	ok "podman-compose up --build -d ($(elapsed "$t_up") s)"
+else
+	fail "podman-compose up --build -d (see /tmp/pgha_test_up.log)"; tail -20 /tmp/pgha_test_up.log | sed 's/^/# /'; exit 1
+fi
+
+t_ready=$(now)
+check "pg-master is the leader (GET /master = 200)" wait_for 120 api_is pg-master /master
+check "pg-slave is a replica (GET /replica = 200)" wait_for 120 api_is pg-slave /replica
+note "cluster ready $(elapsed "$t_ready") s after up"
+
+logs_master=$(podman logs pg-master 2>&1); logs_slave=$(podman logs pg-slave 2>&1)
+check "logs: pg-master leads" grep -qE 'starting as primary|acquired the leader key' <<<"$logs_master"
+check "logs: pg-slave is a replica" grep -qE 'starting as a standby' <<<"$logs_slave"
+grep -E 'starting as primary|acquired the leader key' <<<"$logs_master" | head -2 | sed 's/^/#   pg-master: /'
+grep -E 'starting as a standby' <<<"$logs_slave" | head -2 | sed 's/^/#   pg-slave: /'
+
+check "stats page on 7000: pg-master UP for writes" wait_for 30 stats_is pg-master UP
+check "stats page on 7000: pg-slave DOWN for writes" wait_for 30 stats_is pg-slave DOWN
+
+check "create t1 and write a row through 5432" wait_for 30 psql_host 5432 \
+	-c "CREATE TABLE IF NOT EXISTS t1(id serial PRIMARY KEY, txt text)" -c "INSERT INTO t1(txt) VALUES ('before_failover')"
+row_on_slave() { [ "$(psql_host 5434 -c "SELECT count(*) FROM t1 WHERE txt = 'before_failover'")" = 1 ]; }
+check "the row is read on pg-slave (5434)" wait_for 10 row_on_slave
+err=$(psql_host 5434 -c "INSERT INTO t1(txt) VALUES ('on_replica')" 2>&1)
+check "INSERT on pg-slave fails: read-only transaction" grep -q 'cannot execute INSERT in a read-only transaction' <<<"$err"
+
+# failover
+t_stop=$(now)
+podman stop -t 30 pg-master >/dev/null 2>&1
+note "podman stop pg-master took $(elapsed "$t_stop") s"
+check "pg-slave: pg_is_in_recovery() = f" wait_for 60 in_recovery_is pg-slave f
+if wait_for 60 write_via_router after_failover_write; then
+	failover_s=$(elapsed "$t_stop")
+	ok "INSERT 'after_failover_write' through 5432 succeeds"
+	note "time from podman stop pg-master to the first successful write: $failover_s s"
+else
+	fail "INSERT 'after_failover_write' through 5432 succeeds"
+fi
+check "stats page: pg-slave UP for writes" wait_for 30 stats_is pg-slave UP
+
+# the old primary comes back as a replica
+podman start pg-master >/dev/null 2>&1
+t_start=$(now)
+check "pg-master: pg_is_in_recovery() = t after start" wait_for 90 in_recovery_is pg-master t
+check "pg-master streams from pg-slave" wait_for 60 streams_from pg-master pg-slave
+note "pg-master rejoined $(elapsed "$t_start") s after start"
+has_rows() { [ "$(psql_host 5433 -c "SELECT count(*) FROM t1 WHERE txt IN ('before_failover','after_failover_write')")" = 2 ]; }
+check "pg-master has both rows" wait_for 10 has_rows
