@@ -273,7 +273,7 @@ test_member_format(void **state)
 						"\"system_id\":\"7300000000000000001\","
 						"\"node_id\":\"6f1c0d1e\",\"ttl\":30,\"retry_timeout\":10,"
 						"\"synchronous_mode\":true,"
-						"\"maximum_lag_on_failover\":1048576,"
+						"\"maximum_lag_on_failover\":1048576,\"supervised\":false,"
 						"\"tags\":{\"nofailover\":false,\"noloadbalance\":true,"
 						"\"nosync\":false,\"clonefrom\":true}}");
 }
