@@ -149,7 +149,7 @@ build_debian() {
 		"$mirror" "$mirror" "$mirror" > "$dir/etc/apt/sources.list"
 	chroot "$dir" apt-get clean
 	rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
-	tar -C "$dir" -c . | podman import --change 'CMD ["bash"]' - "$debian_image" >/dev/null
+	tar -C "$dir" -c . | podman import --change 'CMD ["bash"]' - "$debian_image" >/dev/null 2>&1
 	local rc=$?
 	rm -rf "$dir"
 	note "debian base built in $(elapsed "$t0") s"
