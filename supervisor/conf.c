@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "errbuf.h"
 #include "conf.h"
 
 typedef enum KeyType
@@ -104,24 +105,6 @@ static const struct
 	{"config_file", "nothing: the supervisor starts postgres with -D data_dir"},
 	{"data_directory", "the key \"data_dir\""},
 };
-
-static bool
-fail(char *err, size_t errlen, const char *fmt,...)
-__attribute__((format(printf, 3, 4)));
-
-static bool
-fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err && errlen > 0)
-	{
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 bool
 conf_parse_bool(const char *s, bool *out)
@@ -255,28 +238,28 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 		case K_HOST_PORT:
 		case K_AUTH:
 			if (strlen(value) >= k->size)
-				return fail(err, errlen, "%s: the value of \"%s\" is too long (at most %zu bytes)",
+				return errbuf_fail(err, errlen, "%s: the value of \"%s\" is too long (at most %zu bytes)",
 							where, k->key, k->size - 1);
 			if (k->type == K_NAME && !valid_name(value))
-				return fail(err, errlen, "%s: invalid %s \"%s\": use letters, digits, \"_\", \"-\" and \".\" only",
+				return errbuf_fail(err, errlen, "%s: invalid %s \"%s\": use letters, digits, \"_\", \"-\" and \".\" only",
 							where, k->key, value);
 			if (k->type == K_NAME && strlen(value) >= 64)
-				return fail(err, errlen, "%s: %s is longer than 63 characters", where, k->key);
+				return errbuf_fail(err, errlen, "%s: %s is longer than 63 characters", where, k->key);
 			if (k->type == K_NAMESPACE && !valid_namespace(value))
-				return fail(err, errlen, "%s: invalid namespace \"%s\": use a ZooKeeper path like \"/service\"",
+				return errbuf_fail(err, errlen, "%s: invalid namespace \"%s\": use a ZooKeeper path like \"/service\"",
 							where, value);
 			if (k->type == K_PATH && value[0] != '/')
-				return fail(err, errlen, "%s: %s must be an absolute path, not \"%s\"",
+				return errbuf_fail(err, errlen, "%s: %s must be an absolute path, not \"%s\"",
 							where, k->key, value);
 			if (k->type == K_ZK_HOSTS && !addr_valid_zk_hosts(value, why, sizeof(why)))
-				return fail(err, errlen, "%s: invalid zk_hosts \"%s\": %s (use host:port[,host:port...][/chroot])",
+				return errbuf_fail(err, errlen, "%s: invalid zk_hosts \"%s\": %s (use host:port[,host:port...][/chroot])",
 							where, value, why);
 			if (k->type == K_HOST_PORT && value[0] != '\0' &&
 				!addr_parse_host_port(value, NULL, 0, NULL, why, sizeof(why)))
-				return fail(err, errlen, "%s: invalid %s \"%s\": %s (use host:port)",
+				return errbuf_fail(err, errlen, "%s: invalid %s \"%s\": %s (use host:port)",
 							where, k->key, value, why);
 			if (k->type == K_AUTH && value[0] != '\0' && strchr(value, ':') == NULL)
-				return fail(err, errlen, "%s: api_auth must have the form user:password",
+				return errbuf_fail(err, errlen, "%s: api_auth must have the form user:password",
 							where);
 			memcpy(dst, value, strlen(value) + 1);
 			return true;
@@ -285,11 +268,11 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 		case K_SECONDS:
 		case K_BYTES:
 			if (!parse_int_unit(value, k->type == K_BYTES, &v))
-				return fail(err, errlen, "%s: invalid value for %s: \"%s\" (%s)", where, k->key, value,
+				return errbuf_fail(err, errlen, "%s: invalid value for %s: \"%s\" (%s)", where, k->key, value,
 							k->type == K_BYTES ? "bytes, optionally with kB, MB or GB" :
 							k->type == K_SECONDS ? "whole seconds" : "a port number");
 			if (v < k->min || v > k->max)
-				return fail(err, errlen, "%s: %s = %lld is out of range (%d .. %d)",
+				return errbuf_fail(err, errlen, "%s: %s = %lld is out of range (%d .. %d)",
 							where, k->key, (long long) v, k->min, k->max);
 			if (k->type == K_BYTES)
 				*(int64_t *) (void *) dst = v;
@@ -299,7 +282,7 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 
 		case K_BOOL:
 			if (!conf_parse_bool(value, &b))
-				return fail(err, errlen, "%s: invalid value for %s: \"%s\" (use on or off)",
+				return errbuf_fail(err, errlen, "%s: invalid value for %s: \"%s\" (use on or off)",
 							where, k->key, value);
 			*(bool *) (void *) dst = b;
 			return true;
@@ -315,23 +298,23 @@ set_pg_param(NodeConf *c, const char *param, const char *value, const char *wher
 	size_t		n = strlen(param);
 
 	if (n == 0 || n >= sizeof(lower) || !valid_param_name(param))
-		return fail(err, errlen, "%s: invalid postgres parameter name \"pg.%s\"", where, param);
+		return errbuf_fail(err, errlen, "%s: invalid postgres parameter name \"pg.%s\"", where, param);
 	for (size_t i = 0; i <= n; i++)
 		lower[i] = (char) tolower((unsigned char) param[i]);
 	if (strncmp(lower, "pg_ha.", 6) == 0)
-		return fail(err, errlen, "%s: set \"%s\" with the key \"%s\", not through pg.",
+		return errbuf_fail(err, errlen, "%s: set \"%s\" with the key \"%s\", not through pg.",
 					where, lower, lower + 6);
 	for (size_t i = 0; i < sizeof(managed_params) / sizeof(managed_params[0]); i++)
 		if (strcmp(lower, managed_params[i].param) == 0)
-			return fail(err, errlen, "%s: \"pg.%s\" is managed by pg_ha_supervisor: use %s",
+			return errbuf_fail(err, errlen, "%s: \"pg.%s\" is managed by pg_ha_supervisor: use %s",
 						where, lower, managed_params[i].instead);
 	for (int i = 0; i < c->npg; i++)
 		if (strcmp(c->pg[i].name, lower) == 0)
-			return fail(err, errlen, "%s: \"pg.%s\" is set twice", where, lower);
+			return errbuf_fail(err, errlen, "%s: \"pg.%s\" is set twice", where, lower);
 	if (c->npg >= CONF_MAX_PG)
-		return fail(err, errlen, "%s: too many pg.* parameters (at most %d)", where, CONF_MAX_PG);
+		return errbuf_fail(err, errlen, "%s: too many pg.* parameters (at most %d)", where, CONF_MAX_PG);
 	if (strlen(value) >= sizeof(c->pg[0].value))
-		return fail(err, errlen, "%s: the value of \"pg.%s\" is too long", where, lower);
+		return errbuf_fail(err, errlen, "%s: the value of \"pg.%s\" is too long", where, lower);
 	memcpy(c->pg[c->npg].name, lower, n + 1);
 	memcpy(c->pg[c->npg].value, value, strlen(value) + 1);
 	c->npg++;
@@ -359,12 +342,12 @@ split_line(char *line, char **key, char *value, size_t valcap, const char *where
 		p++;
 	if (p == k)
 	{
-		fail(err, errlen, "%s: expected a key, found \"%c\"", where, *p);
+		errbuf_fail(err, errlen, "%s: expected a key, found \"%c\"", where, *p);
 		return -1;
 	}
 	if (*p != '=' && *p != ' ' && *p != '\t')
 	{
-		fail(err, errlen, "%s: invalid character \"%c\" in key", where, *p);
+		errbuf_fail(err, errlen, "%s: invalid character \"%c\" in key", where, *p);
 		return -1;
 	}
 	while (*p == ' ' || *p == '\t')
@@ -374,7 +357,7 @@ split_line(char *line, char **key, char *value, size_t valcap, const char *where
 	}
 	if (*p != '=')
 	{
-		fail(err, errlen, "%s: expected \"=\" after \"%s\"", where, k);
+		errbuf_fail(err, errlen, "%s: expected \"=\" after \"%s\"", where, k);
 		return -1;
 	}
 	*p++ = '\0';
@@ -389,7 +372,7 @@ split_line(char *line, char **key, char *value, size_t valcap, const char *where
 		{
 			if (*p == '\0')
 			{
-				fail(err, errlen, "%s: unterminated quoted value of \"%s\"", where, k);
+				errbuf_fail(err, errlen, "%s: unterminated quoted value of \"%s\"", where, k);
 				return -1;
 			}
 			if (*p == '\'')
@@ -400,7 +383,7 @@ split_line(char *line, char **key, char *value, size_t valcap, const char *where
 			}
 			if (vlen + 1 >= valcap)
 			{
-				fail(err, errlen, "%s: the value of \"%s\" is too long", where, k);
+				errbuf_fail(err, errlen, "%s: the value of \"%s\" is too long", where, k);
 				return -1;
 			}
 			value[vlen++] = *p++;
@@ -410,7 +393,7 @@ split_line(char *line, char **key, char *value, size_t valcap, const char *where
 			p++;
 		if (*p != '\0' && *p != '#')
 		{
-			fail(err, errlen, "%s: unexpected text after the quoted value of \"%s\"", where, k);
+			errbuf_fail(err, errlen, "%s: unexpected text after the quoted value of \"%s\"", where, k);
 			return -1;
 		}
 	}
@@ -425,13 +408,13 @@ split_line(char *line, char **key, char *value, size_t valcap, const char *where
 		vlen = (size_t) (end - p);
 		if (vlen >= valcap)
 		{
-			fail(err, errlen, "%s: the value of \"%s\" is too long", where, k);
+			errbuf_fail(err, errlen, "%s: the value of \"%s\" is too long", where, k);
 			return -1;
 		}
 		for (size_t i = 0; i < vlen; i++)
 			if (p[i] == '\'')
 			{
-				fail(err, errlen, "%s: stray quote in the value of \"%s\" (quote the whole value: 'it''s')",
+				errbuf_fail(err, errlen, "%s: stray quote in the value of \"%s\" (quote the whole value: 'it''s')",
 					 where, k);
 				return -1;
 			}
@@ -476,10 +459,10 @@ conf_parse(const char *text, size_t len, const char *filename, const char *pgdat
 			n--;
 		snprintf(where, sizeof(where), "%s:%d", filename, lineno);
 		if (n >= sizeof(line))
-			return fail(err, errlen, "%s: line too long (at most %zu bytes)", where,
+			return errbuf_fail(err, errlen, "%s: line too long (at most %zu bytes)", where,
 						sizeof(line) - 1);
 		if (memchr(text + start, '\0', n) != NULL)
-			return fail(err, errlen, "%s: NUL byte in line", where);
+			return errbuf_fail(err, errlen, "%s: NUL byte in line", where);
 		memcpy(line, text + start, n);
 		line[n] = '\0';
 
@@ -498,11 +481,11 @@ conf_parse(const char *text, size_t len, const char *filename, const char *pgdat
 		if (strcmp(key, "hba") == 0)
 		{
 			if (value[0] == '\0')
-				return fail(err, errlen, "%s: empty hba line", where);
+				return errbuf_fail(err, errlen, "%s: empty hba line", where);
 			if (c->nhba >= CONF_MAX_HBA)
-				return fail(err, errlen, "%s: too many hba lines (at most %d)", where, CONF_MAX_HBA);
+				return errbuf_fail(err, errlen, "%s: too many hba lines (at most %d)", where, CONF_MAX_HBA);
 			if (strlen(value) >= CONF_HBA_LEN)
-				return fail(err, errlen, "%s: hba line too long", where);
+				return errbuf_fail(err, errlen, "%s: hba line too long", where);
 			memcpy(c->hba[c->nhba++], value, strlen(value) + 1);
 			continue;
 		}
@@ -514,9 +497,9 @@ conf_parse(const char *text, size_t len, const char *filename, const char *pgdat
 				if (strcmp(key, key_defs[i].key) == 0)
 					break;
 			if (i == NKEYS)
-				return fail(err, errlen, "%s: unknown key \"%s\"", where, key);
+				return errbuf_fail(err, errlen, "%s: unknown key \"%s\"", where, key);
 			if (set_at[i])
-				return fail(err, errlen, "%s: \"%s\" is set twice (first on line %d)",
+				return errbuf_fail(err, errlen, "%s: \"%s\" is set twice (first on line %d)",
 							where, key, set_at[i]);
 			if (!set_key(c, &key_defs[i], value, where, err, errlen))
 				return false;
@@ -530,15 +513,15 @@ conf_parse(const char *text, size_t len, const char *filename, const char *pgdat
 		const char *v = (const char *) c + key_defs[i].offset;
 
 		if (key_defs[i].required && (!set_at[i] || v[0] == '\0'))
-			return fail(err, errlen, "%s: missing required key \"%s\"", filename, key_defs[i].key);
+			return errbuf_fail(err, errlen, "%s: missing required key \"%s\"", filename, key_defs[i].key);
 	}
 	if (c->data_dir[0] == '\0')
 	{
 		if (pgdata == NULL || pgdata[0] == '\0')
-			return fail(err, errlen, "%s: data_dir is not set and PGDATA is not in the environment",
+			return errbuf_fail(err, errlen, "%s: data_dir is not set and PGDATA is not in the environment",
 						filename);
 		if (pgdata[0] != '/' || strlen(pgdata) >= sizeof(c->data_dir))
-			return fail(err, errlen, "%s: data_dir is not set and PGDATA (\"%s\") is not an absolute path",
+			return errbuf_fail(err, errlen, "%s: data_dir is not set and PGDATA (\"%s\") is not an absolute path",
 						filename, pgdata);
 		memcpy(c->data_dir, pgdata, strlen(pgdata) + 1);
 	}
@@ -549,23 +532,23 @@ conf_parse(const char *text, size_t len, const char *filename, const char *pgdat
 		while (dl > 1 && c->data_dir[dl - 1] == '/')
 			c->data_dir[--dl] = '\0';
 		if (dl <= 1)
-			return fail(err, errlen, "%s: data_dir must not be \"/\"", filename);
+			return errbuf_fail(err, errlen, "%s: data_dir must not be \"/\"", filename);
 	}
 	if (c->retry_timeout >= c->ttl)
-		return fail(err, errlen, "%s: retry_timeout (%d) must be less than ttl (%d)",
+		return errbuf_fail(err, errlen, "%s: retry_timeout (%d) must be less than ttl (%d)",
 					filename, c->retry_timeout, c->ttl);
 	if (c->loop_wait >= c->ttl)
-		return fail(err, errlen, "%s: loop_wait (%d) must be less than ttl (%d)",
+		return errbuf_fail(err, errlen, "%s: loop_wait (%d) must be less than ttl (%d)",
 					filename, c->loop_wait, c->ttl);
 	if (c->api_listen[0] == '\0')
-		return fail(err, errlen, "%s: api_listen must not be empty", filename);
+		return errbuf_fail(err, errlen, "%s: api_listen must not be empty", filename);
 	if (c->superuser[0] == '\0' || c->replication_user[0] == '\0')
-		return fail(err, errlen, "%s: superuser and replication_user must not be empty", filename);
+		return errbuf_fail(err, errlen, "%s: superuser and replication_user must not be empty", filename);
 	if (!addr_parse_host_port(c->connect_address, c->connect_host, sizeof(c->connect_host),
 							  &port, why, sizeof(why)))
-		return fail(err, errlen, "%s: invalid connect_address: %s", filename, why);
+		return errbuf_fail(err, errlen, "%s: invalid connect_address: %s", filename, why);
 	if (strcmp(c->connect_host, "*") == 0)
-		return fail(err, errlen, "%s: connect_address must name a host others can reach, not \"*\"",
+		return errbuf_fail(err, errlen, "%s: connect_address must name a host others can reach, not \"*\"",
 					filename);
 	return true;
 }

@@ -13,25 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "proto.h"
-
-static bool
-fail(char *err, size_t errlen, const char *fmt,...)
-__attribute__((format(printf, 3, 4)));
-
-static bool
-fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err && errlen > 0)
-	{
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 const char *
 request_action_name(RequestAction a)
@@ -57,7 +40,7 @@ copy_field(char *dst, size_t cap, const char *v, const char *key, int lineno,
 	size_t		n = strlen(v);
 
 	if (n >= cap)
-		return fail(err, errlen, "line %d: the value of \"%s\" is too long", lineno, key);
+		return errbuf_fail(err, errlen, "line %d: the value of \"%s\" is too long", lineno, key);
 	memcpy(dst, v, n + 1);
 	return true;
 }
@@ -86,9 +69,9 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 		if (pos < len)
 			pos++;
 		if (n >= sizeof(line))
-			return fail(err, errlen, "line %d is too long", lineno);
+			return errbuf_fail(err, errlen, "line %d is too long", lineno);
 		if (memchr(text + start, '\0', n))
-			return fail(err, errlen, "line %d holds a NUL byte", lineno);
+			return errbuf_fail(err, errlen, "line %d holds a NUL byte", lineno);
 		memcpy(line, text + start, n);
 		line[n] = '\0';
 
@@ -104,7 +87,7 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (end == key || *p != '=')
-			return fail(err, errlen, "line %d: expected \"key = value\"", lineno);
+			return errbuf_fail(err, errlen, "line %d: expected \"key = value\"", lineno);
 		*end = '\0';
 		p++;
 		while (*p == ' ' || *p == '\t')
@@ -128,7 +111,7 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 			else if (strcmp(val, "handover") == 0)
 				r->action = REQ_HANDOVER;
 			else
-				return fail(err, errlen, "line %d: unknown action \"%s\"", lineno, val);
+				return errbuf_fail(err, errlen, "line %d: unknown action \"%s\"", lineno, val);
 		}
 		else if (strcmp(key, "leader") == 0)
 		{
@@ -154,12 +137,12 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 	}
 
 	if (r->action == REQ_NONE)
-		return fail(err, errlen, "no action");
+		return errbuf_fail(err, errlen, "no action");
 	if ((r->action == REQ_REJOIN || r->action == REQ_HANDOVER) &&
 		(r->leader[0] == '\0' || r->conninfo[0] == '\0'))
-		return fail(err, errlen, "%s needs leader and conninfo", request_action_name(r->action));
+		return errbuf_fail(err, errlen, "%s needs leader and conninfo", request_action_name(r->action));
 	if (r->action == REQ_HANDOVER && r->api_url[0] == '\0')
-		return fail(err, errlen, "handover needs api_url");
+		return errbuf_fail(err, errlen, "handover needs api_url");
 	return true;
 }
 

@@ -21,23 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "rewind.h"
-
-static void
-say(char *buf, size_t cap, const char *fmt,...)
-__attribute__((format(printf, 3, 4)));
-
-static void
-say(char *buf, size_t cap, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (buf == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-}
 
 static bool
 parse_hex32(const char *s, const char **end, uint32_t *out)
@@ -156,24 +141,24 @@ controldata_parse(const char *text, ControlData *cd, char *err, size_t errlen)
 
 	memset(cd, 0, sizeof(*cd));
 	if (!cd_uint(text, "Database system identifier", &cd->system_id))
-		return say(err, errlen, "no \"Database system identifier\""), false;
+		return errbuf_set(err, errlen, "no \"Database system identifier\""), false;
 	if (!cd_value(text, "Database cluster state", cd->state, sizeof(cd->state)))
-		return say(err, errlen, "no \"Database cluster state\""), false;
+		return errbuf_set(err, errlen, "no \"Database cluster state\""), false;
 	if (!cd_lsn(text, "Latest checkpoint location", &cd->checkpoint))
-		return say(err, errlen, "no \"Latest checkpoint location\""), false;
+		return errbuf_set(err, errlen, "no \"Latest checkpoint location\""), false;
 	if (!cd_lsn(text, "Latest checkpoint's REDO location", &cd->redo))
-		return say(err, errlen, "no \"Latest checkpoint's REDO location\""), false;
+		return errbuf_set(err, errlen, "no \"Latest checkpoint's REDO location\""), false;
 	if (!cd_uint(text, "Latest checkpoint's TimeLineID", &v) || v == 0 || v > UINT32_MAX)
-		return say(err, errlen, "no \"Latest checkpoint's TimeLineID\""), false;
+		return errbuf_set(err, errlen, "no \"Latest checkpoint's TimeLineID\""), false;
 	cd->checkpoint_tli = (uint32_t) v;
 	if (!cd_lsn(text, "Minimum recovery ending location", &cd->min_recovery))
-		return say(err, errlen, "no \"Minimum recovery ending location\""), false;
+		return errbuf_set(err, errlen, "no \"Minimum recovery ending location\""), false;
 	if (!cd_uint(text, "Min recovery ending loc's timeline", &v) || v > UINT32_MAX)
-		return say(err, errlen, "no \"Min recovery ending loc's timeline\""), false;
+		return errbuf_set(err, errlen, "no \"Min recovery ending loc's timeline\""), false;
 	cd->min_recovery_tli = (uint32_t) v;
 	if (!cd_uint(text, "Bytes per WAL segment", &v) || v == 0 || v > (1u << 30) ||
 		(v & (v - 1)) != 0)
-		return say(err, errlen, "no valid \"Bytes per WAL segment\""), false;
+		return errbuf_set(err, errlen, "no valid \"Bytes per WAL segment\""), false;
 	cd->seg_size = (uint32_t) v;
 	return true;
 }
@@ -234,7 +219,7 @@ rewind_local_position(const ControlData *cd, uint32_t *tli, uint64_t *end,
 		}
 		return true;
 	}
-	say(why, whylen, "the cluster state is \"%s\", not a clean shutdown", cd->state);
+	errbuf_set(why, whylen, "the cluster state is \"%s\", not a clean shutdown", cd->state);
 	return false;
 }
 
@@ -353,33 +338,33 @@ rewind_decide(const char *history, uint32_t leader_tli, uint64_t leader_lsn,
 		lsn_format(leader_lsn, b, sizeof(b));
 		if (our_end <= leader_lsn)
 		{
-			say(why, whylen, "same timeline %u, our WAL ends at %s, the leader is at %s",
+			errbuf_set(why, whylen, "same timeline %u, our WAL ends at %s, the leader is at %s",
 				our_tli, a, b);
 			return REWIND_NOT_NEEDED;
 		}
-		say(why, whylen, "same timeline %u but our WAL ends at %s, ahead of the leader at %s",
+		errbuf_set(why, whylen, "same timeline %u but our WAL ends at %s, ahead of the leader at %s",
 			our_tli, a, b);
 		return REWIND_RECLONE;
 	}
 	if (our_tli > leader_tli)
 	{
-		say(why, whylen, "our timeline %u is newer than the leader's %u", our_tli, leader_tli);
+		errbuf_set(why, whylen, "our timeline %u is newer than the leader's %u", our_tli, leader_tli);
 		return REWIND_NEEDED;
 	}
 	if (!rewind_history_switchpoint(history ? history : "", our_tli, &sp, &malformed))
 	{
-		say(why, whylen, malformed ? "the leader's timeline history is malformed" :
+		errbuf_set(why, whylen, malformed ? "the leader's timeline history is malformed" :
 			"our timeline %u is not in the leader's history (timeline %u)", our_tli, leader_tli);
 		return REWIND_NEEDED;
 	}
 	lsn_format(sp, b, sizeof(b));
 	if (our_end <= sp)
 	{
-		say(why, whylen, "the leader left our timeline %u at %s, our WAL ends at %s",
+		errbuf_set(why, whylen, "the leader left our timeline %u at %s, our WAL ends at %s",
 			our_tli, b, a);
 		return REWIND_NOT_NEEDED;
 	}
-	say(why, whylen, "the leader left our timeline %u at %s but our WAL goes on to %s",
+	errbuf_set(why, whylen, "the leader left our timeline %u at %s but our WAL goes on to %s",
 		our_tli, b, a);
 	return REWIND_NEEDED;
 }
