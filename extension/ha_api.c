@@ -56,7 +56,13 @@ health_input(HaHealthInput *in)
 	memset(in, 0, sizeof(*in));
 	in->pg_running = strcmp(view->self.state, "running") == 0;
 	in->in_recovery = strcmp(view->self.role, HA_ROLE_REPLICA) == 0;
-	in->is_leader = view->is_leader;
+	/*
+	 * A leader that steps down (hand-over, fence, demotion) is about to stop
+	 * accepting writes: /primary says so at once, and a parked /watch
+	 * answers in this very loop turn, so routers hold new write clients
+	 * instead of sending them into the shutdown.
+	 */
+	in->is_leader = view->is_leader && !agent.stepping_down;
 	in->has_dcs_view = view->zk_reachable;
 	in->is_sync_standby = ha_view_is_sync_standby(view, view->self.name);
 	in->loop_alive = true;		/* we are answering from the loop itself */

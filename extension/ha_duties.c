@@ -326,6 +326,19 @@ on_became_leader(void)
 	agent.promoting = false;
 }
 
+/*
+ * From now on /primary answers 503 (see health_input in ha_api.c).  Parked
+ * /watch requests get that answer here, before the supervisor is asked to
+ * stop postgres: the postmaster's SIGTERM ends this worker at once, so a
+ * router would otherwise only see its watch connection close.
+ */
+static void
+announce_step_down(void)
+{
+	agent.stepping_down = true;
+	(void) ha_http_service(ha_mono_ms());
+}
+
 /* A planned switchover names us as the leader: hand over. */
 static void
 start_handover(int64 now)
@@ -378,7 +391,7 @@ start_handover(int64 now)
 	ereport(LOG,
 			(errmsg("pg_ha: role change: switchover: handing the leadership of \"%s\" over to \"%s\"",
 					agent.view.self.name, cand->name)));
-	agent.stepping_down = true;
+	announce_step_down();
 	ha_request_supervisor("handover", cand->name, addr, cand->api_url,
 						  "planned switchover", false);
 }
@@ -435,7 +448,7 @@ step_down(const char *action, const char *why)
 
 	if (agent.stepping_down)
 		return;
-	agent.stepping_down = true;
+	announce_step_down();
 	if (leader && strcmp(action, "rejoin") == 0)
 		address_for(leader, addr, sizeof(addr));
 	ereport(LOG,
