@@ -18,6 +18,7 @@
 #define PROBE_WATCH 2			/* purpose besides CHECK_PRIMARY / CHECK_REPLICA */
 #define WATCH_EARLY_REPLY_PAUSE_MS 1000 /* an agent that does not hold: slow down */
 #define WATCH_CHANGE_PAUSE_MS 10
+#define WATCH_LOST_RETRY_MS 1000	/* an agent that went away: look again soon */
 
 typedef enum ProbeOutcome
 {
@@ -42,6 +43,7 @@ struct HttpProbe
 	bool		connected;
 	bool		abandoned;		/* the node stopped caring; drop the result */
 	bool		confirm_watch;
+	const char *confirm_loss;
 	bool		sent_primary;	/* watch: the primary= value we sent */
 	uint64_t	started_ms;
 	ProbeOutcome outcome;
@@ -336,8 +338,12 @@ check_launch_probe(Node *node, CheckKind kind)
 
 	check->probe = probe_start(node, (int) kind, cfg->method, cfg->path, cfg->timeout_ms);
 	if (check->probe)
+	{
 		check->probe->confirm_watch = check->confirm_watch;
+		check->probe->confirm_loss = check->confirm_loss;
+	}
 	check->confirm_watch = false;
+	check->confirm_loss = NULL;
 }
 
 /* Starts a check, after a DNS lookup when the node's names are due one. */
@@ -367,7 +373,7 @@ on_check_timer(uv_timer_t *timer)
 /* Applies one check result (from a probe, or a failed DNS lookup). */
 static void
 check_record(Node *node, CheckKind kind, bool passed, const char *result, int http_status,
-			 uint64_t duration_ms, bool confirm_watch)
+			 uint64_t duration_ms, bool confirm_watch, const char *confirm_loss)
 {
 	RouterContext *ctx = node->ctx;
 	NodeCheck  *check = &node->checks[kind];
@@ -376,6 +382,7 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 	HealthStatus before = check->health.status;
 	HealthTransition transition;
 	bool		confirmed;
+	bool		lost;
 
 	check->checks_total++;
 	check->last_duration_ms = duration_ms;
@@ -385,17 +392,23 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 	 * two witnesses: apply it now instead of waiting for `rise` checks */
 	confirmed = passed && confirm_watch && kind == CHECK_PRIMARY &&
 		node->watch.agent_known && node->watch.agent_primary;
+	/* a failure right after another witness said the node is gone (its
+	 * agent's watch broke, a client could not connect): DOWN now instead
+	 * of after `fall` checks */
+	lost = !passed && confirm_loss != NULL && before == HEALTH_UP;
 	transition = confirmed ? health_force(&check->health, HEALTH_UP)
+		: lost ? health_force(&check->health, HEALTH_DOWN)
 		: health_record(&check->health, passed);
 
 	if (transition != HEALTH_NO_CHANGE)
 	{
 		check->last_change_ms = now;
-		log_info(&ctx->log, "node %s %s check: %s -> %s (%s, %llu ms)%s", node->cfg.name,
+		log_info(&ctx->log, "node %s %s check: %s -> %s (%s, %llu ms)%s%s", node->cfg.name,
 				 check_kind_name(kind), health_status_name(before),
 				 health_status_name(check->health.status), result,
 				 (unsigned long long) duration_ms,
-				 confirmed ? ", confirmed by the agent's watch" : "");
+				 confirmed ? ", confirmed by the agent's watch" : lost ? ", confirming: " : "",
+				 lost ? confirm_loss : "");
 	}
 	else if (strcmp(result, check->last_result) != 0)
 		log_write(&ctx->log, passed ? LOG_DEBUG : LOG_INFO, "node %s %s check: %s (%s, %d/%d)",
@@ -434,7 +447,8 @@ check_on_result(HttpProbe *probe)
 	node->checks[kind].probe = NULL;
 	passed = describe_check(probe, result, sizeof(result), &http_status);
 	check_record(node, kind, passed, result, http_status,
-				 uv_now(node->ctx->loop) - probe->started_ms, probe->confirm_watch);
+				 uv_now(node->ctx->loop) - probe->started_ms, probe->confirm_watch,
+				 probe->confirm_loss);
 }
 
 void
@@ -452,21 +466,25 @@ check_on_resolved(Node *node)
 		else
 		{
 			bool		confirm = check->confirm_watch;
+			const char *loss = check->confirm_loss;
 
 			check->confirm_watch = false;
-			check_record(node, (CheckKind) k, false, node->resolve_error, 0, 0, confirm);
+			check->confirm_loss = NULL;
+			check_record(node, (CheckKind) k, false, node->resolve_error, 0, 0, confirm, loss);
 		}
 	}
 }
 
 void
-check_request_now(Node *node, CheckKind kind, bool confirm_watch)
+check_request_now(Node *node, CheckKind kind, bool confirm_watch, const char *confirm_loss)
 {
 	NodeCheck  *check = &node->checks[kind];
 
 	if (node->retired || node->ctx->stopping || !check_kind_enabled(node->ctx, kind))
 		return;
 	check->confirm_watch |= confirm_watch;
+	if (confirm_loss)
+		check->confirm_loss = confirm_loss;
 	if (check->waiting_resolve)
 		return;					/* starts when the lookup ends */
 	if (check->probe != NULL)
@@ -551,6 +569,28 @@ watch_on_result(HttpProbe *probe)
 		watch->state = WATCH_IDLE;
 		return;
 	}
+	if (probe->outcome != PROBE_REPLY && watch->supported)
+	{
+		/*
+		 * The agent answered watches and now its connection failed (refused,
+		 * closed without a reply, timed out): the agent runs inside
+		 * postgres, so postgres is most likely down or hung.  Check at once;
+		 * a failed check marks the node DOWN without waiting for `fall`.
+		 * Look again soon: a restarted agent answers watches at once.
+		 */
+		char		why[64];
+		int			status;
+
+		describe_check(probe, why, sizeof(why), &status);
+		log_info(&ctx->log, "node %s: /watch lost (%s): checking at once", node->cfg.name, why);
+		snprintf(watch->last_result, sizeof(watch->last_result), "lost: %s", why);
+		watch->agent_known = false;
+		check_request_now(node, CHECK_PRIMARY, false, "the agent's watch broke");
+		check_request_now(node, CHECK_REPLICA, false, "the agent's watch broke");
+		if (!node->retired)
+			watch_pause(node, WATCH_LOST_RETRY_MS);
+		return;
+	}
 	if (probe->outcome != PROBE_REPLY ||
 		!health_parse_watch_reply(probe->reply, probe->reply_len, &reply))
 	{
@@ -603,8 +643,8 @@ watch_on_result(HttpProbe *probe)
 			if (node->retired)
 				return;
 		}
-		check_request_now(node, CHECK_PRIMARY, reply.primary);
-		check_request_now(node, CHECK_REPLICA, false);
+		check_request_now(node, CHECK_PRIMARY, reply.primary, NULL);
+		check_request_now(node, CHECK_REPLICA, false, NULL);
 	}
 
 	if (reply.primary != probe->sent_primary)

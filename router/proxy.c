@@ -506,9 +506,11 @@ session_connect_failed(Session *session, int status)
 	session->connect_failures++;
 	log_warn(&ctx->log, "%s session: cannot connect to node %s: %s", session->service->name,
 			 node ? node->cfg.name : "?", uv_strerror(status));
-	/* the node may be going away: ask its check now instead of at the next interval */
+	/* the node may be going away: ask its check now instead of at the next
+	 * interval; if that fails too, it is marked down at once */
 	if (node)
-		check_request_now(node, session->service->kind == SERVICE_WRITE ? CHECK_PRIMARY : CHECK_REPLICA, false);
+		check_request_now(node, session->service->kind == SERVICE_WRITE ? CHECK_PRIMARY : CHECK_REPLICA,
+						  false, "a client could not connect");
 	session_detach_node(session);
 	uv_timer_stop(&session->timer);
 	/* the handle cannot be reused: route again from its close callback */

@@ -58,6 +58,7 @@ typedef struct NodeCheck
 	bool		waiting_resolve;	/* due, waiting for the node's DNS lookup */
 	bool		rerun;			/* asked for while one was in flight */
 	bool		confirm_watch;	/* next pass may apply at once (watch saw a change) */
+	const char *confirm_loss;	/* next failure may apply at once: why (static), or NULL */
 	uint64_t	last_change_ms; /* uv_now() of the last status change */
 	uint64_t	checks_total;
 	int			last_http_status;	/* 0 when no HTTP reply */
@@ -197,7 +198,13 @@ void		check_on_resolved(Node *node);
 void		check_node_start(Node *node);
 void		check_node_stop(Node *node);
 void		check_node_reconfigure(Node *node, bool reset_health);
-void		check_request_now(Node *node, CheckKind kind, bool confirm_watch);
+/*
+ * Runs a check at once.  confirm_watch: the agent's watch reported the node
+ * primary, so a pass marks it UP at once.  confirm_loss (a static reason, or
+ * NULL): another witness says the node is gone (its watch broke, a backend
+ * connect failed), so a failure marks it DOWN at once.
+ */
+void		check_request_now(Node *node, CheckKind kind, bool confirm_watch, const char *confirm_loss);
 bool		check_kind_enabled(const RouterContext *ctx, CheckKind kind);
 
 /* proxy.c: listeners, client sessions, hold queue. */

@@ -10,14 +10,15 @@
 #   bench/router/run.sh [--pg HOST:PORT] [--check HOST:PORT] [--duration S]
 #                       [--rounds N] [--clients "16 64"] [--jobs J] [--idle N]
 #
-# Without --pg it starts its own PostgreSQL 15 (as the postgres user, under
-# /tmp/pgha-router-bench-*, port 16450, max_connections 1100).  Without
-# --check the health API is the tests' stand-in agent (always primary), a
-# TEMPORARY stand-in for the pg_ha agent; on the real cluster pass the
-# primary's agent, e.g. --check 127.0.0.1:8008.  An external primary must
-# accept the user in $PGUSER (default postgres) without a password prompt
-# (trust or ~/.pgpass) and allow --idle + 80 connections.
-# Ports used: 16450-16459 on 127.0.0.1.
+# Without --pg it starts its own pg_ha primary: a real ZooKeeper
+# (scripts/zk.sh, port 16456) and a PostgreSQL 15 node with the pg_ha agent
+# loaded (scripts/run-node.sh, as the postgres user, under
+# /tmp/pgha-router-bench-*, port 16450, agent API 16451, max_connections
+# 1100); the router and HAProxy both check GET /master on that agent.  With
+# --pg, pass the primary's agent too, e.g. --check 127.0.0.1:8008.  An
+# external primary must accept the user in $PGUSER (default postgres)
+# without a password prompt (trust or ~/.pgpass) and allow --idle + 80
+# connections.  Ports used: 16450-16459 on 127.0.0.1.
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -47,12 +48,13 @@ while [ $# -gt 0 ]; do
 done
 
 LOCAL_PG_PORT=16450 AGENT_PORT=16451 ROUTER_PORT=16452 ROUTER_STATS=16453
-HAPROXY_PORT=16454 HAPROXY_STATS=16455
+HAPROXY_PORT=16454 HAPROXY_STATS=16455 ZK_PORT=16456
 
 W=$(make_workdir bench) || exit 1
 cleanup() {
 	kill_started
-	stop_started_servers
+	node_stop_started
+	zk_stop_started
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -63,17 +65,20 @@ say "building the router (release)"
 make -s -C "$ROOT/router" >"$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
 
 if [ -z "$PG" ]; then
-	say "starting PostgreSQL 15 on port $LOCAL_PG_PORT"
-	pg_create "$W/pg" $LOCAL_PG_PORT "max_connections = 1100" "shared_buffers = 256MB" || exit 1
-	pg_start "$W/pg" || exit 1
+	if [ -n "$CHECK" ]; then echo "--check needs --pg" >&2; exit 2; fi
+	say "starting ZooKeeper on $ZK_PORT and a pg_ha primary on $LOCAL_PG_PORT (agent API $AGENT_PORT)"
+	zk_start "$W/zk" $ZK_PORT || exit 1
+	node_init_primary "$W/node" bench1 $LOCAL_PG_PORT $AGENT_PORT "127.0.0.1:$ZK_PORT" \
+		"max_connections = 1100" "shared_buffers = 256MB" "fsync = off" \
+		"synchronous_commit = off" "full_page_writes = off" || exit 1
+	node_start "$W/node" || exit 1
 	PG=127.0.0.1:$LOCAL_PG_PORT
-fi
-PG_HOST=${PG%:*} PG_PORT=${PG##*:}
-if [ -z "$CHECK" ]; then
-	echo primary >"$W/state"
-	start_agent $AGENT_PORT "$W/state"
 	CHECK=127.0.0.1:$AGENT_PORT
+	agent_primary() { [ "$(http_status "http://$CHECK/master")" = 200 ]; }
+	wait_until 300 0.1 agent_primary || { say "the agent never answered 200 on /master"; exit 1; }
 fi
+[ -n "$CHECK" ] || { echo "--pg needs --check (the primary's agent API)" >&2; exit 2; }
+PG_HOST=${PG%:*} PG_PORT=${PG##*:}
 CHECK_HOST=${CHECK%:*} CHECK_PORT=${CHECK##*:}
 
 cat >"$W/router.conf" <<CONF
@@ -204,7 +209,7 @@ read -r RSS_ROUTER_LOADED ROUTER_IDLE_OK < <(idle_rss $ROUTER_PORT $ROUTER_PID)
 read -r RSS_HAPROXY_LOADED HAPROXY_IDLE_OK < <(idle_rss $HAPROXY_PORT $HAPROXY_PID)
 
 echo
-echo "pg_ha_router bench: pgbench -S scale $SCALE, ${DURATION}s x $ROUNDS rounds (median), -j $JOBS, $(nproc) CPUs, primary $PG"
+echo "pg_ha_router bench: pgbench -S scale $SCALE, ${DURATION}s x $ROUNDS rounds (median), -j $JOBS, $(nproc) CPUs, primary $PG, checks GET /master on $CHECK"
 printf "%-12s | %10s %10s %10s | %8s %9s | %9s %9s %9s\n" test "direct" "haproxy" "router" "r/direct" "r/haproxy" "lat dir" "lat hap" "lat rtr"
 printf "%-12s | %10s %10s %10s | %8s %9s | %9s %9s %9s\n" "" "TPS" "TPS" "TPS" "" "" "ms" "ms" "ms"
 for key in "${KEYS[@]}"; do
