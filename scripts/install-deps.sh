@@ -11,6 +11,7 @@ PKGS=(
 	libcmocka-dev
 	libipc-run-perl libdbd-pg-perl
 	haproxy curl procps iproute2 psmisc
+	openssl chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -8,14 +8,16 @@
 #   3. router and supervisor unit tests (ASan/UBSan)  make -C router check, -C supervisor check
 #   4. pg_regress against a real node + ZooKeeper make installcheck
 #   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
-# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap ..."
+#   6. router integration (ASan/UBSan router, ZooKeeper, supervised nodes,
+#      headless Chromium)                         tests/router/router_test.sh
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration ..."
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -71,6 +73,7 @@ want router && step "router unit tests" make -s -C router check
 want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
+want router-integration && step "router integration" tests/router/router_test.sh
 
 echo
 echo "test.sh: passed: ${passed[*]:-none}"
