@@ -23,6 +23,11 @@ export ZOOKEEPER_IMAGE=localhost/pgha-test/zookeeper:3.8
 export HAPROXY_IMAGE=localhost/pgha-test/haproxy:3.0
 export PGHA_IMAGE=localhost/pgha-test/pg_ha:latest
 debian_image=localhost/pgha-test/debian:bookworm
+# host ports: the lab's (5432, 5433, ...) are often taken on a test machine
+# (a local pg_ha cluster, ZooKeeper): the compose file's port variables move them
+export ROUTER_PORT=${ROUTER_PORT:-25432} PG_MASTER_PORT=${PG_MASTER_PORT:-25433} PG_SLAVE_PORT=${PG_SLAVE_PORT:-25434}
+export ROUTER_READ_PORT=${ROUTER_READ_PORT:-25435} STATS_PORT=${STATS_PORT:-27000} ZOO_PORT=${ZOO_PORT:-22181}
+export HAPROXY_PORT=${HAPROXY_PORT:-26432} HAPROXY_STATS_PORT=${HAPROXY_STATS_PORT:-27001}
 export PGPASSWORD=postgres PGCONNECT_TIMEOUT=3
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (rootful podman)" >&2; exit 1; }
@@ -132,6 +137,10 @@ done
 # leftovers of an interrupted run of ours
 ids=$(containers_ours); [ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
 for v in "${project}_pg-master" "${project}_pg-slave"; do podman volume exists "$v" 2>/dev/null && podman volume rm -f "$v" >/dev/null 2>&1; done
+
+for p in $ROUTER_PORT $PG_MASTER_PORT $PG_SLAVE_PORT $ROUTER_READ_PORT $STATS_PORT $ZOO_PORT $HAPROXY_PORT $HAPROXY_STATS_PORT; do
+	if ss -ltnH "( sport = :$p )" 2>/dev/null | grep -q .; then echo "Bail out! host port $p is in use (set the *_PORT variables)"; trap - EXIT; exit 1; fi
+done
 
 # ---------------------------------------------------------------- images
 # Built once and cached under localhost/pgha-test/*; a stand-in is rebuilt

@@ -7,9 +7,9 @@ psql_in() { local c=$1; shift; podman exec -e PGPASSWORD=postgres -e PGCONNECT_T
 api() { podman exec "$1" curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:8008$2" 2>/dev/null; }
 api_is() { [ "$(api "$1" "$2")" = 200 ]; }
 in_recovery_is() { [ "$(psql_in "$1" -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = "$2" ]; }
-stats_status() { curl -s -m 2 http://127.0.0.1:7000/ | grep -o "data-service=\"write\" data-node=\"$1\" data-status=\"[A-Z]*\"" | sed 's/.*data-status="\([A-Z]*\)"/\1/'; }
+stats_status() { curl -s -m 2 http://127.0.0.1:$STATS_PORT/ | grep -o "data-service=\"write\" data-node=\"$1\" data-status=\"[A-Z]*\"" | sed 's/.*data-status="\([A-Z]*\)"/\1/'; }
 stats_is() { [ "$(stats_status "$1")" = "$2" ]; }
-write_via_router() { psql_host 5432 -c "INSERT INTO t1(txt) VALUES ('$1')"; }
+write_via_router() { psql_host $ROUTER_PORT -c "INSERT INTO t1(txt) VALUES ('$1')"; }
 streams_from() { # $1 replica container, $2 upstream host
 	[ "$(psql_in "$1" -c "SELECT status || ' ' || (regexp_match(conninfo, 'host=([^ ]+)'))[1] FROM pg_stat_wal_receiver")" = "streaming $2" ]
 }
@@ -35,11 +35,11 @@ grep -E 'starting as a standby' <<<"$logs_slave" | head -2 | sed 's/^/#   pg-sla
 check "stats page on 7000: pg-master UP for writes" wait_for 30 stats_is pg-master UP
 check "stats page on 7000: pg-slave DOWN for writes" wait_for 30 stats_is pg-slave DOWN
 
-check "create t1 and write a row through 5432" wait_for 30 psql_host 5432 \
+check "create t1 and write a row through 5432" wait_for 30 psql_host $ROUTER_PORT \
 	-c "CREATE TABLE IF NOT EXISTS t1(id serial PRIMARY KEY, txt text)" -c "INSERT INTO t1(txt) VALUES ('before_failover')"
-row_on_slave() { [ "$(psql_host 5434 -c "SELECT count(*) FROM t1 WHERE txt = 'before_failover'")" = 1 ]; }
+row_on_slave() { [ "$(psql_host $PG_SLAVE_PORT -c "SELECT count(*) FROM t1 WHERE txt = 'before_failover'")" = 1 ]; }
 check "the row is read on pg-slave (5434)" wait_for 10 row_on_slave
-err=$(psql_host 5434 -c "INSERT INTO t1(txt) VALUES ('on_replica')" 2>&1)
+err=$(psql_host $PG_SLAVE_PORT -c "INSERT INTO t1(txt) VALUES ('on_replica')" 2>&1)
 check "INSERT on pg-slave fails: read-only transaction" grep -q 'cannot execute INSERT in a read-only transaction' <<<"$err"
 
 # failover
@@ -62,5 +62,5 @@ t_start=$(now)
 check "pg-master: pg_is_in_recovery() = t after start" wait_for 90 in_recovery_is pg-master t
 check "pg-master streams from pg-slave" wait_for 60 streams_from pg-master pg-slave
 note "pg-master rejoined $(elapsed "$t_start") s after start"
-has_rows() { [ "$(psql_host 5433 -c "SELECT count(*) FROM t1 WHERE txt IN ('before_failover','after_failover_write')")" = 2 ]; }
+has_rows() { [ "$(psql_host $PG_MASTER_PORT -c "SELECT count(*) FROM t1 WHERE txt IN ('before_failover','after_failover_write')")" = 2 ]; }
 check "pg-master has both rows" wait_for 10 has_rows
