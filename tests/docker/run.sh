@@ -187,3 +187,5 @@ fi
 [ "${1:-}" = images ] && exit 0
 
 . "$here/walkthrough.sh"
+[ "${1:-}" = walkthrough ] && exit 0
+. "$here/faults.sh"

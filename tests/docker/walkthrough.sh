@@ -46,6 +46,7 @@ check "INSERT on pg-slave fails: read-only transaction" grep -q 'cannot execute 
 t_stop=$(now)
 podman stop -t 30 pg-master >/dev/null 2>&1
 note "podman stop pg-master took $(elapsed "$t_stop") s"
+podman logs --since 60s pg-master 2>&1 | grep -v "failed to connect to syslog" | tail -8 | cut -c1-220 | sed "s/^/#   pg-master: /"
 check "pg-slave: pg_is_in_recovery() = f" wait_for 60 in_recovery_is pg-slave f
 if wait_for 60 write_via_router after_failover_write; then
 	failover_s=$(elapsed "$t_stop")

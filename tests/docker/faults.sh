@@ -1,0 +1,101 @@
+# Partition and freeze of the primary, and the haproxy profile (issue 5).
+# Sourced by run.sh after walkthrough.sh (pg-slave leads, pg-master replicates).
+
+net=${project}_default
+other_of() { [ "$1" = pg-master ] && echo pg-slave || echo pg-master; }
+leader_now() { local c; for c in pg-master pg-slave; do api_is "$c" /master && { echo "$c"; return 0; }; done; return 1; }
+# writer inside a container: one INSERT per 0.2 s for $3 s, each acknowledged one logged with its time
+writer_in() { # $1 container, $2 tag, $3 seconds -> prints "ack <time>" lines
+	podman exec -e PGPASSWORD=postgres "$1" bash -c '
+		end=$(( $(date +%s) + '"$3"' )); i=0
+		while [ "$(date +%s)" -lt "$end" ] && [ $i -lt 1000 ]; do
+			i=$((i+1))
+			if timeout 2 psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "INSERT INTO t1(txt) VALUES ('"'$2'"'||'"'$i'"')" >/dev/null 2>&1; then
+				echo "ack $(date +%s.%N)"; fi
+			sleep 0.2
+		done' 2>/dev/null | grep '^ack'
+}
+writer_router() { # $1 tag, $2 seconds
+	local end=$(( $(date +%s) + $2 )) i=0
+	while [ "$(date +%s)" -lt "$end" ] && [ $i -lt 1000 ]; do
+		i=$((i+1))
+		timeout 2 psql -X -q -h 127.0.0.1 -p "$ROUTER_PORT" -U postgres -d postgres \
+			-c "INSERT INTO t1(txt) VALUES ('$1$i')" >/dev/null 2>&1 && echo "ack $(date +%s.%N)"
+		sleep 0.2
+	done
+}
+# no overlap: the old primary's last acknowledgement comes before the new primary's first
+no_overlap() { # $1 file of the old side, $2 file of the new side
+	local last_old first_new
+	last_old=$(awk '{print $2}' "$1" | sort -n | tail -1); first_new=$(awk '{print $2}' "$2" | sort -n | head -1)
+	note "old primary: $(wc -l < "$1") acks, last $last_old; via router: $(wc -l < "$2") acks, first after the cut ${first_new:-none}"
+	[ -z "$last_old" ] || [ -z "$first_new" ] || awk -v a="$last_old" -v b="$first_new" 'BEGIN{exit !(a < b)}'
+}
+refuses_write() { ! timeout 3 podman exec -e PGPASSWORD=postgres "$1" psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "INSERT INTO t1(txt) VALUES ('must_not_ack')" >/dev/null 2>&1; }
+rejoined() { in_recovery_is "$1" t && streams_from "$1" "$2"; }
+
+# ---------------------------------------------------------------- partition
+old=$(leader_now) || old=""
+if [ -z "$old" ]; then fail "partition: a leader before the test"; else
+	new=$(other_of "$old")
+	tmp_old=$(mktemp); tmp_new=$(mktemp)
+	writer_in "$old" old_side_ 25 > "$tmp_old" &
+	w1=$!
+	sleep 1
+	t_cut=$(now)
+	podman network disconnect "$net" "$old" >/dev/null 2>&1
+	writer_router router_side_ 24 > "$tmp_new" &
+	w2=$!
+	check "partition: $new takes over within ttl + 1 s (11 s)" wait_for 11 api_is "$new" /master
+	note "partition: $new leads $(elapsed "$t_cut") s after the cut"
+	check "partition: the router sends writes to $new" wait_for 15 stats_is "$new" UP
+	check "partition: cut-off $old refuses writes from inside its container within retry_timeout" \
+		bash -c "sleep 6; ! timeout 3 podman exec -e PGPASSWORD=postgres $old psql -X -q -h 127.0.0.1 -U postgres -d postgres -c \"INSERT INTO t1(txt) VALUES ('must_not_ack')\" >/dev/null 2>&1"
+	wait $w1 $w2
+	# acks through the router before the cut went to the old primary: only count those after it
+	awk -v t="$t_cut" '$2 > t' "$tmp_new" > "$tmp_new.after"
+	old_after=$(awk -v t="$t_cut" '$2 > t + 0.5' "$tmp_old" | wc -l)
+	check "partition: no two nodes acknowledge writes at the same time" no_overlap "$tmp_old" "$tmp_new.after"
+	podman network connect "$net" "$old" >/dev/null 2>&1
+	t_re=$(now)
+	check "partition: $old rejoins as a replica of $new after reconnect" wait_for 90 rejoined "$old" "$new"
+	note "partition: rejoined $(elapsed "$t_re") s after reconnect"
+	rm -f "$tmp_old" "$tmp_new" "$tmp_new.after"
+fi
+
+# ---------------------------------------------------------------- freeze
+old=$(leader_now) || old=""
+if [ -z "$old" ]; then fail "freeze: a leader before the test"; else
+	new=$(other_of "$old")
+	t_pause=$(now)
+	podman pause "$old" >/dev/null 2>&1
+	check "freeze: $new takes over while $old is paused" wait_for 20 api_is "$new" /master
+	note "freeze: $new leads $(elapsed "$t_pause") s after the pause"
+	check "freeze: writes through the router succeed" wait_for 20 write_via_router after_freeze_write
+	sleep 3   # paused longer than ttl
+	podman unpause "$old" >/dev/null 2>&1
+	check "freeze: unpaused $old does not acknowledge a write" refuses_write "$old"
+	check "freeze: $old rejoins as a replica of $new" wait_for 90 rejoined "$old" "$new"
+fi
+
+# ---------------------------------------------------------------- haproxy profile
+hap_status() { curl -s -m 2 "http://127.0.0.1:$HAPROXY_STATS_PORT/;csv" | awk -F, -v s="$1" '$1=="postgres" && $2==s {print $18}'; }
+hap_is() { [ "$(hap_status "$1")" = "$2" ]; }
+hap_name() { echo "postgresql_${1//-/_}_5432"; }
+if pc up -d haproxy >> /tmp/pgha_test_up.log 2>&1; then ok "haproxy profile: HAProxy with the lab's haproxy.cfg is up"; else fail "haproxy profile: up"; fi
+lead=$(leader_now) || lead=pg-slave
+rep=$(other_of "$lead")
+check "haproxy stats: $lead UP" wait_for 30 hap_is "$(hap_name "$lead")" UP
+check "haproxy stats: $rep DOWN" wait_for 30 hap_is "$(hap_name "$rep")" DOWN
+write_via_haproxy() { timeout 5 psql -X -q -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d postgres -c "INSERT INTO t1(txt) VALUES ('$1')"; }
+check "haproxy: a write through HAProxy succeeds" wait_for 20 write_via_haproxy via_haproxy
+t_stop=$(now)
+podman stop -t 30 "$lead" >/dev/null 2>&1
+if wait_for 60 write_via_haproxy after_failover_haproxy; then
+	ok "haproxy: after podman stop $lead, a write through HAProxy succeeds"
+	note "haproxy: time from stop to the first successful write through HAProxy: $(elapsed "$t_stop") s"
+else fail "haproxy: after podman stop $lead, a write through HAProxy succeeds"; fi
+check "haproxy stats: $rep UP" wait_for 30 hap_is "$(hap_name "$rep")" UP
+podman start "$lead" >/dev/null 2>&1
+check "haproxy: $lead rejoins as a replica" wait_for 90 rejoined "$lead" "$rep"
+check "haproxy stats: $lead DOWN" wait_for 30 hap_is "$(hap_name "$lead")" DOWN
