@@ -6,15 +6,16 @@ other_of() { [ "$1" = pg-master ] && echo pg-slave || echo pg-master; }
 leader_now() { local c; for c in pg-master pg-slave; do api_is "$c" /master && { echo "$c"; return 0; }; done; return 1; }
 # writer inside a container: one INSERT per 0.2 s for $3 s, each acknowledged one logged with its time
 writer_in() { # $1 container, $2 tag, $3 seconds -> prints "ack <time>" lines
-	podman exec -e PGPASSWORD=postgres "$1" bash -c '
-		end=$(( $(date +%s) + '"$3"' )); i=0
+	podman exec -e PGPASSWORD=postgres -e TAG="$2" -e SECS="$3" "$1" bash -c '
+		end=$(( $(date +%s) + SECS )); i=0
 		while [ "$(date +%s)" -lt "$end" ] && [ $i -lt 1000 ]; do
 			i=$((i+1))
-			if timeout 2 psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "INSERT INTO t1(txt) VALUES ('"'$2'"'||'"'$i'"')" >/dev/null 2>&1; then
+			if timeout 2 psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "INSERT INTO t1(txt) VALUES ('"'"'$TAG$i'"'"')" >/dev/null 2>&1; then
 				echo "ack $(date +%s.%N)"; fi
 			sleep 0.2
 		done' 2>/dev/null | grep '^ack'
 }
+dump_logs() { local c; for c in "$@"; do podman logs --since 40s "$c" 2>&1 | grep -v 'failed to connect to syslog' | tail -12 | cut -c1-220 | sed "s/^/#   $c: /"; done; }
 writer_router() { # $1 tag, $2 seconds
 	local end=$(( $(date +%s) + $2 )) i=0
 	while [ "$(date +%s)" -lt "$end" ] && [ $i -lt 1000 ]; do
@@ -69,13 +70,13 @@ if [ -z "$old" ]; then fail "freeze: a leader before the test"; else
 	new=$(other_of "$old")
 	t_pause=$(now)
 	podman pause "$old" >/dev/null 2>&1
-	check "freeze: $new takes over while $old is paused" wait_for 20 api_is "$new" /master
+	check "freeze: $new takes over while $old is paused" wait_for 30 api_is "$new" /master || dump_logs "$new"
 	note "freeze: $new leads $(elapsed "$t_pause") s after the pause"
 	check "freeze: writes through the router succeed" wait_for 20 write_via_router after_freeze_write
 	sleep 3   # paused longer than ttl
 	podman unpause "$old" >/dev/null 2>&1
 	check "freeze: unpaused $old does not acknowledge a write" refuses_write "$old"
-	check "freeze: $old rejoins as a replica of $new" wait_for 90 rejoined "$old" "$new"
+	check "freeze: $old rejoins as a replica of $new" wait_for 90 rejoined "$old" "$new" || dump_logs "$old" "$new"
 fi
 
 # ---------------------------------------------------------------- haproxy profile

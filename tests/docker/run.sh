@@ -36,7 +36,7 @@ export PGPASSWORD=postgres PGCONNECT_TIMEOUT=3
 n=0; passed=0; failed=0
 ok()   { n=$((n+1)); passed=$((passed+1)); echo "ok $n - $*"; }
 fail() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; return 1; fi; }
 note() { echo "# $*"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
