@@ -254,7 +254,8 @@ manage_sync_standby(int64 now)
 		return;
 	}
 
-	if (cur && is_running_replica(cur) && !cur->tags.nosync && member_fresh(current, now))
+	if (cur && is_running_replica(cur) && !cur->tags.nosync && member_fresh(current, now) &&
+		cur->timeline == self->timeline)
 	{
 		apply_sync_names();
 		if (agent.sync_confirmed)
@@ -285,8 +286,10 @@ manage_sync_standby(int64 now)
 	{
 		const HaMember *m = &agent.view.members[i];
 
+		/* a replica still on an older timeline (forked) cannot stream from us */
 		if (strcmp(m->name, self->name) == 0 || !is_running_replica(m) ||
-			m->tags.nosync || !member_fresh(m->name, now))
+			m->tags.nosync || !member_fresh(m->name, now) ||
+			m->timeline != self->timeline)
 			continue;
 		if (best == NULL || m->xlog_location > best->xlog_location)
 			best = m;

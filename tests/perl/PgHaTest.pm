@@ -48,6 +48,8 @@ sub zk_restart
 
 END
 {
+	# keep the test's exit status: system() would overwrite $?
+	local $?;
 	system("$srcdir/scripts/zk.sh", 'stop', $_) for keys %zk;
 }
 
