@@ -70,15 +70,24 @@ pc() { podman-compose -p "$project" -f "$compose_file" "$@"; }
 podman_q() { podman "$@" 2>&1 | grep -v 'failed to connect to syslog' ; return "${PIPESTATUS[0]}"; }
 
 # host state to restore
-ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+# (a run with PGHA_KEEP leaves the host state of before it in $state_dir for the next run to restore)
+state_dir=/var/tmp/pgha_test.state
 ipt_before=$(mktemp)
-for t in filter nat; do iptables-save -t "$t" 2>/dev/null; done > "$ipt_before"
+if [ -f "$state_dir/ip_forward" ]; then
+	ip_forward_before=$(cat "$state_dir/ip_forward"); cp "$state_dir/iptables" "$ipt_before"
+else
+	ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+	for t in filter nat; do iptables-save -t "$t" 2>/dev/null; done > "$ipt_before"
+fi
 
 containers_ours() { podman ps -a -q --filter "label=io.podman.compose.project=$project" 2>/dev/null; }
 
 teardown() {
 	set +e
-	if [ -n "${PGHA_KEEP:-}" ]; then note "PGHA_KEEP set: containers left up"; return; fi
+	if [ -n "${PGHA_KEEP:-}" ]; then
+		mkdir -p "$state_dir"; echo "$ip_forward_before" > "$state_dir/ip_forward"; cp "$ipt_before" "$state_dir/iptables"
+		note "PGHA_KEEP set: containers left up ('tests/docker/run.sh clean' removes them)"; return
+	fi
 	note "teardown"
 	local ids; ids=$(containers_ours)
 	[ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
@@ -113,7 +122,7 @@ teardown() {
 	podman volume exists "${project}_pg-master" 2>/dev/null && left="$left volumes"
 	iptables-save 2>/dev/null | grep -q NETAVARK && ! grep -q NETAVARK "$ipt_before" && left="$left iptables"
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$ip_forward_before" ] || left="$left ip_forward"
-	rm -f "$ipt_before"
+	rm -f "$ipt_before"; rm -rf "$state_dir"
 	if [ -z "$left" ]; then ok "teardown leaves no container, network, volume, iptables chain or sysctl change"
 	else fail "teardown left:$left"; fi
 }
@@ -141,6 +150,8 @@ for v in "${project}_pg-master" "${project}_pg-slave"; do podman volume exists "
 for p in $ROUTER_PORT $PG_MASTER_PORT $PG_SLAVE_PORT $ROUTER_READ_PORT $STATS_PORT $ZOO_PORT $HAPROXY_PORT $HAPROXY_STATS_PORT; do
 	if ss -ltnH "( sport = :$p )" 2>/dev/null | grep -q .; then echo "Bail out! host port $p is in use (set the *_PORT variables)"; trap - EXIT; exit 1; fi
 done
+
+[ "${1:-}" = clean ] && exit 0
 
 # ---------------------------------------------------------------- images
 # Built once and cached under localhost/pgha-test/*; a stand-in is rebuilt
