@@ -444,6 +444,8 @@ learned=$(learned_ms n1 "$t0")
 diag "failover: n1's agent logged that it leads, the router wrote to n1 ${learned:-?} ms later"
 check "  ... learned through /watch in milliseconds (${learned:-?} ms < 500)" [ "${learned:-9999}" -lt 500 ]
 check "  ... within 5 s of the crash ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 5000 ]
+check "  ... n2 marked DOWN at once: its watch broke and a check failed (not after fall 3)" \
+	grep -q "node n2 primary check: UP -> DOWN (.*confirming: the agent's watch broke" "$W/router.log"
 psql_at $WRITE -q -c "insert into t values (-1, 'after failover', null)"
 is "  ... and writes through the router land on n1" "$(psql_at $PG1 -c 'select payload from t where id = -1')" "after failover"
 check "n2 rejoins as a replica (its supervisor)" wait_until 300 0.1 settled n1
