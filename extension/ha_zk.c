@@ -294,6 +294,14 @@ zk_start(const char *hosts, int session_timeout_ms, char *why, int whylen)
 		snprintf(why, whylen, "%s", err ? strerror(err) : "zookeeper_init failed");
 		return false;
 	}
+
+	/*
+	 * By default the library resolves the host list on every turn of its I/O
+	 * thread; a slow DNS answer (a container runtime reloading its resolver)
+	 * then holds back the session's pings for seconds and the session
+	 * expires.  Resolve only when (re)connecting.
+	 */
+	zoo_set_servers_resolution_delay(zh, -1);
 	return true;
 }
 
@@ -325,6 +333,12 @@ zk_session_id(void)
 	const clientid_t *id = zh ? zoo_client_id(zh) : NULL;
 
 	return id ? id->client_id : 0;
+}
+
+int
+zk_negotiated_timeout_ms(void)
+{
+	return zh ? zoo_recv_timeout(zh) : 0;
 }
 
 ZkEvent *

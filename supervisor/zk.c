@@ -88,6 +88,7 @@ zkc_setup(const char *hosts, int session_timeout_ms, const char *namespace_,
 	snprintf(paths.members, sizeof(paths.members), "%s/members", paths.scope);
 	snprintf(paths.leader, sizeof(paths.leader), "%s/leader", paths.scope);
 	snprintf(paths.initialize, sizeof(paths.initialize), "%s/initialize", paths.scope);
+	snprintf(paths.sync, sizeof(paths.sync), "%s/sync", paths.scope);
 	snprintf(parents[0], sizeof(parents[0]), "%s", namespace_);
 	snprintf(parents[1], sizeof(parents[1]), "%s", paths.scope);
 	snprintf(parents[2], sizeof(parents[2]), "%s", paths.members);
@@ -142,6 +143,8 @@ zkc_start(void)
 		sup_log("zookeeper: could not start a session with \"%s\": %s", zk_hosts, strerror(errno));
 		return false;
 	}
+	/* resolve the hosts only when (re)connecting, as the agent does (ha_zk.c) */
+	zoo_set_servers_resolution_delay(zh, -1);
 	return true;
 }
 
