@@ -34,7 +34,8 @@ ha_supervisor_pid(void)
 	if (s == NULL || *s == '\0')
 		return 0;
 	pid = strtol(s, &end, 10);
-	if (*end != '\0' || pid <= 1)
+	/* 1 is valid: in a container the supervisor is PID 1 */
+	if (*end != '\0' || pid < 1)
 		return 0;
 	return (pid_t) pid;
 }
