@@ -92,6 +92,7 @@ typedef struct Agent
 	int			zk_backoff_ms;
 	int64		zk_last_contact_ms;
 	int64		zk_session;		/* id of the session we set up */
+	int			zk_granted_ms;	/* session timeout the server granted; 0 unknown */
 	int			inflight[OP_NUM_OPS];
 
 	/* progress within the session */

@@ -122,6 +122,7 @@ election_facts(HaFacts *f, int64 now)
 						  (uint64) ha_maximum_lag_on_failover);
 	f->sync_standby_self = agent.sync_confirmed &&
 		strcmp(agent.view.sync_standby, self->name) == 0;
+	f->sync_leader_self = strcmp(agent.sync_leader, self->name) == 0;
 
 	if (agent.failover_exists && now - agent.failover_seen_ms < FAILOVER_KEY_STALE_MS)
 	{
@@ -176,7 +177,7 @@ gather_facts(HaFacts *f, int64 now)
 	f->promoting = agent.promoting;
 	f->zk_reachable = session_reachable(now);
 	f->fence_due = agent.zk_last_contact_ms != 0 &&
-		now - agent.zk_last_contact_ms > (int64) ha_retry_timeout * 1000;
+		now - agent.zk_last_contact_ms > ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms);
 	f->identity_ok = agent.identity_ok && agent.init_known;
 	f->registered = agent.member_state == MEMBER_REGISTERED;
 	f->leader_known = agent.leader_known && agent.status_known &&
@@ -481,7 +482,12 @@ follow_leader(int64 now)
 	if (!agent.leader_exists || leader == NULL || leader->conn_url[0] == '\0')
 		return;
 	conninfo_for(leader, conninfo, sizeof(conninfo));
-	ha_write_runtime_conf(conninfo, "");
+	/*
+	 * In synchronous mode a standby keeps '*': once promoted it acknowledges
+	 * no commit until its /sync names it leader (manage_sync_standby), so
+	 * the old leader /sync still names can never miss an acknowledged one.
+	 */
+	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? "*" : "");
 
 	if (agent.cluster_timeline <= agent.view.self.timeline)
 	{

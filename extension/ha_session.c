@@ -96,9 +96,20 @@ handle_session_event(const ZkEvent *ev, int64 now)
 	{
 		int64		sid = zk_session_id();
 
+		int			granted = zk_negotiated_timeout_ms();
+
 		if (agent.view.zk_state != HA_ZK_CONNECTED)
 			ereport(LOG,
-					(errmsg("pg_ha: connected to ZooKeeper (session 0x%" INT64_MODIFIER "x)", sid)));
+					(errmsg("pg_ha: connected to ZooKeeper (session 0x%" INT64_MODIFIER "x, timeout %d ms)",
+							sid, granted)));
+		if (granted > 0 && granted < ha_ttl * 1000 && granted != agent.zk_granted_ms)
+			ereport(WARNING,
+					(errmsg("pg_ha: ZooKeeper granted a session timeout of %d ms, less than pg_ha.ttl (%d s)",
+							granted, ha_ttl),
+					 errdetail("The server bounds session timeouts to 2..20 times its tickTime."),
+					 errhint("Lower pg_ha.ttl, or raise the server's tickTime or maxSessionTimeout; until then this node fences itself after %d ms without ZooKeeper instead of pg_ha.retry_timeout.",
+							 ha_fence_after_ms(ha_retry_timeout, ha_ttl, granted))));
+		agent.zk_granted_ms = granted;
 		agent.view.zk_state = HA_ZK_CONNECTED;
 		agent.view.zk_unreachable_since = 0;
 		agent.view.last_error[0] = '\0';

@@ -55,6 +55,8 @@ extern void zk_stop(void);
 extern bool zk_started(void);
 extern uint32_t zk_generation(void);
 extern int64_t zk_session_id(void);
+/* the session timeout the server granted (0 before the first connection) */
+extern int	zk_negotiated_timeout_ms(void);
 
 /* Read end of the wake-up pipe, for the WaitEventSet. */
 extern int	zk_event_fd(void);

@@ -6,7 +6,9 @@
  *	  safety rules (DESIGN section 6) live here:
  *	  S1  a primary without a live session is never leader, and fences
  *	      itself after retry_timeout;
- *	  S2  in synchronous mode only the confirmed sync standby may race;
+ *	  S2  in synchronous mode only the confirmed sync standby may race, or
+ *	      the leader /sync names (a fenced old primary: a new leader names
+ *	      itself there before it acknowledges any commit);
  *	  S3  in asynchronous mode a replica lagging beyond the maximum may not;
  *	  S4  a node on an older timeline than the cluster's never leads.
  *
@@ -46,8 +48,8 @@ decide_replica(const HaFacts *f)
 		return decision(HA_ACT_FOLLOW, false, "no leader; a switchover names another member");
 	if (f->cluster_timeline != 0 && f->timeline < f->cluster_timeline)
 		return decision(HA_ACT_FOLLOW, false, "no leader; on an older timeline than the cluster, not racing");
-	if (f->sync_mode && !f->sync_standby_self)
-		return decision(HA_ACT_FOLLOW, false, "no leader; synchronous mode and not the confirmed synchronous standby");
+	if (f->sync_mode && !f->sync_standby_self && !f->sync_leader_self)
+		return decision(HA_ACT_FOLLOW, false, "no leader; synchronous mode and neither the confirmed synchronous standby nor the last leader");
 	if (!f->sync_mode && !f->lag_ok)
 		return decision(HA_ACT_FOLLOW, false, "no leader; lagging beyond maximum_lag_on_failover");
 	if (!f->switchover_self && !f->sync_mode)
@@ -142,4 +144,19 @@ ha_peer_is_better(uint64_t my_lsn, const char *my_name,
 	if (peer_lsn != my_lsn)
 		return peer_lsn > my_lsn;
 	return strcmp(peer_name, my_name) < 0;
+}
+
+int
+ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms)
+{
+	int			after = retry_timeout_s * 1000;
+
+	if (granted_ms > 0 && ttl_s > 0 && granted_ms < ttl_s * 1000)
+	{
+		int			scaled = (int) ((int64_t) granted_ms * retry_timeout_s / ttl_s);
+
+		if (scaled < after)
+			after = scaled;
+	}
+	return after;
 }

@@ -33,6 +33,8 @@ typedef struct HaFacts
 	bool		nofailover;		/* our tag */
 	bool		sync_mode;
 	bool		sync_standby_self;	/* /sync names us and says we caught up */
+	bool		sync_leader_self;	/* /sync names us its leader: we were the last
+									 * primary, every acknowledged commit is ours */
 	bool		switchover_other;	/* a switchover names another candidate */
 	bool		switchover_self;	/* a switchover names us */
 	bool		lag_ok;			/* within maximum_lag_on_failover of the last leader */
@@ -77,5 +79,13 @@ extern bool ha_lag_ok(uint64_t my_lsn, uint64_t last_leader_lsn,
  */
 extern bool ha_peer_is_better(uint64_t my_lsn, const char *my_name,
 							  uint64_t peer_lsn, const char *peer_name);
+
+/*
+ * How long a primary may go without hearing from ZooKeeper before it fences
+ * itself: retry_timeout, unless the server granted a session timeout shorter
+ * than ttl; then the same fraction of the granted timeout, so the fence still
+ * comes before the session (and the leader key) can expire.
+ */
+extern int	ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms);
 
 #endif							/* ROLE_H */

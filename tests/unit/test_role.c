@@ -249,6 +249,27 @@ test_sync_mode_only_sync_standby(void **state)
 	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
 }
 
+/*
+ * A fenced old primary that /sync still names leader may race: nobody else
+ * acknowledged a commit since (a new leader names itself there first) --
+ * unless the cluster moved to a newer timeline meanwhile.
+ */
+static void
+test_sync_mode_last_leader_races(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.sync_mode = true;
+	f.sync_leader_self = true;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	f.cluster_timeline = f.timeline + 1;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f.cluster_timeline = f.timeline;
+	f.nofailover = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+}
+
 /* A switchover's candidate races without waiting for peers. */
 static void
 test_switchover_candidate_races(void **state)
@@ -288,6 +309,22 @@ test_peer_is_better(void **state)
 }
 
 static void
+test_fence_after(void **state)
+{
+	(void) state;
+	/* the server granted what we asked (or nothing known yet): retry_timeout */
+	assert_int_equal(ha_fence_after_ms(5, 10, 10000), 5000);
+	assert_int_equal(ha_fence_after_ms(5, 10, 0), 5000);
+	assert_int_equal(ha_fence_after_ms(5, 10, 40000), 5000);
+	/* capped at 20 ticks: fence at the same fraction of what was granted */
+	assert_int_equal(ha_fence_after_ms(10, 30, 4000), 1333);
+	assert_int_equal(ha_fence_after_ms(5, 10, 6000), 3000);
+	/* always before the session can expire */
+	for (int granted = 1; granted < 30000; granted += 997)
+		assert_true(ha_fence_after_ms(10, 30, granted) < granted);
+}
+
+static void
 test_action_names(void **state)
 {
 	(void) state;
@@ -312,9 +349,11 @@ main(void)
 		cmocka_unit_test(test_replica_holding_key_promotes),
 		cmocka_unit_test(test_replica_must_not_race),
 		cmocka_unit_test(test_sync_mode_only_sync_standby),
+		cmocka_unit_test(test_sync_mode_last_leader_races),
 		cmocka_unit_test(test_switchover_candidate_races),
 		cmocka_unit_test(test_lag_ok),
 		cmocka_unit_test(test_peer_is_better),
+		cmocka_unit_test(test_fence_after),
 		cmocka_unit_test(test_action_names),
 	};
 
