@@ -42,6 +42,7 @@
 
 #define HANDOVER_TIMEOUT_MS		10000
 #define STOP_TIMEOUT_MS			60000
+#define FENCE_STOP_TIMEOUT_MS	5000
 #define READY_TIMEOUT_MS		120000
 #define RESTART_LIMIT			10
 #define RESTART_WINDOW_MS		(5 * 60 * 1000)
@@ -948,6 +949,47 @@ node_prepare(void)
  */
 
 /*
+ * Synchronous mode: only the confirmed synchronous standby named in /sync
+ * may take over.  A replica that confirmed the shutdown checkpoint has every
+ * WAL record this primary wrote, so it is safe to name it there -- needed
+ * when the agent had not named or confirmed it yet (just after it joined).
+ * The write is conditional on the version read, so it never overwrites
+ * what a new leader wrote meanwhile.
+ */
+static void
+handover_name_sync_standby(const char *standby)
+{
+	char		buf[3 * HA_NAME_LEN + 8];
+	char		now_leader[HA_NAME_LEN] = "",
+				now_standby[HA_NAME_LEN] = "",
+				now_confirmed[4] = "";
+	int			len = 0;
+	struct Stat st;
+	int			rc;
+
+	if (!C->synchronous_mode)
+		return;
+	rc = zkc_get(zkc_paths()->sync, buf, sizeof(buf) - 1, &len, &st);
+	if (rc == ZOK)
+	{
+		buf[len < 0 ? 0 : len] = '\0';
+		if (sscanf(buf, "%63s %63s %3s", now_leader, now_standby, now_confirmed) == 3 &&
+			strcmp(now_standby, standby) == 0 && strcmp(now_confirmed, "1") == 0)
+			return;				/* the agent had done it */
+	}
+	snprintf(buf, sizeof(buf), "%s %s 1", C->name, standby);
+	if (rc == ZOK)
+		rc = zkc_set(zkc_paths()->sync, buf, (int) strlen(buf), st.version);
+	else if (rc == ZNONODE)
+		rc = zkc_create(zkc_paths()->sync, buf, (int) strlen(buf));
+	if (rc == ZOK)
+		sup_log("handover: named %s the confirmed synchronous standby (it has all our WAL)", standby);
+	else
+		sup_log("handover: could not name %s the synchronous standby (%s); it may wait for ttl",
+				standby, zerror(rc));
+}
+
+/*
  * Steps 1-4 of PROTOCOL.md's hand-over: stop, read the shutdown
  * checkpoint, wait for a replica to confirm it (target_api_url, or every
  * running replica member when NULL), release the leader key if it still
@@ -963,6 +1005,7 @@ handover_release(const char *target_name, const char *target_api_url)
 	char		lsn[24];
 	char		confirmed_by[HA_NAME_LEN] = "";
 	uint64_t	confirmed_at = 0;
+	char		last_answer[HA_NAME_LEN + 64] = "none asked";	/* for the log */
 	long long	deadline;
 	char	   *body = malloc(16384);
 
@@ -1019,18 +1062,29 @@ handover_release(const char *target_name, const char *target_api_url)
 			size_t		len = 0;
 			uint64_t	got = 0;
 			long long	left = deadline - now_ms();
+			int			status;
 
 			if (!target_api_url && (strcmp(members[i].role, "replica") != 0 ||
 									strcmp(members[i].state, "running") != 0))
 				continue;
 			if (left <= 0)
 				break;
-			if (http_get(url, left < 1000 ? (int) left : 1000, body, 16384, &len) == 200 &&
-				patroni_received_location(body, len, &got) && got >= end)
+			status = http_get(url, left < 1000 ? (int) left : 1000, body, 16384, &len);
+			if (status == 200 && patroni_received_location(body, len, &got))
 			{
-				snprintf(confirmed_by, sizeof(confirmed_by), "%s", name);
-				confirmed_at = got;
+				char		at[24];
+
+				fmt_lsn(got, at, sizeof(at));
+				snprintf(last_answer, sizeof(last_answer), "%s had received %s", name, at);
+				if (got >= end)
+				{
+					snprintf(confirmed_by, sizeof(confirmed_by), "%s", name);
+					confirmed_at = got;
+				}
 			}
+			else
+				snprintf(last_answer, sizeof(last_answer), "%s answered %d%s", name, status,
+						 status == 200 ? " without received_location" : "");
 		}
 		if (confirmed_by[0] == '\0')
 		{
@@ -1047,8 +1101,8 @@ handover_release(const char *target_name, const char *target_api_url)
 
 	if (confirmed_by[0] == '\0')
 	{
-		sup_log("handover: no replica confirmed %s within %d s; leaving the leader key to expire after ttl (%d s)",
-				lsn, HANDOVER_TIMEOUT_MS / 1000, C->ttl);
+		sup_log("handover: no replica confirmed %s within %d s (last: %s); leaving the leader key to expire after ttl (%d s)",
+				lsn, HANDOVER_TIMEOUT_MS / 1000, last_answer, C->ttl);
 		return false;
 	}
 	{
@@ -1060,6 +1114,7 @@ handover_release(const char *target_name, const char *target_api_url)
 		fmt_lsn(confirmed_at, got, sizeof(got));
 		if (rc == ZOK && strcmp(leader, C->name) == 0)
 		{
+			handover_name_sync_standby(confirmed_by);
 			rc = zkc_delete(zkc_paths()->leader, st.version);
 			if (rc == ZOK)
 				sup_log("handover: %s confirmed %s, releasing the leader key", confirmed_by, got);
@@ -1151,8 +1206,13 @@ do_request(const Request *r)
 					r->reason[0] ? r->reason : "requested by the agent");
 			if (pg_running())
 			{
-				/* the agent sent SIGINT already: give it a moment, then insist */
-				long long	until = now_ms() + 10000;
+				/*
+				 * The agent sent SIGINT already, so no new write is accepted.
+				 * A fast shutdown still waits for walsenders to hand their WAL
+				 * to standbys, which a cut network stalls for up to
+				 * wal_sender_timeout; a fence need not wait for that.
+				 */
+				long long	until = now_ms() + FENCE_STOP_TIMEOUT_MS;
 
 				while (pg_running() && now_ms() < until)
 				{
@@ -1160,7 +1220,7 @@ do_request(const Request *r)
 					pg_reap(NULL);
 				}
 				if (pg_running())
-					pg_stop(SIGINT, STOP_TIMEOUT_MS, "fence");
+					pg_stop(SIGQUIT, 10000, "fence: fast shutdown did not finish");
 			}
 			pg_wait_shmem_free(C, 10000);
 			start_fenced("fence");

@@ -25,6 +25,7 @@ typedef struct ZkPaths
 	char		members[600];
 	char		leader[600];
 	char		initialize[600];
+	char		sync[600];		/* "leader standby confirmed", the agent's format */
 } ZkPaths;
 
 extern void zkc_setup(const char *hosts, int session_timeout_ms,
