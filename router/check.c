@@ -45,6 +45,7 @@ struct HttpProbe
 	bool		confirm_watch;
 	const char *confirm_loss;
 	bool		sent_primary;	/* watch: the primary= value we sent */
+	bool		has_body;		/* a GET: the reply carries a body */
 	uint64_t	started_ms;
 	ProbeOutcome outcome;
 	int			error;
@@ -129,8 +130,13 @@ probe_reply_complete(const HttpProbe *probe)
 	body_at = health_find_body(probe->reply, probe->reply_len, &content_length);
 	if (body_at == 0)
 		return false;
-	/* a check needs only the status; a watch needs the JSON body */
-	if (probe->purpose != PROBE_WATCH)
+	/*
+	 * A replica check needs only the status; a watch needs the JSON body, and
+	 * so does a primary check when the reply has one (pg_ha's leader epoch
+	 * tells an old primary from a new one).
+	 */
+	if (probe->purpose == CHECK_REPLICA ||
+		(probe->purpose == CHECK_PRIMARY && (!probe->has_body || content_length < 0)))
 		return true;
 	return content_length >= 0 && probe->reply_len - body_at >= (size_t) content_length;
 }
@@ -235,6 +241,7 @@ probe_start(Node *node, int purpose, CheckMethod method, const char *path_and_qu
 	probe->node = node;
 	node_ref(node);
 	probe->purpose = purpose;
+	probe->has_body = method == CHECK_METHOD_GET;
 	probe->started_ms = uv_now(ctx->loop);
 	len = snprintf(probe->request, sizeof(probe->request),
 				   "%s %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: pg_ha_router/" ROUTER_VERSION
@@ -346,15 +353,24 @@ check_launch_probe(Node *node, CheckKind kind)
 	check->confirm_loss = NULL;
 }
 
-/* Starts a check, after a DNS lookup when the node's names are due one. */
+/*
+ * Starts a check.  When the node's names are due a lookup, it is started
+ * too, but the check waits for it only if it has no address yet: a resolver
+ * that stalls (a container runtime reloading its DNS) must not hold back
+ * the checks -- and so the failover -- of a node whose address is known.
+ */
 static void
 check_start_probe(Node *node, CheckKind kind)
 {
 	if (resolve_due(node))
 	{
-		node->checks[kind].waiting_resolve = true;
+		bool		wait = !node->check_addr_known;
+
+		if (wait)
+			node->checks[kind].waiting_resolve = true;
 		resolve_node_start(node);
-		return;
+		if (wait)
+			return;
 	}
 	check_launch_probe(node, kind);
 }
@@ -446,6 +462,16 @@ check_on_result(HttpProbe *probe)
 
 	node->checks[kind].probe = NULL;
 	passed = describe_check(probe, result, sizeof(result), &http_status);
+	if (passed && kind == CHECK_PRIMARY)
+	{
+		uint64_t	epoch;
+
+		if (health_parse_epoch(probe->reply, probe->reply_len, &epoch))
+		{
+			node->has_epoch = true;
+			node->leader_epoch = epoch;
+		}
+	}
 	check_record(node, kind, passed, result, http_status,
 				 uv_now(node->ctx->loop) - probe->started_ms, probe->confirm_watch,
 				 probe->confirm_loss);

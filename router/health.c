@@ -200,6 +200,26 @@ json_value_of(const char *body, size_t len, const char *key)
 	return NULL;
 }
 
+/* pg_ha's "leader_epoch" in a JSON body; false when absent or absurd. */
+static bool
+body_epoch(const char *body, size_t body_len, uint64_t *out)
+{
+	const char *end = body + body_len;
+	const char *value = json_value_of(body, body_len, "leader_epoch");
+	uint64_t	epoch = 0;
+
+	if (value == NULL || value >= end || !isdigit((unsigned char) *value))
+		return false;
+	for (; value < end && isdigit((unsigned char) *value); value++)
+	{
+		if (epoch > (UINT64_MAX - 9) / 10)
+			return false;
+		epoch = epoch * 10 + (uint64_t) (*value - '0');
+	}
+	*out = epoch;
+	return true;
+}
+
 bool
 health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 {
@@ -238,19 +258,22 @@ health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 		return false;
 	out->status = status;
 
-	value = json_value_of(body, body_len, "leader_epoch");
-	if (value != NULL && value < end && isdigit((unsigned char) *value))
-	{
-		uint64_t	epoch = 0;
-
-		for (; value < end && isdigit((unsigned char) *value); value++)
-		{
-			if (epoch > (UINT64_MAX - 9) / 10)
-				return true;	/* absurd epoch: ignore it, keep the reply */
-			epoch = epoch * 10 + (uint64_t) (*value - '0');
-		}
-		out->has_epoch = true;
-		out->leader_epoch = epoch;
-	}
+	out->has_epoch = body_epoch(body, body_len, &out->leader_epoch);
 	return true;
+}
+
+bool
+health_parse_epoch(const char *buf, size_t len, uint64_t *epoch)
+{
+	size_t		body_at;
+	long		content_length;
+	size_t		body_len;
+
+	body_at = health_find_body(buf, len, &content_length);
+	if (body_at == 0)
+		return false;
+	body_len = len - body_at;
+	if (content_length >= 0 && (size_t) content_length < body_len)
+		body_len = (size_t) content_length;
+	return body_epoch(buf + body_at, body_len, epoch);
 }

@@ -69,6 +69,12 @@ int			health_parse_status_line(const char *buf, size_t len, int *status);
  */
 size_t		health_find_body(const char *buf, size_t len, long *content_length);
 
+/*
+ * pg_ha's leader epoch from a complete reply's JSON body (a check of our
+ * agent carries it as well as a watch); false when there is none.
+ */
+bool		health_parse_epoch(const char *buf, size_t len, uint64_t *epoch);
+
 typedef struct WatchReply
 {
 	int			status;			/* 200 or 503 */

@@ -211,6 +211,28 @@ test_watch_reply_not_supported(void **state)
 	assert_false(r.has_epoch);
 }
 
+/* a primary check of our agent carries the leader epoch in its JSON body */
+static void
+test_check_epoch(void **state)
+{
+	uint64_t	epoch = 0;
+	const char *ours = "HTTP/1.0 200 OK\r\nContent-Length: 45\r\n\r\n"
+		"{\"role\":\"master\",\"pg_ha\":{\"leader_epoch\":77}}";
+	const char *patroni = "HTTP/1.0 200 OK\r\n\r\n{\"state\": \"running\", \"role\": \"master\"}";
+
+	(void) state;
+	assert_true(health_parse_epoch(ours, strlen(ours), &epoch));
+	assert_int_equal(epoch, 77);
+	assert_false(health_parse_epoch(patroni, strlen(patroni), &epoch));
+	/* headers only (a HEAD check), an incomplete header block, garbage */
+	assert_false(health_parse_epoch("HTTP/1.0 200 OK\r\nContent-Length: 48\r\n\r\n", 39, &epoch));
+	assert_false(health_parse_epoch("HTTP/1.0 200 OK\r\n", 17, &epoch));
+	assert_false(health_parse_epoch("{\"leader_epoch\":5}", 18, &epoch));
+	/* not a number, absurd */
+	assert_false(health_parse_epoch("HTTP/1.0 200 OK\r\n\r\n{\"leader_epoch\":\"x\"}", 39, &epoch));
+	assert_false(health_parse_epoch("HTTP/1.0 200 OK\r\n\r\n{\"leader_epoch\":99999999999999999999999}", 59, &epoch));
+}
+
 int
 main(void)
 {
@@ -225,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_find_body),
 		cmocka_unit_test(test_watch_reply),
 		cmocka_unit_test(test_watch_reply_not_supported),
+		cmocka_unit_test(test_check_epoch),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
