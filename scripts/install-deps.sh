@@ -13,19 +13,26 @@ PKGS=(
 	haproxy curl procps iproute2 psmisc
 	openssl chromium
 )
+# the docker/ lab's tests (tests/docker/run.sh): rootful podman; installed with
+# their recommended packages (netavark, aardvark-dns, catatonit, ...)
+CONTAINER_PKGS=(podman podman-compose runc debootstrap iptables)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (it calls apt-get)" >&2
 	exit 1
 fi
 
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+missing_of() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+	done
+}
+mapfile -t missing < <(missing_of "${PKGS[@]}")
+mapfile -t missing_containers < <(missing_of "${CONTAINER_PKGS[@]}")
 
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "install-deps.sh: installing ${missing[*]}"
+if [ ${#missing[@]} -gt 0 ] || [ ${#missing_containers[@]} -gt 0 ]; then
+	echo "install-deps.sh: installing ${missing[*]} ${missing_containers[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# policy-rc.d keeps Debian's packages from starting their own services
@@ -37,7 +44,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 		chmod +x "$policy"
 		created_policy=1
 	fi
-	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	[ ${#missing[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	[ ${#missing_containers[@]} -eq 0 ] || apt-get install -y -qq "${missing_containers[@]}"
 	[ $created_policy -eq 1 ] && rm -f "$policy"
 fi
 echo "install-deps.sh: all dependencies present"

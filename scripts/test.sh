@@ -10,14 +10,16 @@
 #   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
 #   6. router integration (ASan/UBSan router, ZooKeeper, supervised nodes,
 #      headless Chromium)                         tests/router/router_test.sh
-# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration ..."
+#   7. the docker/ lab in real containers (podman): walkthrough, partition,
+#      freeze, HAProxy profile, teardown       tests/docker/run.sh
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration docker ..."
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration docker"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -74,6 +76,7 @@ want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
 want router-integration && step "router integration" tests/router/router_test.sh
+want docker && step "docker lab (podman)" tests/docker/run.sh
 
 echo
 echo "test.sh: passed: ${passed[*]:-none}"

@@ -45,26 +45,19 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 wait_for() {
 	local limit=$1 i max; shift
 	max=$((limit * 5))
-	local deadline=$(( $(date +%s) + limit ))
+	local deadline=$(( $(date +%s%3N) + limit * 1000 ))
 	for ((i = 0; i < max; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
-		[ "$(date +%s)" -ge "$deadline" ] && break
+		[ "$(date +%s%3N)" -ge "$deadline" ] && break
 		sleep 0.2
 	done
 	return 1
 }
 
 # ---------------------------------------------------------------- setup
-pkgs=(podman podman-compose runc debootstrap postgresql-client-15 curl iptables)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	note "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "Bail out! apt-get install failed"; exit 1; }
-fi
+# podman, podman-compose, runc, debootstrap, psql, curl, iptables (idempotent)
+"$root/scripts/install-deps.sh" | sed 's/^/# /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "Bail out! installing the dependencies failed"; exit 1; }
 
 pc() { podman-compose -p "$project" -f "$compose_file" "$@"; }
 podman_q() { podman "$@" 2>&1 | grep -v 'failed to connect to syslog' ; return "${PIPESTATUS[0]}"; }
@@ -80,6 +73,8 @@ else
 	for t in filter nat; do iptables-save -t "$t" 2>/dev/null; done > "$ipt_before"
 fi
 
+# build stages left untagged by `up --build` (about 1.8 GB each) are removed at teardown
+dangling_before=$(podman images -q -f dangling=true 2>/dev/null | sort)
 containers_ours() { podman ps -a -q --filter "label=io.podman.compose.project=$project" 2>/dev/null; }
 
 teardown() {
@@ -115,6 +110,10 @@ teardown() {
 		done
 	done
 	echo "$ip_forward_before" > /proc/sys/net/ipv4/ip_forward
+	local img
+	for img in $(comm -13 <(echo "$dangling_before") <(podman images -q -f dangling=true 2>/dev/null | sort)); do
+		podman rmi -f "$img" >/dev/null 2>&1
+	done
 	# what is left
 	local left=""
 	[ -n "$(containers_ours)" ] && left="$left containers"

@@ -24,6 +24,7 @@ fi
 t_ready=$(now)
 check "pg-master is the leader (GET /master = 200)" wait_for 120 api_is pg-master /master
 check "pg-slave is a replica (GET /replica = 200)" wait_for 120 api_is pg-slave /replica
+check "pg-slave is the synchronous standby (GET /sync = 200)" wait_for 30 api_is pg-slave /sync
 note "cluster ready $(elapsed "$t_ready") s after up"
 
 logs_master=$(podman logs pg-master 2>&1); logs_slave=$(podman logs pg-slave 2>&1)
