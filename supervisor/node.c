@@ -951,8 +951,8 @@ node_prepare(void)
 /*
  * Synchronous mode: only the confirmed synchronous standby named in /sync
  * may take over.  A replica that confirmed the shutdown checkpoint has every
- * WAL record this primary wrote, so it is safe to name it there -- needed
- * when the agent had not named or confirmed it yet (just after it joined).
+ * WAL record this primary wrote, so it is safe to name it there when /sync
+ * names no confirmed standby yet (one that joined a moment ago).
  * The write is conditional on the version read, so it never overwrites
  * what a new leader wrote meanwhile.
  */
@@ -973,9 +973,11 @@ handover_name_sync_standby(const char *standby)
 	if (rc == ZOK)
 	{
 		buf[len < 0 ? 0 : len] = '\0';
+		/* a confirmed synchronous standby (this one or another) has every
+		 * acknowledged commit: it stays the one that takes over */
 		if (sscanf(buf, "%63s %63s %3s", now_leader, now_standby, now_confirmed) == 3 &&
-			strcmp(now_standby, standby) == 0 && strcmp(now_confirmed, "1") == 0)
-			return;				/* the agent had done it */
+			strcmp(now_standby, "-") != 0 && strcmp(now_confirmed, "1") == 0)
+			return;
 	}
 	snprintf(buf, sizeof(buf), "%s %s 1", C->name, standby);
 	if (rc == ZOK)
