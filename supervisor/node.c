@@ -87,20 +87,7 @@ marker_set(const char *suffix, bool on)
 	char		path[CONF_PATH_LEN + 64];
 
 	sibling_path(suffix, path, sizeof(path));
-	if (on)
-	{
-		int			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-
-		if (fd < 0)
-		{
-			sup_log("could not create \"%s\": %s", path, strerror(errno));
-			return false;
-		}
-		fsync(fd);
-		close(fd);
-		return true;
-	}
-	return unlink(path) == 0 || errno == ENOENT;
+	return pgd_flag_file(path, on);
 }
 
 #define MARK_CLONING	".pg_ha-cloning"

@@ -405,12 +405,9 @@ pgd_is_standby(const NodeConf *c)
 }
 
 bool
-pgd_set_standby(const NodeConf *c, bool standby)
+pgd_flag_file(const char *path, bool present)
 {
-	char		path[CONF_PATH_LEN + 32];
-
-	pgd_path(c, "standby.signal", path, sizeof(path));
-	if (standby)
+	if (present)
 	{
 		int			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 
@@ -430,6 +427,15 @@ pgd_set_standby(const NodeConf *c, bool standby)
 		return false;
 	}
 	return true;
+}
+
+bool
+pgd_set_standby(const NodeConf *c, bool standby)
+{
+	char		path[CONF_PATH_LEN + 32];
+
+	pgd_path(c, "standby.signal", path, sizeof(path));
+	return pgd_flag_file(path, standby);
 }
 
 void

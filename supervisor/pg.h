@@ -51,6 +51,8 @@ extern bool pgd_clean_auto_conf(const NodeConf *c);
  */
 extern bool pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo);
 extern bool pgd_set_standby(const NodeConf *c, bool standby);
+/* Creates (durably) or removes an empty flag file. */
+extern bool pgd_flag_file(const char *path, bool present);
 extern bool pgd_is_standby(const NodeConf *c);
 
 /* Removes files a clone or pg_rewind brought over from the source. */
