@@ -23,11 +23,18 @@ export ZOOKEEPER_IMAGE=localhost/pgha-test/zookeeper:3.8
 export HAPROXY_IMAGE=localhost/pgha-test/haproxy:3.0
 export PGHA_IMAGE=localhost/pgha-test/pg_ha:latest
 debian_image=localhost/pgha-test/debian:bookworm
-# host ports: the lab's (5432, 5433, ...) are often taken on a test machine
-# (a local pg_ha cluster, ZooKeeper): the compose file's port variables move them
-export ROUTER_PORT=${ROUTER_PORT:-25432} PG_MASTER_PORT=${PG_MASTER_PORT:-25433} PG_SLAVE_PORT=${PG_SLAVE_PORT:-25434}
-export ROUTER_READ_PORT=${ROUTER_READ_PORT:-25435} STATS_PORT=${STATS_PORT:-27000} ZOO_PORT=${ZOO_PORT:-22181}
-export HAPROXY_PORT=${HAPROXY_PORT:-26432} HAPROXY_STATS_PORT=${HAPROXY_STATS_PORT:-27001}
+# host ports: the lab's (the compose file's defaults) when free; one already
+# taken on this machine (a local pg_ha cluster holds 5433/5434, a ZooKeeper
+# 2181) is moved through the compose file's port variable
+port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
+moved_ports=""
+pick_port() { # VARIABLE LAB_PORT ALTERNATIVE
+	[ -n "${!1:-}" ] && return
+	if port_free "$2"; then export "$1=$2"; else export "$1=$3"; moved_ports+=" $1=$3"; fi
+}
+pick_port ROUTER_PORT 5432 25432; pick_port PG_MASTER_PORT 5433 25433; pick_port PG_SLAVE_PORT 5434 25434
+pick_port ROUTER_READ_PORT 5435 25435; pick_port STATS_PORT 7000 27000; pick_port ZOO_PORT 2181 22181
+pick_port HAPROXY_PORT 6432 26432; pick_port HAPROXY_STATS_PORT 7001 27001
 export PGPASSWORD=postgres PGCONNECT_TIMEOUT=3
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (rootful podman)" >&2; exit 1; }
@@ -151,6 +158,7 @@ for p in $ROUTER_PORT $PG_MASTER_PORT $PG_SLAVE_PORT $ROUTER_READ_PORT $STATS_PO
 done
 
 [ "${1:-}" = clean ] && exit 0
+[ -z "$moved_ports" ] || note "lab host ports taken here, moved:$moved_ports"
 
 # ---------------------------------------------------------------- images
 # Built once and cached under localhost/pgha-test/*; a stand-in is rebuilt
