@@ -483,11 +483,12 @@ follow_leader(int64 now)
 		return;
 	conninfo_for(leader, conninfo, sizeof(conninfo));
 	/*
-	 * In synchronous mode a standby keeps '*': once promoted it acknowledges
-	 * no commit until its /sync names it leader (manage_sync_standby), so
-	 * the old leader /sync still names can never miss an acknowledged one.
+	 * In synchronous mode a standby keeps a name no standby has: once
+	 * promoted it acknowledges no commit until its /sync names it leader
+	 * (manage_sync_standby), so the old leader /sync still names can never
+	 * miss an acknowledged one.
 	 */
-	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? "*" : "");
+	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
 
 	if (agent.cluster_timeline <= agent.view.self.timeline)
 	{

@@ -27,6 +27,15 @@
 #define HA_ROLE_MASTER	"master"
 #define HA_ROLE_REPLICA "replica"
 
+/*
+ * synchronous_standby_names of a standby in synchronous mode.  No standby
+ * can have this name (node names have no blanks), so once promoted it
+ * acknowledges no commit until its agent has named itself leader in /sync
+ * and set the real standby (or none).  Not '*': a replica streaming from it
+ * early could acknowledge commits that the last leader /sync names lacks.
+ */
+#define HA_SYNC_NAMES_NOT_YET "FIRST 1 (\"pg_ha: no standby named yet\")"
+
 /* Tags of a member (DESIGN section 3). */
 typedef struct HaTags
 {

@@ -24,6 +24,7 @@
 
 #include <libpq-fe.h>
 
+#include "ha_types.h"
 #include "log.h"
 #include "pg.h"
 #include "run.h"
@@ -380,15 +381,16 @@ pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo)
 	if (conf_quote(ci, q, sizeof(q)) < 0)
 		return false;
 	/*
-	 * Only for standbys.  In synchronous mode a standby keeps '*', so if it
-	 * is promoted no commit is acknowledged before its agent has named
-	 * itself leader in /sync (S2: see the agent's follow_leader).
+	 * Only for standbys.  In synchronous mode a standby keeps a name no
+	 * standby has, so if it is promoted no commit is acknowledged before its
+	 * agent has named itself leader in /sync (S2: see ha_types.h).
 	 */
 	n = snprintf(text, sizeof(text),
 				 "# Written by pg_ha_supervisor and the pg_ha agent (atomically); do not edit.\n"
 				 "primary_conninfo = %s\n"
 				 "recovery_target_timeline = 'latest'\n"
-				 "synchronous_standby_names = '%s'\n", q, c->synchronous_mode ? "*" : "");
+				 "synchronous_standby_names = '%s'\n", q,
+				 c->synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
 	if (n < 0 || (size_t) n >= sizeof(text))
 		return false;
 	pgd_path(c, "pg_ha.runtime.conf", path, sizeof(path));
