@@ -9,6 +9,7 @@
 #
 #   bench/router/run.sh [--pg HOST:PORT] [--check HOST:PORT] [--duration S]
 #                       [--rounds N] [--clients "16 64"] [--jobs J] [--idle N]
+#                       [--haproxy-threads N]   (default: HAProxy's, one per CPU)
 #
 # Without --pg it starts its own pg_ha primary: a real ZooKeeper
 # (scripts/zk.sh, port 16456) and a PostgreSQL 15 node with the pg_ha agent
@@ -31,6 +32,7 @@ ROUNDS=3
 CLIENTS="16 64"
 JOBS=$(nproc)
 IDLE=1000
+HAPROXY_THREADS=""
 SCALE=10
 export PGUSER=${PGUSER:-postgres}
 while [ $# -gt 0 ]; do
@@ -42,7 +44,8 @@ while [ $# -gt 0 ]; do
 		--clients) CLIENTS=$2; shift 2 ;;
 		--jobs) JOBS=$2; shift 2 ;;
 		--idle) IDLE=$2; shift 2 ;;
-		-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+		--haproxy-threads) HAPROXY_THREADS=$2; shift 2 ;;
+		-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 		*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -95,7 +98,8 @@ CONF
 # the lab's haproxy.cfg with loopback ports (and maxconn raised for the idle test)
 cat >"$W/haproxy.cfg" <<CONF
 global
-  maxconn $((IDLE + 1000))
+  maxconn $((IDLE + 1000))${HAPROXY_THREADS:+
+  nbthread $HAPROXY_THREADS}
 
 defaults
   mode tcp
