@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 		--jobs) JOBS=$2; shift 2 ;;
 		--idle) IDLE=$2; shift 2 ;;
 		--haproxy-threads) HAPROXY_THREADS=$2; shift 2 ;;
-		-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 		*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
