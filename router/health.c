@@ -220,12 +220,26 @@ body_epoch(const char *body, size_t body_len, uint64_t *out)
 	return true;
 }
 
+/* A complete reply's body, bounded by Content-Length; false without one. */
+static bool
+reply_body(const char *buf, size_t len, const char **body, size_t *body_len)
+{
+	long		content_length;
+	size_t		body_at = health_find_body(buf, len, &content_length);
+
+	if (body_at == 0)
+		return false;
+	*body = buf + body_at;
+	*body_len = len - body_at;
+	if (content_length >= 0 && (size_t) content_length < *body_len)
+		*body_len = (size_t) content_length;
+	return true;
+}
+
 bool
 health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 {
 	int			status;
-	size_t		body_at;
-	long		content_length;
 	const char *body;
 	size_t		body_len;
 	const char *value;
@@ -236,13 +250,8 @@ health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 		return false;
 	if (status != 200 && status != 503)
 		return false;
-	body_at = health_find_body(buf, len, &content_length);
-	if (body_at == 0)
+	if (!reply_body(buf, len, &body, &body_len))
 		return false;
-	body = buf + body_at;
-	body_len = len - body_at;
-	if (content_length >= 0 && (size_t) content_length < body_len)
-		body_len = (size_t) content_length;
 	end = body + body_len;
 
 	value = json_value_of(body, body_len, "primary");
@@ -265,15 +274,8 @@ health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 bool
 health_parse_epoch(const char *buf, size_t len, uint64_t *epoch)
 {
-	size_t		body_at;
-	long		content_length;
+	const char *body;
 	size_t		body_len;
 
-	body_at = health_find_body(buf, len, &content_length);
-	if (body_at == 0)
-		return false;
-	body_len = len - body_at;
-	if (content_length >= 0 && (size_t) content_length < body_len)
-		body_len = (size_t) content_length;
-	return body_epoch(buf + body_at, body_len, epoch);
+	return reply_body(buf, len, &body, &body_len) && body_epoch(body, body_len, epoch);
 }
