@@ -599,7 +599,6 @@ waldump_end(const ControlData *cd, uint64_t *end)
 	char		tli[16];
 	char	   *out = malloc(16384);
 	const char *argv[] = {prog, "--quiet", "-p", walpath, "-s", start, "-t", tli, NULL};
-	static const char *const env[] = {"LC_ALL=C", "LANG=C", "LANGUAGE=C", NULL};
 	RunSpec		rs;
 	bool		ok;
 
@@ -612,7 +611,7 @@ waldump_end(const ControlData *cd, uint64_t *end)
 	memset(&rs, 0, sizeof(rs));
 	rs.label = "pg_waldump";
 	rs.argv = argv;
-	rs.env = env;
+	rs.env = run_c_locale_env;
 	rs.capture = out;
 	rs.capture_cap = 16384;
 	rs.capture_stderr = true;

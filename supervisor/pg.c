@@ -171,7 +171,6 @@ pgd_controldata(const NodeConf *c, ControlData *cd)
 	char		prog[CONF_PATH_LEN + 32];
 	char	   *out = malloc(32768);
 	const char *argv[] = {prog, "-D", c->data_dir, NULL};
-	static const char *const env[] = {"LC_ALL=C", "LANG=C", "LANGUAGE=C", NULL};
 	RunSpec		rs;
 	char		err[128];
 	int			rc;
@@ -182,7 +181,7 @@ pgd_controldata(const NodeConf *c, ControlData *cd)
 	memset(&rs, 0, sizeof(rs));
 	rs.label = "pg_controldata";
 	rs.argv = argv;
-	rs.env = env;
+	rs.env = run_c_locale_env;
 	rs.capture = out;
 	rs.capture_cap = 32768;
 	rs.timeout_ms = 30000;

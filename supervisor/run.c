@@ -30,6 +30,8 @@
 
 extern char **environ;
 
+const char *const run_c_locale_env[] = {"LC_ALL=C", "LANG=C", "LANGUAGE=C", NULL};
+
 #define NSIG_TRACKED 65
 
 static int	sig_pipe[2] = {-1, -1};

@@ -69,6 +69,9 @@ typedef struct RunSpec
  */
 extern int	run_program(const RunSpec *rs);
 
+/* RunSpec.env for a tool whose output is parsed: messages in English, C locale */
+extern const char *const run_c_locale_env[];
+
 /*
  * Starts a long-running program (postgres) in its own process group, with
  * stdout and stderr into log_path (appended) or, when log_path is NULL or
