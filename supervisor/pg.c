@@ -242,6 +242,56 @@ line_is(const char *p, const char *line)
 }
 
 /*
+ * Copies text's lines to out (appending at *o), leaving out those drop()
+ * picks; returns whether any was left out.
+ */
+static bool
+copy_lines_except(const char *text, char *out, size_t *o, bool (*drop) (const char *line))
+{
+	bool		dropped = false;
+
+	for (const char *p = text; *p;)
+	{
+		const char *nl = strchr(p, '\n');
+		size_t		ll = nl ? (size_t) (nl - p + 1) : strlen(p);
+
+		if (drop(p))
+			dropped = true;
+		else
+		{
+			memcpy(out + *o, p, ll);
+			*o += ll;
+		}
+		p += ll;
+	}
+	return dropped;
+}
+
+static bool
+is_include_line(const char *line)
+{
+	return line_is(line, INCLUDE_LINE_1) || line_is(line, INCLUDE_LINE_2);
+}
+
+/* "name = ..." of a setting the agent owns through pg_ha.runtime.conf */
+static bool
+is_agent_setting(const char *line)
+{
+	static const char *const names[] = {"primary_conninfo", "synchronous_standby_names"};
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	{
+		size_t		n = strlen(names[i]);
+
+		if (strncmp(line, names[i], n) == 0 && strchr(" \t=", line[n]) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
  * postgresql.conf must end with the two include lines (PROTOCOL.md).  They
  * are appended once; if someone added settings after them, the lines are
  * moved back to the end (pg_ha.conf and the runtime file must win).
@@ -277,20 +327,7 @@ pgd_ensure_includes(const NodeConf *c)
 		free(text);
 		return false;
 	}
-	for (char *p = text; *p;)
-	{
-		char	   *nl = strchr(p, '\n');
-		size_t		ll = nl ? (size_t) (nl - p + 1) : strlen(p);
-
-		if (line_is(p, INCLUDE_LINE_1) || line_is(p, INCLUDE_LINE_2))
-			moved = true;
-		else
-		{
-			memcpy(out + o, p, ll);
-			o += ll;
-		}
-		p += ll;
-	}
+	moved = copy_lines_except(text, out, &o, is_include_line);
 	if (o > 0 && out[o - 1] != '\n')
 		out[o++] = '\n';
 	o += (size_t) sprintf(out + o, "%s%s",
@@ -326,26 +363,7 @@ pgd_clean_auto_conf(const NodeConf *c)
 		free(text);
 		return false;
 	}
-	for (char *p = text; *p;)
-	{
-		char	   *nl = strchr(p, '\n');
-		size_t		ll = nl ? (size_t) (nl - p + 1) : strlen(p);
-		const char *q = p;
-
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if ((strncmp(q, "primary_conninfo", 16) == 0 &&
-			 strchr(" \t=", q[16]) != NULL) ||
-			(strncmp(q, "synchronous_standby_names", 25) == 0 &&
-			 strchr(" \t=", q[25]) != NULL))
-			changed = true;
-		else
-		{
-			memcpy(out + o, p, ll);
-			o += ll;
-		}
-		p += ll;
-	}
+	changed = copy_lines_except(text, out, &o, is_agent_setting);
 	if (changed)
 	{
 		ok = pgd_write_atomic(path, out, o);
