@@ -54,6 +54,16 @@ sub acked
 	return map { chomp; [split / /] } <$fh>;
 }
 
+# Which of the given acknowledged commits ([v, node, time], default: all of
+# this writer's) are missing from $node's pg_ha_acked: their values.
+sub missing_on
+{
+	my ($self, $node, @acked) = @_;
+	@acked = $self->acked unless @acked;
+	my %have = map { $_ => 1 } split /\n/, $node->psql('SELECT v FROM pg_ha_acked');
+	return grep { !$have{$_} } map { $_->[0] } @acked;
+}
+
 sub _primary_status
 {
 	my ($api_port) = @_;

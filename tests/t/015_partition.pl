@@ -64,8 +64,7 @@ $w2->stop;
 
 # every acknowledgement of p2 is there, and p1's acknowledgements from
 # before the cut too (they streamed before the fence)
-my %have = map { $_ => 1 } split /\n/, $n2->psql('SELECT v FROM pg_ha_acked');
-my @lost = grep { !$have{$_->[0]} } ($w2->acked, grep { $_->[2] < $t_cut } $w1->acked);
+my @lost = $w2->missing_on($n2, $w2->acked, grep { $_->[2] < $t_cut } $w1->acked);
 is(scalar(@lost), 0, '(i) no acknowledged write of the new primary, nor of the old one before the cut, is lost');
 is(scalar(grep { $_->is_primary } @nodes), 1, 'exactly one primary');
 

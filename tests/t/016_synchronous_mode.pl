@@ -60,9 +60,8 @@ ok(wait_until(sub { $writer->acked >= 20 }, 30, 'writer'), 'the writer is writin
 sub check_no_loss
 {
 	my ($node, $what) = @_;
-	my @acked = map { $_->[0] } $writer->acked;
-	my %have = map { $_ => 1 } split /\n/, $node->psql('SELECT v FROM pg_ha_acked');
-	my @lost = grep { !$have{$_} } @acked;
+	my @acked = $writer->acked;
+	my @lost = $writer->missing_on($node, @acked);
 	is(scalar(@lost), 0, "$what: all " . scalar(@acked) . ' acknowledged commits are on ' . $node->name)
 	  or diag('lost: ' . join(',', @lost[0 .. ($#lost < 20 ? $#lost : 19)]));
 }
