@@ -22,6 +22,7 @@ OBJS = \
 	extension/ha_session.o \
 	extension/ha_duties.o \
 	extension/ha_local.o \
+	extension/ha_gate.o \
 	extension/ha_zk.o \
 	extension/ha_http.o \
 	extension/ha_api.o \

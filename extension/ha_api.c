@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "ha_agent.h"
 #include "ha_api.h"
+#include "ha_gate.h"
 #include "ha_guc.h"
 #include "health.h"
 #include "json_writer.h"
@@ -183,6 +184,8 @@ status_json(JsonBuf *jb)
 	json_bool(jb, view->is_leader);
 	json_key(jb, "leader_epoch");
 	json_int(jb, view->leader_epoch);
+	json_key(jb, "fenced");
+	json_bool(jb, ha_gate_is_closed());
 	json_key(jb, "zookeeper");
 	json_object_begin(jb);
 	json_key(jb, "state");
@@ -326,6 +329,8 @@ metrics_text(StringInfo s)
 	metric(s, "pg_ha_zookeeper_reachable", "Value is 1 if the ZooKeeper session is live.",
 		   view->zk_reachable);
 	metric(s, "pg_ha_members", "Members registered in ZooKeeper.", view->nmembers);
+	metric(s, "pg_ha_fenced", "Value is 1 if this node refuses writes (its write gate is closed).",
+		   ha_gate_is_closed());
 	metric(s, "pg_ha_leader_epoch", "czxid of the leader key held by the current leader.",
 		   (double) view->leader_epoch);
 }

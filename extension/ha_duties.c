@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "ha_agent.h"
+#include "ha_gate.h"
 #include "ha_guc.h"
 #include "ha_http.h"
 #include "ha_local.h"
@@ -108,7 +109,8 @@ address_for(const HaMember *m, char *out, size_t outlen)
 }
 
 /* ---------------------------------------------------------------------
- * Election facts for a replica when the leader key is free
+ * Election facts for a replica (or a fenced primary) when the leader key
+ * is free
  * ---------------------------------------------------------------------
  */
 static void
@@ -154,7 +156,10 @@ election_facts(HaFacts *f, int64 now)
 				settled = false;
 			continue;
 		}
-		if (ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name))
+		/* a fenced primary yields only to more WAL: it would need no promotion */
+		if (f->in_recovery ?
+			ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name) :
+			m->xlog_location > self->xlog_location)
 			better = true;
 	}
 	/* a member that registered meanwhile must be in the list we judge */
@@ -175,6 +180,7 @@ gather_facts(HaFacts *f, int64 now)
 	f->pg_running = strcmp(self->state, "running") == 0;
 	f->in_recovery = strcmp(self->role, HA_ROLE_REPLICA) == 0;
 	f->promoting = agent.promoting;
+	f->fenced = ha_gate_is_closed();
 	f->zk_reachable = session_reachable(now);
 	f->fence_due = agent.zk_last_contact_ms != 0 &&
 		now - agent.zk_last_contact_ms > ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms);
@@ -190,7 +196,7 @@ gather_facts(HaFacts *f, int64 now)
 	f->cluster_timeline = agent.cluster_timeline;
 	f->nofailover = ha_nofailover;
 	f->sync_mode = ha_synchronous_mode;
-	if (f->in_recovery && !f->leader_exists)
+	if ((f->in_recovery || f->fenced) && !f->leader_exists)
 		election_facts(f, now);
 }
 
@@ -400,6 +406,44 @@ start_handover(int64 now)
 						  "planned switchover", false);
 }
 
+/*
+ * The lease backends check at commit: leadership is proven until the
+ * moment this node would fence itself for want of replies.
+ */
+static void
+renew_lease_and_open_gate(void)
+{
+	ha_gate_set_lease(agent.zk_last_contact_ms +
+					  ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms));
+	if (ha_gate_is_closed())
+	{
+		ha_gate_open();
+		ereport(LOG,
+				(errmsg("pg_ha: \"%s\" accepts writes again: it leads, the fence is lifted",
+						agent.view.self.name)));
+	}
+}
+
+/*
+ * Fencing in place: the write gate closes (commits are refused in every
+ * backend, sessions in the middle of a write end) and postgres goes on
+ * serving reads; it is restarted only if another node turns out to lead
+ * (DEMOTE: the supervisor rejoins it as a standby).
+ */
+static void
+fence(const char *why)
+{
+	int			ended = ha_gate_close(why);
+
+	if (ended < 0)
+		return;
+	ereport(LOG,
+			(errmsg("pg_ha: role change: \"%s\" stops accepting writes (fence): %s",
+					agent.view.self.name, why),
+			 errdetail("Commits are refused until it leads again; %d session(s) in the middle of a write were ended; reads go on.",
+					   ended)));
+}
+
 static void
 leader_duties(int64 now)
 {
@@ -580,6 +624,7 @@ duties_decide_and_act(int64 now)
 			}
 			break;
 		case HA_ACT_LEAD:
+			renew_lease_and_open_gate();
 			if (!agent.was_leader)
 				on_became_leader();
 			leader_duties(now);
@@ -588,10 +633,11 @@ duties_decide_and_act(int64 now)
 			follow_leader(now);
 			break;
 		case HA_ACT_DEMOTE:
+			(void) ha_gate_close(d.reason);
 			step_down("rejoin", d.reason);
 			break;
 		case HA_ACT_FENCE:
-			step_down("fence", d.reason);
+			fence(d.reason);
 			break;
 		case HA_ACT_WAIT:
 			break;

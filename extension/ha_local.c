@@ -40,9 +40,8 @@ ha_supervisor_pid(void)
 	return (pid_t) pid;
 }
 
-/* Writes contents to path via path.tmp + fsync + rename. */
-static bool
-write_file_atomically(const char *path, const char *contents)
+bool
+ha_write_file_durably(const char *path, const char *contents)
 {
 	char		tmp[MAXPGPATH];
 	FILE	   *f;
@@ -128,7 +127,7 @@ ha_write_runtime_conf(const char *primary_conninfo,
 		pfree(s.data);
 		return;
 	}
-	if (!write_file_atomically(HA_RUNTIME_CONF, s.data))
+	if (!ha_write_file_durably(HA_RUNTIME_CONF, s.data))
 	{
 		pfree(s.data);
 		return;
@@ -163,7 +162,7 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (api_url)
 			appendStringInfo(&s, "api_url = %s\n", api_url);
 		appendStringInfo(&s, "reason = %s\n", reason);
-		if (write_file_atomically(HA_REQUEST_FILE, s.data) &&
+		if (ha_write_file_durably(HA_REQUEST_FILE, s.data) &&
 			kill(supervisor, SIGUSR1) != 0)
 			ereport(LOG,
 					(errmsg("pg_ha: could not signal the supervisor (pid %d): %m",

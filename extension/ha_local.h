@@ -17,6 +17,9 @@
 /* pid of pg_ha_supervisor (PG_HA_SUPERVISOR_PID), 0 when unsupervised */
 extern pid_t ha_supervisor_pid(void);
 
+/* Writes contents to path (in the data directory): path.tmp, fsync, rename. */
+extern bool ha_write_file_durably(const char *path, const char *contents);
+
 /* Asks postgres to leave recovery, as pg_promote() does. */
 extern bool ha_promote(void);
 

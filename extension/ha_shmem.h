@@ -16,6 +16,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
+#include "ha_gate.h"
 #include "ha_types.h"
 
 /* ZooKeeper connection as the agent sees it. */
@@ -83,6 +84,7 @@ typedef struct HaSharedState
 	pid_t		worker_pid;		/* 0 when the agent is not running */
 	Latch	   *agent_latch;
 	HaSwitchoverRequest switchover;
+	HaWriteGate gate;			/* atomics: read by every committing backend */
 	HaView		view;
 } HaSharedState;
 

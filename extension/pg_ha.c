@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pg_ha.c
- *	  Module entry point: settings, shared memory and the agent worker.
+ *	  Module entry point: settings, shared memory, the write gate's hooks
+ *	  and the agent worker.
  *
  * pg_ha must be in shared_preload_libraries: the agent is a background
  * worker started with the postmaster, so that it answers health checks
@@ -63,6 +64,7 @@ ha_shmem_startup(void)
 	{
 		memset(ha_shared, 0, sizeof(HaSharedState));
 		ha_shared->lock = &(GetNamedLWLockTranche("pg_ha"))->lock;
+		ha_gate_shmem_init(&ha_shared->gate);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -104,6 +106,7 @@ _PG_init(void)
 	shmem_request_hook = pg_ha_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = pg_ha_shmem_startup;
+	ha_gate_install_hooks();
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;

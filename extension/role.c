@@ -5,7 +5,8 @@
  *	  most fundamental fact down; the first that applies decides.  The
  *	  safety rules (DESIGN section 6) live here:
  *	  S1  a primary without a live session is never leader, and fences
- *	      itself after retry_timeout;
+ *	      itself after retry_timeout; once fenced it leads again only by
+ *	      keeping or winning the key like any candidate;
  *	  S2  in synchronous mode only the confirmed sync standby may race, or
  *	      the leader /sync names (a fenced old primary: a new leader names
  *	      itself there before it acknowledges any commit);
@@ -29,19 +30,14 @@ decision(HaAction action, bool is_leader, const char *reason)
 	return d;
 }
 
+/*
+ * No leader: may this node race for the key?  A replica, or a fenced
+ * primary whose session expired while it was cut off (it holds every
+ * commit it acknowledged, but another node may have led meanwhile).
+ */
 static HaDecision
-decide_replica(const HaFacts *f)
+decide_race(const HaFacts *f)
 {
-	if (f->leader_exists && f->leader_is_self && f->leader_owned)
-		return decision(HA_ACT_PROMOTE, false,
-						f->promoting ? "promotion in progress" : "holding the leader key as a replica: promote");
-	if (f->leader_exists && f->leader_is_self)
-		return decision(HA_ACT_RELEASE_STALE_KEY, false,
-						"a replica found a leader key left by an older session of its own");
-	if (f->leader_exists)
-		return decision(HA_ACT_FOLLOW, false, "replica following the leader");
-
-	/* no leader: may we race for the key? */
 	if (f->nofailover)
 		return decision(HA_ACT_FOLLOW, false, "no leader; tagged nofailover, not racing");
 	if (f->switchover_other)
@@ -59,7 +55,23 @@ decide_replica(const HaFacts *f)
 		if (f->better_peer)
 			return decision(HA_ACT_FOLLOW, false, "no leader; another member has more WAL");
 	}
+	if (!f->in_recovery)
+		return decision(HA_ACT_ACQUIRE_LEADER, false, "no leader and this fenced primary is the best candidate");
 	return decision(HA_ACT_ACQUIRE_LEADER, false, "no leader and this replica is the best candidate");
+}
+
+static HaDecision
+decide_replica(const HaFacts *f)
+{
+	if (f->leader_exists && f->leader_is_self && f->leader_owned)
+		return decision(HA_ACT_PROMOTE, false,
+						f->promoting ? "promotion in progress" : "holding the leader key as a replica: promote");
+	if (f->leader_exists && f->leader_is_self)
+		return decision(HA_ACT_RELEASE_STALE_KEY, false,
+						"a replica found a leader key left by an older session of its own");
+	if (f->leader_exists)
+		return decision(HA_ACT_FOLLOW, false, "replica following the leader");
+	return decide_race(f);
 }
 
 HaDecision
@@ -69,9 +81,11 @@ ha_decide(const HaFacts *f)
 		return decision(HA_ACT_WAIT, false, "configuration is inconsistent");
 	if (!f->zk_reachable)
 	{
-		if (f->pg_running && !f->in_recovery && f->fence_due)
+		if (f->pg_running && !f->in_recovery && f->fence_due && !f->fenced)
 			return decision(HA_ACT_FENCE, false,
 							"primary out of touch with ZooKeeper for retry_timeout");
+		if (f->pg_running && !f->in_recovery && f->fenced)
+			return decision(HA_ACT_WAIT, false, "fenced: ZooKeeper is unreachable");
 		return decision(HA_ACT_WAIT, false, "ZooKeeper is unreachable");
 	}
 	if (!f->identity_ok)
@@ -91,8 +105,10 @@ ha_decide(const HaFacts *f)
 		return decision(HA_ACT_DEMOTE, false,
 						"running primary but another member holds the leader key");
 	if (f->cluster_timeline != 0 && f->timeline < f->cluster_timeline)
-		return decision(HA_ACT_FENCE, false,
+		return decision(f->fenced ? HA_ACT_WAIT : HA_ACT_FENCE, false,
 						"running primary on an older timeline than the cluster's");
+	if (!f->leader_exists && f->fenced)
+		return decide_race(f);
 	if (!f->leader_exists)
 		return decision(HA_ACT_ACQUIRE_LEADER, false,
 						"running primary and the leader key is free");

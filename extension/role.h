@@ -18,6 +18,7 @@ typedef struct HaFacts
 	bool		pg_running;		/* postgres accepts connections */
 	bool		in_recovery;	/* postgres is a standby */
 	bool		promoting;		/* we asked postgres to promote; not done yet */
+	bool		fenced;			/* the write gate is closed (primary: refuses writes) */
 	bool		zk_reachable;	/* live session, heard from within the bound */
 	bool		fence_due;		/* no reply from ZooKeeper for retry_timeout */
 	bool		identity_ok;	/* system id matches /initialize, name not taken */
@@ -29,7 +30,7 @@ typedef struct HaFacts
 	uint32_t	timeline;		/* ours */
 	uint32_t	cluster_timeline;	/* newest timeline a leader published; 0 unknown */
 
-	/* election (a replica, no leader) */
+	/* election (a replica or a fenced primary, no leader) */
 	bool		nofailover;		/* our tag */
 	bool		sync_mode;
 	bool		sync_standby_self;	/* /sync names us and says we caught up */
@@ -52,7 +53,8 @@ typedef enum HaAction
 	HA_ACT_PROMOTE,				/* we hold the key as a replica: promote */
 	HA_ACT_FOLLOW,				/* replica: follow the leader (or wait for one) */
 	HA_ACT_DEMOTE,				/* primary, another leads: rejoin as its standby */
-	HA_ACT_FENCE				/* primary that must stop accepting writes now */
+	HA_ACT_FENCE				/* primary that must stop accepting writes now
+								 * (in place: the write gate closes) */
 } HaAction;
 
 typedef struct HaDecision

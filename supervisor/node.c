@@ -4,7 +4,7 @@
  *	  The supervisor's actions on its node (see node.h and PROTOCOL.md).
  *
  * Each role-relevant step writes one log line that starts with the step:
- * "bootstrap: ...", "start: ...", "crash: ...", "fence: ...",
+ * "bootstrap: ...", "start: ...", "crash: ...",
  * "rejoin: ...", "handover: ...".
  *
  * Nothing here deletes data it did not make: a data directory that must
@@ -42,7 +42,7 @@
 
 #define HANDOVER_TIMEOUT_MS		10000
 #define STOP_TIMEOUT_MS			60000
-#define FENCE_STOP_TIMEOUT_MS	5000
+#define REJOIN_STOP_TIMEOUT_MS	5000
 #define READY_TIMEOUT_MS		120000
 #define RESTART_LIMIT			10
 #define RESTART_WINDOW_MS		(5 * 60 * 1000)
@@ -775,13 +775,19 @@ rejoin_stopped(const char *leader, const char *leader_ci)
 	return pg_start(C, "rejoin");
 }
 
-/* Stops postgres (fast) if it runs, then rejoins. */
+/*
+ * Stops postgres if it runs, then rejoins.  A fast shutdown waits for
+ * walsenders to hand their WAL to standbys, which a cut network stalls for
+ * wal_sender_timeout; a node that another one replaces need not wait for
+ * that (its write gate is closed already): after 5 s, an immediate
+ * shutdown (pg_rewind runs crash recovery first when it must).
+ */
 static bool
 rejoin(const char *leader, const char *leader_ci, const char *reason)
 {
 	sup_log("rejoin: becoming a standby of \"%s\" (%s)", leader, reason);
 	if (pg_running())
-		pg_stop(SIGINT, STOP_TIMEOUT_MS, "rejoin");
+		pg_stop(SIGINT, REJOIN_STOP_TIMEOUT_MS, "rejoin");
 	return rejoin_stopped(leader, leader_ci);
 }
 
@@ -1188,30 +1194,6 @@ do_request(const Request *r)
 	switch (r->action)
 	{
 		case REQ_NONE:
-			break;
-		case REQ_FENCE:
-			sup_log("fence: %s; restarting as a standby with no upstream",
-					r->reason[0] ? r->reason : "requested by the agent");
-			if (pg_running())
-			{
-				/*
-				 * The agent sent SIGINT already, so no new write is accepted.
-				 * A fast shutdown still waits for walsenders to hand their WAL
-				 * to standbys, which a cut network stalls for up to
-				 * wal_sender_timeout; a fence need not wait for that.
-				 */
-				long long	until = now_ms() + FENCE_STOP_TIMEOUT_MS;
-
-				while (pg_running() && now_ms() < until)
-				{
-					sup_wait(50);
-					pg_reap(NULL);
-				}
-				if (pg_running())
-					pg_stop(SIGQUIT, 10000, "fence: fast shutdown did not finish");
-			}
-			pg_wait_shmem_free(C, 10000);
-			start_fenced("fence");
 			break;
 		case REQ_REJOIN:
 			rejoin(r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * node.h
- *	  What the supervisor does to its node: bootstrap, start, fence,
- *	  rejoin (with the rewind decision, pg_rewind or a re-clone), the
+ *	  What the supervisor does to its node: bootstrap, start, rejoin
+ *	  (with the rewind decision, pg_rewind or a re-clone), the
  *	  graceful hand-over, and the restart after a crash.  PROTOCOL.md is
  *	  the contract these follow.
  *

@@ -23,8 +23,6 @@ request_action_name(RequestAction a)
 	{
 		case REQ_NONE:
 			return "none";
-		case REQ_FENCE:
-			return "fence";
 		case REQ_REJOIN:
 			return "rejoin";
 		case REQ_HANDOVER:
@@ -104,9 +102,7 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 
 		if (strcmp(key, "action") == 0)
 		{
-			if (strcmp(val, "fence") == 0)
-				r->action = REQ_FENCE;
-			else if (strcmp(val, "rejoin") == 0)
+			if (strcmp(val, "rejoin") == 0)
 				r->action = REQ_REJOIN;
 			else if (strcmp(val, "handover") == 0)
 				r->action = REQ_HANDOVER;

@@ -18,7 +18,6 @@
 typedef enum RequestAction
 {
 	REQ_NONE,
-	REQ_FENCE,
 	REQ_REJOIN,
 	REQ_HANDOVER
 } RequestAction;

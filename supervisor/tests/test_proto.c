@@ -26,11 +26,6 @@ static void
 test_requests(void **state)
 {
 	(void) state;
-	assert_true(parse("action = fence\nreason = lost ZooKeeper for 5 s\n"));
-	assert_int_equal(r.action, REQ_FENCE);
-	assert_string_equal(r.reason, "lost ZooKeeper for 5 s");
-	assert_string_equal(request_action_name(r.action), "fence");
-
 	assert_true(parse("# written by the agent\n"
 					  "action = rejoin\n"
 					  "leader = node2\n"
@@ -41,6 +36,7 @@ test_requests(void **state)
 	assert_string_equal(r.leader, "node2");
 	assert_string_equal(r.conninfo, "host=10.0.0.2 port=5432");
 	assert_string_equal(r.reason, "node2 holds the leader key");
+	assert_string_equal(request_action_name(r.action), "rejoin");
 
 	assert_true(parse("action=handover\r\nleader=node2\r\nconninfo=host=h port=1\r\n"
 					  "api_url=http://h:8009/patroni\r\n"));
@@ -57,11 +53,14 @@ test_bad_requests(void **state)
 	assert_string_equal(err, "no action");
 	assert_false(parse("action = dance\n"));
 	assert_string_equal(err, "line 1: unknown action \"dance\"");
+	/* the agent fences in place (its write gate); it asks for no restart */
+	assert_false(parse("action = fence\nreason = lost ZooKeeper for 5 s\n"));
+	assert_string_equal(err, "line 1: unknown action \"fence\"");
 	assert_false(parse("action = rejoin\nleader = n\n"));
 	assert_string_equal(err, "rejoin needs leader and conninfo");
 	assert_false(parse("action = handover\nleader = n\nconninfo = host=h port=1\n"));
 	assert_string_equal(err, "handover needs api_url");
-	assert_false(parse("action fence\n"));
+	assert_false(parse("action rejoin\n"));
 	assert_string_equal(err, "line 1: expected \"key = value\"");
 	{
 		char		big[2000];

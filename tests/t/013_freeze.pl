@@ -34,16 +34,18 @@ $n2->psql('INSERT INTO t VALUES (2)');
 
 # thaw: the old primary must refuse every write, at once
 kill 'CONT', @pids;
-my ($ok_writes, $tries) = (0, 0);
+my ($ok_writes, $tries, $first_err) = (0, 0, undef);
 my $t1 = time;
 while (time - $t1 < 5)
 {
-	my ($rc) = $n1->psql('INSERT INTO t VALUES (3)', timeout => 5);
+	my ($rc, $out, $err) = $n1->psql('INSERT INTO t VALUES (3)', timeout => 5);
 	$tries++;
 	$ok_writes++ if $rc == 0;
+	$first_err //= $err if $rc != 0;
 	sleep 0.05;
 }
 is($ok_writes, 0, "(d) the thawed old primary acknowledged none of $tries writes");
+diag("(d) the first refusal after the thaw: " . ($first_err // 'none'));
 ok(wait_until(sub { $n1->is_replica && $n1->streams_from($n2) }, 90, 'f1 rejoins'), '(d) it rejoins as a replica');
 is($n1->in_recovery, 't', '(d) in recovery');
 like($n1->supervisor_log, qr/pg_rewind/, '(d) through pg_rewind');

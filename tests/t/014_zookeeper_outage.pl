@@ -27,18 +27,24 @@ $n1->psql('CREATE TABLE t (x int)');
 $n1->psql('INSERT INTO t SELECT generate_series(1, 100)');
 ok(wait_until(sub { $n2->psql('SELECT count(*) FROM t') eq '100' }, 30, 'replicated'), 'replicated');
 
+my $postmaster = $n1->postmaster_pid;
 my $t0 = time;
 zk_stop($zk);
 ok(wait_until(sub { !$n1->is_primary && !$n2->is_primary }, 3, 'no primary'),
 	'(e) at once, no node answers 200 on /primary');
 # writes go on until the fence (retry_timeout, 3 s); count what was acknowledged
-my $acked_during = 0;
+my ($acked_during, $refusal) = (0, '');
 ok(wait_until(sub {
-	my ($rc) = $n1->psql('INSERT INTO t VALUES (0)', timeout => 3);
+	my ($rc, $out, $err) = $n1->psql('INSERT INTO t VALUES (0)', timeout => 3);
 	$acked_during++ if $rc == 0;
+	$refusal = $err;
 	$rc != 0
 }, 3 + 2, 'fenced'), '(e) within retry_timeout (3 s) the old primary refuses writes');
 diag(sprintf('(e) ZooKeeper stop -> writes refused: %.2f s', time - $t0));
+like($refusal, qr/pg_ha: writes are refused/, '(e) with pg_ha\'s error, not a lost connection');
+is($n1->psql('SELECT count(*) FROM t'), 100 + $acked_during, '(e) the fenced primary still serves reads');
+ok(wait_until(sub { $n1->postgres_log =~ /role change: "z1" stops accepting writes \(fence\)/ }, 5, 'fence logged'),
+	'(e) the fence is one role-change line in its log');
 # keep ZooKeeper down beyond ttl (6 s): still no primary anywhere
 while (time - $t0 < 9)
 {
@@ -53,9 +59,11 @@ zk_restart($zk);
 my $leader;
 ok(wait_until(sub { $leader = PgHaNode::primary_of(@nodes) }, 6 + 15, 'a leader again'),
 	'(e) after ZooKeeper returns, one node leads again');
-diag(sprintf('(e) ZooKeeper back -> new leader %s: %.2f s', $leader ? $leader->name : 'none', time - $t1));
+diag(sprintf('(e) ZooKeeper back -> leader %s: %.2f s', $leader ? $leader->name : 'none', time - $t1));
+is($leader && $leader->name, 'z1', '(e) the old primary, whose session ZooKeeper kept, leads again');
+is($n1->postmaster_pid, $postmaster, '(e) with no restart of postgres');
+like($n1->postgres_log, qr/"z1" accepts writes again/, '(e) the fence is lifted');
 my ($other) = grep { $_ != $leader } @nodes;
-diag("(e) $_") for ($leader->postgres_log =~ /(races for the leader key.*\n.*DETAIL.*)/g);
 ok(wait_until(sub { $other->is_replica && $other->streams_from($leader) }, 60, 'other replica'), '(e) the other follows it as a replica');
 is(($leader->psql('INSERT INTO t VALUES (101)'))[0], 0, '(e) writes succeed on the leader');
 my $total = 101 + $acked_during;

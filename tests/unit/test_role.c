@@ -122,6 +122,72 @@ test_unreachable_primary_fences(void **state)
 	assert_decision(&f, HA_ACT_WAIT, false);
 }
 
+/*
+ * Fenced in place (the write gate closed, postgres still a primary): it
+ * waits while ZooKeeper is away, and fences only once.
+ */
+static void
+test_fenced_primary_waits_without_zookeeper(void **state)
+{
+	HaFacts		f = leader_facts();
+
+	(void) state;
+	f.zk_reachable = false;
+	f.fence_due = true;
+	f.fenced = true;
+	assert_decision(&f, HA_ACT_WAIT, false);
+}
+
+/* ZooKeeper back, the session survived: it still owns the key and leads. */
+static void
+test_fenced_primary_keeps_its_key(void **state)
+{
+	HaFacts		f = leader_facts();
+
+	(void) state;
+	f.fenced = true;
+	assert_decision(&f, HA_ACT_LEAD, true);
+	/* the key of an older session of its own: nobody else took it meanwhile */
+	f.leader_owned = false;
+	assert_decision(&f, HA_ACT_TAKEOVER_STALE_KEY, false);
+	/* another node leads: rejoin as its standby */
+	f.leader_is_self = false;
+	assert_decision(&f, HA_ACT_DEMOTE, false);
+}
+
+/*
+ * The session expired and the key is free: another node may have led
+ * meanwhile, so the fenced primary races by the election's rules, not at
+ * once as an unfenced primary does.
+ */
+static void
+test_fenced_primary_races_like_a_candidate(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.in_recovery = false;
+	f.fenced = true;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	f.peers_settled = false;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f.peers_settled = true;
+	f.better_peer = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f.better_peer = false;
+	f.switchover_other = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f.switchover_other = false;
+	/* S2: in synchronous mode only as the leader /sync still names */
+	f.sync_mode = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f.sync_leader_self = true;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	/* S4: the cluster moved on to a newer timeline: it stays fenced */
+	f.cluster_timeline = f.timeline + 1;
+	assert_decision(&f, HA_ACT_WAIT, false);
+}
+
 /* S4: a primary on an older timeline never leads, even with the key free. */
 static void
 test_forked_primary_fences(void **state)
@@ -342,6 +408,9 @@ main(void)
 		cmocka_unit_test(test_stale_own_key_is_taken_over),
 		cmocka_unit_test(test_primary_sees_other_leader_demotes),
 		cmocka_unit_test(test_unreachable_primary_fences),
+		cmocka_unit_test(test_fenced_primary_waits_without_zookeeper),
+		cmocka_unit_test(test_fenced_primary_keeps_its_key),
+		cmocka_unit_test(test_fenced_primary_races_like_a_candidate),
 		cmocka_unit_test(test_forked_primary_fences),
 		cmocka_unit_test(test_preconditions),
 		cmocka_unit_test(test_replica_follows_leader),
