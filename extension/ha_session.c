@@ -830,6 +830,19 @@ session_handle_events(int64 now)
 
 /* ---- bringing the session forward ---- */
 
+/*
+ * Our member is rewritten every loop_wait, and each reply renews the
+ * leader's lease: at least three renewals fit in the fence delay, so a
+ * loop_wait as long as retry_timeout (Patroni's defaults: 10 and 10) does
+ * not let the lease lapse between two beats.
+ */
+static int64
+heartbeat_ms(void)
+{
+	return Min((int64) ha_loop_wait * 1000,
+			   ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms) / 3);
+}
+
 static bool
 idle(ZkOp op)
 {
@@ -909,7 +922,7 @@ session_advance(int64 now)
 				 */
 				agent.next_heartbeat_ms = now +
 					(agent.view.sync_standby[0] && !agent.sync_confirmed ? 200 :
-					 (int64) ha_loop_wait * 1000);
+					 heartbeat_ms());
 				/* the same cadence refreshes the others' positions and /status */
 				if (idle(OP_MEMBER_GET))
 					read_members();

@@ -17,7 +17,8 @@ our $SUPERUSER_PASSWORD = 'pg-ha-test';
 $ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
 $ENV{PGCONNECT_TIMEOUT} = 3;
 
-# %opt: name, zk_hosts, extra (conf lines), port, api_port
+# %opt: name, zk_hosts, extra (conf lines), port, api_port,
+# ttl / loop_wait / retry_timeout (default 6 / 1 / 3)
 sub new
 {
 	my ($class, %opt) = @_;
@@ -48,9 +49,9 @@ superuser = postgres
 superuser_password = $SUPERUSER_PASSWORD
 replication_user = replicator
 replication_password = rep-secret
-ttl = 6
-loop_wait = 1
-retry_timeout = 3
+ttl = @{[ $self->{ttl} // 6 ]}
+loop_wait = @{[ $self->{loop_wait} // 1 ]}
+retry_timeout = @{[ $self->{retry_timeout} // 3 ]}
 log_file = $self->{dir}/postgres.log
 pg.unix_socket_directories = '$self->{dir}'
 pg.wal_keep_size = 256MB

@@ -43,6 +43,7 @@ ok(wait_until(sub {
 diag(sprintf('(e) ZooKeeper stop -> writes refused: %.2f s', time - $t0));
 like($refusal, qr/pg_ha: writes are refused/, '(e) with pg_ha\'s error, not a lost connection');
 is($n1->psql('SELECT count(*) FROM t'), 100 + $acked_during, '(e) the fenced primary still serves reads');
+like((http_request($n1->api_port, "GET /patroni HTTP/1.0\r\n\r\n"))[1], qr/"fenced":true/, '(e) /patroni says it is fenced');
 ok(wait_until(sub { $n1->postgres_log =~ /role change: "z1" stops accepting writes \(fence\)/ }, 5, 'fence logged'),
 	'(e) the fence is one role-change line in its log');
 # keep ZooKeeper down beyond ttl (6 s): still no primary anywhere
@@ -63,6 +64,7 @@ diag(sprintf('(e) ZooKeeper back -> leader %s: %.2f s', $leader ? $leader->name 
 is($leader && $leader->name, 'z1', '(e) the old primary, whose session ZooKeeper kept, leads again');
 is($n1->postmaster_pid, $postmaster, '(e) with no restart of postgres');
 like($n1->postgres_log, qr/"z1" accepts writes again/, '(e) the fence is lifted');
+like((http_request($n1->api_port, "GET /metrics HTTP/1.0\r\n\r\n"))[1], qr/^pg_ha_fenced\S* 0$/m, '(e) pg_ha_fenced is 0 again');
 my ($other) = grep { $_ != $leader } @nodes;
 ok(wait_until(sub { $other->is_replica && $other->streams_from($leader) }, 60, 'other replica'), '(e) the other follows it as a replica');
 is(($leader->psql('INSERT INTO t VALUES (101)'))[0], 0, '(e) writes succeed on the leader');
