@@ -79,7 +79,7 @@ refuse_if_fenced(void)
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("pg_ha: writes are refused: this node's leader lease ran out " INT64_FORMAT " ms ago",
 						now - (int64) lease),
-				 errdetail("No reply from ZooKeeper has renewed it; the node fences itself."),
+				 errdetail("Its leadership has not been confirmed since: ZooKeeper is out of reach, or the agent does not act (GET /patroni says why)."),
 				 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
 }
 
