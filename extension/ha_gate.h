@@ -9,8 +9,8 @@
  *
  *	- the lease: while this node leads, the agent publishes until when its
  *	  leadership is proven (last reply from ZooKeeper + the fence delay, on
- *	  CLOCK_MONOTONIC).  Once that passes, commits fail even if the agent
- *	  itself is late (a node thawing from SIGSTOP, a stalled agent);
+ *	  ha_mono_ms()'s clock).  Once that passes, commits fail even if the
+ *	  agent itself is late (a node thawing from SIGSTOP, a stalled agent);
  *	- the fence: the agent closes the gate when it stops leading for want
  *	  of ZooKeeper or because another node leads.  It is recorded in the
  *	  data directory, so a restart of postgres keeps it closed.
@@ -30,7 +30,7 @@
 typedef struct HaWriteGate
 {
 	pg_atomic_uint32 closed;	/* 1: fenced */
-	pg_atomic_uint64 lease_until_ms;	/* CLOCK_MONOTONIC ms; 0: no lease */
+	pg_atomic_uint64 lease_until_ms;	/* ha_mono_ms(); 0: no lease */
 } HaWriteGate;
 
 /* postmaster: shared memory set up (closed if the fence file exists) */

@@ -74,7 +74,16 @@ ha_mono_ms(void)
 {
 	struct timespec ts;
 
+	/*
+	 * Time since the last reply from ZooKeeper must include a suspend of the
+	 * machine (CLOCK_MONOTONIC stops then): the fence and the leader lease
+	 * are counted on this clock.
+	 */
+#ifdef CLOCK_BOOTTIME
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+#else
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
 	return (int64) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
