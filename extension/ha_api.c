@@ -185,7 +185,9 @@ status_json(JsonBuf *jb)
 	json_key(jb, "leader_epoch");
 	json_int(jb, view->leader_epoch);
 	json_key(jb, "fenced");
-	json_bool(jb, ha_gate_is_closed());
+	json_bool(jb, ha_gate_state() == HA_GATE_FENCED);
+	json_key(jb, "write_gate");
+	json_string(jb, ha_gate_state_name(ha_gate_state()));
 	json_key(jb, "zookeeper");
 	json_object_begin(jb);
 	json_key(jb, "state");
@@ -329,8 +331,8 @@ metrics_text(StringInfo s)
 	metric(s, "pg_ha_zookeeper_reachable", "Value is 1 if the ZooKeeper session is live.",
 		   view->zk_reachable);
 	metric(s, "pg_ha_members", "Members registered in ZooKeeper.", view->nmembers);
-	metric(s, "pg_ha_fenced", "Value is 1 if this node refuses writes (its write gate is closed).",
-		   ha_gate_is_closed());
+	metric(s, "pg_ha_fenced", "Value is 1 if this node is fenced: it refuses writes until it leads again.",
+		   ha_gate_state() == HA_GATE_FENCED);
 	metric(s, "pg_ha_leader_epoch", "czxid of the leader key held by the current leader.",
 		   (double) view->leader_epoch);
 }

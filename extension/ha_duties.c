@@ -180,7 +180,7 @@ gather_facts(HaFacts *f, int64 now)
 	f->pg_running = strcmp(self->state, "running") == 0;
 	f->in_recovery = strcmp(self->role, HA_ROLE_REPLICA) == 0;
 	f->promoting = agent.promoting;
-	f->fenced = ha_gate_is_closed();
+	f->fenced = ha_gate_state() == HA_GATE_FENCED;
 	f->zk_reachable = session_reachable(now);
 	f->fence_due = agent.zk_last_contact_ms != 0 &&
 		now - agent.zk_last_contact_ms > ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms);
@@ -415,12 +415,21 @@ renew_lease_and_open_gate(void)
 {
 	ha_gate_set_lease(agent.zk_last_contact_ms +
 					  ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms));
-	if (ha_gate_is_closed())
+	switch (ha_gate_state())
 	{
-		ha_gate_open();
-		ereport(LOG,
-				(errmsg("pg_ha: \"%s\" accepts writes again: it leads, the fence is lifted",
-						agent.view.self.name)));
+		case HA_GATE_OPEN:
+			break;
+		case HA_GATE_FENCED:
+			ha_gate_open();
+			ereport(LOG,
+					(errmsg("pg_ha: \"%s\" accepts writes again: it leads, the fence is lifted",
+							agent.view.self.name)));
+			break;
+		case HA_GATE_UNPROVEN:
+			ha_gate_open();
+			ereport(LOG,
+					(errmsg("pg_ha: \"%s\" accepts writes: it leads", agent.view.self.name)));
+			break;
 	}
 }
 

@@ -37,14 +37,33 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 void
 ha_gate_shmem_init(HaWriteGate *gate)
 {
-	bool		fenced = access(HA_FENCE_FILE, F_OK) == 0;
+	HaGateState state = HA_GATE_OPEN;
 
-	pg_atomic_init_u32(&gate->closed, fenced ? 1 : 0);
+	if (access(HA_FENCE_FILE, F_OK) == 0)
+		state = HA_GATE_FENCED;
+	else if (access(HA_NODE_ID_FILE, F_OK) == 0)
+		state = HA_GATE_UNPROVEN;
+	pg_atomic_init_u32(&gate->state, state);
 	pg_atomic_init_u64(&gate->lease_until_ms, 0);
-	if (fenced)
+	if (state == HA_GATE_FENCED)
 		ereport(LOG,
 				(errmsg("pg_ha: this node was fenced (\"%s\" exists): it refuses writes until it leads again",
 						HA_FENCE_FILE)));
+}
+
+const char *
+ha_gate_state_name(HaGateState s)
+{
+	switch (s)
+	{
+		case HA_GATE_OPEN:
+			return "open";
+		case HA_GATE_FENCED:
+			return "fenced";
+		case HA_GATE_UNPROVEN:
+			return "unproven";
+	}
+	return "unknown";
 }
 
 /* ---------------------------------------------------------------------
@@ -63,13 +82,26 @@ refuse_if_fenced(void)
 	gate = &ha_shared->gate;
 	/* pairs with the agent's exchange: a closed gate is seen from here on */
 	pg_memory_barrier();
-	if (pg_atomic_read_u32(&gate->closed) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("pg_ha: writes are refused: this node is fenced"),
-				 errdetail("It cannot prove that it leads cluster \"%s\": ZooKeeper is out of reach, or another node leads.",
-						   ha_scope),
-				 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
+	switch ((HaGateState) pg_atomic_read_u32(&gate->state))
+	{
+		case HA_GATE_OPEN:
+			break;
+		case HA_GATE_FENCED:
+			ereport(ERROR,
+					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+					 errmsg("pg_ha: writes are refused: this node is fenced"),
+					 errdetail("It cannot prove that it leads cluster \"%s\": ZooKeeper is out of reach, or another node leads.",
+							   ha_scope),
+					 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
+			break;
+		case HA_GATE_UNPROVEN:
+			ereport(ERROR,
+					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+					 errmsg("pg_ha: writes are refused: this node does not lead cluster \"%s\" yet", ha_scope),
+					 errdetail("After a start of postgres a primary takes writes once its agent holds the leader key in ZooKeeper."),
+					 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
+			break;
+	}
 	lease = pg_atomic_read_u64(&gate->lease_until_ms);
 	if (lease == 0)
 		return;
@@ -126,10 +158,10 @@ ha_gate_install_hooks(void)
  * The agent's side
  * ---------------------------------------------------------------------
  */
-bool
-ha_gate_is_closed(void)
+HaGateState
+ha_gate_state(void)
 {
-	return pg_atomic_read_u32(&ha_shared->gate.closed) != 0;
+	return (HaGateState) pg_atomic_read_u32(&ha_shared->gate.state);
 }
 
 void
@@ -165,21 +197,21 @@ end_writers(void)
 }
 
 /*
- * Closes the gate (no-op when closed) and records it in the data directory
- * first, so a crash right after cannot reopen it.  Returns the number of
- * sessions ended, -1 when the gate was closed already.
+ * Fences: records it in the data directory first, so a crash right after
+ * cannot reopen the gate, then closes it.  Returns the number of sessions
+ * ended, -1 when the node was fenced already.
  */
 int
 ha_gate_close(const char *why)
 {
 	char		contents[512];
 
-	if (ha_gate_is_closed())
+	if (ha_gate_state() == HA_GATE_FENCED)
 		return -1;
 	snprintf(contents, sizeof(contents), "%s\n", why);
 	(void) ha_write_file_durably(HA_FENCE_FILE, contents);
 	/* a full barrier: backends that check after this see it closed */
-	(void) pg_atomic_exchange_u32(&ha_shared->gate.closed, 1);
+	(void) pg_atomic_exchange_u32(&ha_shared->gate.state, HA_GATE_FENCED);
 	return end_writers();
 }
 
@@ -187,9 +219,9 @@ ha_gate_close(const char *why)
 void
 ha_gate_open(void)
 {
-	if (!ha_gate_is_closed())
+	if (ha_gate_state() == HA_GATE_OPEN)
 		return;
-	(void) pg_atomic_exchange_u32(&ha_shared->gate.closed, 0);
+	(void) pg_atomic_exchange_u32(&ha_shared->gate.state, HA_GATE_OPEN);
 	if (access(HA_FENCE_FILE, F_OK) == 0 && durable_unlink(HA_FENCE_FILE, LOG) != 0)
 		ereport(WARNING,
 				(errmsg("pg_ha: could not remove \"%s\": a restart of postgres would fence this node again",

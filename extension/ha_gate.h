@@ -11,9 +11,15 @@
  *	  leadership is proven (last reply from ZooKeeper + the fence delay, on
  *	  ha_mono_ms()'s clock).  Once that passes, commits fail even if the
  *	  agent itself is late (a node thawing from SIGSTOP, a stalled agent);
- *	- the fence: the agent closes the gate when it stops leading for want
- *	  of ZooKeeper or because another node leads.  It is recorded in the
- *	  data directory, so a restart of postgres keeps it closed.
+ *	- the gate itself, closed
+ *	  * "fenced": when the agent stops leading for want of ZooKeeper or
+ *	    because another node leads.  It is recorded in the data directory,
+ *	    so a restart of postgres keeps it;
+ *	  * "unproven": from the start of postgres on a data directory where the
+ *	    agent ran before, until the agent leads: a primary restarted while
+ *	    cut off from ZooKeeper must not take writes another node's
+ *	    promotion would discard.  (The very first start, at bootstrap, is
+ *	    open: nobody else can lead a cluster that does not exist yet.)
  *
  * Reads are never refused: a fenced primary goes on serving them.
  *
@@ -27,9 +33,16 @@
 /* in the data directory while the gate is closed */
 #define HA_FENCE_FILE		"pg_ha.fenced"
 
+typedef enum HaGateState
+{
+	HA_GATE_OPEN = 0,
+	HA_GATE_FENCED,
+	HA_GATE_UNPROVEN
+} HaGateState;
+
 typedef struct HaWriteGate
 {
-	pg_atomic_uint32 closed;	/* 1: fenced */
+	pg_atomic_uint32 state;		/* an HaGateState */
 	pg_atomic_uint64 lease_until_ms;	/* ha_mono_ms(); 0: no lease */
 } HaWriteGate;
 
@@ -40,7 +53,8 @@ extern void ha_gate_shmem_init(HaWriteGate *gate);
 extern void ha_gate_install_hooks(void);
 
 /* the agent */
-extern bool ha_gate_is_closed(void);
+extern HaGateState ha_gate_state(void);
+extern const char *ha_gate_state_name(HaGateState s);
 extern void ha_gate_set_lease(int64 until_ms);
 extern int	ha_gate_close(const char *why);
 extern void ha_gate_open(void);

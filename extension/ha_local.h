@@ -13,6 +13,7 @@
 
 #define HA_RUNTIME_CONF		"pg_ha.runtime.conf"
 #define HA_REQUEST_FILE		"pg_ha.request"
+#define HA_NODE_ID_FILE		"pg_ha.node"	/* the agent ran here before */
 
 /* pid of pg_ha_supervisor (PG_HA_SUPERVISOR_PID), 0 when unsupervised */
 extern pid_t ha_supervisor_pid(void);

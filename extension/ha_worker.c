@@ -48,7 +48,6 @@
 
 PGDLLEXPORT void ha_worker_main(Datum main_arg);
 
-#define NODE_ID_FILE		"pg_ha.node"
 
 Agent		agent;
 
@@ -84,7 +83,7 @@ load_node_id(const char *name)
 	if (stat(DataDir, &st) == 0)
 		inode = (unsigned long long) st.st_ino;
 
-	snprintf(path, sizeof(path), "%s/%s", DataDir, NODE_ID_FILE);
+	snprintf(path, sizeof(path), "%s/%s", DataDir, HA_NODE_ID_FILE);
 	f = AllocateFile(path, "r");
 	if (f)
 	{

@@ -75,6 +75,26 @@ ok(wait_until(sub { $other->psql('SELECT count(*) FROM t') eq $total }, 30, 'rep
 is($leader->psql('SELECT count(*) FROM t WHERE x = 0'), $acked_during,
 	"(e) the $acked_during writes acknowledged before the fence are kept, none after it");
 
+# A primary whose postgres restarts while ZooKeeper is away (kill -9; its
+# supervisor waits ttl + 2 s for a new leader, finds none, and restarts it
+# in place) cannot prove it leads: it serves reads and refuses writes until
+# its agent holds the key again.
+is($n1->name, $leader->name, 'z1 leads before the second outage');
+zk_stop($zk);
+my $old_pm = $n1->postmaster_pid;
+kill 'KILL', $old_pm;
+ok(wait_until(sub { my $pm = $n1->postmaster_pid; $pm && $pm != $old_pm && $n1->psql('SELECT 1') eq '1' }, 6 + 2 + 20, 'restarted'),
+	'(e) z1\'s postgres, killed while ZooKeeper is down, is restarted in place');
+is($n1->in_recovery, 'f', '(e) as a primary');
+my ($rc2, $out2, $err2) = $n1->psql('INSERT INTO t VALUES (102)');
+isnt($rc2, 0, '(e) it refuses writes while it cannot prove it leads');
+like($err2, qr/does not lead cluster "pg_ha_test" yet/, '(e) with pg_ha\'s error') or diag($err2);
+is($n1->psql('SELECT count(*) FROM t WHERE x = 101'), '1', '(e) it serves reads');
+zk_restart($zk);
+ok(wait_until(sub { $n1->is_primary }, 6 + 15, 'z1 leads'), '(e) ZooKeeper back: z1 leads again');
+is(($n1->psql('INSERT INTO t VALUES (103)'))[0], 0, '(e) and takes writes');
+like($n1->postgres_log, qr/"z1" accepts writes: it leads/, '(e) the gate opened when it led');
+
 $_->stop for @nodes;
 zk_stop($zk);
 done_testing();
