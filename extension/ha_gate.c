@@ -32,6 +32,9 @@
 #include "ha_local.h"
 #include "ha_shmem.h"
 
+#define REFUSED_HINT \
+	"Connect to the current primary, the node whose GET /primary answers 200; this one serves reads."
+
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
 void
@@ -92,14 +95,14 @@ refuse_if_fenced(void)
 					 errmsg("pg_ha: writes are refused: this node is fenced"),
 					 errdetail("It cannot prove that it leads cluster \"%s\": ZooKeeper is out of reach, or another node leads.",
 							   ha_scope),
-					 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
+					 errhint(REFUSED_HINT)));
 			break;
 		case HA_GATE_UNPROVEN:
 			ereport(ERROR,
 					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 					 errmsg("pg_ha: writes are refused: this node does not lead cluster \"%s\" yet", ha_scope),
 					 errdetail("After a start of postgres a primary takes writes once its agent holds the leader key in ZooKeeper."),
-					 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
+					 errhint(REFUSED_HINT)));
 			break;
 	}
 	lease = pg_atomic_read_u64(&gate->lease_until_ms);
@@ -112,7 +115,7 @@ refuse_if_fenced(void)
 				 errmsg("pg_ha: writes are refused: this node's leader lease ran out " INT64_FORMAT " ms ago",
 						now - (int64) lease),
 				 errdetail("Its leadership has not been confirmed since: ZooKeeper is out of reach, or the agent does not act (GET /patroni says why)."),
-				 errhint("Connect to the current primary, the node whose GET /primary answers 200; this one serves reads.")));
+				 errhint(REFUSED_HINT)));
 }
 
 static void
