@@ -164,6 +164,7 @@ extern void session_start(int64 now);
 extern void session_handle_events(int64 now);
 extern void session_advance(int64 now);
 extern bool session_reachable(int64 now);
+extern int64 session_fence_after_ms(void);
 extern void session_issue(ZkOp op, int rc);
 extern int	session_member_index(const char *name);
 extern const HaMember *session_member(const char *name);

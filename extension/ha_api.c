@@ -111,6 +111,7 @@ status_json(JsonBuf *jb)
 {
 	const HaMember *self = &view->self;
 	bool		replica = strcmp(self->role, HA_ROLE_REPLICA) == 0;
+	HaGateState gate = ha_gate_state();
 	char		sysid[32];
 
 	json_object_begin(jb);
@@ -185,9 +186,9 @@ status_json(JsonBuf *jb)
 	json_key(jb, "leader_epoch");
 	json_int(jb, view->leader_epoch);
 	json_key(jb, "fenced");
-	json_bool(jb, ha_gate_state() == HA_GATE_FENCED);
+	json_bool(jb, gate == HA_GATE_FENCED);
 	json_key(jb, "write_gate");
-	json_string(jb, ha_gate_state_name(ha_gate_state()));
+	json_string(jb, ha_gate_state_name(gate));
 	json_key(jb, "zookeeper");
 	json_object_begin(jb);
 	json_key(jb, "state");

@@ -183,7 +183,7 @@ gather_facts(HaFacts *f, int64 now)
 	f->fenced = ha_gate_state() == HA_GATE_FENCED;
 	f->zk_reachable = session_reachable(now);
 	f->fence_due = agent.zk_last_contact_ms != 0 &&
-		now - agent.zk_last_contact_ms > ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms);
+		now - agent.zk_last_contact_ms > session_fence_after_ms();
 	f->identity_ok = agent.identity_ok && agent.init_known;
 	f->registered = agent.member_state == MEMBER_REGISTERED;
 	f->leader_known = agent.leader_known && agent.status_known &&
@@ -413,24 +413,17 @@ start_handover(int64 now)
 static void
 renew_lease_and_open_gate(void)
 {
-	ha_gate_set_lease(agent.zk_last_contact_ms +
-					  ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms));
-	switch (ha_gate_state())
-	{
-		case HA_GATE_OPEN:
-			break;
-		case HA_GATE_FENCED:
-			ha_gate_open();
-			ereport(LOG,
-					(errmsg("pg_ha: \"%s\" accepts writes again: it leads, the fence is lifted",
-							agent.view.self.name)));
-			break;
-		case HA_GATE_UNPROVEN:
-			ha_gate_open();
-			ereport(LOG,
-					(errmsg("pg_ha: \"%s\" accepts writes: it leads", agent.view.self.name)));
-			break;
-	}
+	HaGateState was = ha_gate_state();
+
+	ha_gate_set_lease(agent.zk_last_contact_ms + session_fence_after_ms());
+	if (was == HA_GATE_OPEN)
+		return;
+	ha_gate_open();
+	ereport(LOG,
+			(errmsg(was == HA_GATE_FENCED ?
+					"pg_ha: \"%s\" accepts writes again: it leads, the fence is lifted" :
+					"pg_ha: \"%s\" accepts writes: it leads",
+					agent.view.self.name)));
 }
 
 /*

@@ -152,6 +152,16 @@ handle_session_event(const ZkEvent *ev, int64 now)
 	}
 }
 
+/*
+ * How long without a reply before a primary fences itself; the leader's
+ * lease runs out at the same moment.
+ */
+int64
+session_fence_after_ms(void)
+{
+	return ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms);
+}
+
 bool
 session_reachable(int64 now)
 {
@@ -839,8 +849,7 @@ session_handle_events(int64 now)
 static int64
 heartbeat_ms(void)
 {
-	return Min((int64) ha_loop_wait * 1000,
-			   ha_fence_after_ms(ha_retry_timeout, ha_ttl, agent.zk_granted_ms) / 3);
+	return Min((int64) ha_loop_wait * 1000, session_fence_after_ms() / 3);
 }
 
 static bool

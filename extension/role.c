@@ -81,11 +81,11 @@ ha_decide(const HaFacts *f)
 		return decision(HA_ACT_WAIT, false, "configuration is inconsistent");
 	if (!f->zk_reachable)
 	{
-		if (f->pg_running && !f->in_recovery && f->fence_due && !f->fenced)
-			return decision(HA_ACT_FENCE, false,
-							"primary out of touch with ZooKeeper for retry_timeout");
 		if (f->pg_running && !f->in_recovery && f->fenced)
 			return decision(HA_ACT_WAIT, false, "fenced: ZooKeeper is unreachable");
+		if (f->pg_running && !f->in_recovery && f->fence_due)
+			return decision(HA_ACT_FENCE, false,
+							"primary out of touch with ZooKeeper for retry_timeout");
 		return decision(HA_ACT_WAIT, false, "ZooKeeper is unreachable");
 	}
 	if (!f->identity_ok)
