@@ -176,6 +176,7 @@ extern void session_delete_failover(void);
 
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);
+extern long duties_wake_within_ms(int64 now);
 extern void duties_on_sync_written(bool ok);
 extern void duties_on_failover_created(int rc);
 extern void duties_poll_switchover_request(int64 now);

@@ -11,7 +11,9 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include "access/xlog.h"
 #include "access/xlogdefs.h"
+#include "access/xlogrecovery.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
@@ -624,6 +626,8 @@ duties_decide_and_act(int64 now)
 				agent.promoting = ha_promote();
 				agent.promote_started_ms = now;
 			}
+			else if (ha_promote_nudge(true, f.in_recovery, now - agent.promote_started_ms))
+				WakeupRecovery();	/* see ha_promote_nudge in role.h */
 			break;
 		case HA_ACT_LEAD:
 			renew_lease_and_open_gate();
@@ -651,6 +655,19 @@ duties_decide_and_act(int64 now)
 	agent.was_leader = d.is_leader;
 	agent.view.is_leader = d.is_leader;
 	agent.view.zk_reachable = f.zk_reachable;
+}
+
+/*
+ * How soon the main loop must run again for the duties (-1: no hurry): a
+ * promotion in progress is nudged every few tens of milliseconds.
+ */
+long
+duties_wake_within_ms(int64 now)
+{
+	if (ha_promote_nudge(agent.promoting, RecoveryInProgress(),
+						 now - agent.promote_started_ms))
+		return HA_PROMOTE_NUDGE_EVERY_MS;
+	return -1;
 }
 
 /* ---------------------------------------------------------------------

@@ -344,6 +344,7 @@ ha_worker_main(Datum main_arg)
 		int64		now = ha_mono_ms();
 		long		timeout;
 		long		http_timeout;
+		long		duty_timeout;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -371,12 +372,15 @@ ha_worker_main(Datum main_arg)
 			next_publish_ms = now + 1000;
 		}
 
-		/* wake for the heartbeat, an HTTP deadline or a session restart */
+		/* wake for the heartbeat, an HTTP deadline, a session restart or a duty */
 		timeout = Min((long) ha_loop_wait * 1000, 250);
 		if (!zk_started() && agent.view.config_problem == NULL)
 			timeout = Max(Min(timeout, agent.zk_next_start_ms - now), 0);
 		if (http_timeout >= 0)
 			timeout = Min(timeout, http_timeout);
+		duty_timeout = duties_wake_within_ms(now);
+		if (duty_timeout >= 0)
+			timeout = Min(timeout, duty_timeout);
 
 		set = CreateWaitEventSet(loop_cxt, 3 + ha_http_wait_events());
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);

@@ -176,3 +176,10 @@ ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms)
 	}
 	return after;
 }
+
+bool
+ha_promote_nudge(bool promoting, bool in_recovery, int64_t since_request_ms)
+{
+	return promoting && in_recovery && since_request_ms >= 0 &&
+		since_request_ms < HA_PROMOTE_NUDGE_FOR_MS;
+}

@@ -90,4 +90,23 @@ extern bool ha_peer_is_better(uint64_t my_lsn, const char *my_name,
  */
 extern int	ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms);
 
+/*
+ * While a promotion is in progress, the agent wakes PostgreSQL's startup
+ * process (WakeupRecovery) every HA_PROMOTE_NUDGE_EVERY_MS.  Having seen
+ * the promote request while it waited for streamed WAL, the startup
+ * process stops the WAL receiver and then sleeps out what is left of
+ * wal_retrieve_retry_interval since the last WAL-source failure
+ * (xlogrecovery.c, WaitForWALToBecomeAvailable).  A WAL receiver that
+ * exits sets the latch that ends that sleep; one that was only "starting"
+ * (no process yet: the receiver had just failed and its successor was
+ * requested) sets nothing, and the promotion waited up to 5 s.  Nudge
+ * while asked to promote and still in recovery, for at most
+ * HA_PROMOTE_NUDGE_FOR_MS after the request.
+ */
+#define HA_PROMOTE_NUDGE_EVERY_MS	20
+#define HA_PROMOTE_NUDGE_FOR_MS		60000
+
+extern bool ha_promote_nudge(bool promoting, bool in_recovery,
+							 int64_t since_request_ms);
+
 #endif							/* ROLE_H */

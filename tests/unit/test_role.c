@@ -399,6 +399,23 @@ test_action_names(void **state)
 	assert_string_equal(ha_action_name((HaAction) 999), "unknown");
 }
 
+/* The startup process is woken while a promotion runs, and only then, bounded. */
+static void
+test_promote_nudge(void **state)
+{
+	(void) state;
+	assert_true(ha_promote_nudge(true, true, 0));
+	assert_true(ha_promote_nudge(true, true, HA_PROMOTE_NUDGE_FOR_MS - 1));
+	/* promotion over: postgres left recovery */
+	assert_false(ha_promote_nudge(true, false, 100));
+	/* nothing asked */
+	assert_false(ha_promote_nudge(false, true, 100));
+	/* bounded: a promotion that never ends is not nudged forever */
+	assert_false(ha_promote_nudge(true, true, HA_PROMOTE_NUDGE_FOR_MS));
+	/* a clock that went backwards (never expected) does not nudge */
+	assert_false(ha_promote_nudge(true, true, -1));
+}
+
 int
 main(void)
 {
@@ -424,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_peer_is_better),
 		cmocka_unit_test(test_fence_after),
 		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_promote_nudge),
 	};
 
 	return cmocka_run_group_tests_name("role", tests, NULL, NULL);
