@@ -148,7 +148,9 @@ typedef struct Agent
 	SwitchoverState sw_state;
 	bool		sw_from_sql;	/* a local ha_switchover() waits for its answer */
 	int64		sw_answered_ms; /* when that backend had its answer */
+	int64		sw_handover_ms; /* when this leader decided to hand over */
 	char		sw_candidate[HA_NAME_LEN];
+	char		sw_leader[HA_NAME_LEN]; /* who led when it was asked for */
 	char		sw_error[256];
 	char		sw_hint[256];
 	int64		sw_deadline_ms;

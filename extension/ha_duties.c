@@ -377,18 +377,12 @@ start_handover(int64 now)
 			agent.members_stale = true;
 		return;
 	}
-	/*
-	 * An ha_switchover() called on this very node must get its answer out
-	 * before the hand-over ends its session (bounded: 2 s).
-	 */
-	if (agent.sw_from_sql && agent.sw_state == SW_RUNNING &&
-		strcmp(agent.sw_candidate, agent.failover_candidate) == 0 &&
-		now - agent.failover_seen_ms < 2000 &&
-		(agent.sw_answered_ms == 0 || now - agent.sw_answered_ms < 100))
-		return;
-	if (cand == NULL || !promotable(cand) || !agent.supervised ||
-		!ha_lag_ok(cand->xlog_location, agent.view.self.xlog_location,
-				   (uint64) ha_maximum_lag_on_failover))
+	/* once a local ha_switchover() was told "hand-over", only a vanished candidate cancels */
+	if (cand == NULL ||
+		(agent.sw_state != SW_HANDOVER &&
+		 (!promotable(cand) || !agent.supervised ||
+		  !ha_lag_ok(cand->xlog_location, agent.view.self.xlog_location,
+					 (uint64) ha_maximum_lag_on_failover))))
 	{
 		/* the leader has the freshest view: it checks once more */
 		ereport(LOG,
@@ -398,6 +392,23 @@ start_handover(int64 now)
 						"the candidate is not a running replica")));
 		session_delete_failover();
 		return;
+	}
+	/*
+	 * An ha_switchover() called on this very node must get its answer (the
+	 * hand-over happens) out before the hand-over ends its session (bounded:
+	 * 2 s).
+	 */
+	if (agent.sw_from_sql && strcmp(agent.sw_candidate, agent.failover_candidate) == 0 &&
+		(agent.sw_state == SW_RUNNING || agent.sw_state == SW_HANDOVER))
+	{
+		if (agent.sw_state == SW_RUNNING)
+		{
+			agent.sw_state = SW_HANDOVER;
+			agent.sw_handover_ms = now;
+		}
+		if (now - agent.sw_handover_ms < 2000 &&
+			(agent.sw_answered_ms == 0 || now - agent.sw_answered_ms < 100))
+			return;
 	}
 	address_for(cand, addr, sizeof(addr));
 	ereport(LOG,
@@ -808,6 +819,7 @@ duties_start_switchover(const char *candidate, char *err, size_t errlen,
 		return false;
 	}
 	strlcpy(agent.sw_candidate, chosen, HA_NAME_LEN);
+	strlcpy(agent.sw_leader, agent.view.leader, HA_NAME_LEN);
 	agent.sw_from_sql = false;
 	agent.sw_state = SW_CREATING;
 	agent.sw_error[0] = agent.sw_hint[0] = '\0';
@@ -847,29 +859,49 @@ void
 duties_track_switchover(int64 now)
 {
 	const HaMember *m;
+	bool		fresh;
 
 	if (agent.sw_state != SW_RUNNING)
 		return;
 	m = session_member(agent.sw_candidate);
-	if (agent.failover_known && !agent.failover_stale && !agent.failover_exists &&
-		strcmp(agent.view.leader, agent.sw_candidate) != 0)
+	/* both keys read since they last changed, and no read of them under way */
+	fresh = agent.failover_known && !agent.failover_stale &&
+		agent.inflight[OP_FAILOVER_GET] == 0 &&
+		agent.leader_known && !agent.leader_stale &&
+		agent.inflight[OP_LEADER_EXISTS] == 0 && agent.inflight[OP_LEADER_GET] == 0;
+	switch (ha_switchover_outcome(fresh, agent.failover_exists,
+								  agent.leader_exists ? agent.view.leader : "",
+								  agent.sw_candidate,
+								  m && strcmp(m->role, HA_ROLE_MASTER) == 0 &&
+								  strcmp(m->state, "running") == 0))
 	{
-		/* the leader dropped the request without handing over */
-		agent.sw_state = SW_FAILED;
-		snprintf(agent.sw_error, sizeof(agent.sw_error),
-				 "the leader \"%s\" cancelled the switchover to \"%s\"",
-				 agent.view.leader, agent.sw_candidate);
-		snprintf(agent.sw_hint, sizeof(agent.sw_hint),
-				 "The leader's log says why (the candidate lagged, or stopped running).");
-		return;
+		case HA_SW_HAPPENED:
+			agent.sw_state = SW_DONE;
+			ereport(LOG, (errmsg("pg_ha: switchover to \"%s\" done", agent.sw_candidate)));
+			return;
+		case HA_SW_NOT_DONE:
+			agent.sw_state = SW_FAILED;
+			if (strcmp(agent.view.leader, agent.sw_leader) == 0)
+			{
+				snprintf(agent.sw_error, sizeof(agent.sw_error),
+						 "the leader \"%s\" cancelled the switchover to \"%s\"",
+						 agent.view.leader, agent.sw_candidate);
+				snprintf(agent.sw_hint, sizeof(agent.sw_hint),
+						 "The leader's log says why (the candidate lagged, or stopped running).");
+			}
+			else
+			{
+				snprintf(agent.sw_error, sizeof(agent.sw_error),
+						 "the switchover to \"%s\" did not happen: \"%s\" leads now",
+						 agent.sw_candidate, agent.view.leader);
+				snprintf(agent.sw_hint, sizeof(agent.sw_hint),
+						 "The members' logs say why; ha_status() shows the roles now.");
+			}
+			return;
+		case HA_SW_PENDING:
+			break;
 	}
-	if (agent.leader_exists && strcmp(agent.view.leader, agent.sw_candidate) == 0 &&
-		m && strcmp(m->role, HA_ROLE_MASTER) == 0 && strcmp(m->state, "running") == 0)
-	{
-		agent.sw_state = SW_DONE;
-		ereport(LOG, (errmsg("pg_ha: switchover to \"%s\" done", agent.sw_candidate)));
-	}
-	else if (now >= agent.sw_deadline_ms)
+	if (now >= agent.sw_deadline_ms)
 	{
 		agent.sw_state = SW_FAILED;
 		snprintf(agent.sw_error, sizeof(agent.sw_error),

@@ -56,6 +56,7 @@ typedef enum SwitchoverState
 	SW_IDLE,
 	SW_CREATING,				/* /failover being written */
 	SW_RUNNING,					/* waiting for the candidate to lead */
+	SW_HANDOVER,				/* this node is the leader and hands over now */
 	SW_DONE,
 	SW_FAILED
 } SwitchoverState;

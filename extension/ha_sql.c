@@ -239,8 +239,7 @@ ha_switchover(PG_FUNCTION_ARGS)
 		int			state;
 		char		error[256],
 					hint[256];
-		bool		self_leads,
-					done;
+		bool		done;
 
 		LWLockAcquire(ha_shared->lock, LW_SHARED);
 		state = req->taken_id == id ? req->state : -1;
@@ -248,7 +247,6 @@ ha_switchover(PG_FUNCTION_ARGS)
 		strlcpy(hint, req->hint, sizeof(hint));
 		if (req->taken_id == id)
 			strlcpy(chosen, req->chosen, sizeof(chosen));
-		self_leads = ha_shared->view.is_leader;
 		/* done: the candidate holds the key and runs as primary */
 		done = false;
 		if (chosen[0] && strcmp(ha_shared->view.leader, chosen) == 0)
@@ -261,12 +259,15 @@ ha_switchover(PG_FUNCTION_ARGS)
 		}
 		LWLockRelease(ha_shared->lock);
 
+		/* the candidate leads: the switchover happened, whatever came before */
+		if (state >= 0 && (state == SW_DONE || done))
+			PG_RETURN_TEXT_P(cstring_to_text(chosen));
 		if (state == SW_FAILED)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("switchover %s: %s", accepted ? "failed" : "refused", error),
 					 hint[0] ? errhint("%s", hint) : 0));
-		if (state == SW_RUNNING || state == SW_DONE)
+		if (state == SW_RUNNING || state == SW_HANDOVER)
 		{
 			if (!accepted)
 				ereport(LOG,
@@ -274,11 +275,9 @@ ha_switchover(PG_FUNCTION_ARGS)
 								chosen, GetUserNameFromId(GetUserId(), false))));
 			accepted = true;
 		}
-		if (accepted && (state == SW_DONE || done))
-			PG_RETURN_TEXT_P(cstring_to_text(chosen));
-		if (accepted && self_leads)
+		if (state == SW_HANDOVER)
 		{
-			/* the agent steps down once our answer is on its way */
+			/* this node leads and hands over once our answer is on its way */
 			LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 			req->returned_id = id;
 			LWLockRelease(ha_shared->lock);

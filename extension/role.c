@@ -183,3 +183,16 @@ ha_promote_nudge(bool promoting, bool in_recovery, int64_t since_request_ms)
 	return promoting && in_recovery && since_request_ms >= 0 &&
 		since_request_ms < HA_PROMOTE_NUDGE_FOR_MS;
 }
+
+HaSwitchoverOutcome
+ha_switchover_outcome(bool views_fresh, bool request_exists, const char *leader,
+					  const char *candidate, bool candidate_primary)
+{
+	if (!views_fresh)
+		return HA_SW_PENDING;
+	if (leader[0] != '\0' && strcmp(leader, candidate) == 0)
+		return candidate_primary ? HA_SW_HAPPENED : HA_SW_PENDING;
+	if (request_exists || leader[0] == '\0')
+		return HA_SW_PENDING;
+	return HA_SW_NOT_DONE;
+}

@@ -109,4 +109,26 @@ extern int	ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms);
 extern bool ha_promote_nudge(bool promoting, bool in_recovery,
 							 int64_t since_request_ms);
 
+/*
+ * What a planned switchover this node asked for has come to, from the
+ * view it has now.  The /failover request is deleted by the candidate once
+ * it leads, or by the leader when it cancels: which one it was shows only
+ * in who holds the leader key, so nothing is concluded from a view in
+ * which the leader key has changed but not been read again
+ * (views_fresh false) -- nor while the key is free: the old leader has
+ * released it and the candidate is about to take it.
+ */
+typedef enum HaSwitchoverOutcome
+{
+	HA_SW_PENDING,				/* not decided yet (the caller's deadline bounds it) */
+	HA_SW_HAPPENED,				/* the candidate leads and runs as primary */
+	HA_SW_NOT_DONE				/* the request is gone and another member leads */
+} HaSwitchoverOutcome;
+
+extern HaSwitchoverOutcome ha_switchover_outcome(bool views_fresh,
+												 bool request_exists,
+												 const char *leader,
+												 const char *candidate,
+												 bool candidate_primary);
+
 #endif							/* ROLE_H */

@@ -416,6 +416,34 @@ test_promote_nudge(void **state)
 	assert_false(ha_promote_nudge(true, true, -1));
 }
 
+/*
+ * A switchover's outcome, as the node that asked for it sees the cluster
+ * (issue 9: "cancelled" was reported from a view in which the leader key
+ * had changed but not been read again).
+ */
+static void
+test_switchover_outcome(void **state)
+{
+	(void) state;
+	/* a view with changes not read yet decides nothing, whatever it says */
+	assert_int_equal(ha_switchover_outcome(false, false, "", "n3", false), HA_SW_PENDING);
+	assert_int_equal(ha_switchover_outcome(false, false, "n1", "n3", false), HA_SW_PENDING);
+	assert_int_equal(ha_switchover_outcome(false, false, "n3", "n3", true), HA_SW_PENDING);
+	/* the request still stands: under way */
+	assert_int_equal(ha_switchover_outcome(true, true, "n1", "n3", false), HA_SW_PENDING);
+	/* the request is gone and no one holds the key: the hand-over is between leaders */
+	assert_int_equal(ha_switchover_outcome(true, false, "", "n3", false), HA_SW_PENDING);
+	/* the candidate holds the key but does not run as primary yet */
+	assert_int_equal(ha_switchover_outcome(true, false, "n3", "n3", false), HA_SW_PENDING);
+	assert_int_equal(ha_switchover_outcome(true, true, "n3", "n3", false), HA_SW_PENDING);
+	/* the candidate leads as primary: done, whether or not /failover is gone yet */
+	assert_int_equal(ha_switchover_outcome(true, false, "n3", "n3", true), HA_SW_HAPPENED);
+	assert_int_equal(ha_switchover_outcome(true, true, "n3", "n3", true), HA_SW_HAPPENED);
+	/* the request is gone and another member leads: it did not happen */
+	assert_int_equal(ha_switchover_outcome(true, false, "n1", "n3", false), HA_SW_NOT_DONE);
+	assert_int_equal(ha_switchover_outcome(true, false, "n2", "n3", false), HA_SW_NOT_DONE);
+}
+
 int
 main(void)
 {
@@ -442,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_fence_after),
 		cmocka_unit_test(test_action_names),
 		cmocka_unit_test(test_promote_nudge),
+		cmocka_unit_test(test_switchover_outcome),
 	};
 
 	return cmocka_run_group_tests_name("role", tests, NULL, NULL);
