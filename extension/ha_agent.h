@@ -126,6 +126,9 @@ typedef struct Agent
 	bool		sync_confirmed;
 	char		sync_pending[2 * HA_NAME_LEN + 8];	/* /sync data being written */
 	int64		sync_named_ms;	/* when synchronous_standby_names named it */
+	int64		sync_nudged_ms; /* last WAL record written for it to reply to */
+	uint64		sync_released;	/* what synchronous replication released ... */
+	int64		sync_progress_ms;	/* ... and since when (or nothing waited) */
 	uint64		sync_confirm_lsn;	/* the standby must reach this */
 	bool		failover_known;
 	bool		failover_stale;

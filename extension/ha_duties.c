@@ -16,7 +16,11 @@
 #include "access/xlogrecovery.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "replication/message.h"
+#include "replication/syncrep.h"
+#include "replication/walsender_private.h"
 #include "storage/latch.h"
+#include "storage/lwlock.h"
 
 #include "addr.h"
 #include "ha_agent.h"
@@ -238,6 +242,64 @@ duties_on_sync_written(bool ok)
 	apply_sync_names();
 }
 
+/* What synchronous replication has released: commits up to it are acknowledged. */
+static XLogRecPtr
+sync_released_lsn(void)
+{
+	XLogRecPtr	released;
+
+	LWLockAcquire(SyncRepLock, LW_SHARED);
+	released = WalSndCtl->lsn[SYNC_REP_WAIT_FLUSH];
+	LWLockRelease(SyncRepLock);
+	return released;
+}
+
+/*
+ * Does the named synchronous standby hold commits back (see
+ * ha_sync_standby_stalled)?  The clock starts when it was named, and again
+ * whenever the released position moves or nothing waits.
+ */
+static bool
+sync_standby_stalled(int64 now)
+{
+	XLogRecPtr	released = sync_released_lsn();
+	XLogRecPtr	flushed = GetFlushRecPtr(NULL);
+
+	if (agent.sync_named_ms == 0)
+		return false;
+	if (released != agent.sync_released || released >= flushed ||
+		agent.sync_progress_ms < agent.sync_named_ms)
+	{
+		agent.sync_released = released;
+		agent.sync_progress_ms = Max(now, agent.sync_named_ms);
+	}
+	return ha_sync_standby_stalled(released, flushed, now - agent.sync_progress_ms);
+}
+
+/*
+ * Gives the synchronous standby just named something to flush and reply to
+ * (see ha_sync_nudge in role.h): a non-transactional logical message, which
+ * recovery replays as a no-op and logical decoding skips (it belongs to no
+ * database).
+ */
+static void
+nudge_sync_standby(int64 now)
+{
+	static const char note[] = "synchronous standby named";
+	XLogRecPtr	released;
+	XLogRecPtr	lsn;
+
+	if (agent.sync_named_ms == 0 || RecoveryInProgress())
+		return;
+	released = sync_released_lsn();
+	if (!ha_sync_nudge(now - agent.sync_named_ms, now - agent.sync_nudged_ms,
+					   released, GetFlushRecPtr(NULL)))
+		return;
+	lsn = LogLogicalMessage("pg_ha", note, sizeof(note), false);
+	XLogFlush(lsn);
+	agent.sync_nudged_ms = now;
+}
+
 /*
  * Keeps one healthy replica as the synchronous standby.  Order matters for
  * S2: a standby is recorded in /sync (unconfirmed) before it is named in
@@ -252,6 +314,8 @@ manage_sync_standby(int64 now)
 	const char *current = strcmp(agent.sync_leader, self->name) == 0 ? agent.view.sync_standby : "";
 	const HaMember *cur = session_member(current);
 	const HaMember *best = NULL;
+	bool		healthy;
+	bool		stalled;
 
 	if (agent.inflight[OP_SYNC_SET] > 0 || agent.inflight[OP_SYNC_CREATE] > 0 ||
 		!agent.sync_known)
@@ -263,17 +327,20 @@ manage_sync_standby(int64 now)
 		return;
 	}
 
-	if (cur && is_running_replica(cur) && !cur->tags.nosync && member_fresh(current, now) &&
-		cur->timeline == self->timeline)
+	healthy = cur && is_running_replica(cur) && !cur->tags.nosync && member_fresh(current, now) &&
+		cur->timeline == self->timeline;
+	stalled = healthy && sync_standby_stalled(now);
+	if (healthy && !stalled)
 	{
 		apply_sync_names();
-		if (agent.sync_confirmed)
-			return;
 		if (agent.sync_named_ms == 0)
 		{
 			agent.sync_named_ms = now;
-			return;
+			agent.sync_nudged_ms = 0;
 		}
+		nudge_sync_standby(now);
+		if (agent.sync_confirmed || now == agent.sync_named_ms)
+			return;
 		/* give the walsenders and the checkpointer time to reload, then take the position */
 		if (agent.sync_confirm_lsn == 0)
 		{
@@ -298,7 +365,8 @@ manage_sync_standby(int64 now)
 		/* a replica still on an older timeline (forked) cannot stream from us */
 		if (strcmp(m->name, self->name) == 0 || !is_running_replica(m) ||
 			m->tags.nosync || !member_fresh(m->name, now) ||
-			m->timeline != self->timeline)
+			m->timeline != self->timeline ||
+			(stalled && strcmp(m->name, current) == 0))
 			continue;
 		if (best == NULL || m->xlog_location > best->xlog_location)
 			best = m;
@@ -308,11 +376,15 @@ manage_sync_standby(int64 now)
 	{
 		ereport(LOG,
 				(errmsg("pg_ha: choosing \"%s\" as synchronous standby%s%s", best->name,
-						current[0] ? " instead of " : "", current)));
+						current[0] ? " instead of " : "", current),
+				 stalled ? errdetail("\"%s\" has let commits wait for " INT64_FORMAT " ms without acknowledging any.",
+									 current, now - agent.sync_progress_ms) : 0));
 		agent.sync_named_ms = 0;
 		agent.sync_confirm_lsn = 0;
 		session_write_sync(self->name, best->name, false);
 	}
+	else if (stalled)
+		apply_sync_names();		/* no other standby: it stays named */
 	else if (current[0] && !ha_synchronous_mode_strict)
 	{
 		ereport(LOG,

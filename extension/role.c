@@ -196,3 +196,19 @@ ha_switchover_outcome(bool views_fresh, bool request_exists, const char *leader,
 		return HA_SW_PENDING;
 	return HA_SW_NOT_DONE;
 }
+
+bool
+ha_sync_nudge(int64_t since_named_ms, int64_t since_last_nudge_ms,
+			  uint64_t released_lsn, uint64_t flushed_lsn)
+{
+	return since_named_ms >= 0 && since_named_ms < HA_SYNC_NUDGE_FOR_MS &&
+		since_last_nudge_ms >= HA_SYNC_NUDGE_EVERY_MS &&
+		released_lsn < flushed_lsn;
+}
+
+bool
+ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
+						int64_t since_progress_ms)
+{
+	return released_lsn < flushed_lsn && since_progress_ms >= HA_SYNC_STALL_MS;
+}

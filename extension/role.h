@@ -131,4 +131,34 @@ extern HaSwitchoverOutcome ha_switchover_outcome(bool views_fresh,
 												 const char *candidate,
 												 bool candidate_primary);
 
+/*
+ * Commits that waited for a synchronous standby that went away are released
+ * only when the standby named in its place replies, and one that already
+ * has all the WAL replies only every wal_receiver_status_interval (10 s).
+ * For HA_SYNC_NUDGE_FOR_MS after naming a standby, while commits may still
+ * wait (released_lsn, what synchronous replication has released, is behind
+ * flushed_lsn, what this primary has flushed), the leader writes one tiny
+ * WAL record every HA_SYNC_NUDGE_EVERY_MS: the standby flushes it and
+ * replies at once.
+ */
+#define HA_SYNC_NUDGE_EVERY_MS		50
+#define HA_SYNC_NUDGE_FOR_MS		3000
+
+extern bool ha_sync_nudge(int64_t since_named_ms, int64_t since_last_nudge_ms,
+						  uint64_t released_lsn, uint64_t flushed_lsn);
+
+/*
+ * A synchronous standby that has let commits wait for HA_SYNC_STALL_MS
+ * (what synchronous replication released, released_lsn, is behind what
+ * this primary flushed, and has not moved for since_progress_ms) is taken
+ * as gone when another standby can take its place: a frozen standby keeps
+ * its connection and its ZooKeeper session, and would otherwise hold every
+ * commit until its member entry goes stale (loop_wait * 3 + 1 s).  Alone,
+ * it stays named (a stall alone never turns synchronous replication off).
+ */
+#define HA_SYNC_STALL_MS			500
+
+extern bool ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
+									int64_t since_progress_ms);
+
 #endif							/* ROLE_H */

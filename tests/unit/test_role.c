@@ -444,6 +444,38 @@ test_switchover_outcome(void **state)
 	assert_int_equal(ha_switchover_outcome(true, false, "n2", "n3", false), HA_SW_NOT_DONE);
 }
 
+/* A tiny WAL record for a newly named synchronous standby: when, how often, how long. */
+static void
+test_sync_nudge(void **state)
+{
+	(void) state;
+	/* just named, commits wait (released behind flushed) */
+	assert_true(ha_sync_nudge(0, 1000000, 100, 200));
+	/* not more often than every HA_SYNC_NUDGE_EVERY_MS */
+	assert_false(ha_sync_nudge(10, HA_SYNC_NUDGE_EVERY_MS - 1, 100, 200));
+	assert_true(ha_sync_nudge(60, HA_SYNC_NUDGE_EVERY_MS, 100, 200));
+	/* nothing waits: all flushed WAL is released */
+	assert_false(ha_sync_nudge(10, 1000000, 200, 200));
+	/* bounded: only for HA_SYNC_NUDGE_FOR_MS after naming */
+	assert_true(ha_sync_nudge(HA_SYNC_NUDGE_FOR_MS - 1, 1000000, 100, 200));
+	assert_false(ha_sync_nudge(HA_SYNC_NUDGE_FOR_MS, 1000000, 100, 200));
+	assert_false(ha_sync_nudge(-1, 1000000, 100, 200));
+}
+
+/* A synchronous standby that holds commits back without acknowledging any. */
+static void
+test_sync_standby_stalled(void **state)
+{
+	(void) state;
+	/* commits wait, nothing released for HA_SYNC_STALL_MS */
+	assert_true(ha_sync_standby_stalled(100, 200, HA_SYNC_STALL_MS));
+	/* not yet */
+	assert_false(ha_sync_standby_stalled(100, 200, HA_SYNC_STALL_MS - 1));
+	/* nothing waits: an idle standby is not stalled, however long */
+	assert_false(ha_sync_standby_stalled(200, 200, 60000));
+	assert_false(ha_sync_standby_stalled(300, 200, 60000));
+}
+
 int
 main(void)
 {
@@ -471,6 +503,8 @@ main(void)
 		cmocka_unit_test(test_action_names),
 		cmocka_unit_test(test_promote_nudge),
 		cmocka_unit_test(test_switchover_outcome),
+		cmocka_unit_test(test_sync_nudge),
+		cmocka_unit_test(test_sync_standby_stalled),
 	};
 
 	return cmocka_run_group_tests_name("role", tests, NULL, NULL);
