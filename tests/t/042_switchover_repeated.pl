@@ -64,6 +64,10 @@ while ($happened < $WANT && $tries < $MAX_TRIES && time - $t_start < 900)
 	my ($rc, $out, $err) = $on->psql("SELECT $call", timeout => 90);
 	my $took = time - $t0;
 	my $returned = $out =~ /^(n\d)$/ ? $1 : undef;
+	# called on the leader, it answers as the hand-over starts: give the
+	# named member time to lead (on a replica it answers once it does)
+	wait_until(sub { my $p = PgHaNode::primary_of(@nodes); $p && $p->name eq $returned }, 60, "$returned leads")
+	  if defined $returned && $on == $before;
 	my $after = settled();
 	ok($after, "try $tries: the cluster settles afterwards") or last;
 	my $what = sprintf('try %d: %s on %s (%s) %s', $tries, $call, $on->name,
