@@ -742,7 +742,8 @@ duties_decide_and_act(int64 now)
 
 /*
  * How soon the main loop must run again for the duties (-1: no hurry): a
- * promotion in progress is nudged every few tens of milliseconds.
+ * promotion in progress is nudged every few tens of milliseconds, and so is
+ * the synchronous standby while commits wait for it.
  */
 long
 duties_wake_within_ms(int64 now)
@@ -750,6 +751,10 @@ duties_wake_within_ms(int64 now)
 	if (ha_promote_nudge(agent.promoting, RecoveryInProgress(),
 						 now - agent.promote_started_ms))
 		return HA_PROMOTE_NUDGE_EVERY_MS;
+	/* commits wait for the synchronous standby: nudge it, or see it stall, in time */
+	if (agent.view.is_leader && ha_synchronous_mode && agent.sync_named_ms != 0 &&
+		!RecoveryInProgress() && sync_released_lsn() < GetFlushRecPtr(NULL))
+		return HA_SYNC_NUDGE_EVERY_MS;
 	return -1;
 }
 
