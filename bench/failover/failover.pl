@@ -13,6 +13,13 @@
 #   rejoin       fault -> the old primary streams from the new primary
 #   lost         acknowledged values missing on the new primary afterwards
 #   stale        writes acknowledged by the old primary after the new one's first ack
+# The "sync standby lost" faults (sync-kill9, sync-freeze, sync-stop: kill -9
+# of its postmaster, SIGSTOP of the whole node, SIGTERM to its supervisor)
+# hit the synchronous standby instead; the leader stays.  For them
+# "unavailable" and "pause" are the longest gap between two acknowledged
+# writes around the fault (the commit stall), "promoted" is when the leader
+# names the other replica in synchronous_standby_names, "rejoin" is when the
+# lost standby streams again.
 #
 # Options: --runs N (5)  --async  --faults switchover,sigterm,kill9,freeze
 #          --freeze-seconds S (ttl + 2 = 8)  --probe-timeout S (0.25, see below)
@@ -52,8 +59,10 @@ GetOptions(\%opt, 'runs=i', 'async', 'faults=s', 'freeze-seconds=f', 'probe-time
   or usage_error('usage: [--runs N] [--async] [--faults LIST] [--freeze-seconds S] [--probe-timeout S] [--out FILE]');
 usage_error('--probe-timeout must be 0.05..2') unless $opt{'probe-timeout'} >= 0.05 && $opt{'probe-timeout'} <= 2;
 my @faults = split /,/, $opt{faults};
-my %known = map { $_ => 1 } qw(switchover sigterm kill9 freeze);
-$known{$_} or usage_error("unknown fault '$_' (switchover, sigterm, kill9, freeze)") for @faults;
+my %known = map { $_ => 1 } qw(switchover sigterm kill9 freeze sync-kill9 sync-freeze sync-stop);
+$known{$_} or usage_error("unknown fault '$_' (switchover, sigterm, kill9, freeze, sync-kill9, sync-freeze, sync-stop)")
+  for @faults;
+!$opt{async} or !grep { /^sync-/ } @faults or usage_error('the sync-* faults need synchronous mode (no --async)');
 usage_error('--runs must be 1..50') unless $opt{runs} >= 1 && $opt{runs} <= 50;
 my $TTL = 6;
 usage_error("--freeze-seconds must be more than ttl ($TTL s) and at most 60")
@@ -208,11 +217,69 @@ sub steady
 }
 
 # --- one run -----------------------------------------------------------------
-my %bound = (switchover => 60, sigterm => 90, kill9 => 90, freeze => 120);
+my %bound = (switchover => 60, sigterm => 90, kill9 => 90, freeze => 120,
+	'sync-kill9' => 90, 'sync-freeze' => 90, 'sync-stop' => 90);
+
+# A "sync standby lost" fault (see the top): the leader $p stays.
+sub run_sync_lost
+{
+	my ($fault, $p) = @_;
+	my $s = sync_standby_of($p) or return { fault => $fault, old => '?', error => 'no synchronous standby' };
+	my ($other) = grep { $_ != $p && $_ != $s } @nodes;
+	my %r = (fault => $fault, old => $s->name, new => $other->name);
+	my @stopped;
+	my $t0 = time;
+	if ($fault eq 'sync-kill9') { kill 'KILL', $s->postmaster_pid }
+	elsif ($fault eq 'sync-freeze') { @stopped = $s->all_pids; kill 'STOP', @stopped }
+	else { kill 'TERM', $s->supervisor_pid }
+	my ($t_named, $t_rejoin, $restarted);
+	my $deadline = $t0 + $bound{$fault};
+	while (time < $deadline)
+	{
+		my $now = time;
+		$t_named = time if !$t_named && $p->psql('SHOW synchronous_standby_names') =~ /\Q${\ $other->name}\E/;
+		# heal once the stall is over and a few seconds of writes followed
+		if ($now > $t0 + 4 && $t_named)
+		{
+			if (@stopped) { kill 'CONT', @stopped; @stopped = () }
+			if ($fault eq 'sync-stop' && !$restarted && !$s->{h}->pumpable) { $s->stop(5); $s->start; $restarted = 1 }
+		}
+		last if $t_named && $now > $t0 + 4 && !@stopped && ($t_rejoin = $s->running && $s->streams_from($p) ? time : undef);
+		sleep 0.05;
+	}
+	if (@stopped) { kill 'CONT', @stopped }
+	if ($fault eq 'sync-stop' && !$restarted) { $s->stop(30); $s->start }
+	$r{t0} = $t0;
+	$r{promoted} = $t_named - $t0 if $t_named;
+	$r{rejoin} = $t_rejoin - $t0 if $t_rejoin;
+	# the commit stall: the longest gap between acknowledgements from the
+	# last one before the fault to the end of the run (>= 4 s after it, and
+	# after the other replica was named)
+	my $t_end = time;
+	my @t = map { $_->[2] } acks_since($t0 - 5);
+	my @before = grep { $_ <= $t0 } @t;
+	@t = grep { $_ >= ($before[-1] // $t0) && $_ <= $t_end } @t;
+	$r{pause} = $r{unavailable} = @t > 1 ? max(map { $t[$_] - $t[$_ - 1] } 1 .. $#t) : undef;
+	$r{stale} = 0;
+	my @missing = (!$t_named ? 'the other replica was not named' : (), !defined $r{pause} ? 'no writes after the fault' : (),
+		!$t_rejoin ? 'the lost standby did not stream again' : ());
+	$r{error} = join('; ', @missing) . " within $bound{$fault} s" if @missing;
+	read_acks();
+	my ($rc, $out) = $p->psql('SELECT v FROM pg_ha_acked', timeout => 60);
+	if ($rc == 0)
+	{
+		my %have = map { $_ => 1 } split /\n/, $out;
+		my @lost = grep { !$have{ $_->[0] } } @acks;
+		$r{lost_list} = [map { "$_->[0]\@$_->[1]\@$_->[2]" } @lost];
+		$r{lost} = scalar @lost;
+	}
+	return \%r;
+}
 
 sub run_fault
 {
 	my ($fault, $old) = @_;
+	return run_sync_lost($fault, $old) if $fault =~ /^sync-/;
 	my %r = (fault => $fault, old => $old->name);
 	my @others = grep { $_ != $old } @nodes;
 	my $sw;    # switchover psql
@@ -426,8 +493,11 @@ sub mmm
 	return sprintf('%5.2f %5.2f %5.2f', min(@v), median(@v), max(@v));
 }
 my %label = (switchover => 'switchover (ha_switchover)', sigterm => 'SIGTERM primary supervisor',
-	kill9 => 'kill -9 primary postmaster', freeze => "SIGSTOP whole primary node");
-my %target = (switchover => 1, sigterm => 1, kill9 => 1, freeze => $TTL + 1);
+	kill9 => 'kill -9 primary postmaster', freeze => "SIGSTOP whole primary node",
+	'sync-kill9' => 'kill -9 sync standby postmaster', 'sync-freeze' => 'SIGSTOP whole sync standby',
+	'sync-stop' => 'SIGTERM sync standby supervisor');
+my %target = (switchover => 1, sigterm => 1, kill9 => 1, freeze => $TTL + 1,
+	'sync-kill9' => 1, 'sync-freeze' => 1, 'sync-stop' => 1);
 
 my $tbl = '';
 $tbl .= sprintf("\npg_ha failover bench: %s mode, 3 nodes, ttl %d s, loop_wait 1 s, retry_timeout 3 s, "
@@ -461,6 +531,8 @@ $tbl .= "\nunavailable: fault -> first write acknowledged by the new primary, at
   . "/primary answers: fault -> the new primary answers 200 on /primary (polled every 50 ms);\n"
   . "rejoin: fault -> the old primary streams from the new one (SIGTERM: its supervisor is started\n"
   . "  again as soon as it has exited; freeze: SIGCONT after the freeze);\n"
+  . "sync standby faults: unavailable = longest pause = the commit stall, /primary answers = the other\n"
+  . "  replica named synchronous standby, rejoin = the lost standby streams again (the leader stays);\n"
   . "lost: acknowledged writes missing on the new primary; stale: writes acknowledged by the old\n"
   . "  primary after the new primary's first acknowledgement (must be 0).\n";
 $tbl .= "final check: " . (defined $final_lost ? "$final_lost of $total_acked acknowledged writes missing on the final primary\n"
