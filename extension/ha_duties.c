@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 #include "replication/message.h"
 #include "replication/syncrep.h"
+#include "replication/walsender.h"
 #include "replication/walsender_private.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -255,6 +256,32 @@ sync_released_lsn(void)
 }
 
 /*
+ * The most WAL a streaming standby that synchronous replication does not
+ * wait for has flushed (0 if none).
+ */
+static XLogRecPtr
+other_standbys_flushed(void)
+{
+	XLogRecPtr	best = InvalidXLogRecPtr;
+
+	for (int i = 0; i < max_wal_senders; i++)
+	{
+		WalSnd	   *w = &WalSndCtl->walsnds[i];
+		XLogRecPtr	flush;
+		bool		counts;
+
+		SpinLockAcquire(&w->mutex);
+		counts = w->pid != 0 && w->state == WALSNDSTATE_STREAMING &&
+			w->sync_standby_priority == 0;
+		flush = w->flush;
+		SpinLockRelease(&w->mutex);
+		if (counts && flush > best)
+			best = flush;
+	}
+	return best;
+}
+
+/*
  * Does the named synchronous standby hold commits back (see
  * ha_sync_standby_stalled)?  The clock starts when it was named, and again
  * whenever the released position moves or nothing waits.
@@ -273,7 +300,10 @@ sync_standby_stalled(int64 now)
 		agent.sync_released = released;
 		agent.sync_progress_ms = Max(now, agent.sync_named_ms);
 	}
-	return ha_sync_standby_stalled(released, flushed, now - agent.sync_progress_ms);
+	if (now - agent.sync_progress_ms < HA_SYNC_STALL_MS)
+		return false;			/* spare the walsender scan */
+	return ha_sync_standby_stalled(released, flushed, now - agent.sync_progress_ms,
+								   other_standbys_flushed());
 }
 
 /*
@@ -377,7 +407,7 @@ manage_sync_standby(int64 now)
 		ereport(LOG,
 				(errmsg("pg_ha: choosing \"%s\" as synchronous standby%s%s", best->name,
 						current[0] ? " instead of " : "", current),
-				 stalled ? errdetail("\"%s\" has let commits wait for " INT64_FORMAT " ms without acknowledging any.",
+				 stalled ? errdetail("\"%s\" has let commits wait for " INT64_FORMAT " ms without acknowledging any, while another standby has flushed them.",
 									 current, now - agent.sync_progress_ms) : 0));
 		agent.sync_named_ms = 0;
 		agent.sync_confirm_lsn = 0;

@@ -208,7 +208,8 @@ ha_sync_nudge(int64_t since_named_ms, int64_t since_last_nudge_ms,
 
 bool
 ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
-						int64_t since_progress_ms)
+						int64_t since_progress_ms, uint64_t other_flushed_lsn)
 {
-	return released_lsn < flushed_lsn && since_progress_ms >= HA_SYNC_STALL_MS;
+	return released_lsn < flushed_lsn && since_progress_ms >= HA_SYNC_STALL_MS &&
+		other_flushed_lsn > released_lsn;
 }

@@ -150,15 +150,19 @@ extern bool ha_sync_nudge(int64_t since_named_ms, int64_t since_last_nudge_ms,
 /*
  * A synchronous standby that has let commits wait for HA_SYNC_STALL_MS
  * (what synchronous replication released, released_lsn, is behind what
- * this primary flushed, and has not moved for since_progress_ms) is taken
- * as gone when another standby can take its place: a frozen standby keeps
- * its connection and its ZooKeeper session, and would otherwise hold every
- * commit until its member entry goes stale (loop_wait * 3 + 1 s).  Alone,
- * it stays named (a stall alone never turns synchronous replication off).
+ * this primary flushed, and has not moved for since_progress_ms) while
+ * another streaming standby has flushed more (other_flushed_lsn beyond
+ * released_lsn) is taken as gone, and replaced when that one can take its
+ * place: a frozen standby keeps its connection and its ZooKeeper session,
+ * and would otherwise hold every commit until its member entry goes stale
+ * (loop_wait * 3 + 1 s).  A standby that is merely slow, with the others no
+ * further (a bulk load), is not; alone, it stays named (a stall never turns
+ * synchronous replication off).
  */
 #define HA_SYNC_STALL_MS			500
 
 extern bool ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
-									int64_t since_progress_ms);
+									int64_t since_progress_ms,
+									uint64_t other_flushed_lsn);
 
 #endif							/* ROLE_H */

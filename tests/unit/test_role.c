@@ -467,13 +467,16 @@ static void
 test_sync_standby_stalled(void **state)
 {
 	(void) state;
-	/* commits wait, nothing released for HA_SYNC_STALL_MS */
-	assert_true(ha_sync_standby_stalled(100, 200, HA_SYNC_STALL_MS));
+	/* commits wait, nothing released for HA_SYNC_STALL_MS, another standby has them */
+	assert_true(ha_sync_standby_stalled(100, 200, HA_SYNC_STALL_MS, 150));
 	/* not yet */
-	assert_false(ha_sync_standby_stalled(100, 200, HA_SYNC_STALL_MS - 1));
+	assert_false(ha_sync_standby_stalled(100, 200, HA_SYNC_STALL_MS - 1, 150));
 	/* nothing waits: an idle standby is not stalled, however long */
-	assert_false(ha_sync_standby_stalled(200, 200, 60000));
-	assert_false(ha_sync_standby_stalled(300, 200, 60000));
+	assert_false(ha_sync_standby_stalled(200, 200, 60000, 300));
+	assert_false(ha_sync_standby_stalled(300, 200, 60000, 300));
+	/* slow, but no other standby is further (a bulk load): not stalled */
+	assert_false(ha_sync_standby_stalled(100, 200, 60000, 100));
+	assert_false(ha_sync_standby_stalled(100, 200, 60000, 0));
 }
 
 int
