@@ -29,6 +29,7 @@ OBJS = \
 	extension/ha_sql.o \
 	extension/addr.o \
 	extension/http_parse.o \
+	extension/http_evict.o \
 	extension/health.o \
 	extension/json_writer.o \
 	extension/role.o

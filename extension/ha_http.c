@@ -5,10 +5,24 @@
  *
  * Everything is bounded, because a crash here restarts every backend: a
  * request is at most HTTP_MAX_REQUEST bytes and must arrive within
- * HTTP_REQUEST_TIMEOUT_MS, at most max_conns connections are open (beyond
- * that the listening socket is simply not polled and the kernel's backlog
- * holds the rest), and each connection's memory lives in its own context
- * that is deleted when it closes, so nothing accumulates.
+ * HTTP_REQUEST_TIMEOUT_MS, at most max_conns connections are open, and each
+ * connection's memory lives in its own context that is deleted when it
+ * closes, so nothing accumulates.
+ *
+ * Health checks cannot be starved by a flood of connections (idle ones,
+ * byte-at-a-time ones, ones that send a request line and stop):
+ *	- the listening socket is always polled, with a deep backlog, and up to
+ *	  HTTP_ACCEPT_BURST connections are accepted per loop turn;
+ *	- a new connection is read at once: a checker's request is usually
+ *	  there already, so it is answered and closed within the accept;
+ *	- at the cap, a connection is closed to make room, chosen by
+ *	  http_evict_choose() (http_evict.c): the oldest one without a complete
+ *	  request from the source address holding the most such connections,
+ *	  parked long-polls (/watch) only when there is no incomplete one, a
+ *	  connection writing its answer never.  Only when every slot is writing
+ *	  is the new connection closed instead.
+ * So a health check waits at most for the accept queue ahead of it (a few
+ * milliseconds for a thousand connections), never for a flood to time out.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,8 +42,12 @@
 
 #include "addr.h"
 #include "ha_http.h"
+#include "http_evict.h"
 
 #define HTTP_BIND_RETRY_MS 5000
+#define HTTP_LISTEN_BACKLOG 4096	/* the kernel caps it at somaxconn */
+#define HTTP_ACCEPT_BURST 64	/* accepts per loop turn */
+#define HTTP_EVICT_LOG_MS 60000 /* at most one log line per minute */
 
 typedef enum HttpConnState
 {
@@ -43,6 +61,8 @@ typedef struct HttpConn
 	MemoryContext cxt;
 	pgsocket	sock;
 	HttpConnState state;
+	uint64		seq;			/* accept order */
+	struct sockaddr_storage peer;
 	int64		deadline_ms;
 	size_t		inlen;
 	char		in[HTTP_MAX_REQUEST];
@@ -64,6 +84,11 @@ static struct
 	int			max_conns;
 	int			nconns;
 	HttpConn  **conns;			/* max_conns slots, NULL = free */
+	HttpEvictCand *cands;		/* max_conns, scratch for the eviction */
+	uint64		next_seq;
+	uint64		evicted;		/* closed to make room, since the last log */
+	uint64		refused;		/* closed at once: every slot was writing */
+	int64		evict_logged_ms;
 	HttpHandler handler;
 	HttpParkPoll poll;
 	MemoryContext cxt;
@@ -125,7 +150,7 @@ try_bind(void)
 	if (sock == PGINVALID_SOCKET ||
 		setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		bind(sock, res->ai_addr, res->ai_addrlen) < 0 ||
-		listen(sock, 128) < 0)
+		listen(sock, HTTP_LISTEN_BACKLOG) < 0)
 	{
 		int			save_errno = errno;
 
@@ -164,6 +189,7 @@ ha_http_start(const char *listen_addr, int max_conns, HttpHandler handler,
 	strlcpy(srv.listen_addr, listen_addr, sizeof(srv.listen_addr));
 	srv.max_conns = max_conns;
 	srv.conns = MemoryContextAllocZero(srv.cxt, sizeof(HttpConn *) * max_conns);
+	srv.cands = MemoryContextAllocZero(srv.cxt, sizeof(HttpEvictCand) * max_conns);
 	srv.handler = handler;
 	srv.poll = poll;
 	if (!try_bind())
@@ -213,7 +239,8 @@ ha_http_wait_events(void)
 void
 ha_http_add_events(WaitEventSet *set)
 {
-	if (srv.listen_sock != PGINVALID_SOCKET && srv.nconns < srv.max_conns)
+	/* always: at the cap a new connection evicts an incomplete one */
+	if (srv.listen_sock != PGINVALID_SOCKET)
 		AddWaitEventToSet(set, WL_SOCKET_READABLE, srv.listen_sock, NULL, NULL);
 	for (int i = 0; i < srv.max_conns; i++)
 	{
@@ -260,17 +287,69 @@ reply_error(HttpConn *c, int status)
 	c->outpos = 0;
 }
 
-static void
-accept_all(void)
+static void conn_read(int slot);
+
+/*
+ * At the cap: closes the connection http_evict_choose() picks and returns
+ * its slot, or -1 if none may be closed.
+ */
+static int
+evict_one(void)
 {
-	while (srv.nconns < srv.max_conns)
+	int			victim;
+
+	for (int i = 0; i < srv.max_conns; i++)
+	{
+		HttpConn   *c = srv.conns[i];
+		HttpEvictCand *cand = &srv.cands[i];
+
+		cand->cls = c == NULL || c->state == CONN_WRITING ? HTTP_EVICT_NEVER
+			: c->state == CONN_PARKED ? HTTP_EVICT_PARKED : HTTP_EVICT_INCOMPLETE;
+		cand->seq = c ? c->seq : 0;
+		http_evict_set_addr(cand, c ? (void *) &c->peer : NULL);
+	}
+	victim = http_evict_choose(srv.cands, srv.max_conns);
+	if (victim >= 0)
+	{
+		Assert(srv.conns[victim] != NULL);
+		Assert(srv.conns[victim]->state != CONN_WRITING);
+		conn_close(victim);
+		srv.evicted++;
+	}
+	return victim;
+}
+
+/* Says, at most once a minute, that the cap made the server close some. */
+static void
+log_evictions(int64 now_ms)
+{
+	if (srv.evicted + srv.refused == 0 ||
+		now_ms - srv.evict_logged_ms < HTTP_EVICT_LOG_MS)
+		return;
+	ereport(LOG,
+			(errmsg("pg_ha: HTTP API at its limit of %d connections: closed %llu without a complete request or waiting on /watch, refused %llu new ones",
+					srv.max_conns, (unsigned long long) srv.evicted,
+					(unsigned long long) srv.refused),
+			 errdetail("A connection that does not send a complete request makes room for a new one when all are in use."),
+			 errhint("Many connections that send nothing point at a client gone wrong or a flood; pg_ha.api_max_connections sets the limit.")));
+	srv.evicted = srv.refused = 0;
+	srv.evict_logged_ms = now_ms;
+}
+
+static void
+accept_some(void)
+{
+	for (int burst = 0; burst < HTTP_ACCEPT_BURST; burst++)
 	{
 		pgsocket	sock;
 		int			slot;
 		HttpConn   *c;
 		MemoryContext cxt;
+		struct sockaddr_storage peer;
+		socklen_t	peerlen = sizeof(peer);
 
-		sock = accept4(srv.listen_sock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sock = accept4(srv.listen_sock, (struct sockaddr *) &peer, &peerlen,
+					   SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (sock < 0)
 		{
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
@@ -279,14 +358,23 @@ accept_all(void)
 						(errmsg("pg_ha: could not accept an HTTP connection: %m")));
 			return;
 		}
+		if (srv.nconns >= srv.max_conns && evict_one() < 0)
+		{
+			close(sock);
+			srv.refused++;
+			continue;
+		}
 		for (slot = 0; srv.conns[slot] != NULL; slot++)
 			;
+		Assert(slot < srv.max_conns);
 		cxt = AllocSetContextCreate(srv.cxt, "pg_ha http connection",
 									ALLOCSET_SMALL_SIZES);
 		c = MemoryContextAllocZero(cxt, sizeof(HttpConn));
 		c->cxt = cxt;
 		c->sock = sock;
 		c->state = CONN_READING;
+		c->seq = srv.next_seq++;
+		memcpy(&c->peer, &peer, Min(peerlen, sizeof(peer)));
 		c->deadline_ms = ha_mono_ms() + HTTP_REQUEST_TIMEOUT_MS;
 		{
 			MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -296,6 +384,8 @@ accept_all(void)
 		}
 		srv.conns[slot] = c;
 		srv.nconns++;
+		/* a checker's request is usually there already: answer it now */
+		conn_read(slot);
 	}
 }
 
@@ -392,7 +482,7 @@ ha_http_handle_event(WaitEvent *ev)
 {
 	if (ev->fd == srv.listen_sock && ev->user_data == NULL)
 	{
-		accept_all();
+		accept_some();
 		return;
 	}
 	{
@@ -401,8 +491,16 @@ ha_http_handle_event(WaitEvent *ev)
 		if (slot < 0 || slot >= srv.max_conns || srv.conns[slot] == NULL ||
 			srv.conns[slot]->sock != ev->fd)
 			return;
+		/*
+		 * The slot (and its descriptor number) may have been reused by an
+		 * accept earlier in this loop turn: act only on what the
+		 * connection's state asks for.
+		 */
 		if (ev->events & WL_SOCKET_WRITEABLE)
-			conn_write(slot);
+		{
+			if (srv.conns[slot]->state == CONN_WRITING)
+				conn_write(slot);
+		}
 		else if (ev->events & WL_SOCKET_READABLE)
 			conn_read(slot);
 	}
@@ -421,6 +519,7 @@ ha_http_service(int64 now_ms)
 			next = srv.next_bind_ms;
 	}
 
+	log_evictions(now_ms);
 	for (int i = 0; i < srv.max_conns; i++)
 	{
 		HttpConn   *c = srv.conns[i];

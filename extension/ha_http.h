@@ -14,7 +14,7 @@
 
 #include "http_parse.h"
 
-#define HTTP_REQUEST_TIMEOUT_MS	5000	/* whole request must arrive by then */
+#define HTTP_REQUEST_TIMEOUT_MS	2000	/* whole request must arrive by then */
 #define HTTP_WATCH_MAX_MS		60000	/* longest long-poll */
 
 /* How the API answers a request. */
