@@ -11,6 +11,9 @@
  *
  * Health checks cannot be starved by a flood of connections (idle ones,
  * byte-at-a-time ones, ones that send a request line and stop):
+ *	- the kernel hands a connection over only once its first bytes are in
+ *	  (TCP_DEFER_ACCEPT, HTTP_DEFER_ACCEPT_S): connections that send nothing
+ *	  wait in the kernel, not in a slot, and do not churn the slots;
  *	- the listening socket is always polled, with a deep backlog, and up to
  *	  HTTP_ACCEPT_BURST connections are accepted per loop turn;
  *	- a new connection is read at once: a checker's request is usually
@@ -47,6 +50,7 @@
 #define HTTP_BIND_RETRY_MS 5000
 #define HTTP_LISTEN_BACKLOG 4096	/* the kernel caps it at somaxconn */
 #define HTTP_ACCEPT_BURST 64	/* accepts per loop turn */
+#define HTTP_DEFER_ACCEPT_S 5	/* a silent connection waits in the kernel */
 #define HTTP_EVICT_LOG_MS 60000 /* at most one log line per minute */
 
 typedef enum HttpConnState
@@ -166,6 +170,22 @@ try_bind(void)
 		srv.bind_failed_logged = true;
 		return false;
 	}
+
+#ifdef TCP_DEFER_ACCEPT
+	{
+		/*
+		 * HTTP clients speak first: hold a connection in the kernel until
+		 * its request arrives (an idle one is handed over after about this
+		 * long, and then counts as incomplete).  Only an optimization: the
+		 * eviction below works without it.
+		 */
+		int			defer = HTTP_DEFER_ACCEPT_S;
+
+		if (setsockopt(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)) < 0)
+			ereport(LOG,
+					(errmsg("pg_ha: could not set TCP_DEFER_ACCEPT on the HTTP API socket: %m")));
+	}
+#endif
 
 	if (res->ai_family == AF_INET)
 		srv.loopback = (ntohl(((struct sockaddr_in *) res->ai_addr)->sin_addr.s_addr) >> 24) == 127;
