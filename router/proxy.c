@@ -778,6 +778,8 @@ proxy_listener_open(RouterContext *ctx, const ListenerConfig *cfg, char *errbuf,
 	uv_tcp_init(ctx->loop, &listener->tcp);
 	listener->tcp.data = listener;
 	rc = uv_tcp_bind(&listener->tcp, (const struct sockaddr *) &addr, 0);
+	if (rc == 0 && cfg->kind == LISTEN_STATS)
+		stats_listener_prepare(ctx, &listener->tcp);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *) &listener->tcp, 1024, on_listener_connection);
 	if (rc < 0)

@@ -147,6 +147,8 @@ struct RouterContext
 	ListLink	stats_conns;
 	int			session_count;	/* sessions counted against maxconn */
 	int			stats_conn_count;
+	uint64_t	stats_accepted; /* stats connections accepted, ever */
+	uint64_t	stats_evicted;	/* ... closed at the cap to make room */
 
 	uv_signal_t sig_term;
 	uv_signal_t sig_int;
@@ -219,6 +221,7 @@ void		proxy_close_all_sessions(RouterContext *ctx);
 
 /* stats.c: the stats HTTP server. */
 void		stats_accept(RouterContext *ctx, uv_stream_t *server);
+void		stats_listener_prepare(RouterContext *ctx, uv_tcp_t *tcp);
 void		stats_close_all(RouterContext *ctx);
 
 /* stats_render.c: the stats documents. */

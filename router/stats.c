@@ -2,17 +2,30 @@
  * stats.c - the stats HTTP server: GET/HEAD of the HTML page, JSON and
  * Prometheus metrics, HTTP/1.0 with the connection closed after each reply.
  * Hostile input is bounded: request size, time to send it, and the number
- * of stats connections at once.
+ * of stats connections at once.  A flood of connections cannot lock the
+ * page out: every connection is accepted, and at the cap one is closed to
+ * make room, chosen by http_evict_choose() (extension/http_evict.c, shared
+ * with the agent's API): the oldest one without a complete request from
+ * the source address holding the most such connections, then one already
+ * answered that waits for its client to close, never one whose answer is
+ * being written.  The stats port shares the loop with routing, so all of
+ * this is O(cap) per accept and nothing else.
  */
 #include "router.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../extension/http_evict.h"
+
 #define STATS_MAX_CONNS 64
 #define STATS_REQUEST_MAX 4096
 #define STATS_TIMEOUT_MS 5000
+#define STATS_DEFER_ACCEPT_S 5
 
 typedef struct StatsConn
 {
@@ -24,7 +37,10 @@ typedef struct StatsConn
 	uv_shutdown_t shutdown_req;
 	int			open_handles;
 	bool		closing;
-	bool		answered;
+	bool		answered;		/* a reply is queued (request complete) */
+	bool		written;		/* ... and written: draining until the client closes */
+	uint64_t	seq;			/* accept order */
+	struct sockaddr_storage peer;
 	StrBuf		reply;
 	size_t		request_len;
 	char		request[STATS_REQUEST_MAX];
@@ -80,6 +96,7 @@ on_stats_written(uv_write_t *req, int status)
 
 	if (conn->closing)
 		return;
+	conn->written = true;
 	conn->shutdown_req.data = conn;
 	if (status < 0 ||
 		uv_shutdown(&conn->shutdown_req, (uv_stream_t *) &conn->tcp, on_stats_shutdown) < 0)
@@ -226,10 +243,43 @@ on_stats_timeout(uv_timer_t *timer)
 	stats_conn_close(timer->data);
 }
 
+/* At the cap: closes the connection http_evict_choose() picks; false if none may go. */
+static bool
+stats_evict_one(RouterContext *ctx)
+{
+	HttpEvictCand cands[STATS_MAX_CONNS + 1];
+	StatsConn  *conns[STATS_MAX_CONNS + 1];
+	ListLink   *pos;
+	ListLink   *tmp;
+	int			n = 0;
+	int			victim;
+
+	list_for_each_safe(pos, tmp, &ctx->stats_conns)
+	{
+		StatsConn  *c = container_of(pos, StatsConn, link);
+
+		if (n == STATS_MAX_CONNS + 1)
+			break;				/* cannot happen: the cap is checked at each accept */
+		conns[n] = c;
+		cands[n].cls = !c->answered ? HTTP_EVICT_INCOMPLETE
+			: c->written ? HTTP_EVICT_PARKED : HTTP_EVICT_NEVER;
+		cands[n].seq = c->seq;
+		http_evict_set_addr(&cands[n], &c->peer);
+		n++;
+	}
+	victim = http_evict_choose(cands, n);
+	if (victim < 0)
+		return false;
+	stats_conn_close(conns[victim]);
+	ctx->stats_evicted++;
+	return true;
+}
+
 void
 stats_accept(RouterContext *ctx, uv_stream_t *server)
 {
 	StatsConn  *conn = calloc(1, sizeof(*conn));
+	int			namelen = sizeof(conn->peer);
 
 	if (conn == NULL)
 	{
@@ -237,6 +287,7 @@ stats_accept(RouterContext *ctx, uv_stream_t *server)
 		return;
 	}
 	conn->ctx = ctx;
+	conn->seq = ctx->stats_accepted++;
 	sb_init(&conn->reply);
 	uv_tcp_init(ctx->loop, &conn->tcp);
 	conn->tcp.data = conn;
@@ -246,15 +297,47 @@ stats_accept(RouterContext *ctx, uv_stream_t *server)
 	conn->open_handles++;
 	list_push_back(&ctx->stats_conns, &conn->link);
 	ctx->stats_conn_count++;
-	if (uv_accept(server, (uv_stream_t *) &conn->tcp) < 0 ||
-		ctx->stats_conn_count > STATS_MAX_CONNS)
+	if (uv_accept(server, (uv_stream_t *) &conn->tcp) < 0)
 	{
 		stats_conn_close(conn);
 		return;
 	}
+	(void) uv_tcp_getpeername(&conn->tcp, (struct sockaddr *) &conn->peer, &namelen);
+	/*
+	 * The new one is the youngest: it is its own victim only when every
+	 * other connection is writing its answer or it is alone at its address
+	 * against no incomplete one elsewhere -- then it goes, as it must.
+	 */
+	if (ctx->stats_conn_count > STATS_MAX_CONNS && !stats_evict_one(ctx))
+		stats_conn_close(conn);
+	if (conn->closing)
+		return;
 	uv_timer_start(&conn->timer, on_stats_timeout, STATS_TIMEOUT_MS, 0);
 	if (uv_read_start((uv_stream_t *) &conn->tcp, on_stats_alloc, on_stats_read) < 0)
 		stats_conn_close(conn);
+}
+
+/*
+ * HTTP clients speak first: the kernel holds a stats connection until its
+ * request arrives, so connections that send nothing never take a slot (an
+ * idle one is handed over after about STATS_DEFER_ACCEPT_S, and then counts
+ * as incomplete).  Only an optimization: the eviction works without it.
+ */
+void
+stats_listener_prepare(RouterContext *ctx, uv_tcp_t *tcp)
+{
+#ifdef TCP_DEFER_ACCEPT
+	uv_os_fd_t	fd;
+	int			defer = STATS_DEFER_ACCEPT_S;
+
+	if (uv_fileno((uv_handle_t *) tcp, &fd) == 0 &&
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)) < 0)
+		log_warn(&ctx->log, "could not set TCP_DEFER_ACCEPT on the stats port: %s",
+				 strerror(errno));
+#else
+	(void) ctx;
+	(void) tcp;
+#endif
 }
 
 void

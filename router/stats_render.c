@@ -173,11 +173,13 @@ stats_render_json(const RouterContext *ctx, StrBuf *out)
 	bool		first_service = true;
 
 	sb_printf(out, "{\"version\":\"%s\",\"pid\":%d,\"uptime_ms\":%llu,\"sessions\":%d,\"maxconn\":%d,"
-			  "\"draining\":%s,\"reloads\":%llu,\"reload_failures\":%llu,\"primaries_seen\":%d,\"write_target\":",
+			  "\"draining\":%s,\"reloads\":%llu,\"reload_failures\":%llu,\"primaries_seen\":%d,"
+			  "\"stats_connections\":%d,\"stats_accepted\":%llu,\"stats_evicted\":%llu,\"write_target\":",
 			  ROUTER_VERSION, (int) getpid(), (unsigned long long) (now - ctx->started_ms),
 			  ctx->session_count, ctx->cfg->maxconn, ctx->draining ? "true" : "false",
 			  (unsigned long long) ctx->reloads, (unsigned long long) ctx->reload_failures,
-			  ctx->primaries_seen);
+			  ctx->primaries_seen, ctx->stats_conn_count,
+			  (unsigned long long) ctx->stats_accepted, (unsigned long long) ctx->stats_evicted);
 	if (target)
 		sb_json_string(out, target->cfg.name);
 	else
@@ -313,6 +315,8 @@ stats_render_metrics(const RouterContext *ctx, StrBuf *out)
 	sb_printf(out, "pg_ha_router_reloads_total %llu\n", (unsigned long long) ctx->reloads);
 	metric_header(out, "reload_failures_total", "counter", "Configuration reloads rejected.");
 	sb_printf(out, "pg_ha_router_reload_failures_total %llu\n", (unsigned long long) ctx->reload_failures);
+	metric_header(out, "stats_evicted_total", "counter", "Stats connections closed at the cap to make room for a new one.");
+	sb_printf(out, "pg_ha_router_stats_evicted_total %llu\n", (unsigned long long) ctx->stats_evicted);
 
 #define SERVICE_METRIC(metric, type, help, expr) \
 	do { \

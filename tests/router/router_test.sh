@@ -309,6 +309,9 @@ echo garbage >"$W/hostile.mode"
 check "router survives garbage and vanishing clients" kill -0 $ROUTER_PID
 is "and still routes" "$(port_of $WRITE)" $PG1
 
+# ---------------------------------------------------------------- stats port flood
+. "$HERE/stats_flood.sh"
+
 # ---------------------------------------------------------------- read port
 seen=""
 for i in 1 2 3 4 5 6; do seen="$seen $(port_of $READ)"; done
