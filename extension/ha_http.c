@@ -21,8 +21,9 @@
  *	- at the cap, a connection is closed to make room, chosen by
  *	  http_evict_choose() (http_evict.c): the oldest one without a complete
  *	  request from the source address holding the most such connections,
- *	  parked long-polls (/watch) only when there is no incomplete one, a
- *	  connection writing its answer never.  Only when every slot is writing
+ *	  parked long-polls (/watch) only when there is no incomplete one (it
+ *	  gets its answer early, as at its timeout), a connection writing its
+ *	  answer never.  Only when every slot is writing
  *	  is the new connection closed instead.
  * So a health check waits at most for the accept queue ahead of it (a few
  * milliseconds for a thousand connections), never for a flood to time out.
@@ -331,8 +332,23 @@ evict_one(void)
 	victim = http_evict_choose(srv.cands, srv.max_conns);
 	if (victim >= 0)
 	{
-		Assert(srv.conns[victim] != NULL);
-		Assert(srv.conns[victim]->state != CONN_WRITING);
+		HttpConn   *c = srv.conns[victim];
+
+		Assert(c != NULL);
+		Assert(c->state != CONN_WRITING);
+		if (c->state == CONN_PARKED)
+		{
+			/*
+			 * A long-poll gets its answer early, as at its timeout, so a
+			 * router sees a valid reply rather than a broken watch; sent
+			 * once, without waiting (it fits in the socket buffer).
+			 */
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			if (srv.poll(&c->park, true, &c->out))
+				(void) send(c->sock, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			MemoryContextSwitchTo(old);
+		}
 		conn_close(victim);
 		srv.evicted++;
 	}
