@@ -20,14 +20,17 @@ use Socket qw(AF_INET SOCK_STREAM IPPROTO_TCP TCP_NODELAY MSG_DONTWAIT MSG_NOSIG
 use Time::HiRes qw(time sleep);
 
 # ApiFlood->new(port => P, idle => 1000, slow => 50, seconds => 60,
-#               byte_ms => 20, source => '127.0.0.1', dir => DIR | status => FILE)
+#               byte_ms => 20, source => '127.0.0.1', dir => DIR | status => FILE,
+#               first_byte => 0|1)
+# first_byte: each idle connection sends one byte ("G") as soon as it is
+# connected, then nothing (defeats a server's TCP_DEFER_ACCEPT).
 sub new
 {
 	my ($class, %o) = @_;
 	my $self = bless {
 		port => $o{port}, idle => $o{idle} // 1000, slow => $o{slow} // 50,
 		seconds => $o{seconds} // 60, byte_ms => $o{byte_ms} // 20,
-		host => $o{host} // '127.0.0.1', source => $o{source},
+		host => $o{host} // '127.0.0.1', source => $o{source}, first_byte => $o{first_byte},
 		status => $o{status} // ($o{dir} // '/tmp') . "/flood.$$.$o{port}.status" }, $class;
 	unlink $self->{status};
 	my $pid = fork() // die "fork: $!";
@@ -125,6 +128,7 @@ sub _run
 			{
 				$c->{sock} = $self->_open_one or next;
 				$c->{pos} = 0;
+				$c->{first} = $self->{first_byte} && !$c->{slow};
 				$st{reopened}++ if $c->{opened}++;
 			}
 			$open++;
@@ -139,6 +143,11 @@ sub _run
 			next if !defined $n && ($! == EAGAIN || $! == EWOULDBLOCK);
 			close $c->{sock};    # EOF, a reset, or an answer: the server is done with it
 			$c->{sock} = undef;
+		}
+		for my $c (grep { $_->{first} && $_->{sock} } @conns)
+		{
+			# until the connect completes, send fails: try again next turn
+			$c->{first} = 0 if send($c->{sock}, 'G', MSG_DONTWAIT | MSG_NOSIGNAL);
 		}
 		my $now = time;
 		if ($now >= $next_byte)
