@@ -5,9 +5,9 @@
  * hard deadline: connect, send, read the reply (bounded), close.  Interval
  * checks run one probe per node and check kind at a time and feed the pure
  * state machine in health.c.  The /watch long-poll uses the same probe with
- * a long deadline; any reply that is not a valid watch reply means "not
- * supported" and the node falls back to interval checks alone, retrying the
- * watch after a back-off.
+ * a long deadline.  What its results mean (a node down or restarting, an
+ * agent without /watch) and when the next one goes out, and how each check
+ * result is applied, are decided in decide.c; this file does the I/O.
  */
 #include "router.h"
 
@@ -16,9 +16,6 @@
 #include <string.h>
 
 #define PROBE_WATCH 2			/* purpose besides CHECK_PRIMARY / CHECK_REPLICA */
-#define WATCH_EARLY_REPLY_PAUSE_MS 1000 /* an agent that does not hold: slow down */
-#define WATCH_CHANGE_PAUSE_MS 10
-#define WATCH_LOST_RETRY_MS 1000	/* an agent that went away: look again soon */
 
 typedef enum ProbeOutcome
 {
@@ -58,6 +55,7 @@ struct HttpProbe
 static void check_on_result(HttpProbe *probe);
 static void watch_on_result(HttpProbe *probe);
 static void watch_start(Node *node);
+static bool watch_wanted(const Node *node);
 static void check_start_probe(Node *node, CheckKind kind);
 static void check_launch_probe(Node *node, CheckKind kind);
 static void on_check_timer(uv_timer_t *timer);
@@ -389,7 +387,8 @@ on_check_timer(uv_timer_t *timer)
 /* Applies one check result (from a probe, or a failed DNS lookup). */
 static void
 check_record(Node *node, CheckKind kind, bool passed, const char *result, int http_status,
-			 uint64_t duration_ms, bool confirm_watch, const char *confirm_loss)
+			 uint64_t duration_ms, bool confirm_watch, const char *confirm_loss,
+			 bool has_epoch, uint64_t epoch)
 {
 	RouterContext *ctx = node->ctx;
 	NodeCheck  *check = &node->checks[kind];
@@ -397,24 +396,33 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 	uint64_t	now = uv_now(ctx->loop);
 	HealthStatus before = check->health.status;
 	HealthTransition transition;
-	bool		confirmed;
-	bool		lost;
+	CheckFacts	facts;
+	CheckVerdict verdict;
+
+	facts.primary_check = kind == CHECK_PRIMARY;
+	facts.passed = passed;
+	facts.previous_http_status = check->last_http_status;
+	/* a pass right after the agent's watch reported the same change is two
+	 * witnesses; a failure right after another witness said the node is
+	 * gone (its watch broke, a client could not connect) is two as well */
+	facts.watch_says_primary = confirm_watch && node->watch.agent_known && node->watch.agent_primary;
+	facts.loss_witness = confirm_loss != NULL;
+	facts.has_epoch = has_epoch;
+	facts.epoch = epoch;
+	facts.newest_known = ctx->newest_epoch_known;
+	facts.newest_epoch = ctx->newest_epoch;
+	verdict = decide_check(before, &facts);
+	transition = decide_apply_check(&check->health, verdict, passed);
 
 	check->checks_total++;
 	check->last_duration_ms = duration_ms;
 	check->last_http_status = http_status;
-
-	/* a pass right after the agent's watch reported the same change is
-	 * two witnesses: apply it now instead of waiting for `rise` checks */
-	confirmed = passed && confirm_watch && kind == CHECK_PRIMARY &&
-		node->watch.agent_known && node->watch.agent_primary;
-	/* a failure right after another witness said the node is gone (its
-	 * agent's watch broke, a client could not connect): DOWN now instead
-	 * of after `fall` checks */
-	lost = !passed && confirm_loss != NULL && before == HEALTH_UP;
-	transition = confirmed ? health_force(&check->health, HEALTH_UP)
-		: lost ? health_force(&check->health, HEALTH_DOWN)
-		: health_record(&check->health, passed);
+	if (kind == CHECK_PRIMARY && check->health.status == HEALTH_UP && has_epoch &&
+		(!ctx->newest_epoch_known || epoch > ctx->newest_epoch))
+	{
+		ctx->newest_epoch_known = true;
+		ctx->newest_epoch = epoch;
+	}
 
 	if (transition != HEALTH_NO_CHANGE)
 	{
@@ -423,8 +431,10 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 				 check_kind_name(kind), health_status_name(before),
 				 health_status_name(check->health.status), result,
 				 (unsigned long long) duration_ms,
-				 confirmed ? ", confirmed by the agent's watch" : lost ? ", confirming: " : "",
-				 lost ? confirm_loss : "");
+				 verdict == CHECK_UP_WATCH ? ", confirmed by the agent's watch"
+				 : verdict == CHECK_UP_PROMOTED ? ", newly promoted (rise not waited for)"
+				 : verdict == CHECK_DOWN_LOST ? ", confirming: " : "",
+				 verdict == CHECK_DOWN_LOST ? confirm_loss : "");
 	}
 	else if (strcmp(result, check->last_result) != 0)
 		log_write(&ctx->log, passed ? LOG_DEBUG : LOG_INFO, "node %s %s check: %s (%s, %d/%d)",
@@ -447,6 +457,13 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 			uv_timer_start(&check->timer, on_check_timer,
 						   duration_ms < cfg->interval_ms ? cfg->interval_ms - duration_ms : 0, 0);
 		}
+		/* the node's API answers again: its watch need not wait its turn */
+		if (decide_watch_retry_on_check(node->watch.mode, http_status != 0) &&
+			node->watch.state == WATCH_PAUSED && watch_wanted(node))
+		{
+			uv_timer_stop(&node->watch.timer);
+			watch_start(node);
+		}
 	}
 	topology_on_health_change(node, kind, transition);
 }
@@ -459,22 +476,21 @@ check_on_result(HttpProbe *probe)
 	char		result[sizeof(node->checks[kind].last_result)];
 	int			http_status;
 	bool		passed;
+	uint64_t	epoch = 0;
+	bool		has_epoch = false;
 
 	node->checks[kind].probe = NULL;
 	passed = describe_check(probe, result, sizeof(result), &http_status);
-	if (passed && kind == CHECK_PRIMARY)
+	if (passed && kind == CHECK_PRIMARY &&
+		health_parse_epoch(probe->reply, probe->reply_len, &epoch))
 	{
-		uint64_t	epoch;
-
-		if (health_parse_epoch(probe->reply, probe->reply_len, &epoch))
-		{
-			node->has_epoch = true;
-			node->leader_epoch = epoch;
-		}
+		has_epoch = true;
+		node->has_epoch = true;
+		node->leader_epoch = epoch;
 	}
 	check_record(node, kind, passed, result, http_status,
 				 uv_now(node->ctx->loop) - probe->started_ms, probe->confirm_watch,
-				 probe->confirm_loss);
+				 probe->confirm_loss, has_epoch, epoch);
 }
 
 void
@@ -496,7 +512,7 @@ check_on_resolved(Node *node)
 
 			check->confirm_watch = false;
 			check->confirm_loss = NULL;
-			check_record(node, (CheckKind) k, false, node->resolve_error, 0, 0, confirm, loss);
+			check_record(node, (CheckKind) k, false, node->resolve_error, 0, 0, confirm, loss, false, 0);
 		}
 	}
 }
@@ -577,17 +593,34 @@ watch_start(Node *node)
 	watch->state = WATCH_POLLING;
 }
 
+/* Why a watch gave no usable reply, for the log and the stats page. */
+static void
+describe_watch_failure(const HttpProbe *probe, WatchOutcome outcome, char *out, size_t outlen)
+{
+	int			status = 0;
+
+	if (outcome != WATCH_OUTCOME_NO_ANSWER &&
+		health_parse_status_line(probe->reply, probe->reply_len, &status) == 1)
+		snprintf(out, outlen, "HTTP %d, not a watch reply", status);
+	else
+		describe_check(probe, out, outlen, &status);
+}
+
 static void
 watch_on_result(HttpProbe *probe)
 {
 	Node	   *node = probe->node;
 	RouterContext *ctx = node->ctx;
+	const RouterConfig *cfg = ctx->cfg;
 	NodeWatch  *watch = &node->watch;
 	NodeCheck  *primary = &node->checks[CHECK_PRIMARY];
 	uint64_t	now = uv_now(ctx->loop);
-	uint64_t	elapsed = now - probe->started_ms;
+	WatchTiming timing = {cfg->primary_check.interval_ms, cfg->watch_timeout_ms, cfg->watch_backoff_ms};
+	WatchMode	before = watch->mode;
+	WatchOutcome outcome;
+	WatchStep	step;
 	WatchReply	reply;
-	char		backoff[32];
+	char		delay[32];
 
 	watch->probe = NULL;
 	if (ctx->stopping || !watch_wanted(node))
@@ -595,51 +628,54 @@ watch_on_result(HttpProbe *probe)
 		watch->state = WATCH_IDLE;
 		return;
 	}
-	if (probe->outcome != PROBE_REPLY && watch->supported)
-	{
-		/*
-		 * The agent answered watches and now its connection failed (refused,
-		 * closed without a reply, timed out): the agent runs inside
-		 * postgres, so postgres is most likely down or hung.  Check at once;
-		 * a failed check marks the node DOWN without waiting for `fall`.
-		 * Look again soon: a restarted agent answers watches at once.
-		 */
-		char		why[64];
-		int			status;
+	outcome = decide_watch_outcome(probe->outcome == PROBE_REPLY, probe->reply, probe->reply_len, &reply);
+	step = decide_watch_step(before, outcome,
+							 outcome == WATCH_OUTCOME_REPLY && reply.primary != probe->sent_primary,
+							 now - probe->started_ms, &timing);
+	watch->mode = step.mode;
 
-		describe_check(probe, why, sizeof(why), &status);
-		log_info(&ctx->log, "node %s: /watch lost (%s): checking at once", node->cfg.name, why);
-		snprintf(watch->last_result, sizeof(watch->last_result), "lost: %s", why);
+	if (outcome != WATCH_OUTCOME_REPLY)
+	{
+		char		why[64];
+
+		describe_watch_failure(probe, outcome, why, sizeof(why));
 		watch->agent_known = false;
-		check_request_now(node, CHECK_PRIMARY, false, "the agent's watch broke");
-		check_request_now(node, CHECK_REPLICA, false, "the agent's watch broke");
-		if (!node->retired)
-			watch_pause(node, WATCH_LOST_RETRY_MS);
-		return;
-	}
-	if (probe->outcome != PROBE_REPLY ||
-		!health_parse_watch_reply(probe->reply, probe->reply_len, &reply))
-	{
-		char		why[64];
-		int			status = 0;
-
-		if (probe->outcome == PROBE_REPLY &&
-			health_parse_status_line(probe->reply, probe->reply_len, &status) == 1)
-			snprintf(why, sizeof(why), "HTTP %d, not a watch reply", status);
+		if (step.check_now)
+		{
+			/*
+			 * The agent answered watches and now its connection failed: it
+			 * runs inside postgres, so postgres is most likely down or hung.
+			 * Check at once; a failed check marks the node DOWN without
+			 * waiting for `fall`.  A restarted agent answers watches at once.
+			 */
+			log_info(&ctx->log, "node %s: /watch lost (%s): checking at once", node->cfg.name, why);
+			snprintf(watch->last_result, sizeof(watch->last_result), "lost: %s", why);
+			check_request_now(node, CHECK_PRIMARY, false, "the agent's watch broke");
+			check_request_now(node, CHECK_REPLICA, false, "the agent's watch broke");
+			if (node->retired)
+				return;
+		}
 		else
-			describe_check(probe, why, sizeof(why), &status);
-		if (strncmp(watch->last_result, "unsupported", 11) != 0)
-			log_info(&ctx->log, "node %s: /watch not available (%s); interval checks only, next try in %s",
-					 node->cfg.name, why, format_duration(ctx->cfg->watch_backoff_ms, backoff, sizeof(backoff)));
-		snprintf(watch->last_result, sizeof(watch->last_result), "unsupported: %s", why);
-		watch->supported = false;
-		watch_pause(node, ctx->cfg->watch_backoff_ms);
+		{
+			if (step.mode != before)
+			{
+				format_duration(step.next_ms, delay, sizeof(delay));
+				if (step.mode == WATCH_MODE_UNSUPPORTED)
+					log_info(&ctx->log, "node %s: /watch not available (%s); interval checks only, next try in %s",
+							 node->cfg.name, why, delay);
+				else
+					log_info(&ctx->log, "node %s: /watch not answered (%s); retrying every %s, and as soon as a check is answered",
+							 node->cfg.name, why, delay);
+			}
+			snprintf(watch->last_result, sizeof(watch->last_result), "%s: %s",
+					 decide_watch_mode_name(step.mode), why);
+		}
+		watch_pause(node, step.next_ms);
 		return;
 	}
 
-	if (!watch->supported)
+	if (before != WATCH_MODE_SUPPORTED)
 		log_info(&ctx->log, "node %s: /watch supported, role changes are learned at once", node->cfg.name);
-	watch->supported = true;
 	watch->replies++;
 	snprintf(watch->last_result, sizeof(watch->last_result), "HTTP %d primary=%s", reply.status,
 			 reply.primary ? "true" : "false");
@@ -672,13 +708,7 @@ watch_on_result(HttpProbe *probe)
 		check_request_now(node, CHECK_PRIMARY, reply.primary, NULL);
 		check_request_now(node, CHECK_REPLICA, false, NULL);
 	}
-
-	if (reply.primary != probe->sent_primary)
-		watch_pause(node, WATCH_CHANGE_PAUSE_MS);
-	else if (elapsed * 2 < ctx->cfg->watch_timeout_ms)
-		watch_pause(node, WATCH_EARLY_REPLY_PAUSE_MS);	/* it did not hold the request */
-	else
-		watch_pause(node, 0);
+	watch_pause(node, step.next_ms);
 }
 
 /* ---- per-node lifecycle ---- */
@@ -711,6 +741,7 @@ check_node_start(Node *node)
 	node->watch.timer.data = node;
 	node_ref(node);
 	node->watch.state = WATCH_IDLE;
+	node->watch.mode = WATCH_MODE_TRYING;
 	if (watch_wanted(node))
 		watch_start(node);
 }
@@ -758,6 +789,7 @@ check_node_reconfigure(Node *node, bool reset_health)
 		probe_abandon(&node->watch.probe);
 		uv_timer_stop(&node->watch.timer);
 		node->watch.state = WATCH_IDLE;
+		node->watch.mode = WATCH_MODE_TRYING;
 		node->watch.agent_known = false;
 		node->has_epoch = false;
 	}

@@ -86,9 +86,8 @@ typedef struct WatchReply
 /*
  * Validates a complete reply to GET /watch.  It counts as a real watch reply
  * only when the status is 200 or 503 and the JSON body has a boolean
- * "primary" that agrees with it; anything else (404, Patroni's 503 status
- * JSON for an unknown path, garbage) means "not supported" and the router
- * falls back to interval checks.
+ * "primary" that agrees with it.  What anything else means (404 or 501:
+ * not supported; another answer or none: retry) is decide_watch_outcome's.
  */
 bool		health_parse_watch_reply(const char *buf, size_t len, WatchReply *out);
 

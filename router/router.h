@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "decide.h"
 #include "health.h"
 #include "log.h"
 #include "util.h"
@@ -78,7 +79,7 @@ typedef struct NodeWatch
 	WatchState	state;
 	uv_timer_t	timer;
 	HttpProbe  *probe;
-	bool		supported;		/* the last reply was a valid watch reply */
+	WatchMode	mode;			/* what its results said so far (decide.c) */
 	bool		agent_primary;	/* the agent's primary state as last reported */
 	bool		agent_known;
 	uint64_t	replies;		/* valid replies received */
@@ -164,6 +165,9 @@ struct RouterContext
 	uint64_t	reloads;
 	uint64_t	reload_failures;
 	int			primaries_seen; /* nodes whose primary check passes */
+	bool		newest_epoch_known;
+	uint64_t	newest_epoch;	/* newest leader epoch seen on a node whose
+								 * primary check was UP (decide_check) */
 
 	/*
 	 * One scratch buffer for all reads: data is written on at once with

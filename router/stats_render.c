@@ -241,7 +241,7 @@ stats_render_json(const RouterContext *ctx, StrBuf *out)
 				  node->cfg.check_addr.host, node->cfg.check_addr.port,
 				  health_status_name(node->checks[CHECK_PRIMARY].health.status),
 				  health_status_name(node->checks[CHECK_REPLICA].health.status),
-				  node->watch.state == WATCH_IDLE ? "off" : node->watch.supported ? "supported" : "unsupported");
+				  node->watch.state == WATCH_IDLE ? "off" : decide_watch_mode_name(node->watch.mode));
 		sb_json_string(out, node->watch.last_result);
 		if (node->has_epoch)
 			sb_printf(out, ",\"leader_epoch\":%llu", (unsigned long long) node->leader_epoch);

@@ -86,20 +86,20 @@ find_node(RouterContext *ctx, const char *name)
 }
 
 /*
- * The write target is the node whose primary check passes.  If several pass
- * (a switchover in progress, or a split brain), the one with the highest
- * leader epoch wins when every candidate reported one; otherwise there is
- * no target and write clients are held: never two write backends at once.
+ * The write target: decide_write_target over the nodes' primary checks and
+ * leader epochs (never two write backends at once).
  */
 void
 topology_update_write_target(RouterContext *ctx)
 {
 	Service    *service = &ctx->services[SERVICE_WRITE];
 	Node	   *old = service->target;
-	Node	   *best = NULL;
-	bool		all_have_epoch = true;
-	bool		tie = false;
-	int			count = 0;
+	Node	   *nodes[CONFIG_MAX_NODES];
+	WriterCandidate candidates[CONFIG_MAX_NODES];
+	Node	   *best;
+	int			n = 0;
+	int			count;
+	int			chosen;
 	char		names[256] = "";
 	ListLink   *pos;
 	ListLink   *tmp;
@@ -108,25 +108,19 @@ topology_update_write_target(RouterContext *ctx)
 	{
 		Node	   *node = container_of(pos, Node, link);
 
-		if (node->checks[CHECK_PRIMARY].health.status != HEALTH_UP)
-			continue;
-		count++;
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 count > 1 ? ", " : "", node->cfg.name);
-		if (!node->has_epoch)
-			all_have_epoch = false;
-		if (best == NULL)
-			best = node;
-		else if (node->has_epoch && best->has_epoch && node->leader_epoch == best->leader_epoch)
-			tie = true;
-		else if (node->has_epoch && best->has_epoch && node->leader_epoch > best->leader_epoch)
-		{
-			best = node;
-			tie = false;
-		}
+		if (n == CONFIG_MAX_NODES)
+			break;
+		nodes[n] = node;
+		candidates[n].up = node->checks[CHECK_PRIMARY].health.status == HEALTH_UP;
+		candidates[n].has_epoch = node->has_epoch;
+		candidates[n].epoch = node->leader_epoch;
+		if (candidates[n].up)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 names[0] ? ", " : "", node->cfg.name);
+		n++;
 	}
-	if (count > 1 && (!all_have_epoch || tie))
-		best = NULL;
+	chosen = decide_write_target(candidates, n, &count);
+	best = chosen >= 0 ? nodes[chosen] : NULL;
 	if (count > 1 && count != ctx->primaries_seen)
 	{
 		if (best)
