@@ -41,6 +41,7 @@ struct HttpProbe
 	bool		abandoned;		/* the node stopped caring; drop the result */
 	bool		confirm_watch;
 	const char *confirm_loss;
+	bool		sent_known;		/* watch: we sent primary= (else: answer at once) */
 	bool		sent_primary;	/* watch: the primary= value we sent */
 	bool		has_body;		/* a GET: the reply carries a body */
 	uint64_t	started_ms;
@@ -566,7 +567,6 @@ watch_start(Node *node)
 {
 	NodeWatch  *watch = &node->watch;
 	const RouterConfig *cfg = node->ctx->cfg;
-	bool		ask_primary;
 	char		path[96];
 
 	if (!node->check_addr_known)
@@ -576,12 +576,19 @@ watch_start(Node *node)
 		return;
 	}
 
-	/* ask about the agent's own last answer, or the agent would answer at
-	 * once every time the router's view lags behind it */
-	ask_primary = watch->agent_known ? watch->agent_primary
-		: node->checks[CHECK_PRIMARY].health.status == HEALTH_UP;
-	snprintf(path, sizeof(path), "/watch?primary=%d&timeout=%llu", ask_primary ? 1 : 0,
-			 (unsigned long long) (cfg->watch_timeout_ms / 1000));
+	/*
+	 * Ask about the agent's own last answer, or the agent would answer at
+	 * once every time the router's view lags behind it.  Not knowing it (a
+	 * first watch, or one after a failure), ask without primary=: the agent
+	 * answers at once, so the router knows at once that the watch works and
+	 * what the agent says, and the next request is held.
+	 */
+	if (watch->agent_known)
+		snprintf(path, sizeof(path), "/watch?primary=%d&timeout=%llu", watch->agent_primary ? 1 : 0,
+				 (unsigned long long) (cfg->watch_timeout_ms / 1000));
+	else
+		snprintf(path, sizeof(path), "/watch?timeout=%llu",
+				 (unsigned long long) (cfg->watch_timeout_ms / 1000));
 	watch->probe = probe_start(node, PROBE_WATCH, CHECK_METHOD_GET, path,
 							   cfg->watch_timeout_ms + cfg->primary_check.timeout_ms);
 	if (watch->probe == NULL)
@@ -589,7 +596,8 @@ watch_start(Node *node)
 		watch_pause(node, cfg->watch_backoff_ms);
 		return;
 	}
-	watch->probe->sent_primary = ask_primary;
+	watch->probe->sent_known = watch->agent_known;
+	watch->probe->sent_primary = watch->agent_primary;
 	watch->state = WATCH_POLLING;
 }
 
@@ -630,7 +638,8 @@ watch_on_result(HttpProbe *probe)
 	}
 	outcome = decide_watch_outcome(probe->outcome == PROBE_REPLY, probe->reply, probe->reply_len, &reply);
 	step = decide_watch_step(before, outcome,
-							 outcome == WATCH_OUTCOME_REPLY && reply.primary != probe->sent_primary,
+							 outcome == WATCH_OUTCOME_REPLY &&
+							 (!probe->sent_known || reply.primary != probe->sent_primary),
 							 now - probe->started_ms, &timing);
 	watch->mode = step.mode;
 
