@@ -146,8 +146,9 @@ start_bg() {
 }
 
 # start_hostile_endpoint PORT MODEFILE : not an agent: an HTTP port that
-# answers every request with garbage ("garbage" in MODEFILE) or accepts and
-# never answers ("hang"), to test the router's checks against broken APIs.
+# answers every request with garbage ("garbage" in MODEFILE), with 404
+# ("notfound") or accepts and never answers ("hang"), to test the router's
+# checks and watch against broken APIs.
 # Exits by itself after 15 minutes at the latest.
 start_hostile_endpoint() {
 	start_bg "$2.log" perl -MIO::Socket::INET -e '
@@ -161,7 +162,7 @@ start_hostile_endpoint() {
 			open(my $fh, "<", $modefile); my $mode = <$fh> // ""; close $fh; chomp $mode;
 			if ($mode eq "hang") { push @hung, $c; shift @hung while @hung > 50; next; }
 			sysread($c, my $req, 4096);
-			print $c "garbage\r\n\r\n";
+			print $c ($mode eq "notfound" ? "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n" : "garbage\r\n\r\n");
 			close $c;
 		}' "$1" "$2"
 	wait_until 50 0.1 port_open "$1"
