@@ -39,10 +39,12 @@ decide_watch_step(WatchMode before, WatchOutcome outcome, bool reply_changed,
 			step.next_ms = timing->backoff_ms;
 			break;
 		case WATCH_OUTCOME_NO_ANSWER:
-			if (before == WATCH_MODE_SUPPORTED)
+			if (before == WATCH_MODE_SUPPORTED || before == WATCH_MODE_LOST)
 			{
-				/* it answered watches and went away: postgres is down or hung */
-				step.check_now = true;
+				/* it answered watches and went away: postgres is down, hung or
+				 * restarting; the first time, check at once */
+				step.mode = WATCH_MODE_LOST;
+				step.check_now = before == WATCH_MODE_SUPPORTED;
 				if (step.next_ms > WATCH_LOST_RETRY_MS)
 					step.next_ms = WATCH_LOST_RETRY_MS;
 			}
@@ -56,7 +58,7 @@ decide_watch_step(WatchMode before, WatchOutcome outcome, bool reply_changed,
 bool
 decide_watch_retry_on_check(WatchMode mode, bool check_answered)
 {
-	return mode == WATCH_MODE_RETRYING && check_answered;
+	return (mode == WATCH_MODE_RETRYING || mode == WATCH_MODE_LOST) && check_answered;
 }
 
 const char *
@@ -67,6 +69,7 @@ decide_watch_mode_name(WatchMode mode)
 		case WATCH_MODE_TRYING: return "trying";
 		case WATCH_MODE_SUPPORTED: return "supported";
 		case WATCH_MODE_RETRYING: return "retrying";
+		case WATCH_MODE_LOST: return "lost";
 		case WATCH_MODE_UNSUPPORTED: return "unsupported";
 	}
 	return "?";

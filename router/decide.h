@@ -23,6 +23,8 @@ typedef enum WatchMode
 	WATCH_MODE_SUPPORTED,		/* the last result was a valid watch reply */
 	WATCH_MODE_RETRYING,		/* no usable answer: the node is down, restarting
 								 * or busy; retried at the check interval */
+	WATCH_MODE_LOST,			/* it answered watches, then stopped answering:
+								 * postgres is restarting; retried every second */
 	WATCH_MODE_UNSUPPORTED		/* 404 or 501: the endpoint does not exist */
 } WatchMode;
 
@@ -70,8 +72,9 @@ typedef struct WatchStep
  *     when it came back in less than half the timeout (not held), else at once.
  *   404/501: UNSUPPORTED; again after the backoff.
  *   no answer: RETRYING, again after the check interval; when the watch was
- *     SUPPORTED it broke: check_now, and again after at most
- *     WATCH_LOST_RETRY_MS.
+ *     SUPPORTED it broke: LOST and check_now; LOST stays LOST and is tried
+ *     again every WATCH_LOST_RETRY_MS (at most the check interval), as a
+ *     restarted agent answers at once and faults come in clusters.
  *   another answer: RETRYING, again after the check interval.
  */
 WatchStep	decide_watch_step(WatchMode before, WatchOutcome outcome, bool reply_changed,

@@ -79,12 +79,27 @@ test_watch_lost_checks_at_once(void **state)
 
 	(void) state;
 	step = decide_watch_step(WATCH_MODE_SUPPORTED, WATCH_OUTCOME_NO_ANSWER, false, 12000, &sample);
-	assert_int_equal(step.mode, WATCH_MODE_RETRYING);
+	assert_int_equal(step.mode, WATCH_MODE_LOST);
 	assert_true(step.check_now);
+	assert_int_equal(step.next_ms, WATCH_LOST_RETRY_MS);
+	/* still refused while postgres restarts: every second, no more checks at once */
+	step = decide_watch_step(WATCH_MODE_LOST, WATCH_OUTCOME_NO_ANSWER, false, 1, &sample);
+	assert_int_equal(step.mode, WATCH_MODE_LOST);
+	assert_false(step.check_now);
 	assert_int_equal(step.next_ms, WATCH_LOST_RETRY_MS);
 	/* never later than the check interval */
 	step = decide_watch_step(WATCH_MODE_SUPPORTED, WATCH_OUTCOME_NO_ANSWER, false, 1, &fast);
 	assert_int_equal(step.next_ms, 200);
+	/* answering again: supported */
+	step = decide_watch_step(WATCH_MODE_LOST, WATCH_OUTCOME_REPLY, true, 1, &sample);
+	assert_int_equal(step.mode, WATCH_MODE_SUPPORTED);
+	/* a lost watch that now gets 404: a different server, not supported */
+	step = decide_watch_step(WATCH_MODE_LOST, WATCH_OUTCOME_NOT_FOUND, false, 1, &sample);
+	assert_int_equal(step.mode, WATCH_MODE_UNSUPPORTED);
+	/* or another answer: retried at the interval */
+	step = decide_watch_step(WATCH_MODE_LOST, WATCH_OUTCOME_BAD_REPLY, false, 1, &sample);
+	assert_int_equal(step.mode, WATCH_MODE_RETRYING);
+	assert_int_equal(step.next_ms, 3000);
 	/* an answer that is not a watch reply is not a lost node */
 	step = decide_watch_step(WATCH_MODE_SUPPORTED, WATCH_OUTCOME_BAD_REPLY, false, 1, &sample);
 	assert_int_equal(step.mode, WATCH_MODE_RETRYING);
@@ -134,6 +149,8 @@ test_watch_retry_on_check(void **state)
 {
 	(void) state;
 	assert_true(decide_watch_retry_on_check(WATCH_MODE_RETRYING, true));
+	assert_true(decide_watch_retry_on_check(WATCH_MODE_LOST, true));
+	assert_false(decide_watch_retry_on_check(WATCH_MODE_LOST, false));
 	assert_false(decide_watch_retry_on_check(WATCH_MODE_RETRYING, false));
 	/* a watch that works or is in its first attempt is left alone */
 	assert_false(decide_watch_retry_on_check(WATCH_MODE_SUPPORTED, true));
