@@ -80,8 +80,12 @@ psql_at() { local port=$1; shift; timeout 60 psql "$(conn "$port")" -X -At -v ON
 is_primary() { [ "$(http_status "http://127.0.0.1:${APIPORT[$1]}/master")" = 200 ]; }
 is_replica() { [ "$(http_status "http://127.0.0.1:${APIPORT[$1]}/replica")" = 200 ]; }
 other() { [ "$1" = n1 ] && echo n2 || echo n1; }
-streams_to() {	# PRIMARY : its one standby streams from it and answers /replica
-	is_replica "$(other "$1")" &&
+streams_to() {	# PRIMARY : its one standby answers /replica, and its (current)
+	# postgres streams from PRIMARY, which sees it streaming
+	local standby
+	standby=$(other "$1")
+	is_replica $standby &&
+		[ "$(psql_at "${PGPORT[$standby]}" -c "select count(*) from pg_stat_wal_receiver where status = 'streaming'" 2>/dev/null)" = 1 ] &&
 		[ "$(psql_at "${PGPORT[$1]}" -c "select count(*) from pg_stat_replication where state = 'streaming'" 2>/dev/null)" = 1 ]
 }
 stats_json() { curl -s --max-time 3 "http://127.0.0.1:$STATS/stats.json"; }
@@ -127,20 +131,21 @@ diag "cluster up after $((($(now_ms) - T_START) / 1000)) s"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$W/asan:quarantine_size_mb=16"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$W/ubsan"
 
-# node_processes NODE : the supervisor, the postmaster and its children
-node_processes() {
-	local sup pm
+all_gone() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+# lose_node NODE : the whole node at once, as a machine that dies.  Its
+# postgres processes are stopped first, so that none of them can react (the
+# agent closes its ZooKeeper session when it sees the postmaster die, which
+# a dead machine cannot do), then everything is killed.  The supervisor is
+# not stopped, only killed: runuser, its parent, stops itself when its child
+# stops and would never reap it.
+lose_node() {
+	local sup pm children
 	sup=$(sup_pid "$W/$1")
 	pm=$(postmaster_pid "$W/$1")
-	echo $sup $pm
-	[ -n "$pm" ] && ps -o pid= --ppid "$pm"
-}
-# lose_node NODE : the whole node at once, as a machine that dies: one
-# SIGKILL for the supervisor, the postmaster and every child.  (Not SIGSTOP
-# first: runuser, the supervisor's parent, stops itself when its child stops
-# and would never reap it.)
-lose_node() {
-	kill -KILL $(node_processes "$1") 2>/dev/null
+	children=$([ -n "$pm" ] && ps -o pid= --ppid "$pm")
+	kill -STOP $children $pm 2>/dev/null
+	kill -KILL $sup $children $pm 2>/dev/null
+	LOST_PIDS="$sup $children $pm"
 }
 # start_measure NEW : the poller of NEW's /master (file $W/first200)
 start_measure() {
@@ -243,7 +248,10 @@ for ((run = 1; run <= RUNS; run++)); do
 	check "(b) the primary $PRIMARY is lost $((t_fault - t_crash)) ms after $REPLICA crashed (within 30 s)" \
 		[ $((t_fault - t_crash)) -lt 30000 ]
 	measure $run "(b) crash, then node loss" $REPLICA $t_fault
-	# the lost node comes back (its supervisor, as a service manager would)
+	# the lost node comes back (its supervisor, as a service manager would),
+	# once its processes are gone (reaped)
+	wait_until 300 0.1 all_gone $LOST_PIDS ||
+		diag "(b) processes of the lost $PRIMARY still exist: $(ps -o pid=,stat=,cmd= -p "$(echo $LOST_PIDS | tr ' ' ',')" 2>/dev/null)"
 	sup_start "$W/$PRIMARY" || bail "supervisor $PRIMARY"
 	wait_until 1200 0.1 streams_to $REPLICA || { tail -5 "$W/$PRIMARY/sup.log"; fail "(b) $PRIMARY rejoins"; }
 	PRIMARY=$REPLICA
