@@ -52,7 +52,8 @@ perl -e '
 	my %f;
 	while (<>) {
 		chomp;
-		my ($run, $fault, $t_fault, $first200, $prev, $write, $follow, $follow_max) = split /\t/;
+		my ($run, $fault, $t_fault, $first200, $prev, $write, $follow, $follow_max, $how) = split /\t/;
+		$f{$fault}{how}{$how // "?"}++;
 		push @{$f{$fault}{promote}}, ($first200 - $t_fault) / 1000;
 		push @{$f{$fault}{follow}}, $follow;
 		push @{$f{$fault}{max}}, $follow_max;
@@ -62,11 +63,12 @@ perl -e '
 		my $med = @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
 		return sprintf "%s / **%s** / %s", map { $_ =~ /\./ || $_ != int($_) ? sprintf("%.2f", $_) : $_ } $v[0], $med, $v[-1];
 	}
-	print "| fault | runs | first 200 on /master after the fault (s) | first write there after the first 200 (ms) | from the poll before (ms) |\n";
-	print "|---|---|---|---|---|\n";
+	print "| fault | runs | first 200 on /master after the fault (s) | first write there after the first 200 (ms) | from the poll before (ms) | learned by |\n";
+	print "|---|---|---|---|---|---|\n";
 	for my $fault (sort keys %f) {
-		printf "| %s | %d | %s | %s | %s |\n", $fault, scalar @{$f{$fault}{follow}},
-			mmm(@{$f{$fault}{promote}}), mmm(@{$f{$fault}{follow}}), mmm(@{$f{$fault}{max}});
+		my $how = join ", ", map { "$_ $f{$fault}{how}{$_}" } sort keys %{$f{$fault}{how}};
+		printf "| %s | %d | %s | %s | %s | %s |\n", $fault, scalar @{$f{$fault}{follow}},
+			mmm(@{$f{$fault}{promote}}), mmm(@{$f{$fault}{follow}}), mmm(@{$f{$fault}{max}}), $how;
 	}' "$tsv"
 echo "(per fault: min / median / max; TSV: $tsv)"
 exit $rc

@@ -27,7 +27,7 @@
 #   SANITIZE=1, unless ROUTER=PATH names a binary to use.  --runs repeats the
 #   cycle (bench/failover/router_follow.sh); --out appends one TSV line per
 #   fault: run fault fault_ms first200_ms prev_poll_ms first_write_ms
-#   follow_ms follow_max_ms.  KEEP=1 keeps the work dir.
+#   follow_ms follow_max_ms learned_by (watch, one check, rise checks).  KEEP=1 keeps the work dir.
 # Ports: 16430-16439 on 127.0.0.1 only.  Every wait is bounded; only what
 # the script started is stopped, by PID.
 set -u
@@ -173,11 +173,19 @@ measure() {
 	first_write=$(awk -v p="${PGPORT[$new]}" -v t="$t_fault" '$1 == p && $2 >= t { print $2; exit }' "$W/writes")
 	follow=$((first_write - first200))
 	follow_max=$((first_write - prev))
-	diag "$fault (run $run): $new answered 200 on /master $((first200 - t_fault)) ms after the fault; the router's first write reached it $follow ms after that 200 arrived, $follow_max ms after the poll before it was sent"
+	# how the router learned it: its log's last "UP" line for the node
+	how=$(grep "node $new primary check: .* -> UP" "$W/router.log" | tail -1)
+	case $how in
+		*"confirmed by the agent's watch"*) how=watch ;;
+		*"newly promoted"*) how="one check" ;;
+		"") how="?" ;;
+		*) how="rise checks" ;;
+	esac
+	diag "$fault (run $run): $new answered 200 on /master $((first200 - t_fault)) ms after the fault; the router's first write reached it $follow ms after that 200 arrived, $follow_max ms after the poll before it was sent (learned by: $how)"
 	check "$fault: the router sends writes to the new primary $new within 1 s of its first 200 on /master ($follow_max ms at most)" \
 		[ "$follow_max" -lt $FOLLOW_BOUND_MS ]
-	[ -n "$OUT" ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$fault" "$t_fault" "$first200" "$prev" \
-		"$first_write" "$follow" "$follow_max" >>"$OUT"
+	[ -n "$OUT" ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$fault" "$t_fault" "$first200" "$prev" \
+		"$first_write" "$follow" "$follow_max" "$how" >>"$OUT"
 	return 0
 }
 
