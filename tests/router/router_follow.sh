@@ -14,9 +14,12 @@
 #       gracefully (SIGTERM to its supervisor: hand-over);
 #   (b) the replica crashes (kill -9 of its postmaster; its supervisor starts
 #       it again) and, once it streams again (well within 30 s), the primary
-#       node is lost as a whole (one SIGKILL for its supervisor, postmaster
-#       and children).
-# In both it measures, on the machine's clock, from the new primary's first
+#       node is lost as a whole (its postgres processes SIGSTOPped, then
+#       they and its supervisor SIGKILLed);
+#   (c) (first run only) the watch is turned off by a reload, and a
+#       switchover (ha_switchover()) must be routed on the new primary's
+#       first passing check, not after `rise` (the time is reported only).
+# In (a) and (b) it measures, on the machine's clock, from the new primary's first
 # 200 on /master (polled every 50 ms) to the first write the router sent
 # there (the first acknowledged insert on that node, by its server clock),
 # and asserts it is under 1 s -- conservatively, from the moment of the poll
@@ -94,6 +97,11 @@ watch_state_is() {	# NODE STATE
 		my ($n) = grep { $_->{name} eq $ARGV[0] } @{$j->{nodes}}; print $n->{watch} // ""' "$1")" = "$2" ]
 }
 both_polled() { watch_state_is n1 supported && watch_state_is n2 supported; }
+epoch_known() {
+	stats_json | perl -MJSON::PP -e 'my $j = eval { decode_json(join "", <STDIN>) } or exit 1;
+		my ($n) = grep { $_->{name} eq $ARGV[0] } @{$j->{nodes}}; exit(defined $n->{leader_epoch} ? 0 : 1)' "$1"
+}
+both_watch_off() { watch_state_is n1 off && watch_state_is n2 off; }
 write_port_is() { [ "$(psql_at $WRITE -c "select current_setting('port')" 2>/dev/null)" = "$1" ]; }
 
 [ -x "$PG_BIN/pg_ha_supervisor" ] || bail "$PG_BIN/pg_ha_supervisor missing: run make install"
@@ -124,7 +132,7 @@ sup_start "$W/n1" || bail "supervisor n1"
 wait_until 600 0.1 is_primary n1 || { tail -20 "$W/n1/sup.log"; bail "n1 did not bootstrap"; }
 sup_start "$W/n2" || bail "supervisor n2"
 wait_until 900 0.1 streams_to n1 || { tail -5 "$W/n2/sup.log"; bail "n2 does not stream from n1"; }
-psql_at ${PGPORT[n1]} -q -c "create table follow_writes (id bigserial primary key, at timestamptz default clock_timestamp())" ||
+psql_at ${PGPORT[n1]} -q -c "create extension pg_ha" -c "create table follow_writes (id bigserial primary key, at timestamptz default clock_timestamp())" ||
 	bail "create table"
 diag "cluster up after $((($(now_ms) - T_START) / 1000)) s"
 
@@ -263,6 +271,37 @@ for ((run = 1; run <= RUNS; run++)); do
 	sup_start "$W/$PRIMARY" || bail "supervisor $PRIMARY"
 	wait_until 1200 0.1 streams_to $REPLICA || { tail -5 "$W/$PRIMARY/sup.log"; fail "(b) $PRIMARY rejoins"; }
 	PRIMARY=$REPLICA
+	REPLICA=$(other $PRIMARY)
+
+	# ------------------------------------------------------------ (c)
+	# (first run only) without the watch (watch off, a reload), a switchover
+	# is routed on the new primary's first passing check, not after rise 2
+	if [ "$run" = 1 ]; then
+		echo "watch off" >>"$W/router.conf"
+		kill -HUP "$ROUTER_PID"
+		check "(c) a reload turns the watch off" wait_until 100 0.1 both_watch_off
+		# the reload forgets the epochs the watch reported; the next check of
+		# the primary reads it again (without it two passing nodes are held)
+		check "(c) the router knows $PRIMARY's leader epoch from its checks" wait_until 100 0.1 epoch_known $PRIMARY
+		start_measure $REPLICA
+		t_fault=$(now_ms)
+		out=$(psql_at ${PGPORT[$REPLICA]} -c "select ha_switchover('$REPLICA')" 2>&1)
+		check "(c) ha_switchover('$REPLICA') returns the new leader ($out)" [ "$out" = $REPLICA ]
+		if wait_until 300 0.1 test -s "$W/first200" &&
+			wait_until 300 0.1 sh -c "awk -v p=${PGPORT[$REPLICA]} -v t=$t_fault '\$1 == p && \$2 >= t' '$W/writes' | grep -q ."; then
+			reaped $POLLER
+			read -r first200 prev <"$W/first200"
+			first_write=$(awk -v p="${PGPORT[$REPLICA]}" -v t="$t_fault" '$1 == p && $2 >= t { print $2; exit }' "$W/writes")
+			diag "(c) switchover, watch off: the router's first write reached $REPLICA $((first_write - first200)) ms after its first 200 on /master (interval checks every 3 s)"
+		else
+			fail "(c) the router sends writes to $REPLICA after the switchover"
+		fi
+		check "(c) ... on one passing check (rise 2 not waited for)" \
+			grep -q "node $REPLICA primary check: DOWN -> UP (.*), newly promoted (rise not waited for)" "$W/router.log"
+		sed -i '/^watch off$/d' "$W/router.conf"
+		wait_until 900 0.1 streams_to $REPLICA || { tail -5 "$W/$PRIMARY/sup.log"; bail "(c) $PRIMARY does not rejoin"; }
+		PRIMARY=$REPLICA
+	fi
 
 	kill -TERM $WRITER
 	reaped $WRITER
