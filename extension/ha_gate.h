@@ -5,7 +5,9 @@
  *	  commit writes, in every backend, while postgres keeps running.
  *
  * Two conditions close it, both checked by each backend when a
- * transaction that wrote is about to commit (or prepare):
+ * transaction that wrote is about to commit (or prepare), and again after
+ * its commit record is flushed and replicated, before the client is
+ * answered (a refusal then ends the session: no acknowledgement):
  *
  *	- the lease: while this node leads, the agent publishes until when its
  *	  leadership is proven (last reply from ZooKeeper + the fence delay, on
@@ -30,15 +32,10 @@
 
 #include "port/atomics.h"
 
+#include "ha_types.h"
+
 /* in the data directory while the gate is closed */
 #define HA_FENCE_FILE		"pg_ha.fenced"
-
-typedef enum HaGateState
-{
-	HA_GATE_OPEN = 0,
-	HA_GATE_FENCED,
-	HA_GATE_UNPROVEN
-} HaGateState;
 
 typedef struct HaWriteGate
 {

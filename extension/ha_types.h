@@ -36,6 +36,14 @@
  */
 #define HA_SYNC_NAMES_NOT_YET "FIRST 1 (\"pg_ha: no standby named yet\")"
 
+/* The write gate's state (ha_gate.h), kept in shared memory. */
+typedef enum HaGateState
+{
+	HA_GATE_OPEN = 0,
+	HA_GATE_FENCED,
+	HA_GATE_UNPROVEN
+} HaGateState;
+
 /* Tags of a member (DESIGN section 3). */
 typedef struct HaTags
 {

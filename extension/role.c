@@ -145,6 +145,26 @@ ha_action_name(HaAction a)
 	return "unknown";
 }
 
+HaGateVerdict
+ha_gate_verdict(HaGateState state, uint64_t lease_until_ms, int64_t now_ms)
+{
+	switch (state)
+	{
+		case HA_GATE_OPEN:
+			break;
+		case HA_GATE_FENCED:
+			return HA_GATE_REFUSE_FENCED;
+		case HA_GATE_UNPROVEN:
+			return HA_GATE_REFUSE_UNPROVEN;
+		default:
+			/* not a state the agent writes: refuse rather than guess */
+			return HA_GATE_REFUSE_FENCED;
+	}
+	if (lease_until_ms != 0 && now_ms > (int64_t) lease_until_ms)
+		return HA_GATE_REFUSE_LEASE;
+	return HA_GATE_PASS;
+}
+
 bool
 ha_lag_ok(uint64_t my_lsn, uint64_t last_leader_lsn, uint64_t maximum_lag)
 {

@@ -68,6 +68,25 @@ extern HaDecision ha_decide(const HaFacts *f);
 extern const char *ha_action_name(HaAction a);
 
 /*
+ * The write gate's verdict on a transaction that wrote, from what a backend
+ * reads in shared memory: the gate's state and the lease (0: none), and its
+ * own clock.  Asked twice per commit: before the commit record is written
+ * (a refusal is an error, the transaction aborts) and after it is flushed
+ * and replicated, before the client is answered (a refusal ends the
+ * session without an acknowledgement).
+ */
+typedef enum HaGateVerdict
+{
+	HA_GATE_PASS,				/* commit, and acknowledge it */
+	HA_GATE_REFUSE_FENCED,		/* the agent fenced this node */
+	HA_GATE_REFUSE_UNPROVEN,	/* restarted, its agent does not lead yet */
+	HA_GATE_REFUSE_LEASE		/* the leader lease ran out */
+} HaGateVerdict;
+
+extern HaGateVerdict ha_gate_verdict(HaGateState state, uint64_t lease_until_ms,
+									 int64_t now_ms);
+
+/*
  * Is a replica's position good enough to be promoted in asynchronous
  * mode?  last_leader_lsn 0 means unknown (then only peers can tell).
  */

@@ -390,6 +390,27 @@ test_fence_after(void **state)
 		assert_true(ha_fence_after_ms(10, 30, granted) < granted);
 }
 
+/* The write gate, asked before the commit record and again before the reply. */
+static void
+test_gate_verdict(void **state)
+{
+	(void) state;
+	/* open, within the lease (its last millisecond included) */
+	assert_int_equal(ha_gate_verdict(HA_GATE_OPEN, 5000, 4000), HA_GATE_PASS);
+	assert_int_equal(ha_gate_verdict(HA_GATE_OPEN, 5000, 5000), HA_GATE_PASS);
+	/* open without a lease (bootstrap, no agent has led yet) */
+	assert_int_equal(ha_gate_verdict(HA_GATE_OPEN, 0, 123456), HA_GATE_PASS);
+	/* past the lease, even if the agent has not closed the gate (frozen) */
+	assert_int_equal(ha_gate_verdict(HA_GATE_OPEN, 5000, 5001), HA_GATE_REFUSE_LEASE);
+	/* a closed gate refuses whatever the lease says */
+	assert_int_equal(ha_gate_verdict(HA_GATE_FENCED, 5000, 4000), HA_GATE_REFUSE_FENCED);
+	assert_int_equal(ha_gate_verdict(HA_GATE_FENCED, 0, 4000), HA_GATE_REFUSE_FENCED);
+	assert_int_equal(ha_gate_verdict(HA_GATE_UNPROVEN, 5000, 4000), HA_GATE_REFUSE_UNPROVEN);
+	assert_int_equal(ha_gate_verdict(HA_GATE_UNPROVEN, 5000, 9000), HA_GATE_REFUSE_UNPROVEN);
+	/* a value no agent writes is not taken for open */
+	assert_int_equal(ha_gate_verdict((HaGateState) 7, 5000, 4000), HA_GATE_REFUSE_FENCED);
+}
+
 static void
 test_action_names(void **state)
 {
@@ -503,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_lag_ok),
 		cmocka_unit_test(test_peer_is_better),
 		cmocka_unit_test(test_fence_after),
+		cmocka_unit_test(test_gate_verdict),
 		cmocka_unit_test(test_action_names),
 		cmocka_unit_test(test_promote_nudge),
 		cmocka_unit_test(test_switchover_outcome),
