@@ -10,27 +10,40 @@
  * so nothing refused ever reaches the WAL as committed.  Transactions that
  * only read have no transaction id and pass untouched.
  *
+ * Why twice: between the first check and the reply to the client, the
+ * commit record is flushed and, in synchronous mode, waits for the standby;
+ * a node frozen or cut off there can come back after another node was
+ * promoted.  So the gate is asked again once the commit is durable and
+ * replicated, before the reply leaves: a commit made outside the lease is
+ * never acknowledged; its session ends instead (the outcome in doubt).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "postmaster/autovacuum.h"
 #include "storage/fd.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
+#include "tcop/dest.h"
 #include "tcop/utility.h"
+#include "utils/wait_event.h"
 
 #include "ha_gate.h"
 #include "ha_guc.h"
 #include "ha_http.h"
 #include "ha_local.h"
 #include "ha_shmem.h"
+#include "role.h"
 
 #define REFUSED_HINT \
 	"Connect to the current primary, the node whose GET /primary answers 200; this one serves reads."
@@ -73,23 +86,40 @@ ha_gate_state_name(HaGateState s)
  * The check, in every backend
  * ---------------------------------------------------------------------
  */
+
+/* What the gate says now; *late_ms: how long ago the lease ran out. */
+static HaGateVerdict
+gate_verdict_now(int64 *late_ms)
+{
+	HaWriteGate *gate = &ha_shared->gate;
+	HaGateState state;
+	uint64		lease;
+	int64		now = 0;
+
+	/* pairs with the agent's exchange: a closed gate is seen from here on */
+	pg_memory_barrier();
+	state = (HaGateState) pg_atomic_read_u32(&gate->state);
+	lease = pg_atomic_read_u64(&gate->lease_until_ms);
+	/* the clock only when it can matter */
+	if (state == HA_GATE_OPEN && lease != 0)
+		now = ha_mono_ms();
+	*late_ms = now - (int64) lease;
+	return ha_gate_verdict(state, lease, now);
+}
+
+/* Before the commit record: a refusal aborts the transaction. */
 static void
 refuse_if_fenced(void)
 {
-	HaWriteGate *gate;
-	uint64		lease;
-	int64		now;
+	int64		late_ms;
 
 	if (ha_shared == NULL)
 		return;
-	gate = &ha_shared->gate;
-	/* pairs with the agent's exchange: a closed gate is seen from here on */
-	pg_memory_barrier();
-	switch ((HaGateState) pg_atomic_read_u32(&gate->state))
+	switch (gate_verdict_now(&late_ms))
 	{
-		case HA_GATE_OPEN:
+		case HA_GATE_PASS:
 			break;
-		case HA_GATE_FENCED:
+		case HA_GATE_REFUSE_FENCED:
 			ereport(ERROR,
 					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 					 errmsg("pg_ha: writes are refused: this node is fenced"),
@@ -97,39 +127,143 @@ refuse_if_fenced(void)
 							   ha_scope),
 					 errhint(REFUSED_HINT)));
 			break;
-		case HA_GATE_UNPROVEN:
+		case HA_GATE_REFUSE_UNPROVEN:
 			ereport(ERROR,
 					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 					 errmsg("pg_ha: writes are refused: this node does not lead cluster \"%s\" yet", ha_scope),
 					 errdetail("After a start of postgres a primary takes writes once its agent holds the leader key in ZooKeeper."),
 					 errhint(REFUSED_HINT)));
 			break;
+		case HA_GATE_REFUSE_LEASE:
+			ereport(ERROR,
+					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+					 errmsg("pg_ha: writes are refused: this node's leader lease ran out " INT64_FORMAT " ms ago",
+							late_ms),
+					 errdetail("Its leadership has not been confirmed since: ZooKeeper is out of reach, or the agent does not act (GET /patroni says why)."),
+					 errhint(REFUSED_HINT)));
+			break;
 	}
-	lease = pg_atomic_read_u64(&gate->lease_until_ms);
-	if (lease == 0)
+}
+
+/*
+ * pg_ha.test_hold_after_commit_ms: sleeps where a freeze of the node would
+ * hurt most, the commit durable and replicated but not yet acknowledged.
+ * Interrupts are held here (as in the synchronous-replication wait), so the
+ * wait runs to its end unless postgres dies.
+ */
+static void
+test_hold(const char *what)
+{
+	int64		until;
+	int64		left;
+
+	if (ha_test_hold_after_commit_ms <= 0)
 		return;
-	now = ha_mono_ms();
-	if (now > (int64) lease)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("pg_ha: writes are refused: this node's leader lease ran out " INT64_FORMAT " ms ago",
-						now - (int64) lease),
-				 errdetail("Its leadership has not been confirmed since: ZooKeeper is out of reach, or the agent does not act (GET /patroni says why)."),
-				 errhint(REFUSED_HINT)));
+	ereport(LOG_SERVER_ONLY,
+			(errmsg("pg_ha: holding %s for %d ms before its acknowledgement is checked (pg_ha.test_hold_after_commit_ms)",
+					what, ha_test_hold_after_commit_ms)));
+	until = ha_mono_ms() + ha_test_hold_after_commit_ms;
+	while ((left = until - ha_mono_ms()) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 (long) left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * After the commit record is flushed, and confirmed by the synchronous
+ * standby: postgres has committed, and nothing can undo it, but the client
+ * has not been answered yet (the reply is queued, and sent, only after the
+ * transaction ends).  If the gate would refuse now, the commit may have
+ * happened outside the lease: another node may lead, without it.  Then the
+ * session ends and the client gets no acknowledgement, the outcome of its
+ * commit in doubt, as when a connection breaks at commit.
+ *
+ * No error may be raised here: the transaction is committed, and an ERROR
+ * would turn into "cannot abort transaction ..., it was already committed"
+ * (a PANIC).  So, like the synchronous-replication wait when its backend is
+ * told to die, it stops sending to the client, shuts the socket (nothing
+ * already queued can leave either), logs one line and leaves an interrupt
+ * pending that ends the session as soon as the transaction is over.  The
+ * log lines are LOG_SERVER_ONLY: a message to the client is flushed at once,
+ * and would carry along a reply already queued.
+ */
+static void
+check_before_acknowledgement(const char *what, const char *done)
+{
+	HaGateVerdict verdict;
+	int64		late_ms;
+	char		why[128];
+
+	if (ha_shared == NULL)
+		return;
+	test_hold(what);
+	verdict = gate_verdict_now(&late_ms);
+	if (verdict == HA_GATE_PASS)
+		return;
+
+	if (whereToSendOutput == DestRemote)
+		whereToSendOutput = DestNone;
+	if (MyProcPort != NULL && MyProcPort->sock != PGINVALID_SOCKET)
+		(void) shutdown(MyProcPort->sock, SHUT_RDWR);
+
+	switch (verdict)
+	{
+		case HA_GATE_REFUSE_LEASE:
+			snprintf(why, sizeof(why), "this node's leader lease ran out " INT64_FORMAT " ms ago",
+					 late_ms);
+			break;
+		case HA_GATE_REFUSE_UNPROVEN:
+			snprintf(why, sizeof(why), "this node does not lead");
+			break;
+		default:
+			snprintf(why, sizeof(why), "this node was fenced");
+			break;
+	}
+	ereport(LOG_SERVER_ONLY,
+			(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+			 errmsg("pg_ha: ending the session without acknowledging %s: %s", what, why),
+			 errdetail("The transaction %s locally after it passed the commit check, but another node may lead cluster \"%s\" and may not have it: the client gets no reply, the outcome is in doubt for it.",
+					   done, ha_scope)));
+
+	/* a lost connection, for postgres: FATAL at the next interrupt check */
+	if (MyProcPort != NULL)
+		ClientConnectionLost = true;
+	else
+		ProcDiePending = true;
+	InterruptPending = true;
 }
 
 static void
 gate_xact_callback(XactEvent event, void *arg)
 {
-	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE)
+	TransactionId xid;
+
+	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE &&
+		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PREPARE)
 		return;
 	/* read-only transactions, and vacuum's own bookkeeping, pass */
-	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()) || IsAutoVacuumWorkerProcess())
+	xid = GetTopTransactionIdIfAny();
+	if (!TransactionIdIsValid(xid) || IsAutoVacuumWorkerProcess())
 		return;
-	refuse_if_fenced();
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+		refuse_if_fenced();
+	else
+	{
+		bool		commit = event == XACT_EVENT_COMMIT;
+		char		what[64];
+
+		snprintf(what, sizeof(what), "the %s of transaction %u",
+				 commit ? "commit" : "PREPARE", xid);
+		check_before_acknowledgement(what, commit ? "committed" : "was prepared");
+	}
 }
 
-/* COMMIT PREPARED commits a write without a pre-commit event of its own. */
+/*
+ * COMMIT PREPARED commits a write without transaction events of its own:
+ * checked before it, and after its commit record is flushed and replicated.
+ */
 static void
 gate_process_utility(PlannedStmt *pstmt, const char *queryString,
 					 bool readOnlyTree, ProcessUtilityContext context,
@@ -137,9 +271,11 @@ gate_process_utility(PlannedStmt *pstmt, const char *queryString,
 					 DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *stmt = pstmt->utilityStmt;
+	bool		commit_prepared;
 
-	if (IsA(stmt, TransactionStmt) &&
-		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+	commit_prepared = IsA(stmt, TransactionStmt) &&
+		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED;
+	if (commit_prepared)
 		refuse_if_fenced();
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context,
@@ -147,6 +283,14 @@ gate_process_utility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+	if (commit_prepared)
+	{
+		char		what[GIDSIZE + 32];
+
+		snprintf(what, sizeof(what), "the commit of prepared transaction \"%s\"",
+				 ((TransactionStmt *) stmt)->gid);
+		check_before_acknowledgement(what, "committed");
+	}
 }
 
 void

@@ -43,6 +43,7 @@ bool		ha_nosync = false;
 bool		ha_clonefrom = false;
 char	   *ha_replication_user = NULL;
 char	   *ha_replication_password = NULL;
+int			ha_test_hold_after_commit_ms = 0;
 
 static bool
 check_zk_hosts(char **newval, void **extra, GucSource source)
@@ -254,6 +255,18 @@ ha_define_gucs(void)
 							   NULL, &ha_replication_password, "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
 							   NULL, NULL, NULL);
+
+	/*
+	 * For tests only: holds a committing backend between the commit record
+	 * (flushed, and confirmed by the synchronous standby) and the write
+	 * gate's second check, where a freeze of the node would catch it.
+	 */
+	DefineCustomIntVariable("pg_ha.test_hold_after_commit_ms",
+							"For tests only: wait this long after a write's commit record is flushed and replicated, before the lease is checked again.",
+							"0 (the default) means no wait.  The wait holds the transaction's locks.",
+							&ha_test_hold_after_commit_ms, 0, 0, 60000,
+							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_ha");
 }

@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config make gcc clang libclang-rt-14-dev
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
+	libkrb5-dev    # gssapi.h, which the server header libpq/libpq-be.h includes
 	libzookeeper-mt-dev zookeeper
 	libuv1-dev
 	libcmocka-dev
