@@ -148,8 +148,8 @@ refuse_if_fenced(void)
 /*
  * pg_ha.test_hold_after_commit_ms: sleeps where a freeze of the node would
  * hurt most, the commit durable and replicated but not yet acknowledged.
- * Interrupts are held here (as in the synchronous-replication wait), so the
- * wait runs to its end unless postgres dies.
+ * It does not check for interrupts (inside CommitTransaction they are held
+ * anyway): the wait runs to its end unless postgres dies.
  */
 static void
 test_hold(const char *what)
@@ -182,12 +182,12 @@ test_hold(const char *what)
  *
  * No error may be raised here: the transaction is committed, and an ERROR
  * would turn into "cannot abort transaction ..., it was already committed"
- * (a PANIC).  So, like the synchronous-replication wait when its backend is
- * told to die, it stops sending to the client, shuts the socket (nothing
- * already queued can leave either), logs one line and leaves an interrupt
- * pending that ends the session as soon as the transaction is over.  The
- * log lines are LOG_SERVER_ONLY: a message to the client is flushed at once,
- * and would carry along a reply already queued.
+ * (a PANIC).  So it shuts the client's socket, which nothing queued or
+ * still to be queued can pass, logs one line and leaves an interrupt pending
+ * that ends the session as soon as the transaction is over, as for a client
+ * lost in the middle of a reply.  The log lines are LOG_SERVER_ONLY: a
+ * message to the client is flushed at once, and would carry along a reply
+ * already queued.
  */
 static void
 check_before_acknowledgement(const char *what, const char *done)
@@ -203,10 +203,16 @@ check_before_acknowledgement(const char *what, const char *done)
 	if (verdict == HA_GATE_PASS)
 		return;
 
-	if (whereToSendOutput == DestRemote)
+	/*
+	 * Once the socket is shut, every later write to it fails, and postgres
+	 * treats the client as lost ("could not send data to client", then the
+	 * FATAL).  Without a socket to shut, it stops sending instead, as the
+	 * synchronous-replication wait does (then the session ends at its next
+	 * read of a command, with a "backend>" prompt in the log).
+	 */
+	if (MyProcPort == NULL || MyProcPort->sock == PGINVALID_SOCKET ||
+		shutdown(MyProcPort->sock, SHUT_RDWR) != 0)
 		whereToSendOutput = DestNone;
-	if (MyProcPort != NULL && MyProcPort->sock != PGINVALID_SOCKET)
-		(void) shutdown(MyProcPort->sock, SHUT_RDWR);
 
 	switch (verdict)
 	{

@@ -14,7 +14,9 @@
 # (ZooKeeper stopped).
 use strict;
 use warnings;
+use DBI;
 use IPC::Run ();
+use POSIX ();
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
@@ -66,6 +68,46 @@ sub client_finish
 
 sub client_run { client_finish(client_start(@_)) }
 
+# The same over the extended protocol (DBD::Pg with a bind value: Parse,
+# Bind, Execute, Sync; the implicit transaction commits at Sync, after the
+# statement's CommandComplete is queued), in a child process.
+sub extended_start
+{
+	my ($node, $hold_ms, $sql, @binds) = @_;
+	my $file = PostgreSQL::Test::Utils::tempdir('extended') . '/result';
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0)
+	{
+		my $res;
+		eval {
+			my $dbh = DBI->connect('dbi:Pg:host=127.0.0.1;port=' . $node->port . ';dbname=postgres',
+				'postgres', $PgHaNode::SUPERUSER_PASSWORD, { AutoCommit => 1, RaiseError => 1, PrintError => 0 });
+			$dbh->do("SET pg_ha.test_hold_after_commit_ms = $hold_ms");
+			my $rows = $dbh->do($sql, undef, @binds);
+			$res = "acknowledged: $rows row(s)";
+			1;
+		} or $res = "error: " . ($@ // 'unknown');
+		if (open(my $fh, '>', $file))
+		{
+			print $fh $res;
+			close $fh;
+		}
+		POSIX::_exit(0);
+	}
+	return { pid => $pid, file => $file, seconds => $hold_ms / 1000 + 60 };
+}
+
+sub extended_finish
+{
+	my ($c) = @_;
+	my $done = wait_until(sub { waitpid($c->{pid}, POSIX::WNOHANG()) == $c->{pid} }, $c->{seconds},
+		'extended-protocol client');
+	kill 'KILL', $c->{pid} unless $done;
+	$c->{result} = -f $c->{file} ? PostgreSQL::Test::Utils::slurp_file($c->{file}) : 'no result';
+	return $c;
+}
+
 # $standby is the synchronous standby of $leader: confirmed (promotable,
 # /sync answers 200) and waited for by commits
 sub in_sync
@@ -87,14 +129,19 @@ sub wait_primary
 # Holds a commit ($sql, the last statement) on $primary while $fault makes
 # the lease run out; returns the client's result, the log since, and whether
 # the gate refused other writes before the held commit was checked.
+# With $extended (a value), an extended-protocol client inserts it, held in
+# the same way at the same time.
 sub held_commit
 {
-	my ($primary, $label, $sql, $fault, $refusal_re) = @_;
+	my ($primary, $label, $sql, $fault, $refusal_re, $extended) = @_;
 	my $from = log_size($primary);
 	my $t0 = time;
 	my $c = client_start($primary, $HOLD_MS, $sql);
-	ok(wait_until(sub { log_since($primary, $from) =~ /pg_ha: holding the commit of/ }, 30, 'held'),
-		"$label: the commit is flushed and replicated, and held before the second check");
+	my $x = defined $extended ? extended_start($primary, $HOLD_MS, 'INSERT INTO t VALUES ($1)', $extended) : undef;
+	my $held = $x ? 2 : 1;
+	ok(wait_until(sub { my @h = log_since($primary, $from) =~ /pg_ha: holding the commit of/g; @h == $held }, 30, 'held'),
+		"$label: the commit is flushed and replicated, and held before the second check"
+		  . ($x ? ' (and the extended-protocol one)' : ''));
 	$fault->();
 	my $refused = '';
 	ok(wait_until(sub {
@@ -109,6 +156,13 @@ sub held_commit
 	ok($refused_after < $HOLD_MS / 1000,
 		"$label: before the held commit's second check (so it must see the gate refuse)");
 	client_finish($c);
+	if ($x)
+	{
+		extended_finish($x);
+		unlike($x->{result}, qr/^acknowledged/, "$label: the extended-protocol client got no acknowledgement");
+		like($x->{result}, qr/server closed the connection unexpectedly|connection to server was lost|no connection to the server/,
+			"$label: it saw the connection end") or diag($x->{result});
+	}
 	return ($c, log_since($primary, $from));
 }
 
@@ -168,24 +222,26 @@ sub run_mode
 	my $agent = agent_pid_of($n1);
 	ok($agent, "$mode: the primary's agent runs (pid " . ($agent // 'none') . ')');
 	my ($held, $held_log) = held_commit($n1, "$mode, lease ran out", 'INSERT INTO t VALUES (2)',
-		sub { kill 'STOP', $agent }, qr/leader lease ran out \d+ ms ago/);
+		sub { kill 'STOP', $agent }, qr/leader lease ran out \d+ ms ago/, 4);
 	no_acknowledgement("$mode, lease ran out", $held, $held_log, 'INSERT 0 1',
 		qr/the commit of transaction \d+: this node's leader lease ran out \d+ ms ago/);
-	is($n1->psql('SELECT count(*) FROM t WHERE x = 2'), '1',
-		"$mode: the unacknowledged row is committed on the old primary (in doubt, not aborted)");
+	like($held_log, qr/(ending the session without acknowledging the commit of transaction.*){2}/s,
+		"$mode: both sessions were ended so");
+	is($n1->psql('SELECT count(*) FROM t WHERE x IN (2, 4)'), '2',
+		"$mode: the unacknowledged rows are committed on the old primary (in doubt, not aborted)");
 	kill 'CONT', $agent;
 
 	my $new = wait_primary(\@nodes, "$mode: a primary after the freeze");
 	is($new && $new->name, "${p}2", "$mode: the replica took over while the commit was held");
 	$new //= $n2;
-	my $on_new = $new->psql('SELECT count(*) FROM t WHERE x = 2');
+	my $on_new = $new->psql('SELECT count(*) FROM t WHERE x IN (2, 4)');
 	if ($sync)
 	{
-		is($on_new, '1', "$mode: the in-doubt row reached the new primary (it was confirmed by the standby)");
+		is($on_new, '2', "$mode: the in-doubt rows reached the new primary (they were confirmed by the standby)");
 	}
 	else
 	{
-		diag("$mode: the in-doubt row is " . ($on_new eq '1' ? '' : 'not ') . 'on the new primary');
+		diag("$mode: $on_new of the 2 in-doubt rows are on the new primary");
 	}
 	acknowledged("$mode: a normal commit on the new primary", client_run($new, 0, 'INSERT INTO t VALUES (3)'),
 		'INSERT 0 1');
