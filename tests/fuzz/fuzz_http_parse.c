@@ -20,15 +20,7 @@
 #include <string.h>
 
 #include "http_parse.h"
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Prefixes tried per input: all of them for small inputs, a sample else. */
 #define MAX_PREFIXES	512

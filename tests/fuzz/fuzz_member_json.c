@@ -19,15 +19,7 @@
 #include <string.h>
 
 #include "json_writer.h"
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Larger than any body member_to_json can write (6 bytes per escaped byte). */
 #define OUT_CAP		16384
