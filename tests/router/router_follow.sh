@@ -54,32 +54,9 @@ declare -A PGPORT=([n1]=16433 [n2]=16434)
 declare -A APIPORT=([n1]=16435 [n2]=16436)
 FOLLOW_BOUND_MS=1000	# the issue's bound
 
-TESTS=0 FAILED=0
-pass() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $1"; }
-fail() { TESTS=$((TESTS + 1)); FAILED=$((FAILED + 1)); echo "not ok $TESTS - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
-check() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc" "command failed: $*"; return 1; fi; }
-diag() { echo "# $*"; }
-bail() { echo "Bail out! $*"; FAILED=$((FAILED + 1)); exit 1; }
-
-W=$(make_workdir follow) || { echo "Bail out! cannot create work dir"; exit 1; }
-T_START=$(now_ms)
+. "$HERE/tap.sh"
+tap_begin follow
 ROUTER_PID=""
-cleanup() {
-	kill_started
-	sup_stop_started
-	zk_stop_started
-	if [ "${KEEP:-0}" = 1 ] || [ "$FAILED" -gt 0 ]; then
-		echo "# work dir kept: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export PGPASSWORD=$SUP_PASSWORD PGCONNECT_TIMEOUT=10
-conn() { echo "host=127.0.0.1 port=$1 user=postgres dbname=postgres connect_timeout=10"; }
-psql_at() { local port=$1; shift; timeout 60 psql "$(conn "$port")" -X -At -v ON_ERROR_STOP=1 "$@"; }
 is_primary() { [ "$(http_status "http://127.0.0.1:${APIPORT[$1]}/master")" = 200 ]; }
 is_replica() { [ "$(http_status "http://127.0.0.1:${APIPORT[$1]}/replica")" = 200 ]; }
 other() { [ "$1" = n1 ] && echo n2 || echo n1; }

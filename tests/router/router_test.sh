@@ -34,32 +34,8 @@ declare -A PGPORT=([n1]=$PG1 [n2]=$PG2 [n3]=$PG3)
 declare -A APIPORT=([n1]=$API1 [n2]=$API2 [n3]=$API3)
 ALL_NODES="n1 n2 n3 pgX pgG pgU pgE"
 
-TESTS=0 FAILED=0
-pass() { TESTS=$((TESTS + 1)); echo "ok $TESTS - $1"; }
-fail() { TESTS=$((TESTS + 1)); FAILED=$((FAILED + 1)); echo "not ok $TESTS - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
-check() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc" "command failed: $*"; return 1; fi; }
-is() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi; }
-diag() { echo "# $*"; }
-bail() { echo "Bail out! $*"; FAILED=$((FAILED + 1)); exit 1; }
-
-W=$(make_workdir test) || { echo "Bail out! cannot create work dir"; exit 1; }
-T_START=$(now_ms)
-cleanup() {
-	kill_started
-	sup_stop_started
-	zk_stop_started
-	if [ "${KEEP:-0}" = 1 ] || [ "$FAILED" -gt 0 ]; then
-		echo "# work dir kept: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export PGPASSWORD=$SUP_PASSWORD PGCONNECT_TIMEOUT=10
-conn() { echo "host=127.0.0.1 port=$1 user=postgres dbname=postgres connect_timeout=10 ${2:-}"; }
-psql_at() { local port=$1; shift; timeout 60 psql "$(conn "$port")" -X -At -v ON_ERROR_STOP=1 "$@"; }
+. "$HERE/tap.sh"
+tap_begin test
 port_of() { psql_at "$1" -c "select current_setting('port')" 2>/dev/null; }
 write_port_is() { [ "$(port_of $WRITE)" = "$1" ]; }
 api() { http_status "http://127.0.0.1:$1$2"; }
