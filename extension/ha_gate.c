@@ -27,12 +27,17 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "postmaster/autovacuum.h"
+#include "replication/syncrep.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "tcop/dest.h"
 #include "tcop/utility.h"
@@ -49,6 +54,12 @@
 	"Connect to the current primary, the node whose GET /primary answers 200; this one serves reads."
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
+
+/*
+ * Set at pre-commit: the commit will wait for its synchronous standby (it
+ * wrote WAL before its commit record, as RecordTransactionCommit requires).
+ */
+static bool commit_waits_for_standby = false;
 
 void
 ha_gate_shmem_init(HaWriteGate *gate)
@@ -171,6 +182,56 @@ test_hold(const char *what)
 	}
 }
 
+/* Synchronous standbys are configured, as the commit's wait saw it. */
+static bool
+sync_standbys_defined_now(void)
+{
+#ifdef SYNC_STANDBY_DEFINED
+	bits8		status = WalSndCtl->sync_standbys_status;
+
+	if (status & SYNC_STANDBY_INIT)
+		return (status & SYNC_STANDBY_DEFINED) != 0;
+	/* the checkpointer has not taken the setting yet: the wait read it */
+	return SyncRepStandbyNames != NULL && SyncRepStandbyNames[0] != '\0';
+#else
+	return WalSndCtl->sync_standbys_defined;
+#endif
+}
+
+/*
+ * Has synchronous replication released the commit ending at commit_lsn?
+ * A wait that was cancelled (a cancel request, statement_timeout) lets the
+ * commit through unconfirmed, and postgres reports it with only a warning:
+ * see ha_commit_replicated.
+ */
+static bool
+commit_replicated(bool waited, XLogRecPtr commit_lsn)
+{
+	int			mode;
+	bool		defined;
+	XLogRecPtr	released;
+
+	if (!waited || !SyncRepRequested())
+		return true;
+	switch (synchronous_commit)
+	{
+		case SYNCHRONOUS_COMMIT_REMOTE_WRITE:
+			mode = SYNC_REP_WAIT_WRITE;
+			break;
+		case SYNCHRONOUS_COMMIT_REMOTE_APPLY:
+			mode = SYNC_REP_WAIT_APPLY;
+			break;
+		default:
+			mode = SYNC_REP_WAIT_FLUSH;
+			break;
+	}
+	LWLockAcquire(SyncRepLock, LW_SHARED);
+	defined = sync_standbys_defined_now();
+	released = WalSndCtl->lsn[mode];
+	LWLockRelease(SyncRepLock);
+	return ha_commit_replicated(true, defined, commit_lsn, released);
+}
+
 /*
  * After the commit record is flushed, and confirmed by the synchronous
  * standby: postgres has committed, and nothing can undo it, but the client
@@ -190,17 +251,20 @@ test_hold(const char *what)
  * already queued.
  */
 static void
-check_before_acknowledgement(const char *what, const char *done)
+check_before_acknowledgement(const char *what, const char *done,
+							 bool waited, XLogRecPtr commit_lsn)
 {
 	HaGateVerdict verdict;
 	int64		late_ms;
+	bool		replicated;
 	char		why[128];
 
 	if (ha_shared == NULL)
 		return;
 	test_hold(what);
 	verdict = gate_verdict_now(&late_ms);
-	if (verdict == HA_GATE_PASS)
+	replicated = commit_replicated(waited, commit_lsn);
+	if (verdict == HA_GATE_PASS && replicated)
 		return;
 
 	/*
@@ -216,6 +280,11 @@ check_before_acknowledgement(const char *what, const char *done)
 
 	switch (verdict)
 	{
+		case HA_GATE_PASS:
+			Assert(!replicated);
+			snprintf(why, sizeof(why),
+					 "its wait for the synchronous standby ended before the standby confirmed it");
+			break;
 		case HA_GATE_REFUSE_LEASE:
 			snprintf(why, sizeof(why), "this node's leader lease ran out " INT64_FORMAT " ms ago",
 					 late_ms);
@@ -227,11 +296,18 @@ check_before_acknowledgement(const char *what, const char *done)
 			snprintf(why, sizeof(why), "this node was fenced");
 			break;
 	}
-	ereport(LOG_SERVER_ONLY,
-			(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
-			 errmsg("pg_ha: ending the session without acknowledging %s: %s", what, why),
-			 errdetail("The transaction %s locally after it passed the commit check, but another node may lead cluster \"%s\" and may not have it: the client gets no reply, the outcome is in doubt for it.",
-					   done, ha_scope)));
+	if (verdict == HA_GATE_PASS)
+		ereport(LOG_SERVER_ONLY,
+				(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+				 errmsg("pg_ha: ending the session without acknowledging %s: %s", what, why),
+				 errdetail("The transaction %s locally, but no synchronous standby has it for sure: a failover could lose it, so the client gets no reply, the outcome is in doubt for it.",
+						   done)));
+	else
+		ereport(LOG_SERVER_ONLY,
+				(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+				 errmsg("pg_ha: ending the session without acknowledging %s: %s", what, why),
+				 errdetail("The transaction %s locally after it passed the commit check, but another node may lead cluster \"%s\" and may not have it: the client gets no reply, the outcome is in doubt for it.",
+						   done, ha_scope)));
 
 	/* a lost connection, for postgres: FATAL at the next interrupt check */
 	if (MyProcPort != NULL)
@@ -254,7 +330,10 @@ gate_xact_callback(XactEvent event, void *arg)
 	if (!TransactionIdIsValid(xid) || IsAutoVacuumWorkerProcess())
 		return;
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+	{
 		refuse_if_fenced();
+		commit_waits_for_standby = event == XACT_EVENT_PRE_COMMIT && XactLastRecEnd != 0;
+	}
 	else
 	{
 		bool		commit = event == XACT_EVENT_COMMIT;
@@ -262,7 +341,11 @@ gate_xact_callback(XactEvent event, void *arg)
 
 		snprintf(what, sizeof(what), "the %s of transaction %u",
 				 commit ? "commit" : "PREPARE", xid);
-		check_before_acknowledgement(what, commit ? "committed" : "was prepared");
+		/* the PREPARE record's position is gone by now: its wait is not checked */
+		check_before_acknowledgement(what, commit ? "committed" : "was prepared",
+									 commit && commit_waits_for_standby,
+									 XactLastCommitEnd);
+		commit_waits_for_standby = false;
 	}
 }
 
@@ -295,7 +378,8 @@ gate_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 		snprintf(what, sizeof(what), "the commit of prepared transaction \"%s\"",
 				 ((TransactionStmt *) stmt)->gid);
-		check_before_acknowledgement(what, "committed");
+		/* its commit record is the last this backend wrote; it always waits */
+		check_before_acknowledgement(what, "committed", true, XactLastRecEnd);
 	}
 }
 

@@ -166,6 +166,15 @@ ha_gate_verdict(HaGateState state, uint64_t lease_until_ms, int64_t now_ms)
 }
 
 bool
+ha_commit_replicated(bool wait_expected, bool standbys_defined,
+					 uint64_t commit_lsn, uint64_t released_lsn)
+{
+	if (!wait_expected || !standbys_defined || commit_lsn == 0)
+		return true;
+	return released_lsn >= commit_lsn;
+}
+
+bool
 ha_lag_ok(uint64_t my_lsn, uint64_t last_leader_lsn, uint64_t maximum_lag)
 {
 	if (last_leader_lsn == 0 || my_lsn >= last_leader_lsn)

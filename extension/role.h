@@ -87,6 +87,19 @@ extern HaGateVerdict ha_gate_verdict(HaGateState state, uint64_t lease_until_ms,
 									 int64_t now_ms);
 
 /*
+ * After a commit that synchronous replication had to wait for: did the
+ * standby confirm it?  The wait ends without it when it is cancelled (a
+ * cancel request, statement_timeout): postgres then reports success with
+ * only a warning, though a failover would lose the commit.  wait_expected:
+ * the commit waited (synchronous commit requested, WAL written before the
+ * commit record); standbys_defined: synchronous standbys are configured now
+ * (when they are dropped, waiters are released without a position);
+ * released_lsn: how far synchronous replication has released commits.
+ */
+extern bool ha_commit_replicated(bool wait_expected, bool standbys_defined,
+								 uint64_t commit_lsn, uint64_t released_lsn);
+
+/*
  * Is a replica's position good enough to be promoted in asynchronous
  * mode?  last_leader_lsn 0 means unknown (then only peers can tell).
  */

@@ -187,6 +187,46 @@ sub acknowledged
 	like($c->{out}, qr/^\Q$tag\E$/m, "$label: the client got \"$tag\"");
 }
 
+# A commit waiting for its synchronous standby (the standby's WAL receiver
+# frozen) is cancelled: postgres would report it committed, with only a
+# warning, though no standby has it.  The gate ends the session instead.
+sub cancelled_sync_wait
+{
+	my ($mode, $leader, $standby) = @_;
+	my $label = "$mode, wait for the standby cancelled";
+	ok(wait_until(sub { in_sync($leader, $standby) }, 60, 'sync standby'),
+		"$label: " . $standby->name . ' is the confirmed synchronous standby');
+	my $pm = $standby->postmaster_pid;
+	my ($receiver) = split /\s+/, `pgrep -P $pm -f 'walreceiver'`;
+	ok($receiver, "$label: the standby's WAL receiver runs");
+	return unless $receiver;
+	kill 'STOP', $receiver;
+	my $from = log_size($leader);
+	my $c = client_start($leader, 0, 'INSERT INTO t VALUES (20)');
+	my $waiting = '';
+	ok(wait_until(sub {
+		$waiting = $leader->psql("SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND query LIKE 'INSERT INTO t VALUES (20)%'");
+		$waiting ne ''
+	}, 30, 'waits'), "$label: the commit waits for the frozen standby");
+	$leader->psql("SELECT pg_cancel_backend($waiting)") if $waiting ne '';
+	client_finish($c);
+	kill 'CONT', $receiver;
+	my $log = log_since($leader, $from);
+	isnt($c->{rc}, 0, "$label: the client's command failed (psql exit $c->{rc})");
+	unlike($c->{out}, qr/^INSERT 0 1/m, "$label: the client got no \"INSERT 0 1\"") or diag($c->{out});
+	like($c->{err}, qr/server closed the connection unexpectedly|connection to server was lost/,
+		"$label: it saw the connection end") or diag($c->{err});
+	like($log, qr/WARNING:  canceling wait for synchronous replication due to user request/,
+		"$label: postgres cancelled the wait");
+	like($log, qr/LOG:  pg_ha: ending the session without acknowledging the commit of transaction \d+: its wait for the synchronous standby ended before the standby confirmed it/,
+		"$label: the server logs why");
+	like($log, qr/FATAL:  connection to client lost/, "$label: and the backend exits");
+	ok(wait_until(sub { $standby->psql('SELECT count(*) FROM t WHERE x = 20') eq '1' }, 60, 'caught up'),
+		"$label: the standby, thawed, has the in-doubt row");
+	acknowledged("$label: a normal commit afterwards", client_run($leader, 0, 'INSERT INTO t VALUES (21)'),
+		'INSERT 0 1');
+}
+
 sub run_mode
 {
 	my ($mode) = @_;
@@ -275,6 +315,7 @@ sub run_mode
 		my $again = wait_primary(\@nodes, "$mode: a primary once ZooKeeper is back");
 		acknowledged("$mode: a normal commit after the outage",
 			client_run($again // $new, 0, 'INSERT INTO t VALUES (12)'), 'INSERT 0 1');
+		cancelled_sync_wait($mode, $again // $new, grep { $_ != ($again // $new) } @nodes);
 	}
 	else
 	{

@@ -411,6 +411,24 @@ test_gate_verdict(void **state)
 	assert_int_equal(ha_gate_verdict((HaGateState) 7, 5000, 4000), HA_GATE_REFUSE_FENCED);
 }
 
+/* A commit acknowledged only once its synchronous standby confirmed it. */
+static void
+test_commit_replicated(void **state)
+{
+	(void) state;
+	/* released at or past the commit: confirmed */
+	assert_true(ha_commit_replicated(true, true, 0x3000, 0x3000));
+	assert_true(ha_commit_replicated(true, true, 0x3000, 0x5000));
+	/* the wait ended before the standby confirmed it (cancelled) */
+	assert_false(ha_commit_replicated(true, true, 0x3000, 0x2fff));
+	/* no wait was due: asynchronous commit, or nothing written before the commit record */
+	assert_true(ha_commit_replicated(false, true, 0x3000, 0x1000));
+	/* standbys dropped meanwhile: postgres released every waiter */
+	assert_true(ha_commit_replicated(true, false, 0x3000, 0x1000));
+	/* no commit record position */
+	assert_true(ha_commit_replicated(true, true, 0, 0x1000));
+}
+
 static void
 test_action_names(void **state)
 {
@@ -525,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_peer_is_better),
 		cmocka_unit_test(test_fence_after),
 		cmocka_unit_test(test_gate_verdict),
+		cmocka_unit_test(test_commit_replicated),
 		cmocka_unit_test(test_action_names),
 		cmocka_unit_test(test_promote_nudge),
 		cmocka_unit_test(test_switchover_outcome),
