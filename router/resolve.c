@@ -212,3 +212,37 @@ resolve_node_configured(Node *node, const NodeConfig *old_cfg)
 	else
 		set_port(&node->check_addr, node->cfg.check_addr.port);
 }
+
+/*
+ * A listener's address, looked up at once: blocking, so only at startup and
+ * reload, never per connection (node addresses go through resolve_node_start).
+ */
+bool
+resolve_addr(const ConfigAddr *addr, bool passive, struct sockaddr_storage *out,
+			 char *errbuf, size_t errlen)
+{
+	struct addrinfo hints;
+	struct addrinfo *result = NULL;
+	char		port[8];
+	int			rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	snprintf(port, sizeof(port), "%u", addr->port);
+	/* blocking, but only at startup and reload, never per connection */
+	rc = getaddrinfo(addr->host, port, &hints, &result);
+	if (rc != 0 || result == NULL)
+	{
+		snprintf(errbuf, errlen, "cannot resolve '%s': %s", addr->host,
+				 rc != 0 ? gai_strerror(rc) : "no address");
+		if (result)
+			freeaddrinfo(result);
+		return false;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, result->ai_addr, result->ai_addrlen);
+	freeaddrinfo(result);
+	return true;
+}

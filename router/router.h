@@ -184,12 +184,13 @@ void		topology_on_health_change(Node *node, CheckKind kind,
 									  HealthTransition transition);
 void		topology_update_write_target(RouterContext *ctx);
 Node	   *topology_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
+void		topology_stop(RouterContext *ctx);
+
+/* node.c: a node's lifetime (references; freed at the last). */
+Node	   *node_new(RouterContext *ctx, const NodeConfig *ncfg);
 bool		node_has_room(const Node *node);
 void		node_ref(Node *node);
 void		node_unref(Node *node);
-void		topology_stop(RouterContext *ctx);
-bool		resolve_addr(const ConfigAddr *addr, bool passive,
-						 struct sockaddr_storage *out, char *errbuf, size_t errlen);
 
 /* resolve.c: node addresses (host names looked up off the loop thread). */
 bool		resolve_host_is_numeric(const char *host);
@@ -198,6 +199,8 @@ bool		resolve_node_has_names(const Node *node);
 bool		resolve_due(const Node *node);
 void		resolve_node_start(Node *node);
 void		resolve_node_configured(Node *node, const NodeConfig *old_cfg);
+bool		resolve_addr(const ConfigAddr *addr, bool passive,
+						 struct sockaddr_storage *out, char *errbuf, size_t errlen);
 
 /* check.c: health checks and the /watch long-poll (the I/O side). */
 void		check_on_resolved(Node *node);

@@ -6,68 +6,9 @@
  */
 #include "router.h"
 
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool
-resolve_addr(const ConfigAddr *addr, bool passive, struct sockaddr_storage *out,
-			 char *errbuf, size_t errlen)
-{
-	struct addrinfo hints;
-	struct addrinfo *result = NULL;
-	char		port[8];
-	int			rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	snprintf(port, sizeof(port), "%u", addr->port);
-	/* blocking, but only at startup and reload, never per connection */
-	rc = getaddrinfo(addr->host, port, &hints, &result);
-	if (rc != 0 || result == NULL)
-	{
-		snprintf(errbuf, errlen, "cannot resolve '%s': %s", addr->host,
-				 rc != 0 ? gai_strerror(rc) : "no address");
-		if (result)
-			freeaddrinfo(result);
-		return false;
-	}
-	memset(out, 0, sizeof(*out));
-	memcpy(out, result->ai_addr, result->ai_addrlen);
-	freeaddrinfo(result);
-	return true;
-}
-
-void
-node_ref(Node *node)
-{
-	node->refs++;
-}
-
-void
-node_unref(Node *node)
-{
-	if (--node->refs == 0)
-		free(node);
-}
-
-bool
-node_has_room(const Node *node)
-{
-	uint64_t	in_use;
-
-	if (!node->addr_known)
-		return false;
-	if (node->cfg.maxconn == 0)
-		return true;
-	/* one limit for both services: they share the node's max_connections */
-	in_use = node->traffic[SERVICE_WRITE].cur_sessions +
-		node->traffic[SERVICE_READ].cur_sessions;
-	return in_use < (uint64_t) node->cfg.maxconn;
-}
 
 static Node *
 find_node(RouterContext *ctx, const char *name)
@@ -381,18 +322,13 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t
 			check_node_reconfigure(node, check_moved || primary_check_changed || replica_check_changed);
 			continue;
 		}
-		node = calloc(1, sizeof(*node));
+		node = node_new(ctx, ncfg);
 		if (node == NULL)
 		{
 			log_error(&ctx->log, "out of memory adding node %s", ncfg->name);
 			continue;
 		}
-		node->ctx = ctx;
-		node->cfg = *ncfg;
-		node->refs = 1;
 		resolve_node_configured(node, NULL);
-		list_init(&node->sessions[SERVICE_WRITE]);
-		list_init(&node->sessions[SERVICE_READ]);
 		list_push_back(&ctx->nodes, &node->link);
 		log_info(&ctx->log, "node %s: clients to %s:%u, checks on %s:%u", ncfg->name,
 				 ncfg->addr.host, ncfg->addr.port, ncfg->check_addr.host, ncfg->check_addr.port);
