@@ -611,7 +611,7 @@ session_route(Session *session)
 					   service->kind == SERVICE_WRITE ? "primary" : "replica", session->connect_failures);
 		return;
 	}
-	node = topology_pick(ctx, service->kind, &via_fallback);
+	node = route_pick(ctx, service->kind, &via_fallback);
 	/* a write client whose connect just failed waits a moment (held) before
 	 * trying again: the node it failed on is most likely still the target */
 	if (node && !(can_hold && session->connect_failures > 0 && session->state != SESSION_HELD))
@@ -852,7 +852,7 @@ on_dispatch_timer(uv_timer_t *timer)
 		Session    *session = container_of(pos, Session, queue_link);
 		bool		via_fallback;
 
-		if (ctx->draining || topology_pick(ctx, SERVICE_WRITE, &via_fallback) == NULL)
+		if (ctx->draining || route_pick(ctx, SERVICE_WRITE, &via_fallback) == NULL)
 			break;
 		session_route(session);
 	}

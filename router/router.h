@@ -182,9 +182,11 @@ bool		topology_apply(RouterContext *ctx, const RouterConfig *cfg,
 						   char *errbuf, size_t errlen);
 void		topology_on_health_change(Node *node, CheckKind kind,
 									  HealthTransition transition);
-void		topology_update_write_target(RouterContext *ctx);
-Node	   *topology_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
 void		topology_stop(RouterContext *ctx);
+
+/* route.c: the write target and the node a new client goes to. */
+bool		route_update_write_target(RouterContext *ctx, Node **old_target);
+Node	   *route_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
 
 /* node.c: a node's lifetime (references; freed at the last). */
 Node	   *node_new(RouterContext *ctx, const NodeConfig *ncfg);

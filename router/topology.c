@@ -1,8 +1,8 @@
 /*
- * topology.c - the nodes and the routing decisions made from their health:
- * which node is the write target, which node a read client goes to, and how
- * a (re)loaded configuration is reconciled with the running nodes and
- * listeners without dropping live sessions.
+ * topology.c - the running nodes: how a (re)loaded configuration is
+ * reconciled with them and the listeners without dropping live sessions, and
+ * what a health change does to the routing (route.c) and to the sessions
+ * (proxy.c).
  */
 #include "router.h"
 
@@ -26,63 +26,18 @@ find_node(RouterContext *ctx, const char *name)
 	return NULL;
 }
 
-/*
- * The write target: decide_write_target over the nodes' primary checks and
- * leader epochs (never two write backends at once).
- */
-void
+/* The write target moved: what goes with it on the session side. */
+static void
 topology_update_write_target(RouterContext *ctx)
 {
-	Service    *service = &ctx->services[SERVICE_WRITE];
-	Node	   *old = service->target;
-	Node	   *nodes[CONFIG_MAX_NODES];
-	WriterCandidate candidates[CONFIG_MAX_NODES];
-	Node	   *best;
-	int			n = 0;
-	int			count;
-	int			chosen;
-	char		names[256] = "";
-	ListLink   *pos;
-	ListLink   *tmp;
+	Node	   *old;
 
-	list_for_each_safe(pos, tmp, &ctx->nodes)
-	{
-		Node	   *node = container_of(pos, Node, link);
-
-		if (n == CONFIG_MAX_NODES)
-			break;
-		nodes[n] = node;
-		candidates[n].up = node->checks[CHECK_PRIMARY].health.status == HEALTH_UP;
-		candidates[n].has_epoch = node->has_epoch;
-		candidates[n].epoch = node->leader_epoch;
-		if (candidates[n].up)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-					 names[0] ? ", " : "", node->cfg.name);
-		n++;
-	}
-	chosen = decide_write_target(candidates, n, &count);
-	best = chosen >= 0 ? nodes[chosen] : NULL;
-	if (count > 1 && count != ctx->primaries_seen)
-	{
-		if (best)
-			log_warn(&ctx->log, "%d nodes pass the primary check (%s): writing to %s, the highest leader epoch",
-					 count, names, best->cfg.name);
-		else
-			log_warn(&ctx->log, "%d nodes pass the primary check (%s) and no leader epoch tells them apart: holding write clients",
-					 count, names);
-	}
-	ctx->primaries_seen = count;
-	if (best == old)
+	if (!route_update_write_target(ctx, &old))
 		return;
-
-	service->target = best;
-	service->target_since_ms = uv_now(ctx->loop);
-	log_info(&ctx->log, "write target: %s -> %s", old ? old->cfg.name : "(none)",
-			 best ? best->cfg.name : "(none)");
 	/* sessions on the old primary must not outlive its role */
 	if (old)
 		proxy_shutdown_node_sessions(old, SERVICE_WRITE, false, "no longer the write target");
-	if (best)
+	if (ctx->services[SERVICE_WRITE].target)
 		proxy_schedule_dispatch(ctx);
 }
 
@@ -105,80 +60,6 @@ topology_on_health_change(Node *node, CheckKind kind, HealthTransition transitio
 	}
 	else if (transition == HEALTH_WENT_DOWN)
 		proxy_shutdown_node_sessions(node, SERVICE_READ, false, "replica check marked it down");
-}
-
-static bool
-node_eligible_for_read(const Node *node)
-{
-	return node->checks[CHECK_REPLICA].health.status == HEALTH_UP && node_has_room(node);
-}
-
-Node *
-topology_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback)
-{
-	Service    *service = &ctx->services[kind];
-	ListLink   *pos;
-	ListLink   *tmp;
-	Node	   *chosen = NULL;
-	unsigned	count = 0;
-
-	*via_fallback = false;
-	if (kind == SERVICE_WRITE)
-		return service->target && node_has_room(service->target) ? service->target : NULL;
-
-	list_for_each_safe(pos, tmp, &ctx->nodes)
-		count++;
-	if (count > 0 && ctx->cfg->balance == BALANCE_LEASTCONN)
-	{
-		list_for_each_safe(pos, tmp, &ctx->nodes)
-		{
-			Node	   *node = container_of(pos, Node, link);
-
-			if (node_eligible_for_read(node) &&
-				(chosen == NULL ||
-				 node->traffic[SERVICE_READ].cur_sessions < chosen->traffic[SERVICE_READ].cur_sessions))
-				chosen = node;
-		}
-	}
-	else if (count > 0)
-	{
-		/* round robin: start one past the last pick, take the first eligible */
-		unsigned	start = service->rr_next % count;
-
-		for (unsigned step = 0; step < count && chosen == NULL; step++)
-		{
-			unsigned	index = 0;
-			unsigned	wanted = (start + step) % count;
-
-			list_for_each_safe(pos, tmp, &ctx->nodes)
-			{
-				if (index++ == wanted)
-				{
-					Node	   *node = container_of(pos, Node, link);
-
-					if (node_eligible_for_read(node))
-					{
-						chosen = node;
-						service->rr_next = wanted + 1;
-					}
-					break;
-				}
-			}
-		}
-	}
-	if (chosen)
-		return chosen;
-	if (ctx->cfg->read_fallback == READ_FALLBACK_PRIMARY)
-	{
-		Node	   *primary = ctx->services[SERVICE_WRITE].target;
-
-		if (primary && node_has_room(primary))
-		{
-			*via_fallback = true;
-			return primary;
-		}
-	}
-	return NULL;
 }
 
 static void
