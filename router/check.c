@@ -367,7 +367,7 @@ check_start_probe(Node *node, CheckKind kind)
 
 		if (wait)
 			node->checks[kind].waiting_resolve = true;
-		resolve_node_start(node);
+		resolve_node_start(node, check_on_resolved);
 		if (wait)
 			return;
 	}
@@ -466,7 +466,7 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 			watch_start(node);
 		}
 	}
-	topology_on_health_change(node, kind, transition);
+	node->ctx->on_health_change(node, kind, transition);
 }
 
 static void
@@ -710,7 +710,7 @@ watch_on_result(HttpProbe *probe)
 			primary->last_change_ms = now;
 			snprintf(primary->last_result, sizeof(primary->last_result), "watch: not primary");
 			log_info(&ctx->log, "node %s primary check: UP -> DOWN (agent's watch)", node->cfg.name);
-			topology_on_health_change(node, CHECK_PRIMARY, t);
+			node->ctx->on_health_change(node, CHECK_PRIMARY, t);
 			if (node->retired)
 				return;
 		}

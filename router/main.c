@@ -68,7 +68,7 @@ router_stop(RouterContext *ctx)
 	close_if_open((uv_handle_t *) &ctx->dispatch_timer);
 }
 
-void
+static void
 router_check_drained(RouterContext *ctx)
 {
 	if (ctx->draining && !ctx->stopping && ctx->session_count == 0)
@@ -198,6 +198,8 @@ context_init(RouterContext *ctx, uv_loop_t *loop, const char *config_path, bool 
 		list_init(&ctx->services[k].held);
 	}
 	ctx->started_ms = uv_now(loop);
+	ctx->on_health_change = topology_on_health_change;
+	ctx->on_session_closed = router_check_drained;
 	uv_signal_init(loop, &ctx->sig_term);
 	uv_signal_init(loop, &ctx->sig_int);
 	uv_signal_init(loop, &ctx->sig_hup);

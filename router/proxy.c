@@ -214,7 +214,7 @@ session_close(Session *session, bool is_error, const char *why)
 	}
 	uv_close((uv_handle_t *) &session->timer, on_session_handle_closed);
 	if (ctx->draining)
-		router_check_drained(ctx);
+		ctx->on_session_closed(ctx);
 }
 
 /* ---- refusing a client with a PostgreSQL error ---- */

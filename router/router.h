@@ -170,6 +170,16 @@ struct RouterContext
 								 * primary check was UP (decide_check) */
 
 	/*
+	 * Reports upward, set by main.c, so that no file calls one that calls it:
+	 * check.c reports every check result's health transition (the routing
+	 * and the sessions follow it); proxy.c reports a session closed while
+	 * draining (the router stops when the last one has).
+	 */
+	void		(*on_health_change) (Node *node, CheckKind kind,
+									 HealthTransition transition);
+	void		(*on_session_closed) (RouterContext *ctx);
+
+	/*
 	 * One scratch buffer for all reads: data is written on at once with
 	 * uv_try_write and copied only when the destination cannot take it all,
 	 * so idle sessions hold no buffer at all.
@@ -199,7 +209,8 @@ bool		resolve_host_is_numeric(const char *host);
 bool		resolve_numeric(const ConfigAddr *addr, struct sockaddr_storage *out);
 bool		resolve_node_has_names(const Node *node);
 bool		resolve_due(const Node *node);
-void		resolve_node_start(Node *node);
+typedef void (*ResolveDone) (Node *node);
+void		resolve_node_start(Node *node, ResolveDone done);
 void		resolve_node_configured(Node *node, const NodeConfig *old_cfg);
 bool		resolve_addr(const ConfigAddr *addr, bool passive,
 						 struct sockaddr_storage *out, char *errbuf, size_t errlen);
@@ -237,8 +248,5 @@ void		stats_close_all(RouterContext *ctx);
 void		stats_render_html(const RouterContext *ctx, StrBuf *out);
 void		stats_render_json(const RouterContext *ctx, StrBuf *out);
 void		stats_render_metrics(const RouterContext *ctx, StrBuf *out);
-
-/* main.c */
-void		router_check_drained(RouterContext *ctx);
 
 #endif
