@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -52,6 +53,12 @@ typedef struct ConfigAddr
 	char		host[CONFIG_HOST_MAX];	/* name or numeric; "*" is any */
 	uint16_t	port;
 } ConfigAddr;
+
+static inline bool
+config_same_addr(const ConfigAddr *a, const ConfigAddr *b)
+{
+	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
 
 typedef struct ListenerConfig
 {

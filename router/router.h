@@ -188,8 +188,7 @@ struct RouterContext
 };
 
 /* topology.c: nodes, their resolution, routing decisions and reload. */
-bool		topology_apply(RouterContext *ctx, const RouterConfig *cfg,
-						   char *errbuf, size_t errlen);
+void		topology_apply(RouterContext *ctx, const RouterConfig *cfg);
 void		topology_on_health_change(Node *node, CheckKind kind,
 									  HealthTransition transition);
 void		topology_stop(RouterContext *ctx);
@@ -229,10 +228,15 @@ void		check_node_reconfigure(Node *node, bool reset_health);
 void		check_request_now(Node *node, CheckKind kind, bool confirm_watch, const char *confirm_loss);
 bool		check_kind_enabled(const RouterContext *ctx, CheckKind kind);
 
-/* proxy.c: listeners, client sessions, hold queue. */
-Listener   *proxy_listener_open(RouterContext *ctx, const ListenerConfig *cfg,
-								char *errbuf, size_t errlen);
-void		proxy_listener_close(Listener *listener);
+/* listener.c: the listening sockets. */
+bool		listener_apply(RouterContext *ctx, const RouterConfig *cfg,
+						   char *errbuf, size_t errlen);
+Listener   *listener_open(RouterContext *ctx, const ListenerConfig *cfg,
+						  char *errbuf, size_t errlen);
+void		listener_close(Listener *listener);
+
+/* proxy.c: client sessions, hold queue. */
+void		proxy_accept(RouterContext *ctx, uv_stream_t *server, ServiceKind kind);
 void		proxy_shutdown_node_sessions(Node *node, ServiceKind kind,
 										 bool only_fallback, const char *why);
 void		proxy_schedule_dispatch(RouterContext *ctx);

@@ -1,6 +1,6 @@
 /*
  * topology.c - the running nodes: how a (re)loaded configuration is
- * reconciled with them and the listeners without dropping live sessions, and
+ * reconciled with them without dropping live sessions, and
  * what a health change does to the routing (route.c) and to the sessions
  * (proxy.c).
  */
@@ -76,97 +76,24 @@ node_retire(RouterContext *ctx, Node *node)
 }
 
 static bool
-same_addr(const ConfigAddr *a, const ConfigAddr *b)
-{
-	return a->port == b->port && strcmp(a->host, b->host) == 0;
-}
-
-static bool
 same_check(const CheckConfig *a, const CheckConfig *b)
 {
 	return a->method == b->method && strcmp(a->path, b->path) == 0;
 }
 
-static bool
-apply_listeners(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t errlen)
-{
-	Listener   *opened[CONFIG_MAX_LISTENERS];
-	bool		keep[CONFIG_MAX_LISTENERS];
-	int			n_opened = 0;
-	ListLink   *pos;
-	ListLink   *tmp;
-
-	memset(keep, 0, sizeof(keep));
-	for (int i = 0; i < cfg->n_listeners; i++)
-	{
-		Listener   *existing = NULL;
-
-		if (ctx->draining)
-			break;
-		list_for_each_safe(pos, tmp, &ctx->listeners)
-		{
-			Listener   *l = container_of(pos, Listener, link);
-
-			if (same_addr(&l->cfg.addr, &cfg->listeners[i].addr))
-				existing = l;
-		}
-		if (existing)
-		{
-			keep[i] = true;
-			continue;
-		}
-		opened[n_opened] = proxy_listener_open(ctx, &cfg->listeners[i], errbuf, errlen);
-		if (opened[n_opened] == NULL)
-		{
-			/* undo: the old configuration stays in force */
-			for (int j = 0; j < n_opened; j++)
-				proxy_listener_close(opened[j]);
-			return false;
-		}
-		n_opened++;
-	}
-
-	/* close what the new configuration no longer has; retag what it moved */
-	list_for_each_safe(pos, tmp, &ctx->listeners)
-	{
-		Listener   *l = container_of(pos, Listener, link);
-		bool		wanted = false;
-
-		for (int i = 0; i < cfg->n_listeners; i++)
-		{
-			if (same_addr(&l->cfg.addr, &cfg->listeners[i].addr))
-			{
-				wanted = true;
-				if (l->cfg.kind != cfg->listeners[i].kind)
-				{
-					log_info(&ctx->log, "listener %s:%u now serves %s clients", l->cfg.addr.host,
-							 l->cfg.addr.port, config_listen_kind_name(cfg->listeners[i].kind));
-					l->cfg.kind = cfg->listeners[i].kind;
-				}
-			}
-		}
-		if (!wanted)
-		{
-			log_info(&ctx->log, "no longer listening on %s:%u", l->cfg.addr.host, l->cfg.addr.port);
-			proxy_listener_close(l);
-		}
-	}
-	return true;
-}
-
-bool
-topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t errlen)
+/*
+ * Takes cfg's nodes and settings (its listeners are already open:
+ * listener_apply).  Node names are not looked up here (see resolve.c): a
+ * name that does not resolve yet leaves its node DOWN, it does not block the
+ * router.
+ */
+void
+topology_apply(RouterContext *ctx, const RouterConfig *cfg)
 {
 	bool		primary_check_changed;
 	bool		replica_check_changed;
 	ListLink   *pos;
 	ListLink   *tmp;
-
-	/* listeners first: a bind failure rejects the configuration unchanged.
-	 * Node names are not looked up here (see resolve.c): a name that does
-	 * not resolve yet leaves its node DOWN, it does not block the router. */
-	if (!apply_listeners(ctx, cfg, errbuf, errlen))
-		return false;
 
 	primary_check_changed = !same_check(&ctx->cfg->primary_check, &cfg->primary_check);
 	replica_check_changed = !same_check(&ctx->cfg->replica_check, &cfg->replica_check);
@@ -193,9 +120,9 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t
 		if (node)
 		{
 			NodeConfig	old = node->cfg;
-			bool		check_moved = !same_addr(&old.check_addr, &ncfg->check_addr);
+			bool		check_moved = !config_same_addr(&old.check_addr, &ncfg->check_addr);
 
-			if (!same_addr(&old.addr, &ncfg->addr))
+			if (!config_same_addr(&old.addr, &ncfg->addr))
 				log_info(&ctx->log, "node %s moves to %s:%u; live sessions stay on the old address",
 						 ncfg->name, ncfg->addr.host, ncfg->addr.port);
 			node->cfg = *ncfg;
@@ -217,7 +144,6 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t
 	}
 	topology_update_write_target(ctx);
 	proxy_schedule_dispatch(ctx);
-	return true;
 }
 
 void
