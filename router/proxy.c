@@ -15,6 +15,14 @@
  * wait in the service's hold queue (bounded in time and count) instead of
  * being refused; refusals are a PostgreSQL ErrorResponse, so libpq shows a
  * clear message instead of "server closed the connection unexpectedly".
+ *
+ * Why one file of ~820 lines: it is one state machine.  Every callback here
+ * (accept, connect, relay read and write, shutdown, timer, close) reads and
+ * changes the same private Session and its SessionState, and each part ends
+ * in session_close or session_route; split, the Session struct would be
+ * public and the parts would call each other back.  What it acts on lives
+ * elsewhere: where a client goes (route.c), the listening sockets
+ * (listener.c).
  */
 #include "router.h"
 

@@ -187,7 +187,7 @@ struct RouterContext
 	char		read_buf[64 * 1024];
 };
 
-/* topology.c: nodes, their resolution, routing decisions and reload. */
+/* topology.c: the running nodes reconciled with a (re)loaded configuration, and what a health change does. */
 void		topology_apply(RouterContext *ctx, const RouterConfig *cfg);
 void		topology_on_health_change(Node *node, CheckKind kind,
 									  HealthTransition transition);
