@@ -1,57 +1,18 @@
 /*
  * check.c - the I/O side of health checking.
  *
- * An HttpProbe is one short-lived HTTP/1.0 request to a node's API with a
- * hard deadline: connect, send, read the reply (bounded), close.  Interval
- * checks run one probe per node and check kind at a time and feed the pure
- * state machine in health.c.  The /watch long-poll uses the same probe with
+ * Interval checks run one HttpProbe (probe.c) per node and check kind at a
+ * time and feed the pure state machine in health.c.  The /watch long-poll uses the same probe with
  * a long deadline.  What its results mean (a node down or restarting, an
  * agent without /watch) and when the next one goes out, and how each check
  * result is applied, are decided in decide.c; this file does the I/O.
  */
 #include "router.h"
+#include "probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PROBE_WATCH 2			/* purpose besides CHECK_PRIMARY / CHECK_REPLICA */
-
-typedef enum ProbeOutcome
-{
-	PROBE_REPLY,				/* bytes arrived; the parser judges them */
-	PROBE_CONNECT_ERROR,
-	PROBE_CONNECT_TIMEOUT,
-	PROBE_REPLY_TIMEOUT,
-	PROBE_IO_ERROR,
-	PROBE_ABORTED
-} ProbeOutcome;
-
-struct HttpProbe
-{
-	Node	   *node;
-	int			purpose;		/* CHECK_PRIMARY, CHECK_REPLICA or PROBE_WATCH */
-	uv_tcp_t	tcp;
-	uv_timer_t	timer;
-	uv_connect_t connect_req;
-	uv_write_t	write_req;
-	int			open_handles;
-	bool		finished;
-	bool		connected;
-	bool		abandoned;		/* the node stopped caring; drop the result */
-	bool		confirm_watch;
-	const char *confirm_loss;
-	bool		sent_known;		/* watch: we sent primary= (else: answer at once) */
-	bool		sent_primary;	/* watch: the primary= value we sent */
-	bool		has_body;		/* a GET: the reply carries a body */
-	uint64_t	started_ms;
-	ProbeOutcome outcome;
-	int			error;
-	size_t		request_len;
-	char		request[CONFIG_PATH_MAX + CONFIG_HOST_MAX + 200];
-	size_t		reply_len;
-	char		reply[4096];
-};
 
 static void check_on_result(HttpProbe *probe);
 static void watch_on_result(HttpProbe *probe);
@@ -81,249 +42,6 @@ watch_wanted(const Node *node)
 	return node->ctx->cfg->watch_enabled && node->cfg.watch && !node->retired;
 }
 
-static void
-on_probe_closed(uv_handle_t *handle)
-{
-	HttpProbe  *probe = handle->data;
-
-	if (--probe->open_handles == 0)
-	{
-		node_unref(probe->node);
-		free(probe);
-	}
-}
-
-static void
-probe_finish(HttpProbe *probe, ProbeOutcome outcome)
-{
-	if (probe->finished)
-		return;
-	probe->finished = true;
-	probe->outcome = outcome;
-	uv_read_stop((uv_stream_t *) &probe->tcp);
-	uv_close((uv_handle_t *) &probe->tcp, on_probe_closed);
-	uv_close((uv_handle_t *) &probe->timer, on_probe_closed);
-	if (probe->abandoned || probe->node->retired)
-		return;
-	if (probe->purpose == PROBE_WATCH)
-		watch_on_result(probe);
-	else
-		check_on_result(probe);
-}
-
-static bool
-probe_reply_complete(const HttpProbe *probe)
-{
-	int			status;
-	size_t		body_at;
-	long		content_length;
-
-	if (probe->reply_len == sizeof(probe->reply))
-		return true;
-	switch (health_parse_status_line(probe->reply, probe->reply_len, &status))
-	{
-		case -1: return true;	/* garbage: no need to read more */
-		case 0: return false;
-		default: break;
-	}
-	body_at = health_find_body(probe->reply, probe->reply_len, &content_length);
-	if (body_at == 0)
-		return false;
-	/*
-	 * A replica check needs only the status; a watch needs the JSON body, and
-	 * so does a primary check when the reply has one (pg_ha's leader epoch
-	 * tells an old primary from a new one).
-	 */
-	if (probe->purpose == CHECK_REPLICA ||
-		(probe->purpose == CHECK_PRIMARY && (!probe->has_body || content_length < 0)))
-		return true;
-	return content_length >= 0 && probe->reply_len - body_at >= (size_t) content_length;
-}
-
-static void
-on_probe_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-	HttpProbe  *probe = handle->data;
-
-	(void) suggested;
-	buf->base = probe->reply + probe->reply_len;
-	buf->len = sizeof(probe->reply) - probe->reply_len;
-}
-
-static void
-on_probe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	HttpProbe  *probe = stream->data;
-
-	(void) buf;
-	if (probe->finished)
-		return;
-	if (nread > 0)
-	{
-		probe->reply_len += (size_t) nread;
-		if (probe_reply_complete(probe))
-			probe_finish(probe, PROBE_REPLY);
-	}
-	else if (nread < 0)
-	{
-		probe->error = (int) nread;
-		/* HTTP/1.0: the server closing the connection ends the reply */
-		probe_finish(probe, probe->reply_len > 0 ? PROBE_REPLY : PROBE_IO_ERROR);
-	}
-}
-
-static void
-on_probe_write(uv_write_t *req, int status)
-{
-	HttpProbe  *probe = req->data;
-
-	if (status < 0 && !probe->finished)
-	{
-		probe->error = status;
-		probe_finish(probe, PROBE_IO_ERROR);
-	}
-}
-
-static void
-on_probe_connect(uv_connect_t *req, int status)
-{
-	HttpProbe  *probe = req->data;
-	uv_buf_t	buf;
-	int			rc;
-
-	if (probe->finished)
-		return;
-	if (status < 0)
-	{
-		probe->error = status;
-		probe_finish(probe, PROBE_CONNECT_ERROR);
-		return;
-	}
-	probe->connected = true;
-	buf = uv_buf_init(probe->request, (unsigned int) probe->request_len);
-	probe->write_req.data = probe;
-	rc = uv_write(&probe->write_req, (uv_stream_t *) &probe->tcp, &buf, 1, on_probe_write);
-	if (rc == 0)
-		rc = uv_read_start((uv_stream_t *) &probe->tcp, on_probe_alloc, on_probe_read);
-	if (rc < 0)
-	{
-		probe->error = rc;
-		probe_finish(probe, PROBE_IO_ERROR);
-	}
-}
-
-static void
-on_probe_timer(uv_timer_t *timer)
-{
-	HttpProbe  *probe = timer->data;
-
-	if (probe->error != 0 && !probe->connected)
-		probe_finish(probe, PROBE_CONNECT_ERROR);	/* uv_tcp_connect refused at once */
-	else
-		probe_finish(probe, probe->connected ? PROBE_REPLY_TIMEOUT : PROBE_CONNECT_TIMEOUT);
-}
-
-static HttpProbe *
-probe_start(Node *node, int purpose, CheckMethod method, const char *path_and_query,
-			uint64_t timeout_ms)
-{
-	RouterContext *ctx = node->ctx;
-	HttpProbe  *probe = calloc(1, sizeof(*probe));
-	int			len;
-	int			rc;
-
-	if (probe == NULL)
-	{
-		log_error(&ctx->log, "out of memory starting a check of node %s", node->cfg.name);
-		return NULL;
-	}
-	probe->node = node;
-	node_ref(node);
-	probe->purpose = purpose;
-	probe->has_body = method == CHECK_METHOD_GET;
-	probe->started_ms = uv_now(ctx->loop);
-	len = snprintf(probe->request, sizeof(probe->request),
-				   "%s %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: pg_ha_router/" ROUTER_VERSION
-				   "\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-				   config_check_method_name(method), path_and_query,
-				   node->cfg.check_addr.host, node->cfg.check_addr.port);
-	probe->request_len = len > 0 && (size_t) len < sizeof(probe->request) ? (size_t) len : 0;
-
-	uv_tcp_init(ctx->loop, &probe->tcp);
-	probe->tcp.data = probe;
-	probe->open_handles++;
-	uv_timer_init(ctx->loop, &probe->timer);
-	probe->timer.data = probe;
-	probe->open_handles++;
-
-	probe->connect_req.data = probe;
-	rc = uv_tcp_connect(&probe->connect_req, &probe->tcp,
-						(const struct sockaddr *) &node->check_addr, on_probe_connect);
-	if (rc < 0)
-	{
-		/* report from the timer, so callers never see a result re-entrantly */
-		probe->error = rc;
-		timeout_ms = 0;
-	}
-	uv_timer_start(&probe->timer, on_probe_timer, timeout_ms, 0);
-	return probe;
-}
-
-/* Stops caring about a probe in flight; it closes itself. */
-static void
-probe_abandon(HttpProbe **slot)
-{
-	HttpProbe  *probe = *slot;
-
-	if (probe == NULL)
-		return;
-	*slot = NULL;
-	probe->abandoned = true;
-	probe_finish(probe, PROBE_ABORTED);
-}
-
-/* Describes a probe's outcome like HAProxy's check status; true if it passed. */
-static bool
-describe_check(const HttpProbe *probe, char *out, size_t outlen, int *http_status)
-{
-	int			status = 0;
-
-	*http_status = 0;
-	switch (probe->outcome)
-	{
-		case PROBE_CONNECT_ERROR:
-			snprintf(out, outlen, "L4CON %s", uv_strerror(probe->error));
-			return false;
-		case PROBE_CONNECT_TIMEOUT:
-			snprintf(out, outlen, "L4TOUT connect timeout");
-			return false;
-		case PROBE_REPLY_TIMEOUT:
-			snprintf(out, outlen, "L7TOUT no reply in time");
-			return false;
-		case PROBE_IO_ERROR:
-			snprintf(out, outlen, "L7RSP %s", probe->error == UV_EOF ? "closed without a reply" : uv_strerror(probe->error));
-			return false;
-		case PROBE_ABORTED:
-			snprintf(out, outlen, "aborted");
-			return false;
-		case PROBE_REPLY:
-			break;
-	}
-	if (health_parse_status_line(probe->reply, probe->reply_len, &status) != 1)
-	{
-		snprintf(out, outlen, "L7RSP not an HTTP reply");
-		return false;
-	}
-	*http_status = status;
-	if (status == 200)
-	{
-		snprintf(out, outlen, "L7OK %d", status);
-		return true;
-	}
-	snprintf(out, outlen, "L7STS %d", status);
-	return false;
-}
-
 static const char *
 check_kind_name(CheckKind kind)
 {
@@ -342,7 +60,8 @@ check_launch_probe(Node *node, CheckKind kind)
 	NodeCheck  *check = &node->checks[kind];
 	const CheckConfig *cfg = check_config(node, kind);
 
-	check->probe = probe_start(node, (int) kind, cfg->method, cfg->path, cfg->timeout_ms);
+	check->probe = probe_start(node, (int) kind, cfg->method, cfg->path, cfg->timeout_ms,
+							   check_on_result);
 	if (check->probe)
 	{
 		check->probe->confirm_watch = check->confirm_watch;
@@ -367,7 +86,7 @@ check_start_probe(Node *node, CheckKind kind)
 
 		if (wait)
 			node->checks[kind].waiting_resolve = true;
-		resolve_node_start(node);
+		resolve_node_start(node, check_on_resolved);
 		if (wait)
 			return;
 	}
@@ -466,7 +185,7 @@ check_record(Node *node, CheckKind kind, bool passed, const char *result, int ht
 			watch_start(node);
 		}
 	}
-	topology_on_health_change(node, kind, transition);
+	node->ctx->on_health_change(node, kind, transition);
 }
 
 static void
@@ -481,7 +200,7 @@ check_on_result(HttpProbe *probe)
 	bool		has_epoch = false;
 
 	node->checks[kind].probe = NULL;
-	passed = describe_check(probe, result, sizeof(result), &http_status);
+	passed = probe_describe(probe, result, sizeof(result), &http_status);
 	if (passed && kind == CHECK_PRIMARY &&
 		health_parse_epoch(probe->reply, probe->reply_len, &epoch))
 	{
@@ -590,7 +309,8 @@ watch_start(Node *node)
 		snprintf(path, sizeof(path), "/watch?timeout=%llu",
 				 (unsigned long long) (cfg->watch_timeout_ms / 1000));
 	watch->probe = probe_start(node, PROBE_WATCH, CHECK_METHOD_GET, path,
-							   cfg->watch_timeout_ms + cfg->primary_check.timeout_ms);
+							   cfg->watch_timeout_ms + cfg->primary_check.timeout_ms,
+							   watch_on_result);
 	if (watch->probe == NULL)
 	{
 		watch_pause(node, cfg->watch_backoff_ms);
@@ -611,7 +331,7 @@ describe_watch_failure(const HttpProbe *probe, WatchOutcome outcome, char *out, 
 		health_parse_status_line(probe->reply, probe->reply_len, &status) == 1)
 		snprintf(out, outlen, "HTTP %d, not a watch reply", status);
 	else
-		describe_check(probe, out, outlen, &status);
+		probe_describe(probe, out, outlen, &status);
 }
 
 static void
@@ -710,7 +430,7 @@ watch_on_result(HttpProbe *probe)
 			primary->last_change_ms = now;
 			snprintf(primary->last_result, sizeof(primary->last_result), "watch: not primary");
 			log_info(&ctx->log, "node %s primary check: UP -> DOWN (agent's watch)", node->cfg.name);
-			topology_on_health_change(node, CHECK_PRIMARY, t);
+			node->ctx->on_health_change(node, CHECK_PRIMARY, t);
 			if (node->retired)
 				return;
 		}

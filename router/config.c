@@ -1,5 +1,6 @@
 /*
- * config.c - parser of the router's line-based configuration file.
+ * config.c - parser of the router's line-based configuration file (the
+ * values on a line: config_value.c).
  *
  * One directive per line, words separated by blanks, '#' starts a comment.
  * Parsing is pure (text in, struct out); validation of the whole file runs
@@ -7,9 +8,7 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,206 +70,6 @@ config_defaults(RouterConfig *cfg)
 	cfg->high_water = 256 * 1024;
 	cfg->low_water = 64 * 1024;
 	cfg->log_level = LOG_INFO;
-}
-
-/* Unsigned decimal with an optional unit suffix; suffix returned in *rest. */
-static bool
-parse_number(const char *text, uint64_t *value, const char **rest)
-{
-	uint64_t	v = 0;
-	const char *p = text;
-
-	if (!isdigit((unsigned char) *p))
-		return false;
-	for (; isdigit((unsigned char) *p); p++)
-	{
-		if (v > (UINT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (uint64_t) (*p - '0');
-	}
-	*value = v;
-	*rest = p;
-	return true;
-}
-
-bool
-config_parse_duration(const char *text, uint64_t *ms)
-{
-	uint64_t	v;
-	uint64_t	unit;
-	const char *suffix;
-
-	if (!parse_number(text, &v, &suffix))
-		return false;
-	if (*suffix == '\0' || strcmp(suffix, "ms") == 0)
-		unit = 1;				/* a bare number is milliseconds, as in HAProxy */
-	else if (strcmp(suffix, "s") == 0)
-		unit = 1000;
-	else if (strcmp(suffix, "m") == 0)
-		unit = 60 * 1000;
-	else if (strcmp(suffix, "h") == 0)
-		unit = 3600 * 1000;
-	else if (strcmp(suffix, "d") == 0)
-		unit = 86400 * 1000;
-	else
-		return false;
-	/* 49 days keeps every sum of a duration and a uv_now() far from overflow */
-	if (v > (uint64_t) 49 * 86400 * 1000 / unit)
-		return false;
-	*ms = v * unit;
-	return true;
-}
-
-bool
-config_parse_size(const char *text, size_t *bytes)
-{
-	uint64_t	v;
-	uint64_t	unit;
-	const char *suffix;
-
-	if (!parse_number(text, &v, &suffix))
-		return false;
-	if (*suffix == '\0')
-		unit = 1;
-	else if (strcmp(suffix, "k") == 0 || strcmp(suffix, "kB") == 0)
-		unit = 1024;
-	else if (strcmp(suffix, "m") == 0 || strcmp(suffix, "MB") == 0)
-		unit = 1024 * 1024;
-	else
-		return false;
-	if (v > (uint64_t) 1024 * 1024 * 1024 / unit)
-		return false;
-	*bytes = (size_t) (v * unit);
-	return true;
-}
-
-static bool
-parse_int_range(const char *text, int min, int max, int *out)
-{
-	uint64_t	v;
-	const char *rest;
-
-	if (!parse_number(text, &v, &rest) || *rest != '\0')
-		return false;
-	if (v < (uint64_t) min || v > (uint64_t) max)
-		return false;
-	*out = (int) v;
-	return true;
-}
-
-bool
-config_parse_addr(const char *text, ConfigAddr *addr)
-{
-	const char *colon;
-	size_t		host_len;
-	int			port;
-	const char *host = text;
-
-	if (text[0] == '[')
-	{
-		/* [IPv6]:port */
-		const char *close = strchr(text, ']');
-
-		if (close == NULL || close[1] != ':')
-			return false;
-		host = text + 1;
-		host_len = (size_t) (close - host);
-		colon = close + 1;
-	}
-	else
-	{
-		colon = strrchr(text, ':');
-		if (colon == NULL || memchr(text, ':', (size_t) (colon - text)) != NULL)
-			return false;
-		host_len = (size_t) (colon - text);
-	}
-	if (host_len == 0 || host_len >= sizeof(addr->host))
-		return false;
-	for (size_t i = 0; i < host_len; i++)
-	{
-		unsigned char c = (unsigned char) host[i];
-
-		if (!(isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '*'))
-			return false;
-	}
-	if (!parse_int_range(colon + 1, 1, 65535, &port))
-		return false;
-	memcpy(addr->host, host, host_len);
-	addr->host[host_len] = '\0';
-	if (strcmp(addr->host, "*") == 0)
-		snprintf(addr->host, sizeof(addr->host), "0.0.0.0");
-	addr->port = (uint16_t) port;
-	return true;
-}
-
-static bool
-valid_name(const char *name)
-{
-	size_t		len = strlen(name);
-
-	if (len == 0 || len >= CONFIG_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) name[i];
-
-		if (!(isalnum(c) || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
-static bool
-valid_http_path(const char *path)
-{
-	size_t		len = strlen(path);
-
-	if (len == 0 || len >= CONFIG_PATH_MAX || path[0] != '/')
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) path[i];
-
-		if (c <= 0x20 || c >= 0x7f)
-			return false;
-	}
-	return true;
-}
-
-static bool
-parse_on_off(const char *text, bool *out)
-{
-	if (strcmp(text, "on") == 0)
-		*out = true;
-	else if (strcmp(text, "off") == 0)
-		*out = false;
-	else
-		return false;
-	return true;
-}
-
-const char *
-config_listen_kind_name(ListenKind kind)
-{
-	switch (kind)
-	{
-		case LISTEN_WRITE: return "write";
-		case LISTEN_READ: return "read";
-		case LISTEN_STATS: return "stats";
-	}
-	return "?";
-}
-
-const char *
-config_check_method_name(CheckMethod method)
-{
-	switch (method)
-	{
-		case CHECK_METHOD_GET: return "GET";
-		case CHECK_METHOD_HEAD: return "HEAD";
-		case CHECK_METHOD_OPTIONS: return "OPTIONS";
-	}
-	return "?";
 }
 
 /* Splits line in place; returns false if it has too many words. */
@@ -343,7 +142,7 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	memset(node, 0, sizeof(*node));
 	node->watch = true;
 	node->line = line;
-	if (!valid_name(w->word[1]))
+	if (!config_valid_name(w->word[1]))
 		return fail(err, line, "node: invalid name '%s' (letters, digits, '-', '_', '.'; at most %d)",
 					w->word[1], CONFIG_NAME_MAX - 1);
 	snprintf(node->name, sizeof(node->name), "%s", w->word[1]);
@@ -370,12 +169,12 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		}
 		else if (strcmp(key, "maxconn") == 0)
 		{
-			if (!parse_int_range(value, 0, 1000000, &node->maxconn))
+			if (!config_parse_int_range(value, 0, 1000000, &node->maxconn))
 				return fail(err, line, "node %s: invalid maxconn '%s'", node->name, value);
 		}
 		else if (strcmp(key, "watch") == 0)
 		{
-			if (!parse_on_off(value, &node->watch))
+			if (!config_parse_on_off(value, &node->watch))
 				return fail(err, line, "node %s: watch must be on or off", node->name);
 		}
 		else
@@ -417,7 +216,7 @@ parse_check(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 			return fail(err, line, "check %s: '%s' needs a value", which, key);
 		if (strcmp(key, "path") == 0)
 		{
-			if (!valid_http_path(value))
+			if (!config_valid_http_path(value))
 				return fail(err, line, "check %s: invalid path '%s' (must start with '/', no blanks)", which, value);
 			snprintf(check->path, sizeof(check->path), "%s", value);
 		}
@@ -444,12 +243,12 @@ parse_check(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		}
 		else if (strcmp(key, "fall") == 0)
 		{
-			if (!parse_int_range(value, 1, 1000, &check->fall))
+			if (!config_parse_int_range(value, 1, 1000, &check->fall))
 				return fail(err, line, "check %s: fall must be 1..1000", which);
 		}
 		else if (strcmp(key, "rise") == 0)
 		{
-			if (!parse_int_range(value, 1, 1000, &check->rise))
+			if (!config_parse_int_range(value, 1, 1000, &check->rise))
 				return fail(err, line, "check %s: rise must be 1..1000", which);
 		}
 		else
@@ -505,7 +304,7 @@ parse_hold(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		}
 		else if (strcmp(w->word[i], "max") == 0)
 		{
-			if (!parse_int_range(w->word[i + 1], 0, 1000000, &cfg->hold_max))
+			if (!config_parse_int_range(w->word[i + 1], 0, 1000000, &cfg->hold_max))
 				return fail(err, line, "hold: invalid max '%s'", w->word[i + 1]);
 		}
 		else
@@ -521,7 +320,7 @@ parse_watch(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 
 	if (w->count < 2)
 		return fail(err, line, "usage: watch on|off [timeout DURATION] [backoff DURATION]");
-	if (parse_on_off(w->word[1], &cfg->watch_enabled))
+	if (config_parse_on_off(w->word[1], &cfg->watch_enabled))
 		i = 2;
 	if ((w->count - i) % 2 != 0)
 		return fail(err, line, "watch: '%s' needs a value", w->word[w->count - 1]);
@@ -585,13 +384,13 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		return parse_backpressure(cfg, w, line, err);
 	if (strcmp(directive, "maxconn") == 0)
 	{
-		if (w->count != 2 || !parse_int_range(w->word[1], 1, 1000000, &cfg->maxconn))
+		if (w->count != 2 || !config_parse_int_range(w->word[1], 1, 1000000, &cfg->maxconn))
 			return fail(err, line, "usage: maxconn N (1..1000000)");
 		return true;
 	}
 	if (strcmp(directive, "retries") == 0)
 	{
-		if (w->count != 2 || !parse_int_range(w->word[1], 0, 100, &cfg->retries))
+		if (w->count != 2 || !config_parse_int_range(w->word[1], 0, 100, &cfg->retries))
 			return fail(err, line, "usage: retries N (0..100)");
 		return true;
 	}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -52,6 +53,12 @@ typedef struct ConfigAddr
 	char		host[CONFIG_HOST_MAX];	/* name or numeric; "*" is any */
 	uint16_t	port;
 } ConfigAddr;
+
+static inline bool
+config_same_addr(const ConfigAddr *a, const ConfigAddr *b)
+{
+	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
 
 typedef struct ListenerConfig
 {
@@ -135,10 +142,14 @@ bool		config_parse(const char *text, size_t len, RouterConfig *cfg,
 bool		config_load_file(const char *path, RouterConfig *cfg,
 							 char *errbuf, size_t errlen);
 
-/* Helpers the tests and other files use. */
+/* config_value.c: one value of a line (the tests and other files use them). */
 bool		config_parse_duration(const char *text, uint64_t *ms);
 bool		config_parse_size(const char *text, size_t *bytes);
 bool		config_parse_addr(const char *text, ConfigAddr *addr);
+bool		config_parse_int_range(const char *text, int min, int max, int *out);
+bool		config_parse_on_off(const char *text, bool *out);
+bool		config_valid_name(const char *name);
+bool		config_valid_http_path(const char *path);
 const char *config_listen_kind_name(ListenKind kind);
 const char *config_check_method_name(CheckMethod method);
 

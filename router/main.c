@@ -57,7 +57,7 @@ router_stop(RouterContext *ctx)
 	ctx->draining = true;
 	log_info(&ctx->log, "stopping");
 	list_for_each_safe(pos, tmp, &ctx->listeners)
-		proxy_listener_close(container_of(pos, Listener, link));
+		listener_close(container_of(pos, Listener, link));
 	proxy_close_all_sessions(ctx);
 	stats_close_all(ctx);
 	topology_stop(ctx);
@@ -68,7 +68,7 @@ router_stop(RouterContext *ctx)
 	close_if_open((uv_handle_t *) &ctx->dispatch_timer);
 }
 
-void
+static void
 router_check_drained(RouterContext *ctx)
 {
 	if (ctx->draining && !ctx->stopping && ctx->session_count == 0)
@@ -102,7 +102,7 @@ router_begin_drain(RouterContext *ctx)
 		Listener   *listener = container_of(pos, Listener, link);
 
 		if (listener->cfg.kind != LISTEN_STATS)
-			proxy_listener_close(listener);
+			listener_close(listener);
 	}
 	proxy_refuse_held(ctx, "pg_ha_router is shutting down");
 	log_info(&ctx->log, "draining: %d session%s, at most %s", ctx->session_count,
@@ -146,14 +146,16 @@ on_reload_signal(uv_signal_t *signal, int signum)
 		log_error(&ctx->log, "reload: out of memory");
 		return;
 	}
+	/* listeners first: a bind failure rejects the configuration unchanged */
 	if (!config_load_file(ctx->config_path, cfg, error, sizeof(error)) ||
-		!topology_apply(ctx, cfg, error, sizeof(error)))
+		!listener_apply(ctx, cfg, error, sizeof(error)))
 	{
 		ctx->reload_failures++;
 		log_error(&ctx->log, "reload rejected, keeping the running configuration: %s", error);
 	}
 	else
 	{
+		topology_apply(ctx, cfg);
 		ctx->reloads++;
 		log_info(&ctx->log, "configuration reloaded from %s", ctx->config_path);
 	}
@@ -198,6 +200,8 @@ context_init(RouterContext *ctx, uv_loop_t *loop, const char *config_path, bool 
 		list_init(&ctx->services[k].held);
 	}
 	ctx->started_ms = uv_now(loop);
+	ctx->on_health_change = topology_on_health_change;
+	ctx->on_session_closed = router_check_drained;
 	uv_signal_init(loop, &ctx->sig_term);
 	uv_signal_init(loop, &ctx->sig_int);
 	uv_signal_init(loop, &ctx->sig_hup);
@@ -282,7 +286,7 @@ main(int argc, char **argv)
 	context_init(ctx, &loop, config_path, verbose);
 	raise_fd_limit(ctx, cfg->maxconn);
 
-	if (!topology_apply(ctx, cfg, error, sizeof(error)))
+	if (!listener_apply(ctx, cfg, error, sizeof(error)))
 	{
 		log_error(&ctx->log, "cannot start: %s", error);
 		ctx->exit_code = 1;
@@ -290,6 +294,7 @@ main(int argc, char **argv)
 	}
 	else
 	{
+		topology_apply(ctx, cfg);
 		uv_signal_start(&ctx->sig_term, on_stop_signal, SIGTERM);
 		uv_signal_start(&ctx->sig_int, on_stop_signal, SIGINT);
 		uv_signal_start(&ctx->sig_hup, on_reload_signal, SIGHUP);

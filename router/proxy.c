@@ -1,5 +1,5 @@
 /*
- * proxy.c - listeners and client sessions.
+ * proxy.c - client sessions (accepted by listener.c).
  *
  * A session pairs a client connection with a backend connection and has one
  * explicit state (SessionState).  Bytes are relayed unchanged in both
@@ -15,6 +15,14 @@
  * wait in the service's hold queue (bounded in time and count) instead of
  * being refused; refusals are a PostgreSQL ErrorResponse, so libpq shows a
  * clear message instead of "server closed the connection unexpectedly".
+ *
+ * Why one file of ~820 lines: it is one state machine.  Every callback here
+ * (accept, connect, relay read and write, shutdown, timer, close) reads and
+ * changes the same private Session and its SessionState, and each part ends
+ * in session_close or session_route; split, the Session struct would be
+ * public and the parts would call each other back.  What it acts on lives
+ * elsewhere: where a client goes (route.c), the listening sockets
+ * (listener.c).
  */
 #include "router.h"
 
@@ -214,7 +222,7 @@ session_close(Session *session, bool is_error, const char *why)
 	}
 	uv_close((uv_handle_t *) &session->timer, on_session_handle_closed);
 	if (ctx->draining)
-		router_check_drained(ctx);
+		ctx->on_session_closed(ctx);
 }
 
 /* ---- refusing a client with a PostgreSQL error ---- */
@@ -611,7 +619,7 @@ session_route(Session *session)
 					   service->kind == SERVICE_WRITE ? "primary" : "replica", session->connect_failures);
 		return;
 	}
-	node = topology_pick(ctx, service->kind, &via_fallback);
+	node = route_pick(ctx, service->kind, &via_fallback);
 	/* a write client whose connect just failed waits a moment (held) before
 	 * trying again: the node it failed on is most likely still the target */
 	if (node && !(can_hold && session->connect_failures > 0 && session->state != SESSION_HELD))
@@ -685,32 +693,19 @@ on_session_timer(uv_timer_t *timer)
 
 /* ---- accepting ---- */
 
-static void
-on_listener_connection(uv_stream_t *server, int status)
+/* A client accepted from server (a write or read listener). */
+void
+proxy_accept(RouterContext *ctx, uv_stream_t *server, ServiceKind kind)
 {
-	Listener   *listener = server->data;
-	RouterContext *ctx = listener->ctx;
 	Session    *session;
-	Service    *service;
+	Service    *service = &ctx->services[kind];
 
-	if (status < 0)
-	{
-		log_warn(&ctx->log, "accept on %s:%u failed: %s", listener->cfg.addr.host,
-				 listener->cfg.addr.port, uv_strerror(status));
-		return;
-	}
-	if (listener->cfg.kind == LISTEN_STATS)
-	{
-		stats_accept(ctx, server);
-		return;
-	}
 	session = calloc(1, sizeof(*session));
 	if (session == NULL)
 	{
 		log_error(&ctx->log, "out of memory accepting a client");
 		return;
 	}
-	service = &ctx->services[listener->cfg.kind == LISTEN_WRITE ? SERVICE_WRITE : SERVICE_READ];
 	session->ctx = ctx;
 	session->service = service;
 	list_init(&session->queue_link);
@@ -745,64 +740,6 @@ on_listener_connection(uv_stream_t *server, int status)
 	if (service->traffic.cur_sessions > service->traffic.max_sessions)
 		service->traffic.max_sessions = service->traffic.cur_sessions;
 	session_route(session);
-}
-
-static void
-on_listener_closed(uv_handle_t *handle)
-{
-	free(handle->data);
-}
-
-Listener *
-proxy_listener_open(RouterContext *ctx, const ListenerConfig *cfg, char *errbuf, size_t errlen)
-{
-	struct sockaddr_storage addr;
-	Listener   *listener;
-	char		why[200];
-	int			rc;
-
-	if (!resolve_addr(&cfg->addr, true, &addr, why, sizeof(why)))
-	{
-		snprintf(errbuf, errlen, "listen %s %s:%u: %s", config_listen_kind_name(cfg->kind),
-				 cfg->addr.host, cfg->addr.port, why);
-		return NULL;
-	}
-	listener = calloc(1, sizeof(*listener));
-	if (listener == NULL)
-	{
-		snprintf(errbuf, errlen, "out of memory");
-		return NULL;
-	}
-	listener->ctx = ctx;
-	listener->cfg = *cfg;
-	uv_tcp_init(ctx->loop, &listener->tcp);
-	listener->tcp.data = listener;
-	rc = uv_tcp_bind(&listener->tcp, (const struct sockaddr *) &addr, 0);
-	if (rc == 0 && cfg->kind == LISTEN_STATS)
-		stats_listener_prepare(ctx, &listener->tcp);
-	if (rc == 0)
-		rc = uv_listen((uv_stream_t *) &listener->tcp, 1024, on_listener_connection);
-	if (rc < 0)
-	{
-		snprintf(errbuf, errlen, "listen %s %s:%u: %s", config_listen_kind_name(cfg->kind),
-				 cfg->addr.host, cfg->addr.port, uv_strerror(rc));
-		uv_close((uv_handle_t *) &listener->tcp, on_listener_closed);
-		return NULL;
-	}
-	list_push_back(&ctx->listeners, &listener->link);
-	log_info(&ctx->log, "listening for %s clients on %s:%u", config_listen_kind_name(cfg->kind),
-			 cfg->addr.host, cfg->addr.port);
-	return listener;
-}
-
-void
-proxy_listener_close(Listener *listener)
-{
-	if (listener->closing)
-		return;
-	listener->closing = true;
-	list_remove(&listener->link);
-	uv_close((uv_handle_t *) &listener->tcp, on_listener_closed);
 }
 
 /* ---- operations on many sessions ---- */
@@ -852,7 +789,7 @@ on_dispatch_timer(uv_timer_t *timer)
 		Session    *session = container_of(pos, Session, queue_link);
 		bool		via_fallback;
 
-		if (ctx->draining || topology_pick(ctx, SERVICE_WRITE, &via_fallback) == NULL)
+		if (ctx->draining || route_pick(ctx, SERVICE_WRITE, &via_fallback) == NULL)
 			break;
 		session_route(session);
 	}

@@ -21,6 +21,7 @@ typedef struct ResolveRequest
 	Node	   *node;
 	bool		for_addr;		/* result applies to node->addr */
 	bool		for_check;		/* result applies to node->check_addr */
+	ResolveDone done;			/* the caller's, run when the node's last lookup ends */
 } ResolveRequest;
 
 bool
@@ -140,14 +141,14 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	if (node->resolving == 0 && !node->retired && !node->ctx->stopping)
 	{
 		node->resolved_at_ms = uv_now(node->ctx->loop);
-		check_on_resolved(node);
+		request->done(node);
 	}
 	free(request);
 	node_unref(node);
 }
 
 static void
-lookup(Node *node, const ConfigAddr *addr, bool for_addr, bool for_check)
+lookup(Node *node, const ConfigAddr *addr, bool for_addr, bool for_check, ResolveDone done)
 {
 	ResolveRequest *request = calloc(1, sizeof(*request));
 	struct addrinfo hints;
@@ -163,6 +164,7 @@ lookup(Node *node, const ConfigAddr *addr, bool for_addr, bool for_check)
 	request->node = node;
 	request->for_addr = for_addr;
 	request->for_check = for_check;
+	request->done = done;
 	node_ref(node);
 	node->resolving++;
 	if (uv_getaddrinfo(node->ctx->loop, &request->req, on_resolved, addr->host, port, &hints) < 0)
@@ -174,7 +176,7 @@ lookup(Node *node, const ConfigAddr *addr, bool for_addr, bool for_check)
 }
 
 void
-resolve_node_start(Node *node)
+resolve_node_start(Node *node, ResolveDone done)
 {
 	bool		addr_is_name = !resolve_host_is_numeric(node->cfg.addr.host);
 	bool		check_is_name = !resolve_host_is_numeric(node->cfg.check_addr.host);
@@ -183,14 +185,14 @@ resolve_node_start(Node *node)
 	if (node->resolving > 0)
 		return;
 	if (addr_is_name)
-		lookup(node, &node->cfg.addr, true, check_is_name && same_host);
+		lookup(node, &node->cfg.addr, true, check_is_name && same_host, done);
 	if (check_is_name && !(addr_is_name && same_host))
-		lookup(node, &node->cfg.check_addr, false, true);
+		lookup(node, &node->cfg.check_addr, false, true, done);
 	if (node->resolving == 0)
 	{
 		/* nothing could be started (out of memory): report as a failure */
 		snprintf(node->resolve_error, sizeof(node->resolve_error), "DNS lookup not started");
-		check_on_resolved(node);
+		done(node);
 	}
 }
 
@@ -211,4 +213,38 @@ resolve_node_configured(Node *node, const NodeConfig *old_cfg)
 		node->check_addr_known = false;
 	else
 		set_port(&node->check_addr, node->cfg.check_addr.port);
+}
+
+/*
+ * A listener's address, looked up at once: blocking, so only at startup and
+ * reload, never per connection (node addresses go through resolve_node_start).
+ */
+bool
+resolve_addr(const ConfigAddr *addr, bool passive, struct sockaddr_storage *out,
+			 char *errbuf, size_t errlen)
+{
+	struct addrinfo hints;
+	struct addrinfo *result = NULL;
+	char		port[8];
+	int			rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	snprintf(port, sizeof(port), "%u", addr->port);
+	/* blocking, but only at startup and reload, never per connection */
+	rc = getaddrinfo(addr->host, port, &hints, &result);
+	if (rc != 0 || result == NULL)
+	{
+		snprintf(errbuf, errlen, "cannot resolve '%s': %s", addr->host,
+				 rc != 0 ? gai_strerror(rc) : "no address");
+		if (result)
+			freeaddrinfo(result);
+		return false;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, result->ai_addr, result->ai_addrlen);
+	freeaddrinfo(result);
+	return true;
 }

@@ -170,6 +170,16 @@ struct RouterContext
 								 * primary check was UP (decide_check) */
 
 	/*
+	 * Reports upward, set by main.c, so that no file calls one that calls it:
+	 * check.c reports every check result's health transition (the routing
+	 * and the sessions follow it); proxy.c reports a session closed while
+	 * draining (the router stops when the last one has).
+	 */
+	void		(*on_health_change) (Node *node, CheckKind kind,
+									 HealthTransition transition);
+	void		(*on_session_closed) (RouterContext *ctx);
+
+	/*
 	 * One scratch buffer for all reads: data is written on at once with
 	 * uv_try_write and copied only when the destination cannot take it all,
 	 * so idle sessions hold no buffer at all.
@@ -177,27 +187,32 @@ struct RouterContext
 	char		read_buf[64 * 1024];
 };
 
-/* topology.c: nodes, their resolution, routing decisions and reload. */
-bool		topology_apply(RouterContext *ctx, const RouterConfig *cfg,
-						   char *errbuf, size_t errlen);
+/* topology.c: the running nodes reconciled with a (re)loaded configuration, and what a health change does. */
+void		topology_apply(RouterContext *ctx, const RouterConfig *cfg);
 void		topology_on_health_change(Node *node, CheckKind kind,
 									  HealthTransition transition);
-void		topology_update_write_target(RouterContext *ctx);
-Node	   *topology_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
+void		topology_stop(RouterContext *ctx);
+
+/* route.c: the write target and the node a new client goes to. */
+bool		route_update_write_target(RouterContext *ctx, Node **old_target);
+Node	   *route_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
+
+/* node.c: a node's lifetime (references; freed at the last). */
+Node	   *node_new(RouterContext *ctx, const NodeConfig *ncfg);
 bool		node_has_room(const Node *node);
 void		node_ref(Node *node);
 void		node_unref(Node *node);
-void		topology_stop(RouterContext *ctx);
-bool		resolve_addr(const ConfigAddr *addr, bool passive,
-						 struct sockaddr_storage *out, char *errbuf, size_t errlen);
 
 /* resolve.c: node addresses (host names looked up off the loop thread). */
 bool		resolve_host_is_numeric(const char *host);
 bool		resolve_numeric(const ConfigAddr *addr, struct sockaddr_storage *out);
 bool		resolve_node_has_names(const Node *node);
 bool		resolve_due(const Node *node);
-void		resolve_node_start(Node *node);
+typedef void (*ResolveDone) (Node *node);
+void		resolve_node_start(Node *node, ResolveDone done);
 void		resolve_node_configured(Node *node, const NodeConfig *old_cfg);
+bool		resolve_addr(const ConfigAddr *addr, bool passive,
+						 struct sockaddr_storage *out, char *errbuf, size_t errlen);
 
 /* check.c: health checks and the /watch long-poll (the I/O side). */
 void		check_on_resolved(Node *node);
@@ -213,10 +228,15 @@ void		check_node_reconfigure(Node *node, bool reset_health);
 void		check_request_now(Node *node, CheckKind kind, bool confirm_watch, const char *confirm_loss);
 bool		check_kind_enabled(const RouterContext *ctx, CheckKind kind);
 
-/* proxy.c: listeners, client sessions, hold queue. */
-Listener   *proxy_listener_open(RouterContext *ctx, const ListenerConfig *cfg,
-								char *errbuf, size_t errlen);
-void		proxy_listener_close(Listener *listener);
+/* listener.c: the listening sockets. */
+bool		listener_apply(RouterContext *ctx, const RouterConfig *cfg,
+						   char *errbuf, size_t errlen);
+Listener   *listener_open(RouterContext *ctx, const ListenerConfig *cfg,
+						  char *errbuf, size_t errlen);
+void		listener_close(Listener *listener);
+
+/* proxy.c: client sessions, hold queue. */
+void		proxy_accept(RouterContext *ctx, uv_stream_t *server, ServiceKind kind);
 void		proxy_shutdown_node_sessions(Node *node, ServiceKind kind,
 										 bool only_fallback, const char *why);
 void		proxy_schedule_dispatch(RouterContext *ctx);
@@ -232,8 +252,5 @@ void		stats_close_all(RouterContext *ctx);
 void		stats_render_html(const RouterContext *ctx, StrBuf *out);
 void		stats_render_json(const RouterContext *ctx, StrBuf *out);
 void		stats_render_metrics(const RouterContext *ctx, StrBuf *out);
-
-/* main.c */
-void		router_check_drained(RouterContext *ctx);
 
 #endif

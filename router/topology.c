@@ -1,73 +1,14 @@
 /*
- * topology.c - the nodes and the routing decisions made from their health:
- * which node is the write target, which node a read client goes to, and how
- * a (re)loaded configuration is reconciled with the running nodes and
- * listeners without dropping live sessions.
+ * topology.c - the running nodes: how a (re)loaded configuration is
+ * reconciled with them without dropping live sessions, and
+ * what a health change does to the routing (route.c) and to the sessions
+ * (proxy.c).
  */
 #include "router.h"
 
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool
-resolve_addr(const ConfigAddr *addr, bool passive, struct sockaddr_storage *out,
-			 char *errbuf, size_t errlen)
-{
-	struct addrinfo hints;
-	struct addrinfo *result = NULL;
-	char		port[8];
-	int			rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	snprintf(port, sizeof(port), "%u", addr->port);
-	/* blocking, but only at startup and reload, never per connection */
-	rc = getaddrinfo(addr->host, port, &hints, &result);
-	if (rc != 0 || result == NULL)
-	{
-		snprintf(errbuf, errlen, "cannot resolve '%s': %s", addr->host,
-				 rc != 0 ? gai_strerror(rc) : "no address");
-		if (result)
-			freeaddrinfo(result);
-		return false;
-	}
-	memset(out, 0, sizeof(*out));
-	memcpy(out, result->ai_addr, result->ai_addrlen);
-	freeaddrinfo(result);
-	return true;
-}
-
-void
-node_ref(Node *node)
-{
-	node->refs++;
-}
-
-void
-node_unref(Node *node)
-{
-	if (--node->refs == 0)
-		free(node);
-}
-
-bool
-node_has_room(const Node *node)
-{
-	uint64_t	in_use;
-
-	if (!node->addr_known)
-		return false;
-	if (node->cfg.maxconn == 0)
-		return true;
-	/* one limit for both services: they share the node's max_connections */
-	in_use = node->traffic[SERVICE_WRITE].cur_sessions +
-		node->traffic[SERVICE_READ].cur_sessions;
-	return in_use < (uint64_t) node->cfg.maxconn;
-}
 
 static Node *
 find_node(RouterContext *ctx, const char *name)
@@ -85,63 +26,18 @@ find_node(RouterContext *ctx, const char *name)
 	return NULL;
 }
 
-/*
- * The write target: decide_write_target over the nodes' primary checks and
- * leader epochs (never two write backends at once).
- */
-void
+/* The write target moved: what goes with it on the session side. */
+static void
 topology_update_write_target(RouterContext *ctx)
 {
-	Service    *service = &ctx->services[SERVICE_WRITE];
-	Node	   *old = service->target;
-	Node	   *nodes[CONFIG_MAX_NODES];
-	WriterCandidate candidates[CONFIG_MAX_NODES];
-	Node	   *best;
-	int			n = 0;
-	int			count;
-	int			chosen;
-	char		names[256] = "";
-	ListLink   *pos;
-	ListLink   *tmp;
+	Node	   *old;
 
-	list_for_each_safe(pos, tmp, &ctx->nodes)
-	{
-		Node	   *node = container_of(pos, Node, link);
-
-		if (n == CONFIG_MAX_NODES)
-			break;
-		nodes[n] = node;
-		candidates[n].up = node->checks[CHECK_PRIMARY].health.status == HEALTH_UP;
-		candidates[n].has_epoch = node->has_epoch;
-		candidates[n].epoch = node->leader_epoch;
-		if (candidates[n].up)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-					 names[0] ? ", " : "", node->cfg.name);
-		n++;
-	}
-	chosen = decide_write_target(candidates, n, &count);
-	best = chosen >= 0 ? nodes[chosen] : NULL;
-	if (count > 1 && count != ctx->primaries_seen)
-	{
-		if (best)
-			log_warn(&ctx->log, "%d nodes pass the primary check (%s): writing to %s, the highest leader epoch",
-					 count, names, best->cfg.name);
-		else
-			log_warn(&ctx->log, "%d nodes pass the primary check (%s) and no leader epoch tells them apart: holding write clients",
-					 count, names);
-	}
-	ctx->primaries_seen = count;
-	if (best == old)
+	if (!route_update_write_target(ctx, &old))
 		return;
-
-	service->target = best;
-	service->target_since_ms = uv_now(ctx->loop);
-	log_info(&ctx->log, "write target: %s -> %s", old ? old->cfg.name : "(none)",
-			 best ? best->cfg.name : "(none)");
 	/* sessions on the old primary must not outlive its role */
 	if (old)
 		proxy_shutdown_node_sessions(old, SERVICE_WRITE, false, "no longer the write target");
-	if (best)
+	if (ctx->services[SERVICE_WRITE].target)
 		proxy_schedule_dispatch(ctx);
 }
 
@@ -166,80 +62,6 @@ topology_on_health_change(Node *node, CheckKind kind, HealthTransition transitio
 		proxy_shutdown_node_sessions(node, SERVICE_READ, false, "replica check marked it down");
 }
 
-static bool
-node_eligible_for_read(const Node *node)
-{
-	return node->checks[CHECK_REPLICA].health.status == HEALTH_UP && node_has_room(node);
-}
-
-Node *
-topology_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback)
-{
-	Service    *service = &ctx->services[kind];
-	ListLink   *pos;
-	ListLink   *tmp;
-	Node	   *chosen = NULL;
-	unsigned	count = 0;
-
-	*via_fallback = false;
-	if (kind == SERVICE_WRITE)
-		return service->target && node_has_room(service->target) ? service->target : NULL;
-
-	list_for_each_safe(pos, tmp, &ctx->nodes)
-		count++;
-	if (count > 0 && ctx->cfg->balance == BALANCE_LEASTCONN)
-	{
-		list_for_each_safe(pos, tmp, &ctx->nodes)
-		{
-			Node	   *node = container_of(pos, Node, link);
-
-			if (node_eligible_for_read(node) &&
-				(chosen == NULL ||
-				 node->traffic[SERVICE_READ].cur_sessions < chosen->traffic[SERVICE_READ].cur_sessions))
-				chosen = node;
-		}
-	}
-	else if (count > 0)
-	{
-		/* round robin: start one past the last pick, take the first eligible */
-		unsigned	start = service->rr_next % count;
-
-		for (unsigned step = 0; step < count && chosen == NULL; step++)
-		{
-			unsigned	index = 0;
-			unsigned	wanted = (start + step) % count;
-
-			list_for_each_safe(pos, tmp, &ctx->nodes)
-			{
-				if (index++ == wanted)
-				{
-					Node	   *node = container_of(pos, Node, link);
-
-					if (node_eligible_for_read(node))
-					{
-						chosen = node;
-						service->rr_next = wanted + 1;
-					}
-					break;
-				}
-			}
-		}
-	}
-	if (chosen)
-		return chosen;
-	if (ctx->cfg->read_fallback == READ_FALLBACK_PRIMARY)
-	{
-		Node	   *primary = ctx->services[SERVICE_WRITE].target;
-
-		if (primary && node_has_room(primary))
-		{
-			*via_fallback = true;
-			return primary;
-		}
-	}
-	return NULL;
-}
-
 static void
 node_retire(RouterContext *ctx, Node *node)
 {
@@ -254,97 +76,24 @@ node_retire(RouterContext *ctx, Node *node)
 }
 
 static bool
-same_addr(const ConfigAddr *a, const ConfigAddr *b)
-{
-	return a->port == b->port && strcmp(a->host, b->host) == 0;
-}
-
-static bool
 same_check(const CheckConfig *a, const CheckConfig *b)
 {
 	return a->method == b->method && strcmp(a->path, b->path) == 0;
 }
 
-static bool
-apply_listeners(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t errlen)
-{
-	Listener   *opened[CONFIG_MAX_LISTENERS];
-	bool		keep[CONFIG_MAX_LISTENERS];
-	int			n_opened = 0;
-	ListLink   *pos;
-	ListLink   *tmp;
-
-	memset(keep, 0, sizeof(keep));
-	for (int i = 0; i < cfg->n_listeners; i++)
-	{
-		Listener   *existing = NULL;
-
-		if (ctx->draining)
-			break;
-		list_for_each_safe(pos, tmp, &ctx->listeners)
-		{
-			Listener   *l = container_of(pos, Listener, link);
-
-			if (same_addr(&l->cfg.addr, &cfg->listeners[i].addr))
-				existing = l;
-		}
-		if (existing)
-		{
-			keep[i] = true;
-			continue;
-		}
-		opened[n_opened] = proxy_listener_open(ctx, &cfg->listeners[i], errbuf, errlen);
-		if (opened[n_opened] == NULL)
-		{
-			/* undo: the old configuration stays in force */
-			for (int j = 0; j < n_opened; j++)
-				proxy_listener_close(opened[j]);
-			return false;
-		}
-		n_opened++;
-	}
-
-	/* close what the new configuration no longer has; retag what it moved */
-	list_for_each_safe(pos, tmp, &ctx->listeners)
-	{
-		Listener   *l = container_of(pos, Listener, link);
-		bool		wanted = false;
-
-		for (int i = 0; i < cfg->n_listeners; i++)
-		{
-			if (same_addr(&l->cfg.addr, &cfg->listeners[i].addr))
-			{
-				wanted = true;
-				if (l->cfg.kind != cfg->listeners[i].kind)
-				{
-					log_info(&ctx->log, "listener %s:%u now serves %s clients", l->cfg.addr.host,
-							 l->cfg.addr.port, config_listen_kind_name(cfg->listeners[i].kind));
-					l->cfg.kind = cfg->listeners[i].kind;
-				}
-			}
-		}
-		if (!wanted)
-		{
-			log_info(&ctx->log, "no longer listening on %s:%u", l->cfg.addr.host, l->cfg.addr.port);
-			proxy_listener_close(l);
-		}
-	}
-	return true;
-}
-
-bool
-topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t errlen)
+/*
+ * Takes cfg's nodes and settings (its listeners are already open:
+ * listener_apply).  Node names are not looked up here (see resolve.c): a
+ * name that does not resolve yet leaves its node DOWN, it does not block the
+ * router.
+ */
+void
+topology_apply(RouterContext *ctx, const RouterConfig *cfg)
 {
 	bool		primary_check_changed;
 	bool		replica_check_changed;
 	ListLink   *pos;
 	ListLink   *tmp;
-
-	/* listeners first: a bind failure rejects the configuration unchanged.
-	 * Node names are not looked up here (see resolve.c): a name that does
-	 * not resolve yet leaves its node DOWN, it does not block the router. */
-	if (!apply_listeners(ctx, cfg, errbuf, errlen))
-		return false;
 
 	primary_check_changed = !same_check(&ctx->cfg->primary_check, &cfg->primary_check);
 	replica_check_changed = !same_check(&ctx->cfg->replica_check, &cfg->replica_check);
@@ -371,9 +120,9 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t
 		if (node)
 		{
 			NodeConfig	old = node->cfg;
-			bool		check_moved = !same_addr(&old.check_addr, &ncfg->check_addr);
+			bool		check_moved = !config_same_addr(&old.check_addr, &ncfg->check_addr);
 
-			if (!same_addr(&old.addr, &ncfg->addr))
+			if (!config_same_addr(&old.addr, &ncfg->addr))
 				log_info(&ctx->log, "node %s moves to %s:%u; live sessions stay on the old address",
 						 ncfg->name, ncfg->addr.host, ncfg->addr.port);
 			node->cfg = *ncfg;
@@ -381,18 +130,13 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t
 			check_node_reconfigure(node, check_moved || primary_check_changed || replica_check_changed);
 			continue;
 		}
-		node = calloc(1, sizeof(*node));
+		node = node_new(ctx, ncfg);
 		if (node == NULL)
 		{
 			log_error(&ctx->log, "out of memory adding node %s", ncfg->name);
 			continue;
 		}
-		node->ctx = ctx;
-		node->cfg = *ncfg;
-		node->refs = 1;
 		resolve_node_configured(node, NULL);
-		list_init(&node->sessions[SERVICE_WRITE]);
-		list_init(&node->sessions[SERVICE_READ]);
 		list_push_back(&ctx->nodes, &node->link);
 		log_info(&ctx->log, "node %s: clients to %s:%u, checks on %s:%u", ncfg->name,
 				 ncfg->addr.host, ncfg->addr.port, ncfg->check_addr.host, ncfg->check_addr.port);
@@ -400,7 +144,6 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg, char *errbuf, size_t
 	}
 	topology_update_write_target(ctx);
 	proxy_schedule_dispatch(ctx);
-	return true;
 }
 
 void

@@ -1,0 +1,208 @@
+/*
+ * test_route.c - unit tests of the routing choices (route.c): the node a new
+ * write or read client goes to (room, round robin, least connections, the
+ * read fallback to the primary) and the write target kept in the service.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "router.h"
+
+typedef struct Fixture
+{
+	uv_loop_t	loop;
+	RouterConfig cfg;
+	RouterContext ctx;
+	Node		nodes[3];
+} Fixture;
+
+static Fixture fx;
+
+/* n nodes, all addressed, none checked UP yet; round robin, fallback on. */
+static void
+setup(int n)
+{
+	memset(&fx, 0, sizeof(fx));
+	assert_int_equal(uv_loop_init(&fx.loop), 0);
+	config_defaults(&fx.cfg);
+	fx.cfg.balance = BALANCE_ROUNDROBIN;
+	fx.cfg.read_fallback = READ_FALLBACK_PRIMARY;
+	fx.ctx.loop = &fx.loop;
+	fx.ctx.cfg = &fx.cfg;
+	fx.ctx.log.min_level = LOG_ERROR;
+	list_init(&fx.ctx.nodes);
+	for (int i = 0; i < n; i++)
+	{
+		Node	   *node = &fx.nodes[i];
+
+		node->ctx = &fx.ctx;
+		snprintf(node->cfg.name, sizeof(node->cfg.name), "n%d", i + 1);
+		node->addr_known = true;
+		list_push_back(&fx.ctx.nodes, &node->link);
+	}
+}
+
+static void
+teardown(void)
+{
+	assert_int_equal(uv_loop_close(&fx.loop), 0);
+}
+
+static void
+set_up(Node *node, CheckKind kind, bool up)
+{
+	node->checks[kind].health.status = up ? HEALTH_UP : HEALTH_DOWN;
+}
+
+static Node *
+pick(ServiceKind kind, bool *via_fallback)
+{
+	return route_pick(&fx.ctx, kind, via_fallback);
+}
+
+static void
+test_write_target_follows_primary_check(void **state)
+{
+	Node	   *old = &fx.nodes[2];
+	bool		fallback = true;
+
+	(void) state;
+	setup(3);
+	/* nobody passes the primary check: no target, nothing changes */
+	assert_false(route_update_write_target(&fx.ctx, &old));
+	assert_null(old);
+	assert_null(pick(SERVICE_WRITE, &fallback));
+	assert_false(fallback);
+
+	set_up(&fx.nodes[1], CHECK_PRIMARY, true);
+	assert_true(route_update_write_target(&fx.ctx, &old));
+	assert_null(old);
+	assert_ptr_equal(fx.ctx.services[SERVICE_WRITE].target, &fx.nodes[1]);
+	assert_ptr_equal(pick(SERVICE_WRITE, &fallback), &fx.nodes[1]);
+
+	/* two pass, the higher leader epoch wins; with no epochs, nobody */
+	set_up(&fx.nodes[0], CHECK_PRIMARY, true);
+	assert_true(route_update_write_target(&fx.ctx, &old));
+	assert_ptr_equal(old, &fx.nodes[1]);
+	assert_null(fx.ctx.services[SERVICE_WRITE].target);
+	assert_int_equal(fx.ctx.primaries_seen, 2);
+	fx.nodes[0].has_epoch = true;
+	fx.nodes[0].leader_epoch = 7;
+	fx.nodes[1].has_epoch = true;
+	fx.nodes[1].leader_epoch = 6;
+	assert_true(route_update_write_target(&fx.ctx, &old));
+	assert_null(old);
+	assert_ptr_equal(fx.ctx.services[SERVICE_WRITE].target, &fx.nodes[0]);
+	/* unchanged facts: unchanged target */
+	assert_false(route_update_write_target(&fx.ctx, &old));
+	teardown();
+}
+
+static void
+test_write_needs_room(void **state)
+{
+	Node	   *old;
+	bool		fallback;
+
+	(void) state;
+	setup(1);
+	set_up(&fx.nodes[0], CHECK_PRIMARY, true);
+	assert_true(route_update_write_target(&fx.ctx, &old));
+	fx.nodes[0].cfg.maxconn = 2;
+	fx.nodes[0].traffic[SERVICE_WRITE].cur_sessions = 1;
+	fx.nodes[0].traffic[SERVICE_READ].cur_sessions = 1;
+	/* one limit for both services */
+	assert_null(pick(SERVICE_WRITE, &fallback));
+	fx.nodes[0].traffic[SERVICE_READ].cur_sessions = 0;
+	assert_ptr_equal(pick(SERVICE_WRITE, &fallback), &fx.nodes[0]);
+	/* no address yet: no room */
+	fx.nodes[0].addr_known = false;
+	assert_null(pick(SERVICE_WRITE, &fallback));
+	teardown();
+}
+
+static void
+test_read_round_robin_skips_ineligible(void **state)
+{
+	bool		fallback = true;
+
+	(void) state;
+	setup(3);
+	set_up(&fx.nodes[0], CHECK_REPLICA, true);
+	set_up(&fx.nodes[2], CHECK_REPLICA, true);
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[0]);
+	assert_false(fallback);
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[2]);
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[0]);
+	/* a full node is skipped */
+	fx.nodes[2].cfg.maxconn = 1;
+	fx.nodes[2].traffic[SERVICE_READ].cur_sessions = 1;
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[0]);
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[0]);
+	teardown();
+}
+
+static void
+test_read_leastconn(void **state)
+{
+	bool		fallback;
+
+	(void) state;
+	setup(3);
+	fx.cfg.balance = BALANCE_LEASTCONN;
+	for (int i = 0; i < 3; i++)
+		set_up(&fx.nodes[i], CHECK_REPLICA, true);
+	fx.nodes[0].traffic[SERVICE_READ].cur_sessions = 3;
+	fx.nodes[1].traffic[SERVICE_READ].cur_sessions = 1;
+	fx.nodes[2].traffic[SERVICE_READ].cur_sessions = 2;
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[1]);
+	/* a tie goes to the first listed */
+	fx.nodes[2].traffic[SERVICE_READ].cur_sessions = 1;
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[1]);
+	teardown();
+}
+
+static void
+test_read_fallback_to_primary(void **state)
+{
+	Node	   *old;
+	bool		fallback = false;
+
+	(void) state;
+	setup(2);
+	/* no replica and no primary: nothing */
+	assert_null(pick(SERVICE_READ, &fallback));
+	assert_false(fallback);
+	set_up(&fx.nodes[1], CHECK_PRIMARY, true);
+	assert_true(route_update_write_target(&fx.ctx, &old));
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[1]);
+	assert_true(fallback);
+	/* a healthy replica is preferred */
+	set_up(&fx.nodes[0], CHECK_REPLICA, true);
+	assert_ptr_equal(pick(SERVICE_READ, &fallback), &fx.nodes[0]);
+	assert_false(fallback);
+	/* fallback off: no healthy replica means no node */
+	set_up(&fx.nodes[0], CHECK_REPLICA, false);
+	fx.cfg.read_fallback = READ_FALLBACK_NONE;
+	assert_null(pick(SERVICE_READ, &fallback));
+	assert_false(fallback);
+	teardown();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_target_follows_primary_check),
+		cmocka_unit_test(test_write_needs_room),
+		cmocka_unit_test(test_read_round_robin_skips_ineligible),
+		cmocka_unit_test(test_read_leastconn),
+		cmocka_unit_test(test_read_fallback_to_primary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
