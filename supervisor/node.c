@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "crash_policy.h"
 #include "http.h"
 #include "log.h"
 #include "node.h"
@@ -44,18 +45,13 @@
 #define STOP_TIMEOUT_MS			60000
 #define REJOIN_STOP_TIMEOUT_MS	5000
 #define READY_TIMEOUT_MS		120000
-#define RESTART_LIMIT			10
-#define RESTART_WINDOW_MS		(5 * 60 * 1000)
-#define BACKOFF_MIN_MS			1000
-#define BACKOFF_MAX_MS			30000
-#define BACKOFF_RESET_MS		60000
 #define ZK_WAIT_MS				3000
+#define WAIT_BACKOFF_MIN_MS		1000	/* bootstrap: waiting for a leader or the lock */
+#define WAIT_BACKOFF_MAX_MS		30000
 
 NodeConf   *node_conf = NULL;
 
-static long long restarts[RESTART_LIMIT];
-static int	nrestarts = 0;
-static int	backoff_ms = BACKOFF_MIN_MS;
+static CrashPolicy crash = {.backoff_ms = CRASH_BACKOFF_MIN_MS};
 static long long restart_due = 0;	/* 0: none scheduled */
 static char restart_reason[256];
 static bool stopping = false;	/* a shutdown signal is being carried out */
@@ -443,7 +439,7 @@ static int
 bootstrap_clone(void)
 {
 	long long	last_log = 0;
-	int			wait_backoff = BACKOFF_MIN_MS;
+	int			wait_backoff = WAIT_BACKOFF_MIN_MS;
 
 	sup_log("bootstrap: cluster \"%s\" is initialized by another node; this node clones from it",
 			C->scope);
@@ -485,7 +481,7 @@ bootstrap_clone(void)
 			sup_log("bootstrap: clone from \"%s\" failed; retrying in %d s", src, wait_backoff / 1000);
 			if (!pause_ms(wait_backoff))
 				return SUP_EXIT_OK;
-			wait_backoff = wait_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait_backoff * 2;
+			wait_backoff = wait_backoff * 2 > WAIT_BACKOFF_MAX_MS ? WAIT_BACKOFF_MAX_MS : wait_backoff * 2;
 			continue;
 		}
 		marker_set(MARK_CLONING, false);
@@ -501,7 +497,7 @@ bootstrap_clone(void)
 static int
 bootstrap(void)
 {
-	int			wait_backoff = BACKOFF_MIN_MS;
+	int			wait_backoff = WAIT_BACKOFF_MIN_MS;
 
 	for (;;)
 	{
@@ -517,7 +513,7 @@ bootstrap(void)
 					C->zk_hosts, wait_backoff / 1000);
 			if (!pause_ms(wait_backoff))
 				return SUP_EXIT_OK;
-			wait_backoff = wait_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait_backoff * 2;
+			wait_backoff = wait_backoff * 2 > WAIT_BACKOFF_MAX_MS ? WAIT_BACKOFF_MAX_MS : wait_backoff * 2;
 			continue;
 		}
 		rc = zkc_ensure_parents();
@@ -1252,33 +1248,26 @@ node_check_request(void)
 static int
 count_restart(void)
 {
-	long long	now = now_ms();
-	int			recent = 0;
-
-	for (int i = 0; i < nrestarts; i++)
-		if (now - restarts[i] < RESTART_WINDOW_MS)
-			restarts[recent++] = restarts[i];
-	nrestarts = recent;
-	if (nrestarts >= RESTART_LIMIT)
+	if (!crash_policy_count(&crash, now_ms()))
 	{
 		sup_log("crash: postgres was restarted %d times in %d minutes; giving up",
-				RESTART_LIMIT, RESTART_WINDOW_MS / 60000);
+				CRASH_RESTART_LIMIT, CRASH_RESTART_WINDOW_MS / 60000);
 		return SUP_EXIT_FAIL;
 	}
-	restarts[nrestarts++] = now;
 	return -1;
 }
 
 static void
 schedule_restart(const char *reason)
 {
+	int			delay = crash_policy_next_delay(&crash);
+
 	snprintf(restart_reason, sizeof(restart_reason), "%s", reason);
-	restart_due = now_ms() + backoff_ms;
-	sup_log("crash: restarting postgres in place in %d s (%s)", backoff_ms / 1000, reason);
-	if (nrestarts > 0)
-		sup_log("crash: %d restart(s) in the last %d minutes (the limit is %d)", nrestarts,
-				RESTART_WINDOW_MS / 60000, RESTART_LIMIT);
-	backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
+	restart_due = now_ms() + delay;
+	sup_log("crash: restarting postgres in place in %d s (%s)", delay / 1000, reason);
+	if (crash.nrestarts > 0)
+		sup_log("crash: %d restart(s) in the last %d minutes (the limit is %d)", crash.nrestarts,
+				CRASH_RESTART_WINDOW_MS / 60000, CRASH_RESTART_LIMIT);
 }
 
 /*
@@ -1379,9 +1368,8 @@ node_postgres_exited(int status)
 int
 node_tick(void)
 {
-	if (pg_running() && backoff_ms != BACKOFF_MIN_MS &&
-		now_ms() - pg_started_at() >= BACKOFF_RESET_MS)
-		backoff_ms = BACKOFF_MIN_MS;
+	if (pg_running())
+		crash_policy_running(&crash, pg_started_at(), now_ms());
 	if (!pg_running() && restart_due == 0 && !stopping)
 	{
 		/* an action above could not start postgres: try again, with back-off */
