@@ -106,6 +106,7 @@ main(int argc, char **argv)
 	bool		check_only = false;
 	long long	next_request_check = 0;
 	int			rc;
+	NodeOutcome o;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -147,16 +148,18 @@ main(int argc, char **argv)
 	}
 	umask(077);
 	node_conf = &conf;
-	sig_setup();
+	if (!sig_setup())
+		return SUP_EXIT_FAIL;
 	zkc_setup(conf.zk_hosts, conf.ttl * 1000, conf.namespace_, conf.scope);
 	sup_log("starting: node \"%s\" of cluster \"%s\", data_dir %s, ZooKeeper %s",
 			conf.name, conf.scope, conf.data_dir, conf.zk_hosts);
 
-	rc = node_prepare();
-	if (rc >= 0 && sig_stop_pending())
-		rc = SUP_EXIT_OK;		/* asked to stop while preparing */
-	if (rc >= 0)
+	o = node_prepare();
+	if (o != NODE_CONTINUE && sig_stop_pending())
+		o = NODE_EXIT_OK;		/* asked to stop while preparing */
+	if (o != NODE_CONTINUE)
 	{
+		rc = node_exit_code(o);
 		if (pg_running())
 			node_shutdown(SIGINT);
 		zkc_close();
@@ -198,8 +201,8 @@ main(int argc, char **argv)
 
 		if (pg_reap(&status))
 		{
-			rc = node_postgres_exited(status);
-			if (rc >= 0)
+			o = node_postgres_exited(status);
+			if (o != NODE_CONTINUE)
 				goto out;
 			continue;			/* signals first */
 		}
@@ -210,12 +213,13 @@ main(int argc, char **argv)
 			if (node_check_request())
 				continue;
 		}
-		rc = node_tick();
-		if (rc >= 0)
+		o = node_tick();
+		if (o != NODE_CONTINUE)
 			goto out;
 	}
-	rc = SUP_EXIT_OK;
+	o = NODE_EXIT_OK;
 out:
+	rc = node_exit_code(o);
 	if (rc != SUP_EXIT_OK && pg_running())
 		node_shutdown(SIGINT);
 	zkc_close();

@@ -51,10 +51,52 @@
 
 NodeConf   *node_conf = NULL;
 
-static CrashPolicy crash = {.backoff_ms = CRASH_BACKOFF_MIN_MS};
-static long long restart_due = 0;	/* 0: none scheduled */
-static char restart_reason[256];
-static bool stopping = false;	/* a shutdown signal is being carried out */
+/* The node's state: changed only by node_enter() */
+static struct
+{
+	NodeState	state;
+	CrashPolicy crash;
+	long long	restart_due;	/* 0: none scheduled */
+	char		restart_reason[256];
+}			node = {.state = NODE_PREPARING, .crash = {.backoff_ms = CRASH_BACKOFF_MIN_MS}};
+
+const char *
+node_state_name(NodeState s)
+{
+	switch (s)
+	{
+		case NODE_PREPARING:
+			return "preparing";
+		case NODE_RUNNING:
+			return "running";
+		case NODE_REJOINING:
+			return "rejoining";
+		case NODE_HANDING_OVER:
+			return "handing over";
+		case NODE_RESTART_WAIT:
+			return "waiting to restart";
+		case NODE_STOPPING:
+			return "stopping";
+		case NODE_FAILED:
+			return "failed";
+	}
+	return "?";
+}
+
+/*
+ * The one place the node's state changes, with one log line naming the
+ * reason.  Stopping and failed are final: nothing leaves them.
+ */
+static void
+node_enter(NodeState to, const char *why)
+{
+	NodeState	from = node.state;
+
+	if (from == to || from == NODE_FAILED || (from == NODE_STOPPING && to != NODE_FAILED))
+		return;
+	node.state = to;
+	sup_log("state: %s -> %s (%s)", node_state_name(from), node_state_name(to), why);
+}
 
 #define C node_conf
 
@@ -214,7 +256,7 @@ remove_partial_clone(void)
  * Bootstrap
  * ---------------------------------------------------------------------
  */
-static int
+static NodeOutcome
 bootstrap_initdb(void)
 {
 	char		prog[CONF_PATH_LEN + 32];
@@ -340,7 +382,7 @@ bootstrap_initdb(void)
 		{
 			sup_log("bootstrap: could not record the system identifier %s in %s (%s); the next start records it",
 					sysid, zkc_paths()->initialize, zerror(zrc));
-			return SUP_EXIT_FAIL;
+			return NODE_EXIT_FAIL;
 		}
 		pause_ms(1000);
 	}
@@ -348,8 +390,8 @@ bootstrap_initdb(void)
 			C->scope, sysid);
 	pgd_set_standby(C, false);
 	if (!pg_start(C, "bootstrap: new cluster"))
-		return SUP_EXIT_FAIL;
-	return -1;
+		return NODE_EXIT_FAIL;
+	return NODE_CONTINUE;
 
 failed:
 	if (pgd_dir_kind(C->data_dir) != DIR_MISSING && pgd_dir_kind(C->data_dir) != DIR_EMPTY)
@@ -367,7 +409,7 @@ failed:
 			sup_log("bootstrap: failed, and the initialize key %s could not be deleted (%s): delete it by hand",
 					zkc_paths()->initialize, zerror(zrc));
 	}
-	return rc == RUN_INTERRUPTED ? SUP_EXIT_OK : SUP_EXIT_FAIL;
+	return rc == RUN_INTERRUPTED ? NODE_EXIT_OK : NODE_EXIT_FAIL;
 }
 
 /*
@@ -435,7 +477,7 @@ configure_standby(const char *leader_ci)
 		pgd_write_runtime_conf(C, leader_ci);
 }
 
-static int
+static NodeOutcome
 bootstrap_clone(void)
 {
 	long long	last_log = 0;
@@ -453,7 +495,7 @@ bootstrap_clone(void)
 		int			rc;
 
 		if (sig_stop_pending())
-			return SUP_EXIT_OK;
+			return NODE_EXIT_OK;
 		if (!pick_clone_source(src, sizeof(src), src_ci, sizeof(src_ci), leader, sizeof(leader),
 							   leader_ci, sizeof(leader_ci), why, sizeof(why)))
 		{
@@ -464,7 +506,7 @@ bootstrap_clone(void)
 				last_log = now_ms();
 			}
 			if (!pause_ms(1000))
-				return SUP_EXIT_OK;
+				return NODE_EXIT_OK;
 			continue;
 		}
 
@@ -477,24 +519,24 @@ bootstrap_clone(void)
 			remove_partial_clone();
 			marker_set(MARK_CLONING, false);
 			if (rc == RUN_INTERRUPTED || sig_stop_pending())
-				return SUP_EXIT_OK;
+				return NODE_EXIT_OK;
 			sup_log("bootstrap: clone from \"%s\" failed; retrying in %d s", src, wait_backoff / 1000);
 			if (!pause_ms(wait_backoff))
-				return SUP_EXIT_OK;
+				return NODE_EXIT_OK;
 			wait_backoff = wait_backoff * 2 > WAIT_BACKOFF_MAX_MS ? WAIT_BACKOFF_MAX_MS : wait_backoff * 2;
 			continue;
 		}
 		marker_set(MARK_CLONING, false);
 		if (!configure_standby(leader_ci))
-			return SUP_EXIT_FAIL;
+			return NODE_EXIT_FAIL;
 		sup_log("bootstrap: cloned from \"%s\", starting as a standby of \"%s\"", src, leader);
 		if (!pg_start(C, "bootstrap: new replica"))
-			return SUP_EXIT_FAIL;
-		return -1;
+			return NODE_EXIT_FAIL;
+		return NODE_CONTINUE;
 	}
 }
 
-static int
+static NodeOutcome
 bootstrap(void)
 {
 	int			wait_backoff = WAIT_BACKOFF_MIN_MS;
@@ -504,15 +546,15 @@ bootstrap(void)
 		int			rc;
 
 		if (sig_stop_pending())
-			return SUP_EXIT_OK;
+			return NODE_EXIT_OK;
 		if (!zkc_connect(5000))
 		{
 			if (sig_stop_pending())
-				return SUP_EXIT_OK;
+				return NODE_EXIT_OK;
 			sup_log("bootstrap: ZooKeeper (%s) is unreachable; the empty data directory needs it; retrying in %d s",
 					C->zk_hosts, wait_backoff / 1000);
 			if (!pause_ms(wait_backoff))
-				return SUP_EXIT_OK;
+				return NODE_EXIT_OK;
 			wait_backoff = wait_backoff * 2 > WAIT_BACKOFF_MAX_MS ? WAIT_BACKOFF_MAX_MS : wait_backoff * 2;
 			continue;
 		}
@@ -525,7 +567,7 @@ bootstrap(void)
 			return bootstrap_clone();
 		sup_log("bootstrap: could not race for %s: %s; retrying", zkc_paths()->initialize, zerror(rc));
 		if (!pause_ms(1000))
-			return SUP_EXIT_OK;
+			return NODE_EXIT_OK;
 	}
 }
 
@@ -661,7 +703,7 @@ local_position(ControlData *cd, uint32_t *tli, uint64_t *end)
  * when postgres could not be started at all.
  */
 static bool
-rejoin_stopped(const char *leader, const char *leader_ci)
+rejoin_steps(const char *leader, const char *leader_ci)
 {
 	ControlData cd;
 	uint32_t	tli = 0;
@@ -703,7 +745,8 @@ rejoin_stopped(const char *leader, const char *leader_ci)
 		sup_log("rejoin: refusing: \"%s\" has system identifier %" PRIu64 ", this data directory %" PRIu64 "; nothing was changed",
 				leader, li->system_id, cd.system_id);
 		free(li);
-		exit(SUP_EXIT_FAIL);
+		node_enter(NODE_FAILED, "the leader belongs to another cluster");
+		return false;
 	}
 	if (!have_leader || !have_pos)
 	{
@@ -771,6 +814,21 @@ rejoin_stopped(const char *leader, const char *leader_ci)
 	return pg_start(C, "rejoin");
 }
 
+/* rejoin_steps() as a state: rejoining, then running once postgres started */
+static bool
+rejoin_stopped(const char *leader, const char *leader_ci)
+{
+	char		why[HA_NAME_LEN + 32];
+	bool		ok;
+
+	snprintf(why, sizeof(why), "following \"%s\"", leader);
+	node_enter(NODE_REJOINING, why);
+	ok = rejoin_steps(leader, leader_ci);
+	if (ok)
+		node_enter(NODE_RUNNING, why);
+	return ok;
+}
+
 /*
  * Stops postgres if it runs, then rejoins.  A fast shutdown waits for
  * walsenders to hand their WAL to standbys, which a cut network stalls for
@@ -809,7 +867,7 @@ start_fenced(const char *why)
  * Start with data
  * ---------------------------------------------------------------------
  */
-static int
+static NodeOutcome
 start_existing(void)
 {
 	ControlData cd;
@@ -820,12 +878,12 @@ start_existing(void)
 	{
 		sup_log("start: postgres (pid %d) already runs on \"%s\" without this supervisor; stop it first",
 				(int) foreign, C->data_dir);
-		return SUP_EXIT_FAIL;
+		return NODE_EXIT_FAIL;
 	}
 	if (!pgd_controldata(C, &cd))
 	{
 		sup_log("start: cannot read the control data of \"%s\"; not touching it", C->data_dir);
-		return SUP_EXIT_FAIL;
+		return NODE_EXIT_FAIL;
 	}
 	if (zkc_connect(ZK_WAIT_MS))
 	{
@@ -843,7 +901,7 @@ start_existing(void)
 			{
 				sup_log("start: refusing: \"%s\" belongs to another cluster: its system identifier is %" PRIu64 ", cluster \"%s\" has %s (in %s); nothing was changed",
 						C->data_dir, cd.system_id, C->scope, buf, zkc_paths()->initialize);
-				return SUP_EXIT_FAIL;
+				return NODE_EXIT_FAIL;
 			}
 		}
 		zkc_leader(leader, sizeof(leader), NULL);
@@ -865,27 +923,27 @@ start_existing(void)
 			{
 				sup_log("start: the data directory says primary, but \"%s\" leads cluster \"%s\": rejoining as its standby",
 						leader, C->scope);
-				return rejoin_stopped(leader, ci) ? -1 : SUP_EXIT_FAIL;
+				return rejoin_stopped(leader, ci) ? NODE_CONTINUE : NODE_EXIT_FAIL;
 			}
 			sup_log("start: the data directory says primary, but \"%s\" leads cluster \"%s\": starting as a standby with no upstream",
 					leader, C->scope);
-			return start_fenced("start: another node leads") ? -1 : SUP_EXIT_FAIL;
+			return start_fenced("start: another node leads") ? NODE_CONTINUE : NODE_EXIT_FAIL;
 		}
 	}
 	else
 	{
 		if (sig_stop_pending())
-			return SUP_EXIT_OK;
+			return NODE_EXIT_OK;
 		sup_log("start: ZooKeeper (%s) is unreachable; starting postgres as its data says", C->zk_hosts);
 	}
 	if (standby)
 		pgd_clean_auto_conf(C);
 	return pg_start(C, standby ? "start: standby.signal present" : "start: no standby.signal")
-		? -1 : SUP_EXIT_FAIL;
+		? NODE_CONTINUE : NODE_EXIT_FAIL;
 }
 
-int
-node_prepare(void)
+static NodeOutcome
+prepare(void)
 {
 	DirKind		k;
 
@@ -907,10 +965,10 @@ node_prepare(void)
 		{
 			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
 				leader_conninfo(leader, ci, sizeof(ci)))
-				return reclone(leader, ci) ? -1 : SUP_EXIT_FAIL;
+				return reclone(leader, ci) ? NODE_CONTINUE : NODE_EXIT_FAIL;
 			sup_log("start: waiting for a leader to clone from");
 			if (!pause_ms(5000))
-				return SUP_EXIT_OK;
+				return NODE_EXIT_OK;
 		}
 	}
 	switch (k)
@@ -923,12 +981,30 @@ node_prepare(void)
 		case DIR_OTHER:
 			sup_log("start: \"%s\" is neither empty nor a PostgreSQL data directory; refusing to touch it",
 					C->data_dir);
-			return SUP_EXIT_FAIL;
+			return NODE_EXIT_FAIL;
 		case DIR_ERROR:
 			sup_log("start: cannot read \"%s\": %s", C->data_dir, strerror(errno));
-			return SUP_EXIT_FAIL;
+			return NODE_EXIT_FAIL;
 	}
-	return SUP_EXIT_FAIL;
+	return NODE_EXIT_FAIL;
+}
+
+NodeOutcome
+node_prepare(void)
+{
+	NodeOutcome o = prepare();
+
+	if (o == NODE_EXIT_FAIL)
+		node_enter(NODE_FAILED, "could not bring the node up");
+	else if (o == NODE_CONTINUE && node.state == NODE_FAILED)
+		o = NODE_EXIT_FAIL;
+	return o;
+}
+
+int
+node_exit_code(NodeOutcome o)
+{
+	return o == NODE_EXIT_FAIL ? SUP_EXIT_FAIL : SUP_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -1128,7 +1204,7 @@ node_shutdown_graceful(void)
 {
 	char		leader[HA_NAME_LEN] = "";
 
-	stopping = true;
+	node_enter(NODE_STOPPING, "shutdown");
 	if (!pg_running())
 	{
 		sup_log("shutdown: postgres is not running; exiting");
@@ -1152,7 +1228,7 @@ node_shutdown_graceful(void)
 void
 node_shutdown(int sig)
 {
-	stopping = true;
+	node_enter(NODE_STOPPING, "shutdown");
 	if (pg_running())
 		pg_stop(sig, sig == SIGQUIT ? 10000 : STOP_TIMEOUT_MS, sig == SIGQUIT ? "SIGQUIT" : "SIGINT");
 }
@@ -1195,6 +1271,7 @@ do_request(const Request *r)
 			rejoin(r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");
 			break;
 		case REQ_HANDOVER:
+			node_enter(NODE_HANDING_OVER, "requested by the agent");
 			sup_log("handover: to \"%s\" (%s)", r->leader, r->reason[0] ? r->reason : "requested");
 			if (handover_release(r->leader, r->api_url))
 			{
@@ -1232,7 +1309,7 @@ node_check_request(void)
 	sup_log("request: %s%s%s%s%s", request_action_name(r.action),
 			r.leader[0] ? " leader=" : "", r.leader,
 			r.reason[0] ? ", reason: " : "", r.reason);
-	if (stopping)
+	if (node.state == NODE_STOPPING || node.state == NODE_FAILED)
 	{
 		sup_log("request: ignored, the supervisor is stopping");
 		return true;
@@ -1245,28 +1322,31 @@ node_check_request(void)
  * Crashes
  * ---------------------------------------------------------------------
  */
-static int
+/* One more restart; false (logged) when the policy gives up. */
+static bool
 count_restart(void)
 {
-	if (!crash_policy_count(&crash, now_ms()))
+	if (!crash_policy_count(&node.crash, now_ms()))
 	{
 		sup_log("crash: postgres was restarted %d times in %d minutes; giving up",
 				CRASH_RESTART_LIMIT, CRASH_RESTART_WINDOW_MS / 60000);
-		return SUP_EXIT_FAIL;
+		node_enter(NODE_FAILED, "too many restarts");
+		return false;
 	}
-	return -1;
+	return true;
 }
 
 static void
 schedule_restart(const char *reason)
 {
-	int			delay = crash_policy_next_delay(&crash);
+	int			delay = crash_policy_next_delay(&node.crash);
 
-	snprintf(restart_reason, sizeof(restart_reason), "%s", reason);
-	restart_due = now_ms() + delay;
+	node_enter(NODE_RESTART_WAIT, reason);
+	snprintf(node.restart_reason, sizeof(node.restart_reason), "%s", reason);
+	node.restart_due = now_ms() + delay;
 	sup_log("crash: restarting postgres in place in %d s (%s)", delay / 1000, reason);
-	if (crash.nrestarts > 0)
-		sup_log("crash: %d restart(s) in the last %d minutes (the limit is %d)", crash.nrestarts,
+	if (node.crash.nrestarts > 0)
+		sup_log("crash: %d restart(s) in the last %d minutes (the limit is %d)", node.crash.nrestarts,
 				CRASH_RESTART_WINDOW_MS / 60000, CRASH_RESTART_LIMIT);
 }
 
@@ -1318,20 +1398,20 @@ primary_crash_failover(void)
 	return false;
 }
 
-int
+NodeOutcome
 node_postgres_exited(int status)
 {
 	char		desc[64];
 	bool		standby;
 
 	run_describe_status(status, desc, sizeof(desc));
-	if (stopping)
-		return -1;
+	if (node.state == NODE_STOPPING)
+		return NODE_CONTINUE;
 	sup_log("postgres: exited (%s)", desc);
 
 	/* a request explains it? (a clean exit may come just before the request) */
 	if (node_check_request())
-		return -1;
+		return NODE_CONTINUE;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 	{
 		long long	until = now_ms() + 1000;
@@ -1340,21 +1420,21 @@ node_postgres_exited(int status)
 		{
 			sup_wait(100);
 			if (node_check_request())
-				return -1;
+				return NODE_CONTINUE;
 		}
 	}
 	if (sig_stop_pending())
-		return -1;
+		return NODE_CONTINUE;
 
-	if (count_restart() >= 0)
-		return SUP_EXIT_FAIL;
+	if (!count_restart())
+		return NODE_EXIT_FAIL;
 	standby = pgd_is_standby(C);
 	if (!standby && C->primary_start_timeout == 0)
 	{
 		if (primary_crash_failover())
-			return -1;
+			return node.state == NODE_FAILED ? NODE_EXIT_FAIL : NODE_CONTINUE;
 		if (sig_stop_pending())
-			return -1;
+			return NODE_CONTINUE;
 	}
 	{
 		char		reason[128];
@@ -1362,24 +1442,28 @@ node_postgres_exited(int status)
 		snprintf(reason, sizeof(reason), "crash restart: postgres ended with %s", desc);
 		schedule_restart(reason);
 	}
-	return -1;
+	return NODE_CONTINUE;
 }
 
-int
+NodeOutcome
 node_tick(void)
 {
+	if (node.state == NODE_FAILED)
+		return NODE_EXIT_FAIL;	/* a refusal above, while carrying out a request */
 	if (pg_running())
-		crash_policy_running(&crash, pg_started_at(), now_ms());
-	if (!pg_running() && restart_due == 0 && !stopping)
+		node_enter(NODE_RUNNING, "postgres runs");
+	if (pg_running())
+		crash_policy_running(&node.crash, pg_started_at(), now_ms());
+	if (!pg_running() && node.restart_due == 0 && node.state != NODE_STOPPING)
 	{
 		/* an action above could not start postgres: try again, with back-off */
-		if (count_restart() >= 0)
-			return SUP_EXIT_FAIL;
+		if (!count_restart())
+			return NODE_EXIT_FAIL;
 		schedule_restart("postgres is not running");
 	}
-	if (!pg_running() && restart_due && now_ms() >= restart_due && !stopping)
+	if (!pg_running() && node.restart_due && now_ms() >= node.restart_due && node.state != NODE_STOPPING)
 	{
-		restart_due = 0;
+		node.restart_due = 0;
 		if (marker_exists(MARK_REWINDING))
 		{
 			char		leader[HA_NAME_LEN];
@@ -1387,19 +1471,19 @@ node_tick(void)
 
 			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
 				leader_conninfo(leader, ci, sizeof(ci)) && reclone(leader, ci))
-				return -1;
-			if (count_restart() >= 0)
-				return SUP_EXIT_FAIL;
+				return NODE_CONTINUE;
+			if (!count_restart())
+				return NODE_EXIT_FAIL;
 			schedule_restart("the half-rewound data directory must be cloned again");
-			return -1;
+			return NODE_CONTINUE;
 		}
 		pg_wait_shmem_free(C, 10000);
-		if (!pg_start(C, restart_reason))
+		if (!pg_start(C, node.restart_reason))
 		{
-			if (count_restart() >= 0)
-				return SUP_EXIT_FAIL;
+			if (!count_restart())
+				return NODE_EXIT_FAIL;
 			schedule_restart("postgres could not be started");
 		}
 	}
-	return -1;
+	return NODE_CONTINUE;
 }

@@ -21,27 +21,52 @@
 #define SUP_EXIT_FAIL	1
 #define SUP_EXIT_CONFIG 2
 
+/* What a call into the node asks main to do next */
+typedef enum NodeOutcome
+{
+	NODE_CONTINUE,				/* postgres runs, or a restart is scheduled: go on */
+	NODE_EXIT_OK,				/* stop the supervisor, exit code 0 */
+	NODE_EXIT_FAIL,				/* stop the supervisor, exit code 1 */
+} NodeOutcome;
+
+/* The node's state; every change is one "state: a -> b (why)" log line */
+typedef enum NodeState
+{
+	NODE_PREPARING,				/* bootstrap or first start (node_prepare) */
+	NODE_RUNNING,				/* postgres runs under this supervisor */
+	NODE_REJOINING,				/* becoming a standby of a leader */
+	NODE_HANDING_OVER,			/* a graceful hand-over requested by the agent */
+	NODE_RESTART_WAIT,			/* postgres is down; a restart is scheduled */
+	NODE_STOPPING,				/* a shutdown signal is being carried out (final) */
+	NODE_FAILED,				/* a refusal or a give-up: the supervisor exits 1 (final) */
+} NodeState;
+
+extern const char *node_state_name(NodeState s);
+
+/* The exit code for an outcome other than NODE_CONTINUE */
+extern int	node_exit_code(NodeOutcome o);
+
 /* The node's configuration (main.c owns it; reloaded on SIGHUP). */
 extern NodeConf *node_conf;
 
 /*
  * Brings the node up from whatever is in data_dir: bootstrap (initdb or
- * clone) when it is empty, else start postgres as its data says.  Returns
- * an exit code to exit with, or -1 when postgres runs.
+ * clone) when it is empty, else start postgres as its data says.
+ * NODE_CONTINUE when postgres runs.
  */
-extern int	node_prepare(void);
+extern NodeOutcome node_prepare(void);
 
 /* Reads, removes and carries out pg_ha.request; false if there was none. */
 extern bool node_check_request(void);
 
 /*
  * Postgres exited on its own (status from waitpid): a crash unless a
- * request explains it.  Returns an exit code, or -1 to go on.
+ * request explains it.
  */
-extern int	node_postgres_exited(int status);
+extern NodeOutcome node_postgres_exited(int status);
 
-/* Called every loop turn: a restart that is due. Returns an exit code or -1. */
-extern int	node_tick(void);
+/* Called every loop turn: a restart that is due, or a failure to report. */
+extern NodeOutcome node_tick(void);
 
 /* SIGTERM: graceful hand-over when this node leads, else fast shutdown. */
 extern void node_shutdown_graceful(void);

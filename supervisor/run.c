@@ -72,7 +72,7 @@ sig_handler(int signo)
 	errno = saved;
 }
 
-void
+bool
 sig_setup(void)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD};
@@ -81,7 +81,7 @@ sig_setup(void)
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 	{
 		sup_log("could not create the signal pipe: %s", strerror(errno));
-		exit(1);
+		return false;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_handler;
@@ -91,6 +91,7 @@ sig_setup(void)
 		sigaction(sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	return true;
 }
 
 bool

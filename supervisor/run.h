@@ -19,8 +19,8 @@
 
 /* ---- signals ---- */
 
-/* Installs handlers for TERM, INT, QUIT, HUP, USR1, CHLD; ignores PIPE. */
-extern void sig_setup(void);
+/* Installs handlers for TERM, INT, QUIT, HUP, USR1, CHLD; ignores PIPE.  False (logged) without a signal pipe. */
+extern bool sig_setup(void);
 
 /* Consumes a pending signal: true if signo arrived since the last take. */
 extern bool sig_take(int signo);
