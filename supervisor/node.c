@@ -98,33 +98,32 @@ node_enter(NodeState to, const char *why)
 	sup_log("state: %s -> %s (%s)", node_state_name(from), node_state_name(to), why);
 }
 
-#define C node_conf
 
 /* ---------------------------------------------------------------------
  * Small helpers
  * ---------------------------------------------------------------------
  */
 static void
-sibling_path(const char *suffix, char *buf, size_t cap)
+sibling_path(const NodeConf *c, const char *suffix, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s%s", C->data_dir, suffix);
+	snprintf(buf, cap, "%s%s", c->data_dir, suffix);
 }
 
 static bool
-marker_exists(const char *suffix)
+marker_exists(const NodeConf *c, const char *suffix)
 {
 	char		path[CONF_PATH_LEN + 64];
 
-	sibling_path(suffix, path, sizeof(path));
+	sibling_path(c, suffix, path, sizeof(path));
 	return access(path, F_OK) == 0;
 }
 
 static bool
-marker_set(const char *suffix, bool on)
+marker_set(const NodeConf *c, const char *suffix, bool on)
 {
 	char		path[CONF_PATH_LEN + 64];
 
-	sibling_path(suffix, path, sizeof(path));
+	sibling_path(c, suffix, path, sizeof(path));
 	return pgd_flag_file(path, on);
 }
 
@@ -205,51 +204,51 @@ run_simple(const char *label, const char *const *argv, const char *const *env,
 }
 
 static void
-bin_path(const char *prog, char *buf, size_t cap)
+bin_path(const NodeConf *c, const char *prog, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s/%s", C->bin_dir, prog);
+	snprintf(buf, cap, "%s/%s", c->bin_dir, prog);
 }
 
 /* pg_basebackup from host/port into data_dir (which must be empty or missing) */
 static int
-run_basebackup(const char *conninfo)
+run_basebackup(const NodeConf *c, const char *conninfo)
 {
 	char		prog[CONF_PATH_LEN + 32];
 	char		dsn[1024];
-	const char *argv[] = {prog, "-D", C->data_dir, "-X", "stream", "--checkpoint=fast",
+	const char *argv[] = {prog, "-D", c->data_dir, "-X", "stream", "--checkpoint=fast",
 	"-w", "-d", dsn, NULL};
-	const char *env[2] = {pg_password_env(C->replication_password), NULL};
+	const char *env[2] = {pg_password_env(c->replication_password), NULL};
 
 	snprintf(dsn, sizeof(dsn), "%s", conninfo);
 	/* not application_name=<name>: its walsender must not pass for our standby */
-	if (!conf_conninfo_add(dsn, sizeof(dsn), "user", C->replication_user) ||
+	if (!conf_conninfo_add(dsn, sizeof(dsn), "user", c->replication_user) ||
 		!conf_conninfo_add(dsn, sizeof(dsn), "application_name", "pg_ha_clone"))
 		return RUN_FAILED_TO_START;
-	bin_path("pg_basebackup", prog, sizeof(prog));
+	bin_path(c, "pg_basebackup", prog, sizeof(prog));
 	return run_simple("pg_basebackup", argv, env[0] ? env : NULL, NULL, true);
 }
 
 /* Crash recovery of a primary that did not shut down cleanly (single-user mode). */
 static bool
-run_crash_recovery(void)
+run_crash_recovery(const NodeConf *c)
 {
 	char		prog[CONF_PATH_LEN + 32];
-	const char *argv[] = {prog, "--single", "-F", "-D", C->data_dir,
+	const char *argv[] = {prog, "--single", "-F", "-D", c->data_dir,
 		"-c", "shared_preload_libraries=", "-c", "archive_mode=off", "template1", NULL};
 
-	bin_path("postgres", prog, sizeof(prog));
+	bin_path(c, "postgres", prog, sizeof(prog));
 	return run_simple("postgres", argv, NULL, "", false) == 0;
 }
 
 /* Empties a directory that holds only what we put there (a partial clone). */
 static void
-remove_partial_clone(void)
+remove_partial_clone(const NodeConf *c)
 {
 	struct stat st;
 
-	if (stat(C->data_dir, &st) != 0)
+	if (stat(c->data_dir, &st) != 0)
 		return;
-	pgd_remove_tree(C->data_dir);
+	pgd_remove_tree(c->data_dir);
 }
 
 /* ---------------------------------------------------------------------
@@ -257,7 +256,7 @@ remove_partial_clone(void)
  * ---------------------------------------------------------------------
  */
 static NodeOutcome
-bootstrap_initdb(void)
+bootstrap_initdb(const NodeConf *c)
 {
 	char		prog[CONF_PATH_LEN + 32];
 	char		pwopt[128] = "";
@@ -268,22 +267,22 @@ bootstrap_initdb(void)
 	ControlData cd;
 	char		sysid[32];
 
-	sup_log("bootstrap: won the initialize key of cluster \"%s\", running initdb", C->scope);
-	bin_path("initdb", prog, sizeof(prog));
+	sup_log("bootstrap: won the initialize key of cluster \"%s\", running initdb", c->scope);
+	bin_path(c, "initdb", prog, sizeof(prog));
 	argv[ac++] = prog;
 	argv[ac++] = "-D";
-	argv[ac++] = C->data_dir;
+	argv[ac++] = c->data_dir;
 	argv[ac++] = "-U";
-	argv[ac++] = C->superuser;
+	argv[ac++] = c->superuser;
 	argv[ac++] = "--auth-local=trust";
 	argv[ac++] = "--auth-host=scram-sha-256";
-	if (C->superuser_password[0])
+	if (c->superuser_password[0])
 	{
 		int			fd;
 
 		snprintf(pwfile, sizeof(pwfile), "/tmp/pg_ha_pwfile.XXXXXX");
 		fd = mkstemp(pwfile);
-		if (fd < 0 || dprintf(fd, "%s\n", C->superuser_password) < 0 || close(fd) != 0)
+		if (fd < 0 || dprintf(fd, "%s\n", c->superuser_password) < 0 || close(fd) != 0)
 		{
 			sup_log("bootstrap: could not write a password file: %s", strerror(errno));
 			pwfile[0] = '\0';
@@ -301,12 +300,12 @@ bootstrap_initdb(void)
 		goto failed;
 
 	/* pg_hba lines of the node configuration */
-	if (C->nhba > 0)
+	if (c->nhba > 0)
 	{
 		char		path[CONF_PATH_LEN + 32];
 		FILE	   *f;
 
-		pgd_path(C, "pg_hba.conf", path, sizeof(path));
+		pgd_path(c, "pg_hba.conf", path, sizeof(path));
 		f = fopen(path, "ae");
 		if (f == NULL)
 		{
@@ -315,29 +314,29 @@ bootstrap_initdb(void)
 			goto failed;
 		}
 		fprintf(f, "\n# Added by pg_ha_supervisor from the node configuration (hba = ...):\n");
-		for (int i = 0; i < C->nhba; i++)
-			fprintf(f, "%s\n", C->hba[i]);
+		for (int i = 0; i < c->nhba; i++)
+			fprintf(f, "%s\n", c->hba[i]);
 		if (fclose(f) != 0)
 		{
 			rc = 1;
 			goto failed;
 		}
-		sup_log("bootstrap: appended %d hba line(s) to pg_hba.conf", C->nhba);
+		sup_log("bootstrap: appended %d hba line(s) to pg_hba.conf", c->nhba);
 	}
 
 	/* the replication user, in single-user mode (its password goes on stdin) */
-	if (strcmp(C->replication_user, C->superuser) != 0)
+	if (strcmp(c->replication_user, c->superuser) != 0)
 	{
 		char		sql[2048];
 		char		ident[2 * CONF_NAME_LEN + 3];
 		char		pw[2 * CONF_STR_LEN + 3];
 		size_t		o = 0;
-		const char *single[] = {prog, "--single", "-D", C->data_dir,
+		const char *single[] = {prog, "--single", "-D", c->data_dir,
 			"-c", "exit_on_error=on", "-c", "shared_preload_libraries=", "postgres", NULL};
 
 		/* "ident" with "" doubled; 'password' with '' doubled */
 		ident[o++] = '"';
-		for (const char *p = C->replication_user; *p && o < sizeof(ident) - 3; p++)
+		for (const char *p = c->replication_user; *p && o < sizeof(ident) - 3; p++)
 		{
 			if (*p == '"')
 				ident[o++] = '"';
@@ -347,7 +346,7 @@ bootstrap_initdb(void)
 		ident[o] = '\0';
 		o = 0;
 		pw[o++] = '\'';
-		for (const char *p = C->replication_password; *p && o < sizeof(pw) - 3; p++)
+		for (const char *p = c->replication_password; *p && o < sizeof(pw) - 3; p++)
 		{
 			if (*p == '\'')
 				pw[o++] = '\'';
@@ -356,16 +355,16 @@ bootstrap_initdb(void)
 		pw[o++] = '\'';
 		pw[o] = '\0';
 		snprintf(sql, sizeof(sql), "CREATE ROLE %s WITH REPLICATION LOGIN%s%s;\n", ident,
-				 C->replication_password[0] ? " PASSWORD " : "",
-				 C->replication_password[0] ? pw : "");
-		bin_path("postgres", prog, sizeof(prog));
-		sup_log("bootstrap: creating the replication user \"%s\"", C->replication_user);
+				 c->replication_password[0] ? " PASSWORD " : "",
+				 c->replication_password[0] ? pw : "");
+		bin_path(c, "postgres", prog, sizeof(prog));
+		sup_log("bootstrap: creating the replication user \"%s\"", c->replication_user);
 		rc = run_simple("postgres", single, NULL, sql, false);
 		if (rc != 0)
 			goto failed;
 	}
 
-	if (!pgd_controldata(C, &cd))
+	if (!pgd_controldata(c, &cd))
 	{
 		rc = 1;
 		goto failed;
@@ -387,18 +386,18 @@ bootstrap_initdb(void)
 		pause_ms(1000);
 	}
 	sup_log("bootstrap: initialized cluster \"%s\" (system identifier %s), starting as primary",
-			C->scope, sysid);
-	pgd_set_standby(C, false);
-	if (!pg_start(C, "bootstrap: new cluster"))
+			c->scope, sysid);
+	pgd_set_standby(c, false);
+	if (!pg_start(c, "bootstrap: new cluster"))
 		return NODE_EXIT_FAIL;
 	return NODE_CONTINUE;
 
 failed:
-	if (pgd_dir_kind(C->data_dir) != DIR_MISSING && pgd_dir_kind(C->data_dir) != DIR_EMPTY)
+	if (pgd_dir_kind(c->data_dir) != DIR_MISSING && pgd_dir_kind(c->data_dir) != DIR_EMPTY)
 	{
 		/* made from nothing seconds ago: a half-made cluster must not start later */
-		sup_log("bootstrap: removing the unfinished data directory \"%s\"", C->data_dir);
-		remove_partial_clone();
+		sup_log("bootstrap: removing the unfinished data directory \"%s\"", c->data_dir);
+		remove_partial_clone(c);
 	}
 	{
 		int			zrc = zk_ready() ? zkc_delete(zkc_paths()->initialize, -1) : ZCONNECTIONLOSS;
@@ -418,7 +417,7 @@ failed:
  * primary_conninfo.  Returns false while there is no usable leader.
  */
 static bool
-pick_clone_source(char *src_name, size_t src_cap, char *src_ci, size_t ci_cap,
+pick_clone_source(const NodeConf *c, char *src_name, size_t src_cap, char *src_ci, size_t ci_cap,
 				  char *leader_name, size_t leader_cap, char *leader_ci, size_t lci_cap,
 				  char *why, size_t whycap)
 {
@@ -437,7 +436,7 @@ pick_clone_source(char *src_name, size_t src_cap, char *src_ci, size_t ci_cap,
 	}
 	if (leader_name[0] == '\0')
 		goto out;
-	if (strcmp(leader_name, C->name) == 0)
+	if (strcmp(leader_name, c->name) == 0)
 	{
 		snprintf(why, whycap, "the leader key names this node, whose data directory is empty: waiting for the key to expire");
 		goto out;
@@ -449,7 +448,7 @@ pick_clone_source(char *src_name, size_t src_cap, char *src_ci, size_t ci_cap,
 	}
 	snprintf(src_name, src_cap, "%s", leader_name);
 	snprintf(src_ci, ci_cap, "%s", leader_ci);
-	n = zkc_members(members, HA_MAX_MEMBERS, C->name);
+	n = zkc_members(members, HA_MAX_MEMBERS, c->name);
 	for (int i = 0; i < n; i++)
 	{
 		char		ci[512];
@@ -470,21 +469,21 @@ out:
 
 /* After a clone or pg_rewind: our files, not the source's. */
 static bool
-configure_standby(const char *leader_ci)
+configure_standby(const NodeConf *c, const char *leader_ci)
 {
-	pgd_forget_source_files(C);
-	return pgd_clean_auto_conf(C) && pgd_set_standby(C, true) &&
-		pgd_write_runtime_conf(C, leader_ci);
+	pgd_forget_source_files(c);
+	return pgd_clean_auto_conf(c) && pgd_set_standby(c, true) &&
+		pgd_write_runtime_conf(c, leader_ci);
 }
 
 static NodeOutcome
-bootstrap_clone(void)
+bootstrap_clone(const NodeConf *c)
 {
 	long long	last_log = 0;
 	int			wait_backoff = WAIT_BACKOFF_MIN_MS;
 
 	sup_log("bootstrap: cluster \"%s\" is initialized by another node; this node clones from it",
-			C->scope);
+			c->scope);
 	for (;;)
 	{
 		char		src[HA_NAME_LEN],
@@ -496,13 +495,13 @@ bootstrap_clone(void)
 
 		if (sig_stop_pending())
 			return NODE_EXIT_OK;
-		if (!pick_clone_source(src, sizeof(src), src_ci, sizeof(src_ci), leader, sizeof(leader),
+		if (!pick_clone_source(c, src, sizeof(src), src_ci, sizeof(src_ci), leader, sizeof(leader),
 							   leader_ci, sizeof(leader_ci), why, sizeof(why)))
 		{
 			if (now_ms() - last_log >= 10000)
 			{
 				sup_log("bootstrap: waiting for a leader of cluster \"%s\" to clone from (%s)",
-						C->scope, why);
+						c->scope, why);
 				last_log = now_ms();
 			}
 			if (!pause_ms(1000))
@@ -511,13 +510,13 @@ bootstrap_clone(void)
 		}
 
 		sup_log("bootstrap: cloning from \"%s\" (%s), leader \"%s\"", src, src_ci, leader);
-		marker_set(MARK_CLONING, true);
-		rc = run_basebackup(src_ci);
+		marker_set(c, MARK_CLONING, true);
+		rc = run_basebackup(c, src_ci);
 		if (rc != 0)
 		{
-			sup_log("bootstrap: removing the partial clone in \"%s\"", C->data_dir);
-			remove_partial_clone();
-			marker_set(MARK_CLONING, false);
+			sup_log("bootstrap: removing the partial clone in \"%s\"", c->data_dir);
+			remove_partial_clone(c);
+			marker_set(c, MARK_CLONING, false);
 			if (rc == RUN_INTERRUPTED || sig_stop_pending())
 				return NODE_EXIT_OK;
 			sup_log("bootstrap: clone from \"%s\" failed; retrying in %d s", src, wait_backoff / 1000);
@@ -526,18 +525,18 @@ bootstrap_clone(void)
 			wait_backoff = wait_backoff * 2 > WAIT_BACKOFF_MAX_MS ? WAIT_BACKOFF_MAX_MS : wait_backoff * 2;
 			continue;
 		}
-		marker_set(MARK_CLONING, false);
-		if (!configure_standby(leader_ci))
+		marker_set(c, MARK_CLONING, false);
+		if (!configure_standby(c, leader_ci))
 			return NODE_EXIT_FAIL;
 		sup_log("bootstrap: cloned from \"%s\", starting as a standby of \"%s\"", src, leader);
-		if (!pg_start(C, "bootstrap: new replica"))
+		if (!pg_start(c, "bootstrap: new replica"))
 			return NODE_EXIT_FAIL;
 		return NODE_CONTINUE;
 	}
 }
 
 static NodeOutcome
-bootstrap(void)
+bootstrap(const NodeConf *c)
 {
 	int			wait_backoff = WAIT_BACKOFF_MIN_MS;
 
@@ -552,7 +551,7 @@ bootstrap(void)
 			if (sig_stop_pending())
 				return NODE_EXIT_OK;
 			sup_log("bootstrap: ZooKeeper (%s) is unreachable; the empty data directory needs it; retrying in %d s",
-					C->zk_hosts, wait_backoff / 1000);
+					c->zk_hosts, wait_backoff / 1000);
 			if (!pause_ms(wait_backoff))
 				return NODE_EXIT_OK;
 			wait_backoff = wait_backoff * 2 > WAIT_BACKOFF_MAX_MS ? WAIT_BACKOFF_MAX_MS : wait_backoff * 2;
@@ -562,9 +561,9 @@ bootstrap(void)
 		if (rc == ZOK)
 			rc = zkc_create(zkc_paths()->initialize, "", 0);
 		if (rc == ZOK)
-			return bootstrap_initdb();
+			return bootstrap_initdb(c);
 		if (rc == ZNODEEXISTS)
-			return bootstrap_clone();
+			return bootstrap_clone(c);
 		sup_log("bootstrap: could not race for %s: %s; retrying", zkc_paths()->initialize, zerror(rc));
 		if (!pause_ms(1000))
 			return NODE_EXIT_OK;
@@ -578,7 +577,7 @@ bootstrap(void)
 
 /* Moves data_dir aside, clones from the leader; restores on failure. */
 static bool
-reclone(const char *leader, const char *leader_ci)
+reclone(const NodeConf *c, const char *leader, const char *leader_ci)
 {
 	char		old[CONF_PATH_LEN + 64];
 	char		stamp[32];
@@ -589,35 +588,35 @@ reclone(const char *leader, const char *leader_ci)
 
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(old, sizeof(old), "%s.pg_ha-old.%s", C->data_dir, stamp);
-	if (rename(C->data_dir, old) != 0)
+	snprintf(old, sizeof(old), "%s.pg_ha-old.%s", c->data_dir, stamp);
+	if (rename(c->data_dir, old) != 0)
 	{
 		sup_log("rejoin: cannot move \"%s\" aside to \"%s\": %s; not re-cloning",
-				C->data_dir, old, strerror(errno));
+				c->data_dir, old, strerror(errno));
 		return false;
 	}
-	was_rewinding = marker_exists(MARK_REWINDING);
-	marker_set(MARK_REWINDING, false);	/* a half-rewound copy is the old one now */
+	was_rewinding = marker_exists(c, MARK_REWINDING);
+	marker_set(c, MARK_REWINDING, false);	/* a half-rewound copy is the old one now */
 	sup_log("rejoin: re-cloning from \"%s\"; the old data directory is kept as \"%s\" until the new one runs",
 			leader, old);
-	marker_set(MARK_CLONING, true);
-	rc = run_basebackup(leader_ci);
+	marker_set(c, MARK_CLONING, true);
+	rc = run_basebackup(c, leader_ci);
 	if (rc != 0)
 	{
-		remove_partial_clone();
-		marker_set(MARK_CLONING, false);
-		if (rename(old, C->data_dir) != 0)
-			sup_log("rejoin: could not move \"%s\" back to \"%s\": %s", old, C->data_dir, strerror(errno));
+		remove_partial_clone(c);
+		marker_set(c, MARK_CLONING, false);
+		if (rename(old, c->data_dir) != 0)
+			sup_log("rejoin: could not move \"%s\" back to \"%s\": %s", old, c->data_dir, strerror(errno));
 		else
 			sup_log("rejoin: re-clone failed; the old data directory is back in place%s",
 					was_rewinding ? " (half rewound: it will not be started, only cloned again)" : "");
-		marker_set(MARK_REWINDING, was_rewinding);
+		marker_set(c, MARK_REWINDING, was_rewinding);
 		return false;
 	}
-	marker_set(MARK_CLONING, false);
-	if (!configure_standby(leader_ci) || !pg_start(C, "rejoin: re-cloned"))
+	marker_set(c, MARK_CLONING, false);
+	if (!configure_standby(c, leader_ci) || !pg_start(c, "rejoin: re-cloned"))
 		return false;
-	if (pg_wait_ready(C, READY_TIMEOUT_MS))
+	if (pg_wait_ready(c, READY_TIMEOUT_MS))
 	{
 		if (pgd_remove_tree(old))
 			sup_log("rejoin: the new copy runs; removed the old data directory \"%s\"", old);
@@ -629,7 +628,7 @@ reclone(const char *leader, const char *leader_ci)
 
 /* End of a crashed primary's valid WAL, by pg_waldump --quiet from its last checkpoint. */
 static bool
-waldump_end(const ControlData *cd, uint64_t *end)
+waldump_end(const NodeConf *c, const ControlData *cd, uint64_t *end)
 {
 	char		prog[CONF_PATH_LEN + 32];
 	char		walpath[CONF_PATH_LEN + 32];
@@ -642,8 +641,8 @@ waldump_end(const ControlData *cd, uint64_t *end)
 
 	if (out == NULL)
 		return false;
-	bin_path("pg_waldump", prog, sizeof(prog));
-	pgd_path(C, "pg_wal", walpath, sizeof(walpath));
+	bin_path(c, "pg_waldump", prog, sizeof(prog));
+	pgd_path(c, "pg_wal", walpath, sizeof(walpath));
 	fmt_lsn(cd->redo, start, sizeof(start));
 	snprintf(tli, sizeof(tli), "%u", cd->checkpoint_tli);
 	memset(&rs, 0, sizeof(rs));
@@ -663,21 +662,21 @@ waldump_end(const ControlData *cd, uint64_t *end)
 
 /* Our position for the decision; runs crash recovery when a primary crashed. */
 static bool
-local_position(ControlData *cd, uint32_t *tli, uint64_t *end)
+local_position(const NodeConf *c, ControlData *cd, uint32_t *tli, uint64_t *end)
 {
 	char		why[160];
 
-	if (!pgd_controldata(C, cd))
+	if (!pgd_controldata(c, cd))
 		return false;
 	if (rewind_local_position(cd, tli, end, why, sizeof(why)))
 		return true;
-	if (pgd_is_standby(C))
+	if (pgd_is_standby(c))
 	{
 		sup_log("rejoin: %s", why);
 		return false;
 	}
 	/* where its valid WAL ends, read without writing any (crash recovery would add a checkpoint) */
-	if (waldump_end(cd, end))
+	if (waldump_end(c, cd, end))
 	{
 		char		a[24];
 
@@ -687,7 +686,7 @@ local_position(ControlData *cd, uint32_t *tli, uint64_t *end)
 		return true;
 	}
 	sup_log("rejoin: %s: running crash recovery in single-user mode first", why);
-	if (!pg_wait_shmem_free(C, 10000) || !run_crash_recovery() || !pgd_controldata(C, cd))
+	if (!pg_wait_shmem_free(c, 10000) || !run_crash_recovery(c) || !pgd_controldata(c, cd))
 		return false;
 	if (!rewind_local_position(cd, tli, end, why, sizeof(why)))
 	{
@@ -703,7 +702,7 @@ local_position(ControlData *cd, uint32_t *tli, uint64_t *end)
  * when postgres could not be started at all.
  */
 static bool
-rejoin_steps(const char *leader, const char *leader_ci)
+rejoin_steps(const NodeConf *c, const char *leader, const char *leader_ci)
 {
 	ControlData cd;
 	uint32_t	tli = 0;
@@ -720,13 +719,13 @@ rejoin_steps(const char *leader, const char *leader_ci)
 
 	if (li == NULL)
 		return false;
-	pg_wait_shmem_free(C, 10000);
-	have_pos = local_position(&cd, &tli, &end);
+	pg_wait_shmem_free(c, 10000);
+	have_pos = local_position(c, &cd, &tli, &end);
 
 	/* the leader, once its promotion finished */
 	while (now_ms() < deadline && !sig_stop_pending())
 	{
-		if (pg_leader_info(C, leader_ci, li, err, sizeof(err)) && !li->in_recovery)
+		if (pg_leader_info(c, leader_ci, li, err, sizeof(err)) && !li->in_recovery)
 		{
 			have_leader = true;
 			break;
@@ -765,7 +764,7 @@ rejoin_steps(const char *leader, const char *leader_ci)
 	}
 	free(li);
 
-	if (d == REWIND_NEEDED && !C->use_pg_rewind)
+	if (d == REWIND_NEEDED && !c->use_pg_rewind)
 	{
 		sup_log("rejoin: use_pg_rewind is off: re-cloning instead");
 		d = REWIND_RECLONE;
@@ -776,24 +775,24 @@ rejoin_steps(const char *leader, const char *leader_ci)
 		char		src[1024];
 		char		target[CONF_PATH_LEN + 32];
 		const char *argv[] = {prog, target, src, NULL};
-		const char *env[2] = {pg_password_env(C->superuser_password), NULL};
+		const char *env[2] = {pg_password_env(c->superuser_password), NULL};
 		int			rc;
 
 		/* pg_rewind reads the source's timeline from its control file */
-		if (!pg_leader_checkpoint(C, leader_ci, err, sizeof(err)))
+		if (!pg_leader_checkpoint(c, leader_ci, err, sizeof(err)))
 			sup_log("rejoin: could not run CHECKPOINT on \"%s\": %s", leader, err);
-		bin_path("pg_rewind", prog, sizeof(prog));
-		snprintf(target, sizeof(target), "--target-pgdata=%s", C->data_dir);
+		bin_path(c, "pg_rewind", prog, sizeof(prog));
+		snprintf(target, sizeof(target), "--target-pgdata=%s", c->data_dir);
 		snprintf(src, sizeof(src), "--source-server=%s", leader_ci);
-		if (!conf_conninfo_add(src, sizeof(src), "user", C->superuser) ||
+		if (!conf_conninfo_add(src, sizeof(src), "user", c->superuser) ||
 			!conf_conninfo_add(src, sizeof(src), "dbname", "postgres") ||
 			!conf_conninfo_add(src, sizeof(src), "connect_timeout", "10"))
 			return false;
-		marker_set(MARK_REWINDING, true);
+		marker_set(c, MARK_REWINDING, true);
 		rc = run_simple("pg_rewind", argv, env[0] ? env : NULL, NULL, false);
 		if (rc == 0)
 		{
-			marker_set(MARK_REWINDING, false);
+			marker_set(c, MARK_REWINDING, false);
 			sup_log("rejoin: pg_rewind done, following \"%s\"", leader);
 		}
 		else
@@ -804,26 +803,26 @@ rejoin_steps(const char *leader, const char *leader_ci)
 	}
 	if (d == REWIND_RECLONE)
 	{
-		if (reclone(leader, leader_ci))
+		if (reclone(c, leader, leader_ci))
 			return true;
 		/* the old copy is back: run it as a standby; it may not be able to follow */
 	}
 
-	if (!configure_standby(leader_ci))
+	if (!configure_standby(c, leader_ci))
 		return false;
-	return pg_start(C, "rejoin");
+	return pg_start(c, "rejoin");
 }
 
 /* rejoin_steps() as a state: rejoining, then running once postgres started */
 static bool
-rejoin_stopped(const char *leader, const char *leader_ci)
+rejoin_stopped(const NodeConf *c, const char *leader, const char *leader_ci)
 {
 	char		why[HA_NAME_LEN + 32];
 	bool		ok;
 
 	snprintf(why, sizeof(why), "following \"%s\"", leader);
 	node_enter(NODE_REJOINING, why);
-	ok = rejoin_steps(leader, leader_ci);
+	ok = rejoin_steps(c, leader, leader_ci);
 	if (ok)
 		node_enter(NODE_RUNNING, why);
 	return ok;
@@ -837,12 +836,12 @@ rejoin_stopped(const char *leader, const char *leader_ci)
  * shutdown (pg_rewind runs crash recovery first when it must).
  */
 static bool
-rejoin(const char *leader, const char *leader_ci, const char *reason)
+rejoin(const NodeConf *c, const char *leader, const char *leader_ci, const char *reason)
 {
 	sup_log("rejoin: becoming a standby of \"%s\" (%s)", leader, reason);
 	if (pg_running())
 		pg_stop(SIGINT, REJOIN_STOP_TIMEOUT_MS, "rejoin");
-	return rejoin_stopped(leader, leader_ci);
+	return rejoin_stopped(c, leader, leader_ci);
 }
 
 /* Looks up a leader's conninfo in ZooKeeper. */
@@ -856,11 +855,11 @@ leader_conninfo(const char *leader, char *ci, size_t cap)
 
 /* Starts as a standby with no upstream: the agent decides what comes next. */
 static bool
-start_fenced(const char *why)
+start_fenced(const NodeConf *c, const char *why)
 {
-	if (!pgd_set_standby(C, true) || !pgd_write_runtime_conf(C, NULL))
+	if (!pgd_set_standby(c, true) || !pgd_write_runtime_conf(c, NULL))
 		return false;
-	return pg_start(C, why);
+	return pg_start(c, why);
 }
 
 /* ---------------------------------------------------------------------
@@ -868,21 +867,21 @@ start_fenced(const char *why)
  * ---------------------------------------------------------------------
  */
 static NodeOutcome
-start_existing(void)
+start_existing(const NodeConf *c)
 {
 	ControlData cd;
-	bool		standby = pgd_is_standby(C);
-	pid_t		foreign = pg_foreign_postmaster(C);
+	bool		standby = pgd_is_standby(c);
+	pid_t		foreign = pg_foreign_postmaster(c);
 
 	if (foreign > 0)
 	{
 		sup_log("start: postgres (pid %d) already runs on \"%s\" without this supervisor; stop it first",
-				(int) foreign, C->data_dir);
+				(int) foreign, c->data_dir);
 		return NODE_EXIT_FAIL;
 	}
-	if (!pgd_controldata(C, &cd))
+	if (!pgd_controldata(c, &cd))
 	{
-		sup_log("start: cannot read the control data of \"%s\"; not touching it", C->data_dir);
+		sup_log("start: cannot read the control data of \"%s\"; not touching it", c->data_dir);
 		return NODE_EXIT_FAIL;
 	}
 	if (zkc_connect(ZK_WAIT_MS))
@@ -900,7 +899,7 @@ start_existing(void)
 			if (cluster != cd.system_id)
 			{
 				sup_log("start: refusing: \"%s\" belongs to another cluster: its system identifier is %" PRIu64 ", cluster \"%s\" has %s (in %s); nothing was changed",
-						C->data_dir, cd.system_id, C->scope, buf, zkc_paths()->initialize);
+						c->data_dir, cd.system_id, c->scope, buf, zkc_paths()->initialize);
 				return NODE_EXIT_FAIL;
 			}
 		}
@@ -914,7 +913,7 @@ start_existing(void)
 			if (zkc_set(zkc_paths()->initialize, sysid, (int) strlen(sysid), st.version) == ZOK)
 				sup_log("start: recorded system identifier %s in %s", sysid, zkc_paths()->initialize);
 		}
-		if (!standby && leader[0] && strcmp(leader, C->name) != 0)
+		if (!standby && leader[0] && strcmp(leader, c->name) != 0)
 		{
 			char		ci[512];
 
@@ -922,50 +921,50 @@ start_existing(void)
 			if (leader_conninfo(leader, ci, sizeof(ci)))
 			{
 				sup_log("start: the data directory says primary, but \"%s\" leads cluster \"%s\": rejoining as its standby",
-						leader, C->scope);
-				return rejoin_stopped(leader, ci) ? NODE_CONTINUE : NODE_EXIT_FAIL;
+						leader, c->scope);
+				return rejoin_stopped(c, leader, ci) ? NODE_CONTINUE : NODE_EXIT_FAIL;
 			}
 			sup_log("start: the data directory says primary, but \"%s\" leads cluster \"%s\": starting as a standby with no upstream",
-					leader, C->scope);
-			return start_fenced("start: another node leads") ? NODE_CONTINUE : NODE_EXIT_FAIL;
+					leader, c->scope);
+			return start_fenced(c, "start: another node leads") ? NODE_CONTINUE : NODE_EXIT_FAIL;
 		}
 	}
 	else
 	{
 		if (sig_stop_pending())
 			return NODE_EXIT_OK;
-		sup_log("start: ZooKeeper (%s) is unreachable; starting postgres as its data says", C->zk_hosts);
+		sup_log("start: ZooKeeper (%s) is unreachable; starting postgres as its data says", c->zk_hosts);
 	}
 	if (standby)
-		pgd_clean_auto_conf(C);
-	return pg_start(C, standby ? "start: standby.signal present" : "start: no standby.signal")
+		pgd_clean_auto_conf(c);
+	return pg_start(c, standby ? "start: standby.signal present" : "start: no standby.signal")
 		? NODE_CONTINUE : NODE_EXIT_FAIL;
 }
 
 static NodeOutcome
-prepare(void)
+prepare(const NodeConf *c)
 {
 	DirKind		k;
 
-	if (marker_exists(MARK_CLONING))
+	if (marker_exists(c, MARK_CLONING))
 	{
-		sup_log("start: a clone into \"%s\" did not finish; removing it and starting over", C->data_dir);
-		remove_partial_clone();
-		marker_set(MARK_CLONING, false);
+		sup_log("start: a clone into \"%s\" did not finish; removing it and starting over", c->data_dir);
+		remove_partial_clone(c);
+		marker_set(c, MARK_CLONING, false);
 	}
-	k = pgd_dir_kind(C->data_dir);
-	if (k == DIR_DATA && marker_exists(MARK_REWINDING))
+	k = pgd_dir_kind(c->data_dir);
+	if (k == DIR_DATA && marker_exists(c, MARK_REWINDING))
 	{
 		char		leader[HA_NAME_LEN];
 		char		ci[512];
 
 		sup_log("start: pg_rewind of \"%s\" did not finish; the directory must be cloned again",
-				C->data_dir);
+				c->data_dir);
 		for (;;)
 		{
-			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
+			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, c->name) != 0 &&
 				leader_conninfo(leader, ci, sizeof(ci)))
-				return reclone(leader, ci) ? NODE_CONTINUE : NODE_EXIT_FAIL;
+				return reclone(c, leader, ci) ? NODE_CONTINUE : NODE_EXIT_FAIL;
 			sup_log("start: waiting for a leader to clone from");
 			if (!pause_ms(5000))
 				return NODE_EXIT_OK;
@@ -975,15 +974,15 @@ prepare(void)
 	{
 		case DIR_MISSING:
 		case DIR_EMPTY:
-			return bootstrap();
+			return bootstrap(c);
 		case DIR_DATA:
-			return start_existing();
+			return start_existing(c);
 		case DIR_OTHER:
 			sup_log("start: \"%s\" is neither empty nor a PostgreSQL data directory; refusing to touch it",
-					C->data_dir);
+					c->data_dir);
 			return NODE_EXIT_FAIL;
 		case DIR_ERROR:
-			sup_log("start: cannot read \"%s\": %s", C->data_dir, strerror(errno));
+			sup_log("start: cannot read \"%s\": %s", c->data_dir, strerror(errno));
 			return NODE_EXIT_FAIL;
 	}
 	return NODE_EXIT_FAIL;
@@ -992,7 +991,8 @@ prepare(void)
 NodeOutcome
 node_prepare(void)
 {
-	NodeOutcome o = prepare();
+	const NodeConf *c = node_conf;
+	NodeOutcome o = prepare(c);
 
 	if (o == NODE_EXIT_FAIL)
 		node_enter(NODE_FAILED, "could not bring the node up");
@@ -1021,7 +1021,7 @@ node_exit_code(NodeOutcome o)
  * what a new leader wrote meanwhile.
  */
 static void
-handover_name_sync_standby(const char *standby)
+handover_name_sync_standby(const NodeConf *c, const char *standby)
 {
 	char		buf[3 * HA_NAME_LEN + 8];
 	char		now_leader[HA_NAME_LEN] = "",
@@ -1031,7 +1031,7 @@ handover_name_sync_standby(const char *standby)
 	struct Stat st;
 	int			rc;
 
-	if (!C->synchronous_mode)
+	if (!c->synchronous_mode)
 		return;
 	rc = zkc_get(zkc_paths()->sync, buf, sizeof(buf) - 1, &len, &st);
 	if (rc == ZOK)
@@ -1043,7 +1043,7 @@ handover_name_sync_standby(const char *standby)
 			strcmp(now_standby, "-") != 0 && strcmp(now_confirmed, "1") == 0)
 			return;
 	}
-	snprintf(buf, sizeof(buf), "%s %s 1", C->name, standby);
+	snprintf(buf, sizeof(buf), "%s %s 1", c->name, standby);
 	if (rc == ZOK)
 		rc = zkc_set(zkc_paths()->sync, buf, (int) strlen(buf), st.version);
 	else if (rc == ZNONODE)
@@ -1062,7 +1062,7 @@ handover_name_sync_standby(const char *standby)
  * names us.  Returns whether a replica confirmed.
  */
 static bool
-handover_release(const char *target_name, const char *target_api_url)
+handover_release(const NodeConf *c, const char *target_name, const char *target_api_url)
 {
 	HaMember   *members = calloc(HA_MAX_MEMBERS, sizeof(HaMember));
 	int			n = 0;
@@ -1082,11 +1082,11 @@ handover_release(const char *target_name, const char *target_api_url)
 		return false;
 	}
 	if (target_api_url == NULL && zk_ready())
-		n = zkc_members(members, HA_MAX_MEMBERS, C->name);
+		n = zkc_members(members, HA_MAX_MEMBERS, c->name);
 
 	if (pg_running())
 		pg_stop(SIGINT, STOP_TIMEOUT_MS, "handover");
-	if (!pgd_controldata(C, &cd) || strcmp(cd.state, "shut down") != 0)
+	if (!pgd_controldata(c, &cd) || strcmp(cd.state, "shut down") != 0)
 	{
 		sup_log("handover: postgres is not a cleanly stopped primary (state \"%s\"); leaving the leader key to expire",
 				cd.state);
@@ -1159,7 +1159,7 @@ handover_release(const char *target_name, const char *target_api_url)
 			sup_wait(spent < 50 ? (int) (50 - spent) : 1);
 			/* a replica that registers meanwhile counts too */
 			if (!target_api_url && now_ms() - round > 1000 && zkc_connected())
-				n = zkc_members(members, HA_MAX_MEMBERS, C->name);
+				n = zkc_members(members, HA_MAX_MEMBERS, c->name);
 		}
 	}
 	free(members);
@@ -1168,7 +1168,7 @@ handover_release(const char *target_name, const char *target_api_url)
 	if (confirmed_by[0] == '\0')
 	{
 		sup_log("handover: no replica confirmed %s within %d s (last: %s); leaving the leader key to expire after ttl (%d s)",
-				lsn, HANDOVER_TIMEOUT_MS / 1000, last_answer, C->ttl);
+				lsn, HANDOVER_TIMEOUT_MS / 1000, last_answer, c->ttl);
 		return false;
 	}
 	{
@@ -1178,9 +1178,9 @@ handover_release(const char *target_name, const char *target_api_url)
 		int			rc = zk_ready() ? zkc_leader(leader, sizeof(leader), &st) : ZCONNECTIONLOSS;
 
 		fmt_lsn(confirmed_at, got, sizeof(got));
-		if (rc == ZOK && strcmp(leader, C->name) == 0)
+		if (rc == ZOK && strcmp(leader, c->name) == 0)
 		{
-			handover_name_sync_standby(confirmed_by);
+			handover_name_sync_standby(c, confirmed_by);
 			rc = zkc_delete(zkc_paths()->leader, st.version);
 			if (rc == ZOK)
 				sup_log("handover: %s confirmed %s, releasing the leader key", confirmed_by, got);
@@ -1202,6 +1202,7 @@ handover_release(const char *target_name, const char *target_api_url)
 void
 node_shutdown_graceful(void)
 {
+	const NodeConf *c = node_conf;
 	char		leader[HA_NAME_LEN] = "";
 
 	node_enter(NODE_STOPPING, "shutdown");
@@ -1216,13 +1217,13 @@ node_shutdown_graceful(void)
 		pg_stop(SIGINT, STOP_TIMEOUT_MS, "SIGTERM");
 		return;
 	}
-	if (strcmp(leader, C->name) != 0)
+	if (strcmp(leader, c->name) != 0)
 	{
 		pg_stop(SIGINT, STOP_TIMEOUT_MS, "SIGTERM, not the leader");
 		return;
 	}
 	sup_log("handover: SIGTERM on the leader: handing over");
-	handover_release(NULL, NULL);
+	handover_release(c, NULL, NULL);
 }
 
 void
@@ -1240,47 +1241,47 @@ node_shutdown(int sig)
 
 /* After a hand-over whose replica did not confirm: find who leads now. */
 static void
-after_unconfirmed_handover(void)
+after_unconfirmed_handover(const NodeConf *c)
 {
-	long long	deadline = now_ms() + (long long) (C->ttl + 2) * 1000;
+	long long	deadline = now_ms() + (long long) (c->ttl + 2) * 1000;
 	char		leader[HA_NAME_LEN];
 	char		ci[512];
 
 	while (now_ms() < deadline && !sig_stop_pending())
 	{
-		if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
+		if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, c->name) != 0 &&
 			leader_conninfo(leader, ci, sizeof(ci)))
 		{
-			rejoin_stopped(leader, ci);
+			rejoin_stopped(c, leader, ci);
 			return;
 		}
 		sup_wait(250);
 	}
 	if (!sig_stop_pending())
-		start_fenced("handover: no new leader yet");
+		start_fenced(c, "handover: no new leader yet");
 }
 
 static void
-do_request(const Request *r)
+do_request(const NodeConf *c, const Request *r)
 {
 	switch (r->action)
 	{
 		case REQ_NONE:
 			break;
 		case REQ_REJOIN:
-			rejoin(r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");
+			rejoin(c, r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");
 			break;
 		case REQ_HANDOVER:
 			node_enter(NODE_HANDING_OVER, "requested by the agent");
 			sup_log("handover: to \"%s\" (%s)", r->leader, r->reason[0] ? r->reason : "requested");
-			if (handover_release(r->leader, r->api_url))
+			if (handover_release(c, r->leader, r->api_url))
 			{
 				sup_log("handover: starting as a standby of \"%s\" (no rewind needed)", r->leader);
-				if (configure_standby(r->conninfo))
-					pg_start(C, "handover");
+				if (configure_standby(c, r->conninfo))
+					pg_start(c, "handover");
 			}
 			else
-				after_unconfirmed_handover();
+				after_unconfirmed_handover(c);
 			break;
 	}
 }
@@ -1288,13 +1289,14 @@ do_request(const Request *r)
 bool
 node_check_request(void)
 {
+	const NodeConf *c = node_conf;
 	char		path[CONF_PATH_LEN + 32];
 	size_t		len = 0;
 	char	   *text;
 	Request		r;
 	char		err[256];
 
-	pgd_path(C, "pg_ha.request", path, sizeof(path));
+	pgd_path(c, "pg_ha.request", path, sizeof(path));
 	text = pgd_read_file(path, &len);
 	if (text == NULL)
 		return false;
@@ -1314,7 +1316,7 @@ node_check_request(void)
 		sup_log("request: ignored, the supervisor is stopping");
 		return true;
 	}
-	do_request(&r);
+	do_request(c, &r);
 	return true;
 }
 
@@ -1356,12 +1358,12 @@ schedule_restart(const char *reason)
  * leader; true if we rejoined it.
  */
 static bool
-primary_crash_failover(void)
+primary_crash_failover(const NodeConf *c)
 {
-	long long	deadline = now_ms() + (long long) (C->ttl + 2) * 1000;
+	long long	deadline = now_ms() + (long long) (c->ttl + 2) * 1000;
 	bool		candidates_checked = false;
 
-	sup_log("crash: the primary's postgres died; waiting up to %d s for a new leader", C->ttl + 2);
+	sup_log("crash: the primary's postgres died; waiting up to %d s for a new leader", c->ttl + 2);
 	while (now_ms() < deadline && !sig_stop_pending())
 	{
 		char		leader[HA_NAME_LEN];
@@ -1369,16 +1371,16 @@ primary_crash_failover(void)
 
 		if (current_leader(leader, sizeof(leader)))
 		{
-			if (leader[0] && strcmp(leader, C->name) != 0 && leader_conninfo(leader, ci, sizeof(ci)))
+			if (leader[0] && strcmp(leader, c->name) != 0 && leader_conninfo(leader, ci, sizeof(ci)))
 			{
 				sup_log("crash: \"%s\" leads now; rejoining it", leader);
-				rejoin_stopped(leader, ci);
+				rejoin_stopped(c, leader, ci);
 				return true;
 			}
 			if (!candidates_checked)
 			{
 				HaMember   *m = calloc(HA_MAX_MEMBERS, sizeof(HaMember));
-				int			n = m ? zkc_members(m, HA_MAX_MEMBERS, C->name) : -1;
+				int			n = m ? zkc_members(m, HA_MAX_MEMBERS, c->name) : -1;
 				bool		any = false;
 
 				for (int i = 0; i < n; i++)
@@ -1401,6 +1403,7 @@ primary_crash_failover(void)
 NodeOutcome
 node_postgres_exited(int status)
 {
+	const NodeConf *c = node_conf;
 	char		desc[64];
 	bool		standby;
 
@@ -1428,10 +1431,10 @@ node_postgres_exited(int status)
 
 	if (!count_restart())
 		return NODE_EXIT_FAIL;
-	standby = pgd_is_standby(C);
-	if (!standby && C->primary_start_timeout == 0)
+	standby = pgd_is_standby(c);
+	if (!standby && c->primary_start_timeout == 0)
 	{
-		if (primary_crash_failover())
+		if (primary_crash_failover(c))
 			return node.state == NODE_FAILED ? NODE_EXIT_FAIL : NODE_CONTINUE;
 		if (sig_stop_pending())
 			return NODE_CONTINUE;
@@ -1448,6 +1451,8 @@ node_postgres_exited(int status)
 NodeOutcome
 node_tick(void)
 {
+	const NodeConf *c = node_conf;
+
 	if (node.state == NODE_FAILED)
 		return NODE_EXIT_FAIL;	/* a refusal above, while carrying out a request */
 	if (pg_running())
@@ -1464,21 +1469,21 @@ node_tick(void)
 	if (!pg_running() && node.restart_due && now_ms() >= node.restart_due && node.state != NODE_STOPPING)
 	{
 		node.restart_due = 0;
-		if (marker_exists(MARK_REWINDING))
+		if (marker_exists(c, MARK_REWINDING))
 		{
 			char		leader[HA_NAME_LEN];
 			char		ci[512];
 
-			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, C->name) != 0 &&
-				leader_conninfo(leader, ci, sizeof(ci)) && reclone(leader, ci))
+			if (current_leader(leader, sizeof(leader)) && leader[0] && strcmp(leader, c->name) != 0 &&
+				leader_conninfo(leader, ci, sizeof(ci)) && reclone(c, leader, ci))
 				return NODE_CONTINUE;
 			if (!count_restart())
 				return NODE_EXIT_FAIL;
 			schedule_restart("the half-rewound data directory must be cloned again");
 			return NODE_CONTINUE;
 		}
-		pg_wait_shmem_free(C, 10000);
-		if (!pg_start(C, node.restart_reason))
+		pg_wait_shmem_free(c, 10000);
+		if (!pg_start(c, node.restart_reason))
 		{
 			if (!count_restart())
 				return NODE_EXIT_FAIL;
