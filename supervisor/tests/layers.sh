@@ -3,16 +3,16 @@
 # and whether any files call each other in a loop.  Prints one line per
 # file: "file -> the files whose functions or data it uses"; exits 1 on a
 # loop (naming the files in it).
-#   supervisor/tests/layers.sh [object dir]   (default supervisor/.build)
+#   supervisor/tests/layers.sh [object files]   (default supervisor/.build/*.o)
 set -euo pipefail
-dir=${1:-$(cd "$(dirname "$0")/.." && pwd)/.build}
+if [ $# -gt 0 ]; then objs=("$@"); else objs=("$(cd "$(dirname "$0")/.." && pwd)"/.build/*.o); fi
 declare -A def
-for o in "$dir"/*.o; do
+for o in "${objs[@]}"; do
 	f=$(basename "$o" .o)
 	while read -r _ sym; do def[$sym]=$f; done < <(nm --defined-only "$o" | awk '$2 ~ /^[TDBR]$/ {print $2, $3}')
 done
 declare -A edges
-for o in "$dir"/*.o; do
+for o in "${objs[@]}"; do
 	f=$(basename "$o" .o)
 	to=$(nm --undefined-only "$o" | awk '{print $2}' | while read -r sym; do
 		t=${def[$sym]:-}; if [ -n "$t" ] && [ "$t" != "$f" ]; then echo "$t"; fi; done | sort -u | tr '\n' ' ')
