@@ -59,39 +59,16 @@ static struct
 	char		restart_reason[256];
 }			node = {.state = NODE_PREPARING, .crash = {.backoff_ms = CRASH_BACKOFF_MIN_MS}};
 
-const char *
-node_state_name(NodeState s)
-{
-	switch (s)
-	{
-		case NODE_PREPARING:
-			return "preparing";
-		case NODE_RUNNING:
-			return "running";
-		case NODE_REJOINING:
-			return "rejoining";
-		case NODE_HANDING_OVER:
-			return "handing over";
-		case NODE_RESTART_WAIT:
-			return "waiting to restart";
-		case NODE_STOPPING:
-			return "stopping";
-		case NODE_FAILED:
-			return "failed";
-	}
-	return "?";
-}
-
 /*
  * The one place the node's state changes, with one log line naming the
- * reason.  Stopping and failed are final: nothing leaves them.
+ * reason; node_state_allows() says which changes are allowed.
  */
 static void
 node_enter(NodeState to, const char *why)
 {
 	NodeState	from = node.state;
 
-	if (from == to || from == NODE_FAILED || (from == NODE_STOPPING && to != NODE_FAILED))
+	if (!node_state_allows(from, to))
 		return;
 	node.state = to;
 	sup_log("state: %s -> %s (%s)", node_state_name(from), node_state_name(to), why);

@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "proto.h"
+#include "state.h"
 
 /* Exit codes */
 #define SUP_EXIT_OK		0
@@ -28,20 +29,6 @@ typedef enum NodeOutcome
 	NODE_EXIT_OK,				/* stop the supervisor, exit code 0 */
 	NODE_EXIT_FAIL,				/* stop the supervisor, exit code 1 */
 } NodeOutcome;
-
-/* The node's state; every change is one "state: a -> b (why)" log line */
-typedef enum NodeState
-{
-	NODE_PREPARING,				/* bootstrap or first start (node_prepare) */
-	NODE_RUNNING,				/* postgres runs under this supervisor */
-	NODE_REJOINING,				/* becoming a standby of a leader */
-	NODE_HANDING_OVER,			/* a graceful hand-over requested by the agent */
-	NODE_RESTART_WAIT,			/* postgres is down; a restart is scheduled */
-	NODE_STOPPING,				/* a shutdown signal is being carried out (final) */
-	NODE_FAILED,				/* a refusal or a give-up: the supervisor exits 1 (final) */
-} NodeState;
-
-extern const char *node_state_name(NodeState s);
 
 /* The exit code for an outcome other than NODE_CONTINUE */
 extern int	node_exit_code(NodeOutcome o);
