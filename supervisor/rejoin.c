@@ -216,10 +216,10 @@ rejoin_steps(const NodeConf *c, const char *leader, const char *leader_ci)
 	}
 	free(li);
 
-	if (d == REWIND_NEEDED && !c->use_pg_rewind)
+	if (rewind_method(d, c->use_pg_rewind) != d)
 	{
 		sup_log("rejoin: use_pg_rewind is off: re-cloning instead");
-		d = REWIND_RECLONE;
+		d = rewind_method(d, c->use_pg_rewind);
 	}
 	if (d == REWIND_NEEDED)
 	{

@@ -368,3 +368,9 @@ rewind_decide(const char *history, uint32_t leader_tli, uint64_t leader_lsn,
 		our_tli, b, a);
 	return REWIND_NEEDED;
 }
+
+RewindDecision
+rewind_method(RewindDecision d, bool use_pg_rewind)
+{
+	return d == REWIND_NEEDED && !use_pg_rewind ? REWIND_RECLONE : d;
+}

@@ -97,4 +97,10 @@ extern RewindDecision rewind_decide(const char *history, uint32_t leader_tli,
 									uint64_t leader_lsn, uint32_t our_tli,
 									uint64_t our_end, char *why, size_t whylen);
 
+/*
+ * What rejoin does with the decision: a rewind when pg_rewind is allowed
+ * (use_pg_rewind), else a re-clone; the others as they are.
+ */
+extern RewindDecision rewind_method(RewindDecision d, bool use_pg_rewind);
+
 #endif							/* SUP_REWIND_H */

@@ -268,6 +268,19 @@ test_decide(void **state)
 	assert_string_equal(rewind_decision_name(REWIND_RECLONE), "re-clone needed");
 }
 
+/* use_pg_rewind off turns a rewind into a re-clone, and nothing else */
+static void
+test_method(void **state)
+{
+	(void) state;
+	assert_int_equal(rewind_method(REWIND_NEEDED, true), REWIND_NEEDED);
+	assert_int_equal(rewind_method(REWIND_NEEDED, false), REWIND_RECLONE);
+	assert_int_equal(rewind_method(REWIND_NOT_NEEDED, false), REWIND_NOT_NEEDED);
+	assert_int_equal(rewind_method(REWIND_NOT_NEEDED, true), REWIND_NOT_NEEDED);
+	assert_int_equal(rewind_method(REWIND_RECLONE, true), REWIND_RECLONE);
+	assert_int_equal(rewind_method(REWIND_RECLONE, false), REWIND_RECLONE);
+}
+
 static void
 test_waldump_end(void **state)
 {
@@ -296,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_waldump_end),
+		cmocka_unit_test(test_method),
 	};
 
 	return cmocka_run_group_tests_name("supervisor rewind", tests, NULL, NULL);
