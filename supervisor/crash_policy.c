@@ -52,3 +52,12 @@ crash_policy_running(CrashPolicy *p, long long started_at, long long now)
 	}
 	return false;
 }
+
+bool
+crash_policy_replica_can_take_over(const HaMember *m, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(m[i].role, "replica") == 0 && !m[i].tags.nofailover)
+			return true;
+	return false;
+}

@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 
+#include "ha_types.h"
+
 #define CRASH_RESTART_LIMIT		10
 #define CRASH_RESTART_WINDOW_MS	(5 * 60 * 1000)
 #define CRASH_BACKOFF_MIN_MS	1000
@@ -45,5 +47,12 @@ extern int	crash_policy_next_delay(CrashPolicy *p);
  * it ran CRASH_BACKOFF_RESET_MS.  True if that changed the back-off.
  */
 extern bool crash_policy_running(CrashPolicy *p, long long started_at, long long now);
+
+/*
+ * The primary crashed (and primary_start_timeout is 0): whether one of the
+ * other members (m[0..n-1]) could take over: a replica without the
+ * nofailover tag.  When none can, the primary restarts in place at once.
+ */
+extern bool crash_policy_replica_can_take_over(const HaMember *m, int n);
 
 #endif							/* SUP_CRASH_POLICY_H */

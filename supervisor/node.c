@@ -449,11 +449,8 @@ primary_crash_failover(const NodeConf *c)
 			{
 				HaMember   *m = calloc(HA_MAX_MEMBERS, sizeof(HaMember));
 				int			n = m ? zkc_members(m, HA_MAX_MEMBERS, c->name) : -1;
-				bool		any = false;
+				bool		any = n > 0 && crash_policy_replica_can_take_over(m, n);
 
-				for (int i = 0; i < n; i++)
-					if (strcmp(m[i].role, "replica") == 0 && !m[i].tags.nofailover)
-						any = true;
 				free(m);
 				candidates_checked = n >= 0;
 				if (n >= 0 && !any)

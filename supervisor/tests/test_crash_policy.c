@@ -74,6 +74,25 @@ test_backoff_reset(void **state)
 	assert_int_equal(crash_policy_next_delay(&p), CRASH_BACKOFF_MIN_MS);
 }
 
+/* a replica without nofailover can take over; a primary or a nofailover replica cannot */
+static void
+test_replica_can_take_over(void **state)
+{
+	HaMember	m[3];
+
+	(void) state;
+	memset(m, 0, sizeof(m));
+	assert_false(crash_policy_replica_can_take_over(m, 0));
+	strcpy(m[0].role, "master");
+	strcpy(m[1].role, "replica");
+	m[1].tags.nofailover = true;
+	strcpy(m[2].role, "unknown");
+	assert_false(crash_policy_replica_can_take_over(m, 3));
+	m[1].tags.nofailover = false;
+	assert_true(crash_policy_replica_can_take_over(m, 3));
+	assert_false(crash_policy_replica_can_take_over(m, 1));	/* n bounds the array */
+}
+
 int
 main(void)
 {
@@ -82,6 +101,7 @@ main(void)
 		cmocka_unit_test(test_window_forgets),
 		cmocka_unit_test(test_backoff_doubles_capped),
 		cmocka_unit_test(test_backoff_reset),
+		cmocka_unit_test(test_replica_can_take_over),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
