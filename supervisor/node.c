@@ -50,7 +50,7 @@
 
 NodeConf   *node_conf = NULL;
 
-/* The node's state: changed only by node_enter() */
+/* What the supervisor keeps about its node; the state changes only in node_enter() */
 static struct
 {
 	NodeState	state;

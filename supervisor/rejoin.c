@@ -151,8 +151,9 @@ local_position(const NodeConf *c, ControlData *cd, uint32_t *tli, uint64_t *end)
 
 /*
  * Makes this node a standby of leader (whose postgres listens at
- * leader_ci, "host=H port=P").  Postgres must be stopped.  Returns false
- * when postgres could not be started at all.
+ * leader_ci, "host=H port=P").  Postgres must be stopped.  Returns
+ * REJOIN_REFUSED (nothing changed) when the leader has another system
+ * identifier, REJOIN_NOT_STARTED when postgres could not be started.
  */
 RejoinResult
 rejoin_steps(const NodeConf *c, const char *leader, const char *leader_ci)
