@@ -43,7 +43,10 @@ ok(wait_until(sub {
 diag(sprintf('(e) ZooKeeper stop -> writes refused: %.2f s', time - $t0));
 like($refusal, qr/pg_ha: writes are refused/, '(e) with pg_ha\'s error, not a lost connection');
 is($n1->psql('SELECT count(*) FROM t'), 100 + $acked_during, '(e) the fenced primary still serves reads');
-like((http_request($n1->api_port, "GET /patroni HTTP/1.0\r\n\r\n"))[1], qr/"fenced":true/, '(e) /patroni says it is fenced');
+# a backend refuses as soon as the lease runs out; the agent fences on its
+# next loop turn (at most a quarter second later): wait for that, bounded
+ok(wait_until(sub { (http_request($n1->api_port, "GET /patroni HTTP/1.0\r\n\r\n"))[1] =~ /"fenced":true/ }, 2,
+	'fenced on /patroni'), '(e) /patroni says it is fenced');
 ok(wait_until(sub { $n1->postgres_log =~ /role change: "z1" stops accepting writes \(fence\)/ }, 5, 'fence logged'),
 	'(e) the fence is one role-change line in its log');
 # keep ZooKeeper down beyond ttl (6 s): still no primary anywhere
