@@ -2,7 +2,7 @@
  *
  * fuzz_member_json.c
  *	  libFuzzer target for the member body format in
- *	  extension/json_writer.c.
+ *	  common/json_writer.c.
  *
  * Any bytes may sit in a member znode.  Whatever member_from_json accepts
  * must survive a round trip: written back with member_to_json (which must

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * test_json.c
- *	  Unit tests for extension/json_writer.c: the bounded writer (commas,
+ *	  Unit tests for common/json_writer.c: the bounded writer (commas,
  *	  escaping, overflow) and the member body format (exact output, round
  *	  trip, Patroni-written bodies, hostile input).
  *

@@ -11,7 +11,7 @@
  * is an error, never a truncation, and nothing is allocated.
  *
  * IDENTIFICATION
- *	  extension/json_writer.c
+ *	  common/json_writer.c
  *
  *-------------------------------------------------------------------------
  */
