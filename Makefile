@@ -34,7 +34,8 @@ OBJS = \
 	extension/role.o \
 	common/addr.o \
 	common/http_evict.o \
-	common/json_writer.o
+	common/json_writer.o \
+	common/text.o
 
 DATA = extension/pg_ha.control extension/pg_ha--1.0.sql
 # not "contrib": CREATE EXTENSION looks in share/extension

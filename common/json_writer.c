@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "text.h"
 
 #define JSON_MAX_DEPTH	8
 
@@ -340,18 +341,6 @@ match_literal(JsonParser *P, const char *lit)
 	return true;
 }
 
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads the XXXX of \uXXXX at P->p. */
 static bool
 read_hex4(JsonParser *P, uint32_t *cp)
@@ -363,7 +352,7 @@ read_hex4(JsonParser *P, uint32_t *cp)
 		return json_error(P, "truncated \\u escape");
 	for (i = 0; i < 4; i++)
 	{
-		int			d = hex_digit(P->p[i]);
+		int			d = text_hex_value(P->p[i]);
 
 		if (d < 0)
 			return json_error(P, "bad \\u escape");

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "health.h"
+#include "text.h"
 
 /* Decoded query keys and values longer than this match nothing we know. */
 #define QS_ITEM_MAX		64
@@ -147,18 +148,6 @@ typedef struct QsItem
 	size_t		len;			/* full decoded length, may exceed the above */
 } QsItem;
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..n) like Python's unquote_plus: '+' is a space, %XX a byte. */
 static void
 qs_decode(const char *s, size_t n, QsItem *item)
@@ -176,9 +165,9 @@ qs_decode(const char *s, size_t n, QsItem *item)
 			i++;
 		}
 		else if (c == '%' && i + 2 < n &&
-				 hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0)
+				 text_hex_value(s[i + 1]) >= 0 && text_hex_value(s[i + 2]) >= 0)
 		{
-			c = (char) (hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+			c = (char) (text_hex_value(s[i + 1]) * 16 + text_hex_value(s[i + 2]));
 			i += 3;
 		}
 		else
