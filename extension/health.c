@@ -399,3 +399,19 @@ ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 		status = tag_filter(&in->tags, query);
 	return status;
 }
+
+uint64_t
+ha_watch_timeout_secs(const char *query, uint64_t dflt, uint64_t max)
+{
+	QsItem		value;
+	uint64_t	secs = dflt;
+
+	if (qs_first(query, "timeout", &value) && value.len < QS_ITEM_MAX)
+	{
+		value.data[value.len] = '\0';
+		if (strlen(value.data) != value.len ||
+			!text_parse_uint(value.data, UINT64_MAX, &secs))
+			secs = dflt;
+	}
+	return secs < max ? secs : max;
+}

@@ -64,4 +64,12 @@ extern int	ha_health_status(const HaHealthInput *in, HaRoute route,
  */
 extern bool ha_parse_bytes(const char *s, uint64_t *out);
 
+/*
+ * GET /watch's ?timeout=<seconds>: a plain decimal number of seconds, at
+ * most max; dflt (also at most max) when absent or anything else (a size
+ * such as "30kB" is not a number of seconds).
+ */
+extern uint64_t ha_watch_timeout_secs(const char *query, uint64_t dflt,
+									  uint64_t max);
+
 #endif							/* HEALTH_H */

@@ -530,6 +530,32 @@ test_parse_bytes(void **state)
 	assert_false(ha_parse_bytes(NULL, NULL));
 }
 
+/* GET /watch?timeout=: seconds as a plain number, never a size */
+static void
+test_watch_timeout(void **state)
+{
+	(void) state;
+	assert_int_equal(ha_watch_timeout_secs("", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("primary=1", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("primary=1&timeout=5", 30, 60), 5);
+	assert_int_equal(ha_watch_timeout_secs("timeout=0", 30, 60), 0);
+	assert_int_equal(ha_watch_timeout_secs("timeout=%31%30", 30, 60), 10);
+	/* at most max, also for the default */
+	assert_int_equal(ha_watch_timeout_secs("timeout=3600", 30, 60), 60);
+	assert_int_equal(ha_watch_timeout_secs("timeout=99999999999999999999999", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("", 90, 60), 60);
+	/* a size, a sign, blanks, a fraction, empty: the default */
+	assert_int_equal(ha_watch_timeout_secs("timeout=30kB", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=5kB", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=5B", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=-5", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=+5", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=%205", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=1.5", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=5%00", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=", 30, 60), 30);
+}
+
 int
 main(void)
 {
@@ -542,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_lag),
 		cmocka_unit_test(test_tag_filters),
 		cmocka_unit_test(test_parse_bytes),
+		cmocka_unit_test(test_watch_timeout),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
