@@ -302,7 +302,7 @@ int
 ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 				 const char *query)
 {
-	QsItem		lagval;
+	char		lagval[QS_ITEM_MAX];
 	bool		is_lagging = false;
 	int			replica_code;
 	int			leader_code;
@@ -336,13 +336,11 @@ ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 	 * parse_int returning None does.  Written to avoid overflowing
 	 * replayed_lsn + lag.
 	 */
-	if (qs_first(query, "lag", &lagval) && lagval.len < QS_ITEM_MAX)
+	if (ha_query_value(query, "lag", lagval, sizeof(lagval)))
 	{
 		uint64_t	lag;
 
-		lagval.data[lagval.len] = '\0';
-		if (strlen(lagval.data) == lagval.len &&
-			ha_parse_bytes(lagval.data, &lag))
+		if (ha_parse_bytes(lagval, &lag))
 			is_lagging = in->leader_lsn != 0 &&
 				in->leader_lsn > in->replayed_lsn &&
 				in->leader_lsn - in->replayed_lsn > lag;
@@ -400,18 +398,28 @@ ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 	return status;
 }
 
+bool
+ha_query_value(const char *query, const char *key, char *out, size_t cap)
+{
+	QsItem		value;
+
+	if (query == NULL || key == NULL || out == NULL || cap == 0 ||
+		!qs_first(query, key, &value) || value.len >= cap ||
+		value.len > QS_ITEM_MAX || memchr(value.data, '\0', value.len) != NULL)
+		return false;
+	memcpy(out, value.data, value.len);
+	out[value.len] = '\0';
+	return true;
+}
+
 uint64_t
 ha_watch_timeout_secs(const char *query, uint64_t dflt, uint64_t max)
 {
-	QsItem		value;
+	char		value[QS_ITEM_MAX];
 	uint64_t	secs = dflt;
 
-	if (qs_first(query, "timeout", &value) && value.len < QS_ITEM_MAX)
-	{
-		value.data[value.len] = '\0';
-		if (strlen(value.data) != value.len ||
-			!text_parse_uint(value.data, UINT64_MAX, &secs))
-			secs = dflt;
-	}
+	if (ha_query_value(query, "timeout", value, sizeof(value)) &&
+		!text_parse_uint(value, UINT64_MAX, &secs))
+		secs = dflt;
 	return secs < max ? secs : max;
 }
