@@ -2,6 +2,8 @@
 #
 # The extension builds with PGXS (make, make install, make installcheck);
 # the router and the tests have their own Makefiles, driven from here.
+# common/ holds the PostgreSQL-free code the agent, the supervisor and the
+# router share; each program compiles it into its own objects.
 #
 #   make                  extension, router and supervisor
 #   make install          install the extension into PostgreSQL 15
@@ -27,12 +29,13 @@ OBJS = \
 	extension/ha_http.o \
 	extension/ha_api.o \
 	extension/ha_sql.o \
-	extension/addr.o \
 	extension/http_parse.o \
-	extension/http_evict.o \
 	extension/health.o \
-	extension/json_writer.o \
-	extension/role.o
+	extension/role.o \
+	common/addr.o \
+	common/http_evict.o \
+	common/json_writer.o \
+	common/text.o
 
 DATA = extension/pg_ha.control extension/pg_ha--1.0.sql
 # not "contrib": CREATE EXTENSION looks in share/extension
@@ -44,7 +47,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=$(REGRESS_OUTPUT)
 REGRESS_OUTPUT ?= results_dir
 
 SHLIB_LINK += -lzookeeper_mt -lpthread
-PG_CPPFLAGS += -I$(srcdir)/extension
+PG_CPPFLAGS += -I$(srcdir)/extension -I$(srcdir)/common
 # Warnings are errors in CI (make WERROR=1); -Wextra's unused-parameter is
 # noise for PostgreSQL's callback signatures.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -90,4 +93,4 @@ clean-sub:
 	rm -rf results_dir
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes.
-$(OBJS): $(wildcard extension/*.h)
+$(OBJS): $(wildcard extension/*.h common/*.h)

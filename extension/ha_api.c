@@ -547,16 +547,13 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 				case HA_ROUTE_WATCH:
 					{
 						char		val[16];
-						uint64		secs = 30;
+						uint64		secs = ha_watch_timeout_secs(req->query, 30,
+																 HTTP_WATCH_MAX_MS / 1000);
 
-						if (http_query_get(req->query, "timeout", val, sizeof(val)) &&
-							!ha_parse_bytes(val, &secs))
-							secs = 30;
-						secs = Min(secs, HTTP_WATCH_MAX_MS / 1000);
 						park->kind = PARK_WATCH;
 						park->deadline_ms = ha_mono_ms() + (int64) secs * 1000;
 						park->watch_value = -1;
-						if (http_query_get(req->query, "primary", val, sizeof(val)))
+						if (ha_query_value(req->query, "primary", val, sizeof(val)))
 							park->watch_value = strcmp(val, "1") == 0 || strcmp(val, "true") == 0;
 						if (park->watch_value < 0 ||
 							park->watch_value != (ha_api_primary_status() == 200))

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "health.h"
+#include "text.h"
 
 /* Decoded query keys and values longer than this match nothing we know. */
 #define QS_ITEM_MAX		64
@@ -147,18 +148,6 @@ typedef struct QsItem
 	size_t		len;			/* full decoded length, may exceed the above */
 } QsItem;
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..n) like Python's unquote_plus: '+' is a space, %XX a byte. */
 static void
 qs_decode(const char *s, size_t n, QsItem *item)
@@ -176,9 +165,9 @@ qs_decode(const char *s, size_t n, QsItem *item)
 			i++;
 		}
 		else if (c == '%' && i + 2 < n &&
-				 hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0)
+				 text_hex_value(s[i + 1]) >= 0 && text_hex_value(s[i + 2]) >= 0)
 		{
-			c = (char) (hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+			c = (char) (text_hex_value(s[i + 1]) * 16 + text_hex_value(s[i + 2]));
 			i += 3;
 		}
 		else
@@ -313,7 +302,7 @@ int
 ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 				 const char *query)
 {
-	QsItem		lagval;
+	char		lagval[QS_ITEM_MAX];
 	bool		is_lagging = false;
 	int			replica_code;
 	int			leader_code;
@@ -347,13 +336,11 @@ ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 	 * parse_int returning None does.  Written to avoid overflowing
 	 * replayed_lsn + lag.
 	 */
-	if (qs_first(query, "lag", &lagval) && lagval.len < QS_ITEM_MAX)
+	if (ha_query_value(query, "lag", lagval, sizeof(lagval)))
 	{
 		uint64_t	lag;
 
-		lagval.data[lagval.len] = '\0';
-		if (strlen(lagval.data) == lagval.len &&
-			ha_parse_bytes(lagval.data, &lag))
+		if (ha_parse_bytes(lagval, &lag))
 			is_lagging = in->leader_lsn != 0 &&
 				in->leader_lsn > in->replayed_lsn &&
 				in->leader_lsn - in->replayed_lsn > lag;
@@ -409,4 +396,30 @@ ha_health_status(const HaHealthInput *in, HaRoute route, const char *path,
 	if (!ignore_tags && status == 200)
 		status = tag_filter(&in->tags, query);
 	return status;
+}
+
+bool
+ha_query_value(const char *query, const char *key, char *out, size_t cap)
+{
+	QsItem		value;
+
+	if (query == NULL || key == NULL || out == NULL || cap == 0 ||
+		!qs_first(query, key, &value) || value.len >= cap ||
+		value.len > QS_ITEM_MAX || memchr(value.data, '\0', value.len) != NULL)
+		return false;
+	memcpy(out, value.data, value.len);
+	out[value.len] = '\0';
+	return true;
+}
+
+uint64_t
+ha_watch_timeout_secs(const char *query, uint64_t dflt, uint64_t max)
+{
+	char		value[QS_ITEM_MAX];
+	uint64_t	secs = dflt;
+
+	if (ha_query_value(query, "timeout", value, sizeof(value)) &&
+		!text_parse_uint(value, UINT64_MAX, &secs))
+		secs = dflt;
+	return secs < max ? secs : max;
 }

@@ -64,4 +64,21 @@ extern int	ha_health_status(const HaHealthInput *in, HaRoute route,
  */
 extern bool ha_parse_bytes(const char *s, uint64_t *out);
 
+/*
+ * The agent's one query-string reader: the first non-empty value of key in
+ * "a=1&b=2", decoded as Python's parse_qs does ('+' a space, %XX a byte),
+ * the way Patroni reads ?lag= and ?tag_*=.  False when key is absent, or
+ * its value is longer than cap - 1 bytes or holds a NUL.
+ */
+extern bool ha_query_value(const char *query, const char *key, char *out,
+						   size_t cap);
+
+/*
+ * GET /watch's ?timeout=<seconds>: a plain decimal number of seconds, at
+ * most max; dflt (also at most max) when absent or anything else (a size
+ * such as "30kB" is not a number of seconds).
+ */
+extern uint64_t ha_watch_timeout_secs(const char *query, uint64_t dflt,
+									  uint64_t max);
+
 #endif							/* HEALTH_H */

@@ -460,41 +460,6 @@ http_reason(int status)
 	}
 }
 
-bool
-http_query_get(const char *query, const char *key, char *out, size_t outlen)
-{
-	const char *p = query;
-	size_t		keylen;
-
-	if (query == NULL || key == NULL || out == NULL || outlen == 0)
-		return false;
-	keylen = strlen(key);
-
-	while (*p != '\0')
-	{
-		const char *amp = strchr(p, '&');
-		size_t		pairlen = amp ? (size_t) (amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', pairlen);
-		size_t		klen = eq ? (size_t) (eq - p) : pairlen;
-
-		if (klen == keylen && memcmp(p, key, keylen) == 0)
-		{
-			const char *v = eq ? eq + 1 : p + pairlen;
-			size_t		vlen = (size_t) (p + pairlen - v);
-
-			if (vlen >= outlen)
-				return false;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return true;
-		}
-		if (amp == NULL)
-			break;
-		p = amp + 1;
-	}
-	return false;
-}
-
 /* Value of a base64 (RFC 4648, standard alphabet) digit, or -1. */
 static int
 base64_value(unsigned char c)

@@ -71,13 +71,6 @@ extern HttpParseStatus http_parse_request(const char *buf, size_t len,
 extern const char *http_reason(int status);
 
 /*
- * Query string helper: finds key in "a=1&b=2" and copies its value
- * (not decoded) into out.  Returns false if absent or too long.
- */
-extern bool http_query_get(const char *query, const char *key,
-						   char *out, size_t outlen);
-
-/*
  * Decodes "Basic <base64>" and compares with "user:password" in constant
  * time with respect to the contents.  False for any malformed header.
  */

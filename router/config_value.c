@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 /* Unsigned decimal with an optional unit suffix; suffix returned in *rest. */
 static bool
 parse_number(const char *text, uint64_t *value, const char **rest)
@@ -139,21 +141,11 @@ config_parse_addr(const char *text, ConfigAddr *addr)
 	return true;
 }
 
+/* the name syntax the agent and the supervisor use (common/text.c) */
 bool
 config_valid_name(const char *name)
 {
-	size_t		len = strlen(name);
-
-	if (len == 0 || len >= CONFIG_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) name[i];
-
-		if (!(isalnum(c) || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
+	return text_valid_name(name, CONFIG_NAME_MAX);
 }
 
 bool

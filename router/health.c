@@ -2,6 +2,7 @@
  * health.c - health state machine and HTTP reply parsing (see health.h).
  */
 #include "health.h"
+#include "json_writer.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -173,51 +174,15 @@ health_find_body(const char *buf, size_t len, long *content_length)
 	return 0;
 }
 
-/* Finds "key" followed by optional blanks and ':' in body; returns the
- * position just after the ':' and blanks, or NULL. */
-static const char *
-json_value_of(const char *body, size_t len, const char *key)
-{
-	size_t		key_len = strlen(key);
-	const char *end = body + len;
-
-	for (const char *p = body; p + key_len + 2 <= end; p++)
-	{
-		const char *q;
-
-		if (*p != '"' || memcmp(p + 1, key, key_len) != 0 || p[key_len + 1] != '"')
-			continue;
-		q = p + key_len + 2;
-		while (q < end && isspace((unsigned char) *q))
-			q++;
-		if (q >= end || *q != ':')
-			continue;
-		q++;
-		while (q < end && isspace((unsigned char) *q))
-			q++;
-		return q;
-	}
-	return NULL;
-}
-
-/* pg_ha's "leader_epoch" in a JSON body; false when absent or absurd. */
+/*
+ * pg_ha's leader epoch in a JSON body: top-level in a /watch reply, under
+ * "pg_ha" in a check's /patroni-style body; false when absent or absurd.
+ */
 static bool
 body_epoch(const char *body, size_t body_len, uint64_t *out)
 {
-	const char *end = body + body_len;
-	const char *value = json_value_of(body, body_len, "leader_epoch");
-	uint64_t	epoch = 0;
-
-	if (value == NULL || value >= end || !isdigit((unsigned char) *value))
-		return false;
-	for (; value < end && isdigit((unsigned char) *value); value++)
-	{
-		if (epoch > (UINT64_MAX - 9) / 10)
-			return false;
-		epoch = epoch * 10 + (uint64_t) (*value - '0');
-	}
-	*out = epoch;
-	return true;
+	return json_find_uint(body, body_len, "leader_epoch", out) ||
+		json_find_uint(body, body_len, "pg_ha.leader_epoch", out);
 }
 
 /* A complete reply's body, bounded by Content-Length; false without one. */
@@ -242,8 +207,6 @@ health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 	int			status;
 	const char *body;
 	size_t		body_len;
-	const char *value;
-	const char *end;
 
 	memset(out, 0, sizeof(*out));
 	if (health_parse_status_line(buf, len, &status) != 1)
@@ -252,16 +215,7 @@ health_parse_watch_reply(const char *buf, size_t len, WatchReply *out)
 		return false;
 	if (!reply_body(buf, len, &body, &body_len))
 		return false;
-	end = body + body_len;
-
-	value = json_value_of(body, body_len, "primary");
-	if (value == NULL)
-		return false;
-	if ((size_t) (end - value) >= 4 && memcmp(value, "true", 4) == 0)
-		out->primary = true;
-	else if ((size_t) (end - value) >= 5 && memcmp(value, "false", 5) == 0)
-		out->primary = false;
-	else
+	if (!json_find_bool(body, body_len, "primary", &out->primary))
 		return false;
 	if (out->primary != (status == 200))
 		return false;

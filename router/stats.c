@@ -4,7 +4,7 @@
  * Hostile input is bounded: request size, time to send it, and the number
  * of stats connections at once.  A flood of connections cannot lock the
  * page out: every connection is accepted, and at the cap one is closed to
- * make room, chosen by http_evict_choose() (extension/http_evict.c, shared
+ * make room, chosen by http_evict_choose() (common/http_evict.c, shared
  * with the agent's API): the oldest one without a complete request from
  * the source address holding the most such connections, then one already
  * answered that waits for its client to close, never one whose answer is
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../extension/http_evict.h"
+#include "http_evict.h"
 
 #define STATS_MAX_CONNS 64
 #define STATS_REQUEST_MAX 4096

@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "errbuf.h"
 #include "conf.h"
+#include "text.h"
 
 typedef enum KeyType
 {
@@ -169,17 +170,6 @@ parse_int_unit(const char *s, bool bytes, int64_t *out)
 }
 
 static bool
-valid_name(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (!(isalnum((unsigned char) *s) || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
-}
-
-static bool
 valid_namespace(const char *s)
 {
 	size_t		n = strlen(s);
@@ -240,7 +230,7 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 			if (strlen(value) >= k->size)
 				return errbuf_fail(err, errlen, "%s: the value of \"%s\" is too long (at most %zu bytes)",
 							where, k->key, k->size - 1);
-			if (k->type == K_NAME && !valid_name(value))
+			if (k->type == K_NAME && !text_valid_name(value, 0))
 				return errbuf_fail(err, errlen, "%s: invalid %s \"%s\": use letters, digits, \"_\", \"-\" and \".\" only",
 							where, k->key, value);
 			if (k->type == K_NAME && strlen(value) >= 64)

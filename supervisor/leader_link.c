@@ -29,6 +29,7 @@
 #include "leader_link.h"
 #include "rewind.h"
 #include "run.h"
+#include "text.h"
 
 const char *
 pg_password_env(const char *password)
@@ -73,18 +74,6 @@ connect_to(const char *base, const char *user, const char *password, bool replic
 		return NULL;
 	}
 	return conn;
-}
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 bool
@@ -146,8 +135,8 @@ pg_leader_info(const NodeConf *c, const char *leader_conninfo, LeaderInfo *li,
 
 			for (int i = 2; i + 1 < vl && o < sizeof(li->history) - 1; i += 2)
 			{
-				int			h = hexval(v[i]),
-							l = hexval(v[i + 1]);
+				int			h = text_hex_value(v[i]),
+							l = text_hex_value(v[i + 1]);
 
 				if (h < 0 || l < 0)
 					break;

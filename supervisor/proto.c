@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "json_writer.h"
 #include "proto.h"
 
 const char *
@@ -194,56 +195,9 @@ url_parse(const char *url, char *host, size_t hostlen, int *port, char *path,
 	return true;
 }
 
-/* Position just after the value-introducing `"key":` within [s, e), or NULL. */
-static const char *
-find_key(const char *s, const char *e, const char *key)
-{
-	size_t		kl = strlen(key);
-
-	for (const char *p = s; p + kl + 2 <= e; p++)
-	{
-		const char *q;
-
-		if (*p != '"' || (size_t) (e - p) < kl + 2 || memcmp(p + 1, key, kl) != 0 ||
-			p[kl + 1] != '"')
-			continue;
-		q = p + kl + 2;
-		while (q < e && isspace((unsigned char) *q))
-			q++;
-		if (q < e && *q == ':')
-		{
-			q++;
-			while (q < e && isspace((unsigned char) *q))
-				q++;
-			return q;
-		}
-	}
-	return NULL;
-}
-
+/* xlog.received_location, read with common/'s JSON reader */
 bool
 patroni_received_location(const char *body, size_t len, uint64_t *out)
 {
-	const char *e = body + len;
-	const char *xlog = find_key(body, e, "xlog");
-	const char *close,
-			   *v;
-	uint64_t	n = 0;
-
-	if (xlog == NULL || xlog >= e || *xlog != '{')
-		return false;
-	close = memchr(xlog, '}', (size_t) (e - xlog));	/* xlog holds no nested object */
-	if (close == NULL)
-		return false;
-	v = find_key(xlog, close, "received_location");
-	if (v == NULL || v >= close || !isdigit((unsigned char) *v))
-		return false;
-	for (; v < close && isdigit((unsigned char) *v); v++)
-	{
-		if (n > (UINT64_MAX - 9) / 10)
-			return false;
-		n = n * 10 + (uint64_t) (*v - '0');
-	}
-	*out = n;
-	return true;
+	return json_find_uint(body, len, "xlog.received_location", out);
 }

@@ -7,6 +7,8 @@
  * memory safety it checks the fencing rule the router depends on: no query
  * string makes /primary 200 on a node that is not the running leader, nor
  * /replica 200 on a node that is not a running, load-balanced replica.
+ * The query-string reader runs with every small output size, each buffer
+ * exactly that size, and /watch's timeout stays within its bound.
  *
  *-------------------------------------------------------------------------
  */
@@ -82,6 +84,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(in.pg_running && (in.is_leader || !in.tags.noloadbalance));
 	st = ha_health_status(&in, HA_ROUTE_LIVENESS, "/liveness", query);
 	CHECK(st == (in.loop_alive ? 200 : 503));
+
+	for (size_t cap = 1; cap <= 8; cap++)
+	{
+		char	   *out = malloc(cap);
+
+		CHECK(out != NULL);
+		if (ha_query_value(query, path, out, cap))
+			CHECK(strlen(out) < cap);
+		if (ha_query_value(query, "primary", out, cap))
+			CHECK(strlen(out) < cap);
+		free(out);
+	}
+	CHECK(ha_watch_timeout_secs(query, 30, 60) <= 60);
 
 	free(text);
 	return 0;

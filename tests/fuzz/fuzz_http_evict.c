@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_http_evict.c
- *	  libFuzzer target for extension/http_evict.c.
+ *	  libFuzzer target for common/http_evict.c.
  *
  * The input is a list of candidates (3 bytes each: class, age, address);
  * the choice is checked against the rule of http_evict.h, recomputed here

@@ -2,14 +2,17 @@
  *
  * fuzz_member_json.c
  *	  libFuzzer target for the member body format in
- *	  extension/json_writer.c.
+ *	  common/json_writer.c.
  *
  * Any bytes may sit in a member znode.  Whatever member_from_json accepts
  * must survive a round trip: written back with member_to_json (which must
  * fit a buffer the size of the largest possible body), parsed again, it
  * gives the same member and the same bytes.  The writer is also run on the
  * raw input with small buffers, each exactly its capacity, so a write past
- * cap is an ASan report.
+ * cap is an ASan report.  The lookups by path (json_find_*, what the
+ * supervisor and the router read replies with) run on a copy of the input
+ * of exactly its size, and on the written body they must find what the
+ * member holds.
  *
  *-------------------------------------------------------------------------
  */
@@ -82,6 +85,24 @@ exercise_writer(const uint8_t *data, size_t size)
 	free(str);
 }
 
+/* Lookups by path on the raw input, copied so that a read past it is seen. */
+static void
+exercise_find(const uint8_t *data, size_t size)
+{
+	char	   *copy = malloc(size ? size : 1);
+	uint64_t	u;
+	bool		b;
+
+	CHECK(copy != NULL);
+	memcpy(copy, data, size);
+	(void) json_find_uint(copy, size, "xlog.received_location", &u);
+	(void) json_find_uint(copy, size, "leader_epoch", &u);
+	(void) json_find_uint(copy, size, "pg_ha.leader_epoch", &u);
+	(void) json_find_bool(copy, size, "primary", &b);
+	(void) json_find_bool(copy, size, "tags.nofailover", &b);
+	free(copy);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -93,7 +114,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	JsonBuf		jb1;
 	JsonBuf		jb2;
 
+	uint64_t	u;
+	bool		b;
+
 	exercise_writer(data, size);
+	exercise_find(data, size);
 
 	memset(&m1, 0, sizeof(m1));
 	memset(err, 'E', sizeof(err));
@@ -122,6 +147,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	CHECK(member_equal(&m1, &m2));
+
+	/* the lookups by path see what the writer wrote */
+	CHECK(json_find_uint(out1, jb1.len, "xlog_location", &u) && u == m1.xlog_location);
+	CHECK(json_find_uint(out1, jb1.len, "timeline", &u) && u == m1.timeline);
+	CHECK(json_find_bool(out1, jb1.len, "tags.nosync", &b) && b == m1.tags.nosync);
+	CHECK(!json_find_uint(out1, jb1.len, "system_id", &u));	/* a string */
+	CHECK(!json_find_bool(out1, jb1.len, "tags.nosync.x", &b));
 
 	json_init(&jb2, out2, sizeof(out2));
 	member_to_json(&m2, &jb2);

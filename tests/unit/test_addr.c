@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * test_addr.c
- *	  Unit tests for extension/addr.c: host:port, ZooKeeper connect
+ *	  Unit tests for common/addr.c: host:port, ZooKeeper connect
  *	  strings and conn_url splitting (what the GUC check hooks rely on).
  *
  *-------------------------------------------------------------------------

@@ -530,6 +530,75 @@ test_parse_bytes(void **state)
 	assert_false(ha_parse_bytes(NULL, NULL));
 }
 
+/* the one query-string reader: parse_qs's first non-empty value, decoded */
+static void
+test_query_value(void **state)
+{
+	char		out[8];
+
+	(void) state;
+	assert_true(ha_query_value("a=1&b=22", "b", out, sizeof(out)));
+	assert_string_equal(out, "22");
+	assert_true(ha_query_value("a=1&b=22", "a", out, sizeof(out)));
+	assert_string_equal(out, "1");
+	assert_false(ha_query_value("a=1&b=22", "c", out, sizeof(out)));
+	assert_false(ha_query_value("ab=1", "a", out, sizeof(out)));
+	assert_false(ha_query_value("a=1", "ab", out, sizeof(out)));
+	assert_false(ha_query_value("", "a", out, sizeof(out)));
+	assert_false(ha_query_value("b=a", "a", out, sizeof(out)));
+	/* no '=' or an empty value: skipped, as parse_qs does */
+	assert_false(ha_query_value("x&a", "a", out, sizeof(out)));
+	assert_false(ha_query_value("a=&b=2", "a", out, sizeof(out)));
+	assert_true(ha_query_value("a=&a=3", "a", out, sizeof(out)));
+	assert_string_equal(out, "3");
+	/* first occurrence wins; keys and values are decoded */
+	assert_true(ha_query_value("k=1&k=2", "k", out, sizeof(out)));
+	assert_string_equal(out, "1");
+	assert_true(ha_query_value("k=a%20b+c", "k", out, sizeof(out)));
+	assert_string_equal(out, "a b c");
+	assert_true(ha_query_value("%6b=v", "k", out, sizeof(out)));
+	assert_string_equal(out, "v");
+	assert_true(ha_query_value("&&k=v=w&", "k", out, sizeof(out)));
+	assert_string_equal(out, "v=w");
+	/* a NUL in the value is refused */
+	assert_false(ha_query_value("k=a%00b", "k", out, sizeof(out)));
+	/* exact fit (7 + NUL) and one over, also counted after decoding */
+	assert_true(ha_query_value("k=1234567", "k", out, sizeof(out)));
+	assert_string_equal(out, "1234567");
+	assert_false(ha_query_value("k=12345678", "k", out, sizeof(out)));
+	assert_true(ha_query_value("k=%31%32%33%34%35%36%37", "k", out, sizeof(out)));
+	assert_string_equal(out, "1234567");
+	assert_false(ha_query_value("k=1", "k", out, 0));
+	assert_false(ha_query_value(NULL, "k", out, sizeof(out)));
+	assert_false(ha_query_value("k=1", NULL, out, sizeof(out)));
+}
+
+/* GET /watch?timeout=: seconds as a plain number, never a size */
+static void
+test_watch_timeout(void **state)
+{
+	(void) state;
+	assert_int_equal(ha_watch_timeout_secs("", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("primary=1", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("primary=1&timeout=5", 30, 60), 5);
+	assert_int_equal(ha_watch_timeout_secs("timeout=0", 30, 60), 0);
+	assert_int_equal(ha_watch_timeout_secs("timeout=%31%30", 30, 60), 10);
+	/* at most max, also for the default */
+	assert_int_equal(ha_watch_timeout_secs("timeout=3600", 30, 60), 60);
+	assert_int_equal(ha_watch_timeout_secs("timeout=99999999999999999999999", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("", 90, 60), 60);
+	/* a size, a sign, blanks, a fraction, empty: the default */
+	assert_int_equal(ha_watch_timeout_secs("timeout=30kB", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=5kB", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=5B", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=-5", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=+5", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=%205", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=1.5", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=5%00", 30, 60), 30);
+	assert_int_equal(ha_watch_timeout_secs("timeout=", 30, 60), 30);
+}
+
 int
 main(void)
 {
@@ -542,6 +611,8 @@ main(void)
 		cmocka_unit_test(test_lag),
 		cmocka_unit_test(test_tag_filters),
 		cmocka_unit_test(test_parse_bytes),
+		cmocka_unit_test(test_query_value),
+		cmocka_unit_test(test_watch_timeout),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * test_http_evict.c
- *	  Unit tests for extension/http_evict.c: which connection an HTTP
+ *	  Unit tests for common/http_evict.c: which connection an HTTP
  *	  server at its cap closes for a new one.  Each rule of the choice has
  *	  its case: incomplete before parked, never one writing, the address
  *	  holding the most, its oldest, the tie between addresses, and the

@@ -492,42 +492,6 @@ test_reason(void **state)
 }
 
 static void
-test_query_get(void **state)
-{
-	char		out[8];
-
-	(void) state;
-	assert_true(http_query_get("a=1&b=22", "b", out, sizeof(out)));
-	assert_string_equal(out, "22");
-	assert_true(http_query_get("a=1&b=22", "a", out, sizeof(out)));
-	assert_string_equal(out, "1");
-	assert_false(http_query_get("a=1&b=22", "c", out, sizeof(out)));
-	assert_false(http_query_get("ab=1", "a", out, sizeof(out)));
-	assert_false(http_query_get("a=1", "ab", out, sizeof(out)));
-	assert_false(http_query_get("", "a", out, sizeof(out)));
-	assert_false(http_query_get("b=a", "a", out, sizeof(out)));
-	/* no '=' and empty value both give "" */
-	assert_true(http_query_get("x&a", "a", out, sizeof(out)));
-	assert_string_equal(out, "");
-	assert_true(http_query_get("a=&b=2", "a", out, sizeof(out)));
-	assert_string_equal(out, "");
-	/* first occurrence wins; values are not decoded */
-	assert_true(http_query_get("k=1&k=2", "k", out, sizeof(out)));
-	assert_string_equal(out, "1");
-	assert_true(http_query_get("k=a%20b", "k", out, sizeof(out)));
-	assert_string_equal(out, "a%20b");
-	assert_true(http_query_get("&&k=v=w&", "k", out, sizeof(out)));
-	assert_string_equal(out, "v=w");
-	/* exact fit (7 + NUL) and one over */
-	assert_true(http_query_get("k=1234567", "k", out, sizeof(out)));
-	assert_string_equal(out, "1234567");
-	assert_false(http_query_get("k=12345678", "k", out, sizeof(out)));
-	assert_false(http_query_get("k=1", "k", out, 0));
-	assert_false(http_query_get(NULL, "k", out, sizeof(out)));
-	assert_false(http_query_get("k=1", NULL, out, sizeof(out)));
-}
-
-static void
 test_basic_auth(void **state)
 {
 	char		longhdr[2048];
@@ -586,7 +550,6 @@ main(void)
 		cmocka_unit_test(test_binary_and_nul),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_reason),
-		cmocka_unit_test(test_query_get),
 		cmocka_unit_test(test_basic_auth),
 	};
 

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * test_json.c
- *	  Unit tests for extension/json_writer.c: the bounded writer (commas,
+ *	  Unit tests for common/json_writer.c: the bounded writer (commas,
  *	  escaping, overflow) and the member body format (exact output, round
- *	  trip, Patroni-written bodies, hostile input).
+ *	  trip, Patroni-written bodies, hostile input), and the lookups by path
+ *	  the supervisor and the router read the agent's replies with.
  *
  *-------------------------------------------------------------------------
  */
@@ -626,6 +627,125 @@ test_member_depth(void **state)
 	assert_false(member_from_json(buf, sizeof(buf), &m, err, sizeof(err)));
 }
 
+/* ---------------------------------------------------------------- */
+/* Lookups by path (json_find_*) */
+
+static bool
+find_uint(const char *doc, const char *path, uint64_t *out)
+{
+	return json_find_uint(doc, strlen(doc), path, out);
+}
+
+static bool
+find_bool(const char *doc, const char *path, bool *out)
+{
+	return json_find_bool(doc, strlen(doc), path, out);
+}
+
+static void
+test_find_paths(void **state)
+{
+	const char *doc =
+		"{\"note\": \"received_location\", \"pg_ha\": {\"received_location\": 1, "
+		"\"leader_epoch\": 9, \"zk\": {\"up\": true}}, \"list\": [{\"primary\": true}], "
+		"\"xlog\" : { \"replayed_location\": 5 , \"received_location\" :\n 77 }, "
+		"\"primary\": false, \"lag\": 0.5}";
+	uint64_t	u = 0;
+	bool		b = true;
+
+	(void) state;
+	assert_true(find_uint(doc, "xlog.received_location", &u));
+	assert_int_equal(u, 77);
+	assert_true(find_uint(doc, "pg_ha.received_location", &u));
+	assert_int_equal(u, 1);
+	assert_true(find_uint(doc, "pg_ha.leader_epoch", &u));
+	assert_int_equal(u, 9);
+	assert_true(find_bool(doc, "pg_ha.zk.up", &b));
+	assert_true(b);
+	/* top level only: the "primary" inside the array is not on the path */
+	assert_true(find_bool(doc, "primary", &b));
+	assert_false(b);
+	/* absent, or on the path but not an object */
+	assert_false(find_uint(doc, "leader_epoch", &u));
+	assert_false(find_uint(doc, "received_location", &u));
+	assert_false(find_uint(doc, "note.x", &u));
+	assert_false(find_uint(doc, "xlog.received_location.x", &u));
+	/* of another type */
+	assert_false(find_uint(doc, "note", &u));
+	assert_false(find_uint(doc, "primary", &u));
+	assert_false(find_uint(doc, "lag", &u));
+	assert_false(find_bool(doc, "xlog.received_location", &b));
+	assert_false(find_uint(doc, "xlog", &u));
+}
+
+static void
+test_find_bad_values(void **state)
+{
+	uint64_t	u = 42;
+	bool		b = true;
+
+	(void) state;
+	assert_false(find_uint("{\"a\": \"1\"}", "a", &u));
+	assert_false(find_uint("{\"a\": -1}", "a", &u));
+	assert_false(find_uint("{\"a\": null}", "a", &u));
+	assert_false(find_uint("{\"a\": 1.5}", "a", &u));
+	assert_false(find_uint("{\"a\": 1e3}", "a", &u));
+	assert_false(find_uint("{\"a\": 01}", "a", &u));
+	assert_false(find_uint("{\"a\": 99999999999999999999999}", "a", &u));
+	assert_true(find_uint("{\"a\": 18446744073709551615}", "a", &u));
+	assert_true(u == UINT64_MAX);
+	assert_false(find_bool("{\"a\": \"true\"}", "a", &b));
+	assert_false(find_bool("{\"a\": 1}", "a", &b));
+	assert_false(find_bool("{\"a\": nul}", "a", &b));
+	/* the first member on the path counts, not a later duplicate */
+	assert_false(find_uint("{\"a\": \"x\", \"a\": 3}", "a", &u));
+	assert_true(find_uint("{\"a\": 3, \"a\": \"x\"}", "a", &u));
+	assert_int_equal(u, 3);
+	/* an out-of-range number elsewhere is skipped */
+	assert_true(find_bool("{\"e\": 99999999999999999999999, \"p\": true}", "p", &b));
+	assert_true(b);
+}
+
+static void
+test_find_documents(void **state)
+{
+	const char *full = "{\"x\": {\"y\": 7}, \"z\": [1, 2]}";
+	uint64_t	u = 0;
+	bool		b;
+
+	(void) state;
+	/* not an object, empty, garbage before the member */
+	assert_false(find_uint("", "x", &u));
+	assert_false(json_find_uint(NULL, 0, "x", &u));
+	assert_false(find_uint("[{\"x\": 1}]", "x", &u));
+	assert_false(find_uint("\"x\": 1", "x", &u));
+	assert_false(find_uint("{\"a\": tru, \"x\": 1}", "x", &u));
+	assert_false(find_uint("{\"a\" 1, \"x\": 1}", "x", &u));
+	/* cut short before the member: false; after it: what came before counts */
+	for (size_t len = 0; len <= strlen("{\"x\": {\"y\": 7"); len++)
+		assert_false(json_find_uint(full, len, "x.y", &u));
+	assert_true(json_find_uint(full, strlen("{\"x\": {\"y\": 7}"), "x.y", &u));
+	assert_int_equal(u, 7);
+	u = 0;
+	assert_true(json_find_uint(full, strlen("{\"x\": {\"y\": 7}, \"z\": [1,"), "x.y", &u));
+	assert_int_equal(u, 7);
+	/* a number or literal cut short at the end is not read as another one */
+	assert_false(json_find_uint("{\"y\": 77}", 7, "y", &u));
+	assert_false(json_find_uint("{\"y\": 77}", 8, "y", &u));
+	assert_true(json_find_uint("{\"y\": 77}", 9, "y", &u));
+	assert_int_equal(u, 77);
+	assert_false(json_find_bool("{\"y\": true}", 10, "y", &b));
+	assert_true(json_find_bool("{\"y\": true }", 11, "y", &b));
+	/* absent from a complete document, and from one cut short */
+	assert_false(find_bool(full, "b", &b));
+	assert_false(json_find_bool(full, strlen(full) - 1, "b", &b));
+	/* nesting deeper than the reader's limit is an error, not a crash */
+	assert_false(find_uint("{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}",
+						   "a.a.a.a.a.a.a.a.a", &u));
+	assert_true(find_uint("{\"a\":{\"a\":{\"b\":1}}}", "a.a.b", &u));
+	assert_int_equal(u, 1);
+}
+
 int
 main(void)
 {
@@ -642,6 +762,9 @@ main(void)
 		cmocka_unit_test(test_member_binary),
 		cmocka_unit_test(test_member_truncations),
 		cmocka_unit_test(test_member_depth),
+		cmocka_unit_test(test_find_paths),
+		cmocka_unit_test(test_find_bad_values),
+		cmocka_unit_test(test_find_documents),
 	};
 
 	return cmocka_run_group_tests_name("json_writer", tests, NULL, NULL);

@@ -56,4 +56,20 @@ extern bool member_from_json(const char *data, size_t len, HaMember *m,
 extern bool json_get_string(const char *data, size_t len, const char *key,
 							char *out, size_t cap, char *err, size_t errlen);
 
+/*
+ * One scalar of a JSON object by its path: keys of nested objects joined
+ * with '.' ("xlog.received_location").  The supervisor and the router read
+ * the agent's HTTP replies with these.  True only when the first member on
+ * the path has a value of the asked type (a non-negative integer that fits
+ * uint64_t; true or false); false when it is absent, null, of another type
+ * or out of range, or when the document is not valid JSON up to there.
+ * Reading stops at that first member: what follows is not checked, so a
+ * reply cut short by its reader's buffer still yields the fields before
+ * the cut (a value at the very end of the input is not complete: false).
+ */
+extern bool json_find_uint(const char *data, size_t len, const char *path,
+						   uint64_t *out);
+extern bool json_find_bool(const char *data, size_t len, const char *path,
+						   bool *out);
+
 #endif							/* JSON_WRITER_H */

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * json_writer.c
- *	  Bounded JSON writer, and the member znode body format: HaMember to
- *	  JSON and back.
+ *	  Bounded JSON writer, the member znode body format (HaMember to JSON
+ *	  and back), and the one JSON reader of the agent, the supervisor and
+ *	  the router (request bodies, lookups by path in HTTP replies).
  *
  * Member bodies come from ZooKeeper, where any client with access can
  * write any bytes, and they are read inside postgres.  So the reader is a
@@ -11,7 +12,7 @@
  * is an error, never a truncation, and nothing is allocated.
  *
  * IDENTIFICATION
- *	  extension/json_writer.c
+ *	  common/json_writer.c
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "text.h"
 
 #define JSON_MAX_DEPTH	8
 
@@ -339,18 +341,6 @@ match_literal(JsonParser *P, const char *lit)
 	return true;
 }
 
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads the XXXX of \uXXXX at P->p. */
 static bool
 read_hex4(JsonParser *P, uint32_t *cp)
@@ -362,7 +352,7 @@ read_hex4(JsonParser *P, uint32_t *cp)
 		return json_error(P, "truncated \\u escape");
 	for (i = 0; i < 4; i++)
 	{
-		int			d = hex_digit(P->p[i]);
+		int			d = text_hex_value(P->p[i]);
 
 		if (d < 0)
 			return json_error(P, "bad \\u escape");
@@ -951,4 +941,105 @@ json_get_string(const char *data, size_t len, const char *key, char *out,
 	if (cap > 0)
 		out[0] = '\0';
 	return parse_document(data, len, string_field_member, &f, err, errlen);
+}
+
+/*
+ * json_find_*: the member at path, read as kind; reading stops there (the
+ * callback returns false with done set and no error).
+ */
+typedef enum FindKind
+{
+	FIND_UINT,
+	FIND_BOOL
+} FindKind;
+
+typedef struct FindField
+{
+	const char *path;			/* what is left of the path at this depth */
+	FindKind	kind;
+	uint64_t	uint_value;
+	bool		bool_value;
+	bool		done;			/* the first member on the path was reached */
+	bool		found;			/* ... and had a value of the asked kind */
+} FindField;
+
+static bool
+find_member(JsonParser *P, const char *key, size_t keylen, int depth,
+			void *arg)
+{
+	FindField  *f = (FindField *) arg;
+	const char *dot = strchr(f->path, '.');
+	size_t		seglen = dot ? (size_t) (dot - f->path) : strlen(f->path);
+	const char *path = f->path;
+	bool		ok;
+
+	if (keylen == 0 || keylen != seglen || memcmp(key, f->path, seglen) != 0)
+		return skip_value(P, depth);
+	if (dot != NULL)
+	{
+		/* an inner key: look inside when it is an object */
+		if (P->p >= P->end || *P->p != '{')
+			return skip_value(P, depth);
+		f->path = dot + 1;
+		ok = parse_object(P, depth + 1, find_member, f);
+		f->path = path;
+		return ok;
+	}
+	/*
+	 * A value is complete only with something after it (a valid document
+	 * closes its object): a number cut short at the end is not read as a
+	 * smaller one.
+	 */
+	f->done = true;
+	if (f->kind == FIND_UINT)
+		f->found = P->p < P->end && *P->p >= '0' && *P->p <= '9' &&
+			parse_uint(P, UINT64_MAX, &f->uint_value);
+	else if (match_literal(P, "true"))
+		f->found = f->bool_value = true;
+	else if (match_literal(P, "false"))
+	{
+		f->bool_value = false;
+		f->found = true;
+	}
+	if (P->p >= P->end)
+		f->found = false;
+	return false;
+}
+
+static bool
+find_value(const char *data, size_t len, const char *path, FindField *f)
+{
+	JsonParser	P;
+
+	P.start = P.p = (const unsigned char *) (data ? data : "");
+	P.end = P.start + (data ? len : 0);
+	P.error = NULL;
+	P.error_at = 0;
+	f->path = path;
+	f->done = f->found = false;
+	skip_ws(&P);
+	(void) parse_object(&P, 1, find_member, f);
+	return f->done && f->found;
+}
+
+bool
+json_find_uint(const char *data, size_t len, const char *path, uint64_t *out)
+{
+	FindField	f = {.kind = FIND_UINT};
+
+	if (!find_value(data, len, path, &f))
+		return false;
+	*out = f.uint_value;
+	return true;
+}
+
+bool
+json_find_bool(const char *data, size_t len, const char *path, bool *out)
+{
+	FindField	f = {.kind = FIND_BOOL};
+
+	if (!find_value(data, len, path, &f))
+		return false;
+	*out = f.bool_value;
+	return true;
 }
