@@ -19,6 +19,7 @@ OBJS = \
 	extension/pg_ha.o \
 	extension/ha_guc.o \
 	extension/ha_worker.o \
+	extension/ha_state.o \
 	extension/ha_session.o \
 	extension/ha_duties.o \
 	extension/ha_local.o \

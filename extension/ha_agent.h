@@ -122,6 +122,7 @@ typedef struct Agent
 	int64		leader_vanished_ms; /* 0 while a leader exists */
 	bool		sync_known;
 	bool		sync_stale;
+	bool		sync_written;	/* our /sync write succeeded: apply the name */
 	char		sync_leader[HA_NAME_LEN];
 	bool		sync_confirmed;
 	char		sync_pending[2 * HA_NAME_LEN + 8];	/* /sync data being written */
@@ -157,11 +158,13 @@ typedef struct Agent
 	char		sw_error[256];
 	char		sw_hint[256];
 	int64		sw_deadline_ms;
+	bool		failover_created;	/* our /failover create answered ... */
+	int			failover_created_rc;	/* ... with this ZooKeeper code */
 } Agent;
 
 extern Agent agent;
 
-/* ha_worker.c */
+/* ha_state.c */
 extern void ha_set_error(const char *fmt,...) pg_attribute_printf(1, 2);
 
 /* ha_session.c */
@@ -182,8 +185,6 @@ extern void session_delete_failover(void);
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);
 extern long duties_wake_within_ms(int64 now);
-extern void duties_on_sync_written(bool ok);
-extern void duties_on_failover_created(int rc);
 extern void duties_poll_switchover_request(int64 now);
 extern void duties_track_switchover(int64 now);
 extern bool duties_start_switchover(const char *candidate, char *err, size_t errlen,

@@ -33,6 +33,8 @@
 #define SWITCHOVER_TIMEOUT_MS	60000
 #define FAILOVER_KEY_STALE_MS	60000	/* a switchover not done by then is ignored */
 
+static void failover_created(void);
+
 /* How long peers have to publish their position after the leader vanished. */
 static int64
 settle_ms(void)
@@ -232,11 +234,13 @@ apply_sync_names(void)
 		ha_write_runtime_conf("", ha_synchronous_mode_strict ? "*" : "");
 }
 
-void
-duties_on_sync_written(bool ok)
+/* Our /sync write succeeded (ha_session.c recorded it): apply the name. */
+static void
+sync_written(void)
 {
-	if (!ok)
+	if (!agent.sync_written)
 		return;
+	agent.sync_written = false;
 	/* /sync first, then synchronous_standby_names (DESIGN: never the reverse) */
 	if (agent.view.sync_standby[0])
 		agent.sync_named_ms = 0;	/* set when the name takes effect below */
@@ -703,6 +707,10 @@ duties_decide_and_act(int64 now)
 	HaFacts		f;
 	HaDecision	d;
 
+	/* what ZooKeeper answered to our own writes since the last pass */
+	sync_written();
+	failover_created();
+
 	gather_facts(&f, now);
 	d = ha_decide(&f);
 	log_decision(&d);
@@ -943,9 +951,15 @@ duties_start_switchover(const char *candidate, char *err, size_t errlen,
 	return true;
 }
 
-void
-duties_on_failover_created(int rc)
+/* ZooKeeper answered our /failover create (ha_session.c recorded it). */
+static void
+failover_created(void)
 {
+	int			rc = agent.failover_created_rc;
+
+	if (!agent.failover_created)
+		return;
+	agent.failover_created = false;
 	if (agent.sw_state != SW_CREATING)
 		return;
 	if (rc == ZOK)

@@ -771,17 +771,21 @@ handle_result(const ZkEvent *ev, int64 now)
 			else
 			{
 				if (ev->rc == ZOK)
+				{
 					parse_sync(agent.sync_pending);
-				duties_on_sync_written(ev->rc == ZOK);
+					agent.sync_written = true;
+				}
 			}
 			break;
 
 		case OP_SYNC_CREATE:
 			if (ev->rc == ZOK)
+			{
 				parse_sync(agent.sync_pending);
+				agent.sync_written = true;
+			}
 			else if (ev->rc == ZNODEEXISTS)
 				agent.sync_stale = true;	/* someone else wrote it: re-read */
-			duties_on_sync_written(ev->rc == ZOK);
 			break;
 
 		case OP_FAILOVER_GET:
@@ -790,7 +794,8 @@ handle_result(const ZkEvent *ev, int64 now)
 			break;
 
 		case OP_FAILOVER_CREATE:
-			duties_on_failover_created(ev->rc);
+			agent.failover_created = true;
+			agent.failover_created_rc = ev->rc;
 			agent.failover_stale = true;
 			break;
 

@@ -48,20 +48,6 @@
 
 PGDLLEXPORT void ha_worker_main(Datum main_arg);
 
-
-Agent		agent;
-
-void
-ha_set_error(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(agent.view.last_error, sizeof(agent.view.last_error), fmt, ap);
-	va_end(ap);
-	agent.view_dirty = true;
-}
-
 /* ---------------------------------------------------------------------
  * Identity: the node's name and a random id kept in its data directory.
  * The file also records the name and the data directory's inode: a clone
