@@ -17,6 +17,7 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 MODULE_big = pg_ha
 OBJS = \
 	extension/pg_ha.o \
+	extension/ha_shmem.o \
 	extension/ha_guc.o \
 	extension/ha_worker.o \
 	extension/ha_state.o \

@@ -100,7 +100,7 @@ ha_view_is_sync_standby(const HaView *v, const char *name)
 }
 
 extern void ha_shmem_request(void);
-extern void ha_shmem_startup(void);
+extern void ha_shmem_startup(void (*init_new) (HaSharedState *shared));
 extern const char *ha_zk_state_name(HaZkState s);
 
 #endif							/* HA_SHMEM_H */
