@@ -141,7 +141,6 @@ typedef struct Agent
 	/* acting */
 	bool		promoting;
 	int64		promote_started_ms;
-	bool		stepping_down;	/* fence/demote/handover requested */
 	int64		behind_timeline_ms; /* since when a standby is on an old timeline */
 	bool		was_leader;		/* for the role-change log line */
 	HaAction	last_action;
@@ -186,10 +185,5 @@ extern void session_delete_failover(void);
 extern void duties_decide_and_act(int64 now);
 extern long duties_wake_within_ms(int64 now);
 extern void duties_poll_switchover_request(int64 now);
-extern void duties_track_switchover(int64 now);
-extern bool duties_start_switchover(const char *candidate, char *err, size_t errlen,
-									char *hint, size_t hintlen);
-extern const char *duties_switchover_check(const char *candidate, char *chosen,
-										   char *hint, size_t hintlen);
 
 #endif							/* HA_AGENT_H */

@@ -453,7 +453,7 @@ on_became_leader(void)
 static void
 announce_step_down(void)
 {
-	agent.stepping_down = true;
+	agent.view.stepping_down = true;
 	(void) ha_http_service(ha_mono_ms());
 }
 
@@ -577,7 +577,7 @@ leader_duties(int64 now)
 	}
 	manage_sync_standby(now);
 	if (agent.failover_exists && strcmp(agent.failover_leader, agent.view.self.name) == 0 &&
-		!agent.stepping_down)
+		!agent.view.stepping_down)
 		start_handover(now);
 }
 
@@ -615,7 +615,7 @@ step_down(const char *action, const char *why)
 	const HaMember *leader = session_member(agent.view.leader);
 	char		addr[256] = "";
 
-	if (agent.stepping_down)
+	if (agent.view.stepping_down)
 		return;
 	announce_step_down();
 	if (leader && strcmp(action, "rejoin") == 0)
@@ -664,14 +664,14 @@ follow_leader(int64 now)
 		agent.behind_timeline_ms = now;
 	else if (now - agent.behind_timeline_ms > 3000 && agent.supervised)
 		step_down("rejoin", "this standby is on an older timeline than the leader's and cannot follow it");
-	else if (now - agent.behind_timeline_ms > 3000 && !agent.stepping_down)
+	else if (now - agent.behind_timeline_ms > 3000 && !agent.view.stepping_down)
 	{
 		ereport(WARNING,
 				(errmsg("pg_ha: this standby is on timeline %u, the leader on %u: it cannot follow",
 						agent.view.self.timeline, agent.cluster_timeline),
 				 errhint("Rewind it with pg_rewind against \"%s\", or run it with pg_ha_supervisor, which does so.",
 						 leader->name)));
-		agent.stepping_down = true; /* warn once */
+		agent.view.stepping_down = true; /* warn once */
 	}
 }
 
@@ -806,7 +806,7 @@ duties_wake_within_ms(int64 now)
  * cluster as this agent sees it.  Returns NULL and the chosen member in
  * chosen, or an error message (static or in a static buffer) with a hint.
  */
-const char *
+static const char *
 duties_switchover_check(const char *candidate, char *chosen, char *hint,
 						size_t hintlen)
 {
@@ -921,7 +921,7 @@ duties_switchover_check(const char *candidate, char *chosen, char *hint,
 }
 
 /* Starts a checked switchover: writes /failover (the result comes back later). */
-bool
+static bool
 duties_start_switchover(const char *candidate, char *err, size_t errlen,
 						char *hint, size_t hintlen)
 {
@@ -976,7 +976,7 @@ failover_created(void)
 }
 
 /* Has the switchover this node started finished (candidate leads)? */
-void
+static void
 duties_track_switchover(int64 now)
 {
 	const HaMember *m;
@@ -1041,12 +1041,14 @@ duties_poll_switchover_request(int64 now)
 	char		err[256],
 				hint[256];
 	bool		ok;
+	bool		answered_at_once;
 
 	duties_track_switchover(now);
 
 	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 	id = req->id;
 	strlcpy(candidate, req->candidate, sizeof(candidate));
+	answered_at_once = req->answered_at_once;
 	if (id == req->taken_id)
 	{
 		if (req->returned_id == id && agent.sw_answered_ms == 0)
@@ -1065,11 +1067,12 @@ duties_poll_switchover_request(int64 now)
 	LWLockRelease(ha_shared->lock);
 
 	ok = duties_start_switchover(candidate, err, sizeof(err), hint, sizeof(hint));
-	agent.sw_from_sql = ok;
+	agent.sw_from_sql = ok && !answered_at_once;
 	agent.sw_answered_ms = 0;
 
 	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 	req->taken_id = id;
+	req->accepted = ok;
 	if (!ok)
 	{
 		req->state = (int) SW_FAILED;
