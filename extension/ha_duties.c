@@ -126,8 +126,8 @@ static void
 election_facts(HaFacts *f, int64 now)
 {
 	const HaMember *self = &agent.view.self;
-	bool		settled = true;
-	bool		better = false;
+	HaPeer		peers[HA_MAX_MEMBERS];
+	HaElection	e;
 
 	f->lag_ok = ha_lag_ok(self->xlog_location, agent.last_leader_lsn,
 						  (uint64) ha_maximum_lag_on_failover);
@@ -141,42 +141,27 @@ election_facts(HaFacts *f, int64 now)
 		f->switchover_other = !f->switchover_self;
 	}
 
-	/*
-	 * Peers must have published their position after the leader vanished
-	 * (each replica does so at once), or have had settle_ms to do it; one
-	 * that did not is taken as unreachable.
-	 */
+	/* the peers' positions, for role.c's election rules */
 	for (int i = 0; i < agent.view.nmembers; i++)
 	{
 		const HaMember *m = &agent.view.members[i];
-		const MemberMeta *meta = &agent.meta[i];
-		bool		fresh;
 
-		/*
-		 * Only candidates matter (the old leader's own znode, lingering
-		 * until its session ends, says "master" and is skipped here).
-		 */
-		if (strcmp(m->name, self->name) == 0 || !promotable(m))
-			continue;
-		fresh = meta->version >= 0 && meta->changed_ms >= agent.leader_vanished_ms;
-		if (!fresh)
-		{
-			if (now - agent.leader_vanished_ms < settle_ms())
-				settled = false;
-			continue;
-		}
-		/* a fenced primary yields only to more WAL: it would need no promotion */
-		if (f->in_recovery ?
-			ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name) :
-			m->xlog_location > self->xlog_location)
-			better = true;
+		peers[i].name = m->name;
+		peers[i].lsn = m->xlog_location;
+		peers[i].promotable = promotable(m);
+		peers[i].read = agent.meta[i].version >= 0;
+		peers[i].changed_ms = agent.meta[i].changed_ms;
 	}
-	/* a member that registered meanwhile must be in the list we judge */
-	if (agent.members_listed_ms < agent.leader_vanished_ms &&
-		now - agent.leader_vanished_ms < settle_ms())
-		settled = false;
-	f->peers_settled = settled;
-	f->better_peer = better;
+	e.self_name = self->name;
+	e.self_lsn = self->xlog_location;
+	e.self_in_recovery = f->in_recovery;
+	e.now_ms = now;
+	e.leader_vanished_ms = agent.leader_vanished_ms;
+	e.members_listed_ms = agent.members_listed_ms;
+	e.settle_ms = settle_ms();
+	e.npeers = agent.view.nmembers;
+	e.peers = peers;
+	ha_election_peers(&e, &f->peers_settled, &f->better_peer);
 }
 
 static void

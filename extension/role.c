@@ -242,3 +242,32 @@ ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
 	return released_lsn < flushed_lsn && since_progress_ms >= HA_SYNC_STALL_MS &&
 		other_flushed_lsn > released_lsn;
 }
+
+void
+ha_election_peers(const HaElection *e, bool *settled, bool *better)
+{
+	bool		within_settle = e->now_ms - e->leader_vanished_ms < e->settle_ms;
+
+	*settled = true;
+	*better = false;
+	for (int i = 0; i < e->npeers; i++)
+	{
+		const HaPeer *p = &e->peers[i];
+
+		if (strcmp(p->name, e->self_name) == 0 || !p->promotable)
+			continue;
+		if (!p->read || p->changed_ms < e->leader_vanished_ms)
+		{
+			if (within_settle)
+				*settled = false;
+			continue;
+		}
+		if (e->self_in_recovery ?
+			ha_peer_is_better(e->self_lsn, e->self_name, p->lsn, p->name) :
+			p->lsn > e->self_lsn)
+			*better = true;
+	}
+	/* a member that registered meanwhile must be in the list we judge */
+	if (e->members_listed_ms < e->leader_vanished_ms && within_settle)
+		*settled = false;
+}
