@@ -5,6 +5,7 @@
  *	    ha_worker.c   the main loop, identity, local postgres state
  *	    ha_session.c  the ZooKeeper protocol (what is read and written where)
  *	    ha_duties.c   deciding (role.c) and acting on the decision
+ *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
@@ -176,6 +177,7 @@ extern void session_issue(ZkOp op, int rc);
 extern int	session_member_index(const char *name);
 extern const HaMember *session_member(const char *name);
 extern const MemberMeta *session_member_meta(const char *name);
+extern bool session_member_fresh(const char *name, int64 now);
 extern void session_write_status(void);
 extern void session_write_sync(const char *leader, const char *standby, bool confirmed);
 extern void session_create_failover(const char *leader, const char *candidate);
@@ -184,6 +186,9 @@ extern void session_delete_failover(void);
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);
 extern long duties_wake_within_ms(int64 now);
-extern void duties_poll_switchover_request(int64 now);
+
+/* ha_switchover.c */
+extern void switchover_note_created(void);
+extern void switchover_poll_request(int64 now);
 
 #endif							/* HA_AGENT_H */

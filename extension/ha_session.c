@@ -235,6 +235,18 @@ session_member_meta(const char *name)
 	return i < 0 ? NULL : &agent.meta[i];
 }
 
+/* A member heard from recently (its znode changed within a few beats). */
+bool
+session_member_fresh(const char *name, int64 now)
+{
+	const MemberMeta *meta = session_member_meta(name);
+
+	if (strcmp(name, agent.view.self.name) == 0)
+		return true;			/* we know ourselves first-hand */
+	return meta && meta->version >= 0 &&
+		now - meta->changed_ms <= (int64) ha_loop_wait * 3000 + 1000;
+}
+
 typedef struct MemberSlot
 {
 	HaMember	member;

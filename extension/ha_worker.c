@@ -348,8 +348,9 @@ ha_worker_main(Datum main_arg)
 			session_start(now);
 		session_handle_events(now);
 		session_advance(now);
+		switchover_note_created();
 		duties_decide_and_act(now);
-		duties_poll_switchover_request(now);
+		switchover_poll_request(now);
 		http_timeout = ha_http_service(now);
 
 		if (agent.view_dirty || now >= next_publish_ms)

@@ -271,3 +271,16 @@ ha_election_peers(const HaElection *e, bool *settled, bool *better)
 	if (e->members_listed_ms < e->leader_vanished_ms && within_settle)
 		*settled = false;
 }
+
+bool
+ha_member_running_replica(const HaMember *m)
+{
+	return strcmp(m->role, HA_ROLE_REPLICA) == 0 && strcmp(m->state, "running") == 0;
+}
+
+bool
+ha_member_promotable(const HaMember *m, uint32_t cluster_timeline)
+{
+	return ha_member_running_replica(m) && !m->tags.nofailover &&
+		(cluster_timeline == 0 || m->timeline >= cluster_timeline);
+}

@@ -235,4 +235,14 @@ typedef struct HaElection
 
 extern void ha_election_peers(const HaElection *e, bool *settled, bool *better);
 
+/* A member that runs as a replica, by its own published facts. */
+extern bool ha_member_running_replica(const HaMember *m);
+
+/*
+ * A member that could be promoted, by its own published facts: a running
+ * replica, not tagged nofailover, not on a timeline older than the
+ * cluster's (cluster_timeline 0: unknown).
+ */
+extern bool ha_member_promotable(const HaMember *m, uint32_t cluster_timeline);
+
 #endif							/* ROLE_H */

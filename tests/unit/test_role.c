@@ -658,6 +658,38 @@ test_election_better_peer(void **state)
 	assert_true(better);
 }
 
+static void
+test_member_promotable(void **state)
+{
+	HaMember	m;
+
+	(void) state;
+	memset(&m, 0, sizeof(m));
+	strcpy(m.role, HA_ROLE_REPLICA);
+	strcpy(m.state, "running");
+	m.timeline = 3;
+	assert_true(ha_member_running_replica(&m));
+	assert_true(ha_member_promotable(&m, 3));
+	assert_true(ha_member_promotable(&m, 0));	/* cluster timeline unknown */
+	assert_true(ha_member_promotable(&m, 2));
+	/* an older timeline than the cluster's */
+	assert_false(ha_member_promotable(&m, 4));
+	/* tagged nofailover */
+	m.tags.nofailover = true;
+	assert_true(ha_member_running_replica(&m));
+	assert_false(ha_member_promotable(&m, 3));
+	m.tags.nofailover = false;
+	/* not running */
+	strcpy(m.state, "starting");
+	assert_false(ha_member_running_replica(&m));
+	assert_false(ha_member_promotable(&m, 3));
+	/* a primary */
+	strcpy(m.state, "running");
+	strcpy(m.role, HA_ROLE_MASTER);
+	assert_false(ha_member_running_replica(&m));
+	assert_false(ha_member_promotable(&m, 3));
+}
+
 int
 main(void)
 {
@@ -692,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_election_settled),
 		cmocka_unit_test(test_election_member_list),
 		cmocka_unit_test(test_election_better_peer),
+		cmocka_unit_test(test_member_promotable),
 	};
 
 	return cmocka_run_group_tests_name("role", tests, NULL, NULL);
