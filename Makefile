@@ -23,6 +23,7 @@ OBJS = \
 	extension/ha_state.o \
 	extension/ha_session.o \
 	extension/ha_duties.o \
+	extension/ha_sync.o \
 	extension/ha_switchover.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \

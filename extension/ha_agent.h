@@ -6,6 +6,7 @@
  *	    ha_session.c  the ZooKeeper protocol (what is read and written where)
  *	    ha_duties.c   deciding (role.c) and acting on the decision
  *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
+ *	    ha_sync.c     the leader's synchronous standby
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
@@ -186,6 +187,11 @@ extern void session_delete_failover(void);
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);
 extern long duties_wake_within_ms(int64 now);
+
+/* ha_sync.c */
+extern void sync_manage_standby(int64 now);
+extern void sync_apply_written(void);
+extern uint64 sync_released_lsn(void);
 
 /* ha_switchover.c */
 extern void switchover_note_created(void);

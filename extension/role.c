@@ -284,3 +284,31 @@ ha_member_promotable(const HaMember *m, uint32_t cluster_timeline)
 	return ha_member_running_replica(m) && !m->tags.nofailover &&
 		(cluster_timeline == 0 || m->timeline >= cluster_timeline);
 }
+
+bool
+ha_sync_eligible(const HaMember *m, bool fresh, uint32_t leader_timeline)
+{
+	return ha_member_running_replica(m) && !m->tags.nosync && fresh &&
+		m->timeline == leader_timeline;
+}
+
+int
+ha_sync_choose(const HaMember *members, const bool *fresh, int n,
+			   const char *self_name, uint32_t leader_timeline,
+			   const char *exclude)
+{
+	int			best = -1;
+
+	for (int i = 0; i < n; i++)
+	{
+		const HaMember *m = &members[i];
+
+		if (strcmp(m->name, self_name) == 0 ||
+			!ha_sync_eligible(m, fresh[i], leader_timeline) ||
+			(exclude && strcmp(m->name, exclude) == 0))
+			continue;
+		if (best < 0 || m->xlog_location > members[best].xlog_location)
+			best = i;
+	}
+	return best;
+}

@@ -245,4 +245,22 @@ extern bool ha_member_running_replica(const HaMember *m);
  */
 extern bool ha_member_promotable(const HaMember *m, uint32_t cluster_timeline);
 
+/*
+ * Synchronous standby: a member may be (or stay) the synchronous standby
+ * if it runs as a replica, is not tagged nosync, was heard from recently
+ * (fresh) and is on the leader's timeline (one still on an older, forked
+ * timeline cannot stream from it).
+ */
+extern bool ha_sync_eligible(const HaMember *m, bool fresh, uint32_t leader_timeline);
+
+/*
+ * The standby to name: of the eligible members other than the leader
+ * (self_name) and exclude (a stalled standby; NULL for none), the one with
+ * the most WAL, the first listed on a tie.  fresh[i] is members[i]'s.
+ * Returns its index, or -1 if there is none.
+ */
+extern int	ha_sync_choose(const HaMember *members, const bool *fresh, int n,
+						   const char *self_name, uint32_t leader_timeline,
+						   const char *exclude);
+
 #endif							/* ROLE_H */

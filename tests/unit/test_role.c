@@ -690,6 +690,70 @@ test_member_promotable(void **state)
 	assert_false(ha_member_promotable(&m, 3));
 }
 
+static HaMember
+sync_member(const char *name, uint64_t lsn)
+{
+	HaMember	m;
+
+	memset(&m, 0, sizeof(m));
+	strcpy(m.name, name);
+	strcpy(m.role, HA_ROLE_REPLICA);
+	strcpy(m.state, "running");
+	m.timeline = 2;
+	m.xlog_location = lsn;
+	return m;
+}
+
+static void
+test_sync_eligible(void **state)
+{
+	HaMember	m = sync_member("n2", 100);
+
+	(void) state;
+	assert_true(ha_sync_eligible(&m, true, 2));
+	assert_false(ha_sync_eligible(&m, false, 2));	/* not heard from */
+	assert_false(ha_sync_eligible(&m, true, 3));	/* older (forked) timeline */
+	assert_false(ha_sync_eligible(&m, true, 1));	/* not the leader's timeline */
+	m.tags.nosync = true;
+	assert_false(ha_sync_eligible(&m, true, 2));
+	m.tags.nosync = false;
+	m.tags.nofailover = true;	/* nofailover does not matter here */
+	assert_true(ha_sync_eligible(&m, true, 2));
+	strcpy(m.state, "stopped");
+	assert_false(ha_sync_eligible(&m, true, 2));
+	strcpy(m.state, "running");
+	strcpy(m.role, HA_ROLE_MASTER);
+	assert_false(ha_sync_eligible(&m, true, 2));
+}
+
+static void
+test_sync_choose(void **state)
+{
+	HaMember	ms[4];
+	bool		fresh[4] = {true, true, true, true};
+
+	(void) state;
+	ms[0] = sync_member("n1", 500);	/* the leader itself */
+	strcpy(ms[0].role, HA_ROLE_MASTER);
+	ms[1] = sync_member("n2", 100);
+	ms[2] = sync_member("n3", 300);
+	ms[3] = sync_member("n4", 300);
+	/* the most WAL, the first listed on a tie; never the leader */
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), 2);
+	/* a stalled standby is passed over */
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, "n3"), 3);
+	/* nosync, stale and forked members are passed over */
+	ms[3].tags.nosync = true;
+	fresh[2] = false;
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), 1);
+	ms[1].timeline = 1;
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), -1);
+	/* the leader is skipped by name even if it looked eligible */
+	ms[0] = sync_member("n1", 900);
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), -1);
+	assert_int_equal(ha_sync_choose(ms, fresh, 0, "n1", 2, NULL), -1);
+}
+
 int
 main(void)
 {
@@ -725,6 +789,8 @@ main(void)
 		cmocka_unit_test(test_election_member_list),
 		cmocka_unit_test(test_election_better_peer),
 		cmocka_unit_test(test_member_promotable),
+		cmocka_unit_test(test_sync_eligible),
+		cmocka_unit_test(test_sync_choose),
 	};
 
 	return cmocka_run_group_tests_name("role", tests, NULL, NULL);
