@@ -22,6 +22,7 @@ OBJS = \
 	extension/ha_worker.o \
 	extension/ha_state.o \
 	extension/ha_session.o \
+	extension/ha_keys.o \
 	extension/ha_duties.o \
 	extension/ha_sync.o \
 	extension/ha_switchover.o \

@@ -174,6 +174,8 @@ extern void session_handle_events(int64 now);
 extern void session_advance(int64 now);
 extern bool session_reachable(int64 now);
 extern int64 session_fence_after_ms(void);
+
+/* ha_keys.c: the keys the session reads and writes (for ha_session.c: keys_*) */
 extern void session_issue(ZkOp op, int rc);
 extern int	session_member_index(const char *name);
 extern const HaMember *session_member(const char *name);
@@ -183,6 +185,12 @@ extern void session_write_status(void);
 extern void session_write_sync(const char *leader, const char *standby, bool confirmed);
 extern void session_create_failover(const char *leader, const char *candidate);
 extern void session_delete_failover(void);
+extern void keys_update_member_list(const ZkEvent *ev, int64 now);
+extern void keys_read_members(void);
+extern void keys_handle_member_data(const ZkEvent *ev, int64 now);
+extern void keys_parse_status(const char *data);
+extern void keys_parse_sync(const char *data);
+extern void keys_parse_failover(const ZkEvent *ev, int64 now);
 
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);
