@@ -39,6 +39,7 @@ static const HaView *view;
  */
 static uint64 sw_request_id;
 static char sw_chosen[HA_NAME_LEN];
+static bool sw_asked_leader;	/* this node led when it was asked */
 
 /* What a parked request waits for. */
 enum
@@ -497,6 +498,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 	}
 	LWLockRelease(ha_shared->lock);
 	sw_chosen[0] = '\0';
+	sw_asked_leader = view->is_leader;
 	park->kind = PARK_SWITCHOVER;
 	park->deadline_ms = ha_mono_ms() + SWITCHOVER_PARK_MS;
 	return HTTP_ANSWER_PARK;
@@ -514,8 +516,9 @@ leads_now(const char *name)
 
 /*
  * The parked POST /switchover, from what the duties report in the slot:
- * refused by their checks 412; accepted on the leader, which steps down,
- * 202; otherwise once the candidate leads 200, or the switchover failed 503.
+ * refused by their checks 412; accepted when asked on the leader, which
+ * steps down, 202 at once; otherwise once the candidate leads 200, or the
+ * switchover failed 503.
  */
 static bool
 poll_switchover(bool timed_out, StringInfo out)
@@ -543,8 +546,7 @@ poll_switchover(bool timed_out, StringInfo out)
 
 	if (taken && state == SW_FAILED && !accepted)
 		reply_message(out, 412, error, hint);
-	else if (taken && accepted && view->is_leader && state != SW_DONE &&
-			 state != SW_FAILED)
+	else if (taken && accepted && sw_asked_leader)
 	{
 		snprintf(msg, sizeof(msg), "switchover to \"%s\" started; this leader steps down now",
 				 sw_chosen);
