@@ -7,7 +7,7 @@
  * The layers above use it and call only downward:
  *	  ha_worker.c (main loop) -> ha_api.c, ha_duties.c, ha_switchover.c
  *	  -> ha_session.c -> ha_state.c -> ha_zk.c
- * (scripts/call-cycles.sh checks that no file calls one that calls it back).
+ * (scripts/callgraph.sh extension checks that no file calls one that calls it back).
  * ha_session.c only records what ZooKeeper answered here (for example
  * sync_written, failover_created_rc); ha_duties.c reads it on its next pass.
  *
