@@ -19,10 +19,15 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 MODULE_big = pg_ha
 OBJS = \
 	extension/pg_ha.o \
+	extension/ha_shmem.o \
 	extension/ha_guc.o \
 	extension/ha_worker.o \
+	extension/ha_state.o \
 	extension/ha_session.o \
+	extension/ha_keys.o \
 	extension/ha_duties.o \
+	extension/ha_sync.o \
+	extension/ha_switchover.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
 	extension/ha_zk.o \

@@ -5,6 +5,8 @@
  *	    ha_worker.c   the main loop, identity, local postgres state
  *	    ha_session.c  the ZooKeeper protocol (what is read and written where)
  *	    ha_duties.c   deciding (role.c) and acting on the decision
+ *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
+ *	    ha_sync.c     the leader's synchronous standby
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
@@ -122,6 +124,7 @@ typedef struct Agent
 	int64		leader_vanished_ms; /* 0 while a leader exists */
 	bool		sync_known;
 	bool		sync_stale;
+	bool		sync_written;	/* our /sync write succeeded: apply the name */
 	char		sync_leader[HA_NAME_LEN];
 	bool		sync_confirmed;
 	char		sync_pending[2 * HA_NAME_LEN + 8];	/* /sync data being written */
@@ -140,7 +143,6 @@ typedef struct Agent
 	/* acting */
 	bool		promoting;
 	int64		promote_started_ms;
-	bool		stepping_down;	/* fence/demote/handover requested */
 	int64		behind_timeline_ms; /* since when a standby is on an old timeline */
 	bool		was_leader;		/* for the role-change log line */
 	HaAction	last_action;
@@ -157,11 +159,13 @@ typedef struct Agent
 	char		sw_error[256];
 	char		sw_hint[256];
 	int64		sw_deadline_ms;
+	bool		failover_created;	/* our /failover create answered ... */
+	int			failover_created_rc;	/* ... with this ZooKeeper code */
 } Agent;
 
 extern Agent agent;
 
-/* ha_worker.c */
+/* ha_state.c */
 extern void ha_set_error(const char *fmt,...) pg_attribute_printf(1, 2);
 
 /* ha_session.c */
@@ -170,25 +174,35 @@ extern void session_handle_events(int64 now);
 extern void session_advance(int64 now);
 extern bool session_reachable(int64 now);
 extern int64 session_fence_after_ms(void);
+
+/* ha_keys.c: the keys the session reads and writes (for ha_session.c: keys_*) */
 extern void session_issue(ZkOp op, int rc);
 extern int	session_member_index(const char *name);
 extern const HaMember *session_member(const char *name);
 extern const MemberMeta *session_member_meta(const char *name);
+extern bool session_member_fresh(const char *name, int64 now);
 extern void session_write_status(void);
 extern void session_write_sync(const char *leader, const char *standby, bool confirmed);
 extern void session_create_failover(const char *leader, const char *candidate);
 extern void session_delete_failover(void);
+extern void keys_update_member_list(const ZkEvent *ev, int64 now);
+extern void keys_read_members(void);
+extern void keys_handle_member_data(const ZkEvent *ev, int64 now);
+extern void keys_parse_status(const char *data);
+extern void keys_parse_sync(const char *data);
+extern void keys_parse_failover(const ZkEvent *ev, int64 now);
 
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);
 extern long duties_wake_within_ms(int64 now);
-extern void duties_on_sync_written(bool ok);
-extern void duties_on_failover_created(int rc);
-extern void duties_poll_switchover_request(int64 now);
-extern void duties_track_switchover(int64 now);
-extern bool duties_start_switchover(const char *candidate, char *err, size_t errlen,
-									char *hint, size_t hintlen);
-extern const char *duties_switchover_check(const char *candidate, char *chosen,
-										   char *hint, size_t hintlen);
+
+/* ha_sync.c */
+extern void sync_manage_standby(int64 now);
+extern void sync_apply_written(void);
+extern uint64 sync_released_lsn(void);
+
+/* ha_switchover.c */
+extern void switchover_note_created(void);
+extern void switchover_poll_request(int64 now);
 
 #endif							/* HA_AGENT_H */

@@ -6,6 +6,10 @@
  *	  long-poll that answers as soon as this node's primary check changes
  *	  (so a router learns a role change at once, not at its next check).
  *
+ * It reads only the agent's view (HaView); POST /switchover asks the
+ * duties through the same shared-memory slot as ha_switchover() and waits,
+ * parked, for what they report there.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -13,17 +17,29 @@
 #include "utils/timestamp.h"
 
 #include "addr.h"
-#include "ha_agent.h"
 #include "ha_api.h"
 #include "ha_gate.h"
 #include "ha_guc.h"
+#include "ha_http.h"
+#include "ha_shmem.h"
 #include "health.h"
 #include "json_writer.h"
 
 #define PG_HA_VERSION "1.0"
 #define JSON_CAP (64 * 1024)
+/* the duties give up on a switchover after 60 s; answer by then, at the latest */
+#define SWITCHOVER_PARK_MS	61000
 
 static const HaView *view;
+
+/*
+ * The last POST /switchover: its request id in ha_shared->switchover (0:
+ * none waits) and the candidate the duties chose.  One at a time: a client
+ * that hangs up leaves it set until that switchover is done or failed.
+ */
+static uint64 sw_request_id;
+static char sw_chosen[HA_NAME_LEN];
+static bool sw_asked_leader;	/* this node led when it was asked */
 
 /* What a parked request waits for. */
 enum
@@ -63,7 +79,7 @@ health_input(HaHealthInput *in)
 	 * answers in this very loop turn, so routers hold new write clients
 	 * instead of sending them into the shutdown.
 	 */
-	in->is_leader = view->is_leader && !agent.stepping_down;
+	in->is_leader = view->is_leader && !view->stepping_down;
 	in->has_dcs_view = view->zk_reachable;
 	in->is_sync_standby = ha_view_is_sync_standby(view, view->self.name);
 	in->loop_alive = true;		/* we are answering from the loop itself */
@@ -433,8 +449,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 {
 	char		leader[HA_NAME_LEN] = "";
 	char		candidate[HA_NAME_LEN] = "";
-	char		err[256],
-				hint[256] = "";
+	char		err[256];
 
 	if (req->body_len > 0 &&
 		(!json_get_string(req->body, req->body_len, "leader", leader, sizeof(leader), err, sizeof(err)) ||
@@ -451,46 +466,106 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		reply_message(out, 412, err, NULL);
 		return HTTP_ANSWER_NOW;
 	}
-	if (!duties_start_switchover(candidate, err, sizeof(err), hint, sizeof(hint)))
+	/* the same request slot as ha_switchover(); the duties take it next pass */
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	if (ha_shared->switchover.id != ha_shared->switchover.taken_id)
 	{
-		reply_message(out, 412, err, hint);
+		LWLockRelease(ha_shared->lock);
+		reply_message(out, 412, "another switchover request is being checked on this node",
+					  "Try again in a moment.");
 		return HTTP_ANSWER_NOW;
 	}
-	if (view->is_leader)
+	/* one POST at a time: the slot holds the answer of one request only */
+	if (sw_request_id != 0 && ha_shared->switchover.taken_id == sw_request_id &&
+		ha_shared->switchover.accepted &&
+		ha_shared->switchover.state != SW_DONE && ha_shared->switchover.state != SW_FAILED)
 	{
-		snprintf(err, sizeof(err), "switchover to \"%s\" started; this leader steps down now",
-				 agent.sw_candidate);
-		reply_message(out, 202, err, NULL);
+		LWLockRelease(ha_shared->lock);
+		snprintf(err, sizeof(err), "a switchover to \"%s\" is already in progress", sw_chosen);
+		reply_message(out, 412, err, "Wait for it to finish (ha_status() shows the roles).");
 		return HTTP_ANSWER_NOW;
 	}
+	{
+		HaSwitchoverRequest *sw = &ha_shared->switchover;
+
+		sw_request_id = ++sw->id;
+		strlcpy(sw->candidate, candidate, sizeof(sw->candidate));
+		sw->answered_at_once = true;
+		sw->requester_latch = NULL;
+		sw->state = -1;
+		sw->accepted = false;
+		sw->error[0] = sw->hint[0] = sw->chosen[0] = '\0';
+	}
+	LWLockRelease(ha_shared->lock);
+	sw_chosen[0] = '\0';
+	sw_asked_leader = view->is_leader;
 	park->kind = PARK_SWITCHOVER;
-	park->deadline_ms = agent.sw_deadline_ms;
+	park->deadline_ms = ha_mono_ms() + SWITCHOVER_PARK_MS;
 	return HTTP_ANSWER_PARK;
 }
 
+/* Does the view show name leading, as a running primary? */
+static bool
+leads_now(const char *name)
+{
+	const HaMember *m = find_member(name);
+
+	return name[0] && strcmp(view->leader, name) == 0 && m &&
+		strcmp(m->role, HA_ROLE_MASTER) == 0 && strcmp(m->state, "running") == 0;
+}
+
+/*
+ * The parked POST /switchover, from what the duties report in the slot:
+ * refused by their checks 412; accepted when asked on the leader, which
+ * steps down, 202 at once; otherwise once the candidate leads 200, or the
+ * switchover failed 503.
+ */
 static bool
 poll_switchover(bool timed_out, StringInfo out)
 {
+	HaSwitchoverRequest *sw = &ha_shared->switchover;
+	bool		taken;
+	int			state = -1;
+	bool		accepted = false;
+	char		error[256] = "",
+				hint[256] = "";
 	char		msg[256];
 
-	duties_track_switchover(ha_mono_ms());
-	if (agent.sw_state == SW_DONE)
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	taken = sw->taken_id == sw_request_id;
+	if (taken)
 	{
-		snprintf(msg, sizeof(msg), "Successfully switched over to \"%s\"", agent.sw_candidate);
+		state = sw->state;
+		accepted = sw->accepted;
+		strlcpy(error, sw->error, sizeof(error));
+		strlcpy(hint, sw->hint, sizeof(hint));
+		if (sw->chosen[0])
+			strlcpy(sw_chosen, sw->chosen, sizeof(sw_chosen));
+	}
+	LWLockRelease(ha_shared->lock);
+
+	if (taken && state == SW_FAILED && !accepted)
+		reply_message(out, 412, error, hint);
+	else if (taken && accepted && sw_asked_leader)
+	{
+		snprintf(msg, sizeof(msg), "switchover to \"%s\" started; this leader steps down now",
+				 sw_chosen);
+		reply_message(out, 202, msg, NULL);
+	}
+	else if ((taken && state == SW_DONE) || (!taken && leads_now(sw_chosen)))
+	{
+		/* (not taken: a later request took the slot; the view tells) */
+		snprintf(msg, sizeof(msg), "Successfully switched over to \"%s\"", sw_chosen);
 		reply_message(out, 200, msg, NULL);
-		return true;
 	}
-	if (agent.sw_state == SW_FAILED)
-	{
-		reply_message(out, 503, agent.sw_error, agent.sw_hint);
-		return true;
-	}
-	if (timed_out)
-	{
+	else if (taken && state == SW_FAILED)
+		reply_message(out, 503, error, hint);
+	else if (timed_out)
 		reply_message(out, 503, "switchover status unknown", "SELECT * FROM ha_status() shows the roles now.");
-		return true;
-	}
-	return false;
+	else
+		return false;
+	sw_request_id = 0;
+	return true;
 }
 
 HttpAnswer

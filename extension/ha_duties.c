@@ -3,7 +3,8 @@
  * ha_duties.c
  *	  Deciding and acting: gathers the facts, asks role.c for the action and
  *	  carries it out; the leader's duties (/status, the synchronous standby,
- *	  planned switchovers); and switchover requests from SQL and HTTP.
+ *	  handing over for a planned switchover).  The synchronous standby is
+ *	  ha_sync.c's, switchover requests from SQL and HTTP ha_switchover.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,10 +17,6 @@
 #include "access/xlogrecovery.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "replication/message.h"
-#include "replication/syncrep.h"
-#include "replication/walsender.h"
-#include "replication/walsender_private.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
@@ -30,7 +27,6 @@
 #include "ha_http.h"
 #include "ha_local.h"
 
-#define SWITCHOVER_TIMEOUT_MS	60000
 #define FAILOVER_KEY_STALE_MS	60000	/* a switchover not done by then is ignored */
 
 /* How long peers have to publish their position after the leader vanished. */
@@ -38,32 +34,6 @@ static int64
 settle_ms(void)
 {
 	return (int64) ha_loop_wait * 2000 + 500;
-}
-
-/* A member heard from recently (its znode changed within a few beats). */
-static bool
-member_fresh(const char *name, int64 now)
-{
-	const MemberMeta *meta = session_member_meta(name);
-
-	if (strcmp(name, agent.view.self.name) == 0)
-		return true;			/* we know ourselves first-hand */
-	return meta && meta->version >= 0 &&
-		now - meta->changed_ms <= (int64) ha_loop_wait * 3000 + 1000;
-}
-
-static bool
-is_running_replica(const HaMember *m)
-{
-	return strcmp(m->role, HA_ROLE_REPLICA) == 0 && strcmp(m->state, "running") == 0;
-}
-
-/* A member that could be promoted, by its own published facts. */
-static bool
-promotable(const HaMember *m)
-{
-	return is_running_replica(m) && !m->tags.nofailover &&
-		(agent.cluster_timeline == 0 || m->timeline >= agent.cluster_timeline);
 }
 
 /*
@@ -124,8 +94,8 @@ static void
 election_facts(HaFacts *f, int64 now)
 {
 	const HaMember *self = &agent.view.self;
-	bool		settled = true;
-	bool		better = false;
+	HaPeer		peers[HA_MAX_MEMBERS];
+	HaElection	e;
 
 	f->lag_ok = ha_lag_ok(self->xlog_location, agent.last_leader_lsn,
 						  (uint64) ha_maximum_lag_on_failover);
@@ -139,42 +109,27 @@ election_facts(HaFacts *f, int64 now)
 		f->switchover_other = !f->switchover_self;
 	}
 
-	/*
-	 * Peers must have published their position after the leader vanished
-	 * (each replica does so at once), or have had settle_ms to do it; one
-	 * that did not is taken as unreachable.
-	 */
+	/* the peers' positions, for role.c's election rules */
 	for (int i = 0; i < agent.view.nmembers; i++)
 	{
 		const HaMember *m = &agent.view.members[i];
-		const MemberMeta *meta = &agent.meta[i];
-		bool		fresh;
 
-		/*
-		 * Only candidates matter (the old leader's own znode, lingering
-		 * until its session ends, says "master" and is skipped here).
-		 */
-		if (strcmp(m->name, self->name) == 0 || !promotable(m))
-			continue;
-		fresh = meta->version >= 0 && meta->changed_ms >= agent.leader_vanished_ms;
-		if (!fresh)
-		{
-			if (now - agent.leader_vanished_ms < settle_ms())
-				settled = false;
-			continue;
-		}
-		/* a fenced primary yields only to more WAL: it would need no promotion */
-		if (f->in_recovery ?
-			ha_peer_is_better(self->xlog_location, self->name, m->xlog_location, m->name) :
-			m->xlog_location > self->xlog_location)
-			better = true;
+		peers[i].name = m->name;
+		peers[i].lsn = m->xlog_location;
+		peers[i].promotable = ha_member_promotable(m, agent.cluster_timeline);
+		peers[i].read = agent.meta[i].version >= 0;
+		peers[i].changed_ms = agent.meta[i].changed_ms;
 	}
-	/* a member that registered meanwhile must be in the list we judge */
-	if (agent.members_listed_ms < agent.leader_vanished_ms &&
-		now - agent.leader_vanished_ms < settle_ms())
-		settled = false;
-	f->peers_settled = settled;
-	f->better_peer = better;
+	e.self_name = self->name;
+	e.self_lsn = self->xlog_location;
+	e.self_in_recovery = f->in_recovery;
+	e.now_ms = now;
+	e.leader_vanished_ms = agent.leader_vanished_ms;
+	e.members_listed_ms = agent.members_listed_ms;
+	e.settle_ms = settle_ms();
+	e.npeers = agent.view.nmembers;
+	e.peers = peers;
+	ha_election_peers(&e, &f->peers_settled, &f->better_peer);
 }
 
 static void
@@ -211,224 +166,6 @@ gather_facts(HaFacts *f, int64 now)
  * The leader's duties
  * ---------------------------------------------------------------------
  */
-static char *
-quoted_standby(const char *name)
-{
-	/* names may hold "-" or ".": quote them for synchronous_standby_names */
-	return psprintf("FIRST 1 (\"%s\")", name);
-}
-
-/* synchronous_standby_names for what /sync says now (non-strict/strict). */
-static void
-apply_sync_names(void)
-{
-	const char *standby = agent.view.sync_standby;
-
-	if (!ha_synchronous_mode)
-		ha_write_runtime_conf("", "");
-	else if (standby[0] && strcmp(agent.sync_leader, agent.view.self.name) == 0)
-		ha_write_runtime_conf("", quoted_standby(standby));
-	else
-		ha_write_runtime_conf("", ha_synchronous_mode_strict ? "*" : "");
-}
-
-void
-duties_on_sync_written(bool ok)
-{
-	if (!ok)
-		return;
-	/* /sync first, then synchronous_standby_names (DESIGN: never the reverse) */
-	if (agent.view.sync_standby[0])
-		agent.sync_named_ms = 0;	/* set when the name takes effect below */
-	apply_sync_names();
-}
-
-/* What synchronous replication has released: commits up to it are acknowledged. */
-static XLogRecPtr
-sync_released_lsn(void)
-{
-	XLogRecPtr	released;
-
-	LWLockAcquire(SyncRepLock, LW_SHARED);
-	released = WalSndCtl->lsn[SYNC_REP_WAIT_FLUSH];
-	LWLockRelease(SyncRepLock);
-	return released;
-}
-
-/*
- * The most WAL a streaming standby that synchronous replication does not
- * wait for has flushed (0 if none).
- */
-static XLogRecPtr
-other_standbys_flushed(void)
-{
-	XLogRecPtr	best = InvalidXLogRecPtr;
-
-	for (int i = 0; i < max_wal_senders; i++)
-	{
-		WalSnd	   *w = &WalSndCtl->walsnds[i];
-		XLogRecPtr	flush;
-		bool		counts;
-
-		SpinLockAcquire(&w->mutex);
-		counts = w->pid != 0 && w->state == WALSNDSTATE_STREAMING &&
-			w->sync_standby_priority == 0;
-		flush = w->flush;
-		SpinLockRelease(&w->mutex);
-		if (counts && flush > best)
-			best = flush;
-	}
-	return best;
-}
-
-/*
- * Does the named synchronous standby hold commits back (see
- * ha_sync_standby_stalled)?  The clock starts when it was named, and again
- * whenever the released position moves or nothing waits.
- */
-static bool
-sync_standby_stalled(int64 now)
-{
-	XLogRecPtr	released = sync_released_lsn();
-	XLogRecPtr	flushed = GetFlushRecPtr(NULL);
-
-	if (agent.sync_named_ms == 0)
-		return false;
-	if (released != agent.sync_released || released >= flushed ||
-		agent.sync_progress_ms < agent.sync_named_ms)
-	{
-		agent.sync_released = released;
-		agent.sync_progress_ms = Max(now, agent.sync_named_ms);
-	}
-	if (now - agent.sync_progress_ms < HA_SYNC_STALL_MS)
-		return false;			/* spare the walsender scan */
-	return ha_sync_standby_stalled(released, flushed, now - agent.sync_progress_ms,
-								   other_standbys_flushed());
-}
-
-/*
- * Gives the synchronous standby just named something to flush and reply to
- * (see ha_sync_nudge in role.h): a non-transactional logical message, which
- * recovery replays as a no-op and logical decoding skips (it belongs to no
- * database).
- */
-static void
-nudge_sync_standby(int64 now)
-{
-	static const char note[] = "synchronous standby named";
-	XLogRecPtr	released;
-	XLogRecPtr	lsn;
-
-	if (agent.sync_named_ms == 0 || RecoveryInProgress())
-		return;
-	released = sync_released_lsn();
-	if (!ha_sync_nudge(now - agent.sync_named_ms, now - agent.sync_nudged_ms,
-					   released, GetFlushRecPtr(NULL)))
-		return;
-	lsn = LogLogicalMessage("pg_ha", note, sizeof(note), false);
-	XLogFlush(lsn);
-	agent.sync_nudged_ms = now;
-}
-
-/*
- * Keeps one healthy replica as the synchronous standby.  Order matters for
- * S2: a standby is recorded in /sync (unconfirmed) before it is named in
- * synchronous_standby_names, and confirmed (promotable) only once it has
- * everything written before it was named; a standby is removed from /sync
- * before it is dropped from synchronous_standby_names.
- */
-static void
-manage_sync_standby(int64 now)
-{
-	const HaMember *self = &agent.view.self;
-	const char *current = strcmp(agent.sync_leader, self->name) == 0 ? agent.view.sync_standby : "";
-	const HaMember *cur = session_member(current);
-	const HaMember *best = NULL;
-	bool		healthy;
-	bool		stalled;
-
-	if (agent.inflight[OP_SYNC_SET] > 0 || agent.inflight[OP_SYNC_CREATE] > 0 ||
-		!agent.sync_known)
-		return;
-
-	if (!ha_synchronous_mode)
-	{
-		apply_sync_names();
-		return;
-	}
-
-	healthy = cur && is_running_replica(cur) && !cur->tags.nosync && member_fresh(current, now) &&
-		cur->timeline == self->timeline;
-	stalled = healthy && sync_standby_stalled(now);
-	if (healthy && !stalled)
-	{
-		apply_sync_names();
-		if (agent.sync_named_ms == 0)
-		{
-			agent.sync_named_ms = now;
-			agent.sync_nudged_ms = 0;
-		}
-		nudge_sync_standby(now);
-		if (agent.sync_confirmed || now == agent.sync_named_ms)
-			return;
-		/* give the walsenders and the checkpointer time to reload, then take the position */
-		if (agent.sync_confirm_lsn == 0)
-		{
-			if (now - agent.sync_named_ms >= 500)
-				agent.sync_confirm_lsn = self->xlog_location;
-			return;
-		}
-		if (cur->xlog_location >= agent.sync_confirm_lsn)
-		{
-			ereport(LOG,
-					(errmsg("pg_ha: \"%s\" is now the synchronous standby (confirmed at %X/%X)",
-							current, LSN_FORMAT_ARGS(agent.sync_confirm_lsn))));
-			session_write_sync(self->name, current, true);
-		}
-		return;
-	}
-
-	for (int i = 0; i < agent.view.nmembers; i++)
-	{
-		const HaMember *m = &agent.view.members[i];
-
-		/* a replica still on an older timeline (forked) cannot stream from us */
-		if (strcmp(m->name, self->name) == 0 || !is_running_replica(m) ||
-			m->tags.nosync || !member_fresh(m->name, now) ||
-			m->timeline != self->timeline ||
-			(stalled && strcmp(m->name, current) == 0))
-			continue;
-		if (best == NULL || m->xlog_location > best->xlog_location)
-			best = m;
-	}
-
-	if (best)
-	{
-		ereport(LOG,
-				(errmsg("pg_ha: choosing \"%s\" as synchronous standby%s%s", best->name,
-						current[0] ? " instead of " : "", current),
-				 stalled ? errdetail("\"%s\" has let commits wait for " INT64_FORMAT " ms without acknowledging any, while another standby has flushed them.",
-									 current, now - agent.sync_progress_ms) : 0));
-		agent.sync_named_ms = 0;
-		agent.sync_confirm_lsn = 0;
-		session_write_sync(self->name, best->name, false);
-	}
-	else if (stalled)
-		apply_sync_names();		/* no other standby: it stays named */
-	else if (current[0] && !ha_synchronous_mode_strict)
-	{
-		ereport(LOG,
-				(errmsg("pg_ha: no healthy synchronous standby: commits no longer wait for \"%s\"",
-						current),
-				 errdetail("synchronous_mode_strict is off, so writes go on without a synchronous standby.")));
-		session_write_sync(self->name, "", false);
-	}
-	else if (strcmp(agent.sync_leader, self->name) != 0)
-		session_write_sync(self->name, "", false);
-	else
-		apply_sync_names();
-}
-
 static void
 on_became_leader(void)
 {
@@ -449,7 +186,7 @@ on_became_leader(void)
 static void
 announce_step_down(void)
 {
-	agent.stepping_down = true;
+	agent.view.stepping_down = true;
 	(void) ha_http_service(ha_mono_ms());
 }
 
@@ -482,7 +219,7 @@ start_handover(int64 now)
 	/* once a local ha_switchover() was told "hand-over", only a vanished candidate cancels */
 	if (cand == NULL ||
 		(agent.sw_state != SW_HANDOVER &&
-		 (!promotable(cand) || !agent.supervised ||
+		 (!ha_member_promotable(cand, agent.cluster_timeline) || !agent.supervised ||
 		  !ha_lag_ok(cand->xlog_location, agent.view.self.xlog_location,
 					 (uint64) ha_maximum_lag_on_failover))))
 	{
@@ -490,7 +227,7 @@ start_handover(int64 now)
 		ereport(LOG,
 				(errmsg("pg_ha: switchover to \"%s\" cancelled: %s", agent.failover_candidate,
 						!agent.supervised ? "this leader is not run by pg_ha_supervisor" :
-						cand && promotable(cand) ? "the candidate lags beyond maximum_lag_on_failover" :
+						cand && ha_member_promotable(cand, agent.cluster_timeline) ? "the candidate lags beyond maximum_lag_on_failover" :
 						"the candidate is not a running replica")));
 		session_delete_failover();
 		return;
@@ -571,9 +308,9 @@ leader_duties(int64 now)
 		session_write_status();
 		next_status_ms = now + (int64) ha_loop_wait * 1000;
 	}
-	manage_sync_standby(now);
+	sync_manage_standby(now);
 	if (agent.failover_exists && strcmp(agent.failover_leader, agent.view.self.name) == 0 &&
-		!agent.stepping_down)
+		!agent.view.stepping_down)
 		start_handover(now);
 }
 
@@ -611,7 +348,7 @@ step_down(const char *action, const char *why)
 	const HaMember *leader = session_member(agent.view.leader);
 	char		addr[256] = "";
 
-	if (agent.stepping_down)
+	if (agent.view.stepping_down)
 		return;
 	announce_step_down();
 	if (leader && strcmp(action, "rejoin") == 0)
@@ -646,7 +383,7 @@ follow_leader(int64 now)
 	/*
 	 * In synchronous mode a standby keeps a name no standby has: once
 	 * promoted it acknowledges no commit until its /sync names it leader
-	 * (manage_sync_standby), so the old leader /sync still names can never
+	 * (ha_sync.c), so the old leader /sync still names can never
 	 * miss an acknowledged one.
 	 */
 	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
@@ -660,14 +397,14 @@ follow_leader(int64 now)
 		agent.behind_timeline_ms = now;
 	else if (now - agent.behind_timeline_ms > 3000 && agent.supervised)
 		step_down("rejoin", "this standby is on an older timeline than the leader's and cannot follow it");
-	else if (now - agent.behind_timeline_ms > 3000 && !agent.stepping_down)
+	else if (now - agent.behind_timeline_ms > 3000 && !agent.view.stepping_down)
 	{
 		ereport(WARNING,
 				(errmsg("pg_ha: this standby is on timeline %u, the leader on %u: it cannot follow",
 						agent.view.self.timeline, agent.cluster_timeline),
 				 errhint("Rewind it with pg_rewind against \"%s\", or run it with pg_ha_supervisor, which does so.",
 						 leader->name)));
-		agent.stepping_down = true; /* warn once */
+		agent.view.stepping_down = true; /* warn once */
 	}
 }
 
@@ -702,6 +439,9 @@ duties_decide_and_act(int64 now)
 {
 	HaFacts		f;
 	HaDecision	d;
+
+	/* what ZooKeeper answered to our own /sync write since the last pass */
+	sync_apply_written();
 
 	gather_facts(&f, now);
 	d = ha_decide(&f);
@@ -786,288 +526,4 @@ duties_wake_within_ms(int64 now)
 		!RecoveryInProgress() && sync_released_lsn() < GetFlushRecPtr(NULL))
 		return HA_SYNC_NUDGE_EVERY_MS;
 	return -1;
-}
-
-/* ---------------------------------------------------------------------
- * Switchover requests (SQL and HTTP)
- * ---------------------------------------------------------------------
- */
-
-/*
- * Checks a switchover to candidate ("" = pick the best) against the
- * cluster as this agent sees it.  Returns NULL and the chosen member in
- * chosen, or an error message (static or in a static buffer) with a hint.
- */
-const char *
-duties_switchover_check(const char *candidate, char *chosen, char *hint,
-						size_t hintlen)
-{
-	static char msg[256];
-	int64		now = ha_mono_ms();
-	const HaMember *leader = session_member(agent.view.leader);
-	const HaMember *best = NULL;
-
-	hint[0] = '\0';
-	if (!session_reachable(now))
-	{
-		snprintf(hint, hintlen, "Check ZooKeeper (pg_ha.zk_hosts); ha_status() shows since when it is unreachable.");
-		return "ZooKeeper is unreachable from this node";
-	}
-	if (!agent.leader_exists || leader == NULL)
-	{
-		snprintf(hint, hintlen, "Without a leader there is nothing to switch over; the replicas elect one by themselves.");
-		return "the cluster has no leader";
-	}
-	if ((agent.failover_exists && strcmp(agent.failover_candidate, leader->name) != 0) ||
-		agent.sw_state == SW_CREATING)
-	{
-		snprintf(hint, hintlen, "Wait for it to finish (ha_status() shows the roles).");
-		snprintf(msg, sizeof(msg), "a switchover to \"%s\" is already in progress",
-				 agent.failover_candidate);
-		return msg;
-	}
-
-	if (!leader->supervised)
-	{
-		snprintf(hint, hintlen, "Run the leader with pg_ha_supervisor: only it can stop the leader and hand over without losing a commit.");
-		snprintf(msg, sizeof(msg), "the leader \"%s\" is not run by pg_ha_supervisor", leader->name);
-		return msg;
-	}
-
-	for (int i = 0; i < agent.view.nmembers; i++)
-	{
-		const HaMember *m = &agent.view.members[i];
-
-		if (strcmp(m->name, leader->name) == 0 || !promotable(m) || !member_fresh(m->name, now))
-			continue;
-		if (ha_synchronous_mode &&
-			!(agent.sync_confirmed && strcmp(m->name, agent.view.sync_standby) == 0))
-			continue;
-		if (best == NULL || m->xlog_location > best->xlog_location)
-			best = m;
-	}
-
-	if (candidate == NULL || candidate[0] == '\0')
-	{
-		if (best == NULL)
-		{
-			snprintf(hint, hintlen, ha_synchronous_mode ?
-					 "In synchronous mode only a confirmed synchronous standby can take over; see ha_status()." :
-					 "Start a replica, or check ha_status() for the replicas' state and tags.");
-			return "no replica can take over";
-		}
-		strlcpy(chosen, best->name, HA_NAME_LEN);
-		return NULL;
-	}
-
-	{
-		const HaMember *m = session_member(candidate);
-
-		if (m == NULL)
-		{
-			snprintf(hint, hintlen, "SELECT name FROM ha_status() lists the members.");
-			snprintf(msg, sizeof(msg), "\"%s\" is not a member of cluster \"%s\"", candidate, ha_scope);
-			return msg;
-		}
-		if (strcmp(m->name, leader->name) == 0)
-		{
-			snprintf(hint, hintlen, "Name a replica, or call ha_switchover() without a candidate.");
-			snprintf(msg, sizeof(msg), "\"%s\" is already the leader", candidate);
-			return msg;
-		}
-		if (!is_running_replica(m) || !member_fresh(m->name, now))
-		{
-			snprintf(hint, hintlen, "Only a running, reporting replica can take over; see ha_status().");
-			snprintf(msg, sizeof(msg), "\"%s\" is not a healthy replica (%s, %s)", candidate, m->role, m->state);
-			return msg;
-		}
-		if (m->tags.nofailover)
-		{
-			snprintf(hint, hintlen, "Remove pg_ha.nofailover on \"%s\", or name another replica.", candidate);
-			snprintf(msg, sizeof(msg), "\"%s\" is tagged nofailover", candidate);
-			return msg;
-		}
-		if (ha_synchronous_mode &&
-			!(agent.sync_confirmed && strcmp(m->name, agent.view.sync_standby) == 0))
-		{
-			snprintf(hint, hintlen, "Name the synchronous standby (ha_status() shows sync_standby) or call ha_switchover() without a candidate.");
-			snprintf(msg, sizeof(msg), "in synchronous mode only the synchronous standby can take over, and \"%s\" is not it", candidate);
-			return msg;
-		}
-		if (!ha_lag_ok(m->xlog_location, leader->xlog_location, (uint64) ha_maximum_lag_on_failover))
-		{
-			snprintf(hint, hintlen, "Wait until it catches up, or raise pg_ha.maximum_lag_on_failover.");
-			snprintf(msg, sizeof(msg), "\"%s\" is " UINT64_FORMAT " bytes behind the leader, more than maximum_lag_on_failover (%d)",
-					 candidate, (uint64) (leader->xlog_location - m->xlog_location), ha_maximum_lag_on_failover);
-			return msg;
-		}
-		if (m->timeline < agent.cluster_timeline)
-		{
-			snprintf(hint, hintlen, "Wait until it follows the current timeline.");
-			snprintf(msg, sizeof(msg), "\"%s\" is on an older timeline", candidate);
-			return msg;
-		}
-		strlcpy(chosen, m->name, HA_NAME_LEN);
-		return NULL;
-	}
-}
-
-/* Starts a checked switchover: writes /failover (the result comes back later). */
-bool
-duties_start_switchover(const char *candidate, char *err, size_t errlen,
-						char *hint, size_t hintlen)
-{
-	char		chosen[HA_NAME_LEN];
-	const char *problem = duties_switchover_check(candidate, chosen, hint, hintlen);
-
-	if (problem)
-	{
-		strlcpy(err, problem, errlen);
-		return false;
-	}
-	strlcpy(agent.sw_candidate, chosen, HA_NAME_LEN);
-	strlcpy(agent.sw_leader, agent.view.leader, HA_NAME_LEN);
-	agent.sw_from_sql = false;
-	agent.sw_state = SW_CREATING;
-	agent.sw_error[0] = agent.sw_hint[0] = '\0';
-	agent.sw_deadline_ms = ha_mono_ms() + SWITCHOVER_TIMEOUT_MS;
-	session_create_failover(agent.view.leader, chosen);
-	if (agent.inflight[OP_FAILOVER_CREATE] == 0)
-	{
-		agent.sw_state = SW_FAILED;
-		strlcpy(err, "could not write the switchover request to ZooKeeper", errlen);
-		return false;
-	}
-	ereport(LOG,
-			(errmsg("pg_ha: switchover requested: from \"%s\" to \"%s\"", agent.view.leader, chosen)));
-	return true;
-}
-
-void
-duties_on_failover_created(int rc)
-{
-	if (agent.sw_state != SW_CREATING)
-		return;
-	if (rc == ZOK)
-		agent.sw_state = SW_RUNNING;
-	else
-	{
-		agent.sw_state = SW_FAILED;
-		if (rc == ZNODEEXISTS)
-			strlcpy(agent.sw_error, "a switchover is already in progress", sizeof(agent.sw_error));
-		else
-			snprintf(agent.sw_error, sizeof(agent.sw_error),
-					 "could not write the switchover request to ZooKeeper: %s", zk_error_name(rc));
-	}
-}
-
-/* Has the switchover this node started finished (candidate leads)? */
-void
-duties_track_switchover(int64 now)
-{
-	const HaMember *m;
-	bool		fresh;
-
-	if (agent.sw_state != SW_RUNNING)
-		return;
-	m = session_member(agent.sw_candidate);
-	/* both keys read since they last changed, and no read of them under way */
-	fresh = agent.failover_known && !agent.failover_stale &&
-		agent.inflight[OP_FAILOVER_GET] == 0 &&
-		agent.leader_known && !agent.leader_stale &&
-		agent.inflight[OP_LEADER_EXISTS] == 0 && agent.inflight[OP_LEADER_GET] == 0;
-	switch (ha_switchover_outcome(fresh, agent.failover_exists,
-								  agent.leader_exists ? agent.view.leader : "",
-								  agent.sw_candidate,
-								  m && strcmp(m->role, HA_ROLE_MASTER) == 0 &&
-								  strcmp(m->state, "running") == 0))
-	{
-		case HA_SW_HAPPENED:
-			agent.sw_state = SW_DONE;
-			ereport(LOG, (errmsg("pg_ha: switchover to \"%s\" done", agent.sw_candidate)));
-			return;
-		case HA_SW_NOT_DONE:
-			agent.sw_state = SW_FAILED;
-			if (strcmp(agent.view.leader, agent.sw_leader) == 0)
-			{
-				snprintf(agent.sw_error, sizeof(agent.sw_error),
-						 "the leader \"%s\" cancelled the switchover to \"%s\"",
-						 agent.view.leader, agent.sw_candidate);
-				snprintf(agent.sw_hint, sizeof(agent.sw_hint),
-						 "The leader's log says why (the candidate lagged, or stopped running).");
-			}
-			else
-			{
-				snprintf(agent.sw_error, sizeof(agent.sw_error),
-						 "the switchover to \"%s\" did not happen: \"%s\" leads now",
-						 agent.sw_candidate, agent.view.leader);
-				snprintf(agent.sw_hint, sizeof(agent.sw_hint),
-						 "The members' logs say why; ha_status() shows the roles now.");
-			}
-			return;
-		case HA_SW_PENDING:
-			break;
-	}
-	if (now >= agent.sw_deadline_ms)
-	{
-		agent.sw_state = SW_FAILED;
-		snprintf(agent.sw_error, sizeof(agent.sw_error),
-				 "switchover to \"%s\" did not complete within %d s", agent.sw_candidate,
-				 SWITCHOVER_TIMEOUT_MS / 1000);
-	}
-}
-
-/* A backend's ha_switchover() request in shared memory. */
-void
-duties_poll_switchover_request(int64 now)
-{
-	HaSwitchoverRequest *req = &ha_shared->switchover;
-	char		candidate[HA_NAME_LEN];
-	uint64		id;
-	char		err[256],
-				hint[256];
-	bool		ok;
-
-	duties_track_switchover(now);
-
-	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
-	id = req->id;
-	strlcpy(candidate, req->candidate, sizeof(candidate));
-	if (id == req->taken_id)
-	{
-		if (req->returned_id == id && agent.sw_answered_ms == 0)
-			agent.sw_answered_ms = now;
-		/* report progress of the one taken */
-		req->state = (int) agent.sw_state;
-		strlcpy(req->chosen, agent.sw_candidate, sizeof(req->chosen));
-		if (agent.sw_state == SW_FAILED)
-		{
-			strlcpy(req->error, agent.sw_error, sizeof(req->error));
-			strlcpy(req->hint, agent.sw_hint, sizeof(req->hint));
-		}
-		LWLockRelease(ha_shared->lock);
-		return;
-	}
-	LWLockRelease(ha_shared->lock);
-
-	ok = duties_start_switchover(candidate, err, sizeof(err), hint, sizeof(hint));
-	agent.sw_from_sql = ok;
-	agent.sw_answered_ms = 0;
-
-	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
-	req->taken_id = id;
-	if (!ok)
-	{
-		req->state = (int) SW_FAILED;
-		strlcpy(req->error, err, sizeof(req->error));
-		strlcpy(req->hint, hint, sizeof(req->hint));
-	}
-	else
-	{
-		req->state = (int) agent.sw_state;
-		strlcpy(req->chosen, agent.sw_candidate, sizeof(req->chosen));
-	}
-	LWLockRelease(ha_shared->lock);
-	if (req->requester_latch)
-		SetLatch(req->requester_latch);
 }

@@ -8,7 +8,10 @@
  * its result comes back as an event on the main loop.  session_advance()
  * brings the session forward one step at a time (parents, identity,
  * registration, watches) and never issues a call that is already in
- * flight, so nothing piles up while ZooKeeper is slow.
+ * flight, so nothing piles up while ZooKeeper is slow.  Reading and
+ * writing the keys themselves (members, /status, /sync, /failover) is
+ * ha_keys.c's; this file records what ZooKeeper answered in the agent's
+ * state and calls nothing above it: the duties read it on their next pass.
  *
  *-------------------------------------------------------------------------
  */
@@ -173,15 +176,6 @@ session_reachable(int64 now)
 		now - agent.zk_last_contact_ms <= stale_ms;
 }
 
-void
-session_issue(ZkOp op, int rc)
-{
-	if (rc == ZOK)
-		agent.inflight[op]++;
-	else
-		ereport(DEBUG1, (errmsg("pg_ha: ZooKeeper call %d not sent: %s", op, zk_error_name(rc))));
-}
-
 static int
 member_json(char *buf, size_t cap)
 {
@@ -204,303 +198,6 @@ write_member(ZkOp op)
 		session_issue(op, zk_create(op, agent.self_path, buf, len, true));
 	else
 		session_issue(op, zk_set(op, agent.self_path, buf, len, -1));
-}
-
-/* ---- members ---- */
-
-int
-session_member_index(const char *name)
-{
-	if (name == NULL || name[0] == '\0')
-		return -1;
-	for (int i = 0; i < agent.view.nmembers; i++)
-		if (strcmp(agent.view.members[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-const HaMember *
-session_member(const char *name)
-{
-	int			i = session_member_index(name);
-
-	return i < 0 ? NULL : &agent.view.members[i];
-}
-
-const MemberMeta *
-session_member_meta(const char *name)
-{
-	int			i = session_member_index(name);
-
-	return i < 0 ? NULL : &agent.meta[i];
-}
-
-typedef struct MemberSlot
-{
-	HaMember	member;
-	MemberMeta	meta;
-} MemberSlot;
-
-static int
-slot_name_cmp(const void *a, const void *b)
-{
-	return strcmp(((const MemberSlot *) a)->member.name,
-				  ((const MemberSlot *) b)->member.name);
-}
-
-static void
-update_member_list(const ZkEvent *ev, int64 now)
-{
-	MemberSlot *slots = palloc0(sizeof(MemberSlot) * HA_MAX_MEMBERS);
-	int			n = 0;
-
-	for (int i = 0; i < ev->nchildren && n < HA_MAX_MEMBERS; i++)
-	{
-		const char *name = ev->children[i];
-		int			j;
-
-		if (strlen(name) >= HA_NAME_LEN)
-			continue;
-		j = session_member_index(name);
-		if (j >= 0)
-		{
-			slots[n].member = agent.view.members[j];
-			slots[n].meta = agent.meta[j];
-		}
-		else
-		{
-			strlcpy(slots[n].member.name, name, HA_NAME_LEN);
-			strlcpy(slots[n].member.state, "unknown", HA_STATE_LEN);
-			strlcpy(slots[n].member.role, "unknown", HA_ROLE_LEN);
-			strlcpy(slots[n].meta.name, name, HA_NAME_LEN);
-			slots[n].meta.version = -1;
-			slots[n].meta.changed_ms = now;
-		}
-		n++;
-	}
-	if (ev->nchildren > HA_MAX_MEMBERS)
-		ereport(WARNING,
-				(errmsg("pg_ha: %d members registered, only %d are tracked",
-						ev->nchildren, HA_MAX_MEMBERS)));
-	/* ordered by name, so every node lists the members alike */
-	qsort(slots, n, sizeof(MemberSlot), slot_name_cmp);
-	for (int i = 0; i < n; i++)
-	{
-		agent.view.members[i] = slots[i].member;
-		agent.meta[i] = slots[i].meta;
-	}
-	agent.view.nmembers = n;
-	pfree(slots);
-	agent.view_dirty = true;
-}
-
-static bool
-same_cluster_settings(const HaMember *a, const HaMember *b)
-{
-	return a->ttl == b->ttl && a->retry_timeout == b->retry_timeout &&
-		a->synchronous_mode == b->synchronous_mode &&
-		a->maximum_lag_on_failover == b->maximum_lag_on_failover;
-}
-
-/* Warns once when a member's cluster-wide settings first differ from ours. */
-static void
-warn_setting_mismatch(const HaMember *before, const HaMember *m)
-{
-	const HaMember *self = &agent.view.self;
-
-	if (same_cluster_settings(m, self) ||
-		(before->ttl != 0 && same_cluster_settings(before, m)))
-		return;
-	ereport(WARNING,
-			(errmsg("pg_ha: member \"%s\" has different cluster-wide settings", m->name),
-			 errdetail("ttl %d/%d, retry_timeout %d/%d, synchronous_mode %d/%d, maximum_lag_on_failover " UINT64_FORMAT "/" UINT64_FORMAT " (theirs/ours).",
-					   m->ttl, self->ttl, m->retry_timeout, self->retry_timeout,
-					   m->synchronous_mode, self->synchronous_mode,
-					   (uint64) m->maximum_lag_on_failover,
-					   (uint64) self->maximum_lag_on_failover),
-			 errhint("Set pg_ha.ttl, pg_ha.retry_timeout, pg_ha.synchronous_mode and pg_ha.maximum_lag_on_failover alike on every node.")));
-}
-
-/* Reads every other member's data (refreshes their positions). */
-static void
-read_members(void)
-{
-	for (int i = 0; i < agent.view.nmembers; i++)
-	{
-		char		path[ZK_PATH_LEN];
-
-		if (strcmp(agent.view.members[i].name, agent.view.self.name) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", agent.members_path,
-				 agent.view.members[i].name);
-		session_issue(OP_MEMBER_GET, zk_get(OP_MEMBER_GET, path, false));
-	}
-}
-
-static void
-handle_member_data(const ZkEvent *ev, int64 now)
-{
-	const char *slash = strrchr(ev->path, '/');
-	int			idx = session_member_index(slash ? slash + 1 : ev->path);
-	HaMember	m;
-	char		err[128];
-
-	if (idx < 0)
-		return;
-	if (ev->has_stat && ev->version != agent.meta[idx].version)
-	{
-		agent.meta[idx].version = ev->version;
-		agent.meta[idx].changed_ms = now;
-	}
-	memset(&m, 0, sizeof(m));
-	strlcpy(m.name, agent.view.members[idx].name, HA_NAME_LEN);
-	if (ev->data && member_from_json(ev->data, ev->datalen, &m, err, sizeof(err)))
-	{
-		warn_setting_mismatch(&agent.view.members[idx], &m);
-		agent.view.members[idx] = m;
-	}
-	else
-	{
-		strlcpy(agent.view.members[idx].state, "unreadable", HA_STATE_LEN);
-		ereport(DEBUG1,
-				(errmsg("pg_ha: member \"%s\" has unreadable data: %s",
-						m.name, ev->data ? err : "empty")));
-	}
-}
-
-/* ---- small persistent keys: /status, /sync, /failover ---- */
-
-/* "<a> <b> <c>": copies up to three space-separated words (bounded). */
-static int
-split_words(const char *data, char words[][HA_NAME_LEN], int max)
-{
-	int			n = 0;
-	const char *p = data ? data : "";
-
-	while (*p && n < max)
-	{
-		size_t		len = 0;
-
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		while (p[len] && p[len] != ' ')
-			len++;
-		if (len >= HA_NAME_LEN)
-			return -1;
-		memcpy(words[n], p, len);
-		words[n][len] = '\0';
-		n++;
-		p += len;
-	}
-	return n;
-}
-
-void
-session_write_status(void)
-{
-	char		buf[64];
-
-	snprintf(buf, sizeof(buf), "%u " UINT64_FORMAT, agent.view.self.timeline,
-			 (uint64) agent.view.self.xlog_location);
-	if (agent.inflight[OP_STATUS_SET] == 0 && agent.inflight[OP_STATUS_CREATE] == 0)
-		session_issue(OP_STATUS_SET, zk_set(OP_STATUS_SET, agent.status_path, buf, strlen(buf), -1));
-	agent.cluster_timeline = Max(agent.cluster_timeline, agent.view.self.timeline);
-	agent.last_leader_lsn = agent.view.self.xlog_location;
-}
-
-static void
-parse_status(const char *data)
-{
-	unsigned int tli;
-	unsigned long long lsn;
-
-	if (data && sscanf(data, "%u %llu", &tli, &lsn) == 2)
-	{
-		agent.cluster_timeline = tli;
-		agent.last_leader_lsn = lsn;
-	}
-}
-
-void
-session_write_sync(const char *leader, const char *standby, bool confirmed)
-{
-	snprintf(agent.sync_pending, sizeof(agent.sync_pending), "%s %s %d",
-			 leader, standby[0] ? standby : "-", confirmed ? 1 : 0);
-	session_issue(OP_SYNC_SET, zk_set(OP_SYNC_SET, agent.sync_path, agent.sync_pending,
-									  strlen(agent.sync_pending), -1));
-}
-
-static void
-parse_sync(const char *data)
-{
-	char		w[3][HA_NAME_LEN];
-	int			n = split_words(data, w, 3);
-
-	agent.sync_known = true;
-	agent.sync_stale = false;
-	if (n == 3)
-	{
-		strlcpy(agent.sync_leader, w[0], HA_NAME_LEN);
-		strlcpy(agent.view.sync_standby, strcmp(w[1], "-") == 0 ? "" : w[1], HA_NAME_LEN);
-		agent.sync_confirmed = strcmp(w[2], "1") == 0;
-	}
-	else
-	{
-		agent.sync_leader[0] = '\0';
-		agent.view.sync_standby[0] = '\0';
-		agent.sync_confirmed = false;
-	}
-	agent.view.sync_confirmed = agent.sync_confirmed;
-	agent.view_dirty = true;
-}
-
-void
-session_create_failover(const char *leader, const char *candidate)
-{
-	char		buf[2 * HA_NAME_LEN + 2];
-
-	snprintf(buf, sizeof(buf), "%s %s", leader, candidate);
-	session_issue(OP_FAILOVER_CREATE,
-				  zk_create(OP_FAILOVER_CREATE, agent.failover_path, buf, strlen(buf), false));
-}
-
-void
-session_delete_failover(void)
-{
-	if (agent.inflight[OP_FAILOVER_DELETE] == 0)
-		session_issue(OP_FAILOVER_DELETE, zk_delete(OP_FAILOVER_DELETE, agent.failover_path, -1));
-}
-
-static void
-parse_failover(const ZkEvent *ev, int64 now)
-{
-	char		w[2][HA_NAME_LEN];
-
-	agent.failover_known = true;
-	agent.failover_stale = false;
-	if (ev->rc == ZOK && split_words(ev->data, w, 2) == 2)
-	{
-		if (!agent.failover_exists || strcmp(agent.failover_candidate, w[1]) != 0)
-		{
-			agent.failover_seen_ms = now;
-			/* the candidate publishes its position at once: the leader checks it */
-			if (strcmp(w[1], agent.view.self.name) == 0)
-				agent.self_changed = true;
-			else if (strcmp(w[0], agent.view.self.name) == 0)
-				agent.members_stale = true;
-		}
-		agent.failover_exists = true;
-		strlcpy(agent.failover_leader, w[0], HA_NAME_LEN);
-		strlcpy(agent.failover_candidate, w[1], HA_NAME_LEN);
-	}
-	else
-	{
-		agent.failover_exists = false;
-		agent.failover_leader[0] = '\0';
-		agent.failover_candidate[0] = '\0';
-	}
 }
 
 /* ---- results ---- */
@@ -719,16 +416,16 @@ handle_result(const ZkEvent *ev, int64 now)
 		case OP_MEMBERS_LIST:
 			if (ev->rc == ZOK)
 			{
-				update_member_list(ev, now);
+				keys_update_member_list(ev, now);
 				agent.members_stale = false;
 				agent.members_listed_ms = now;
-				read_members();
+				keys_read_members();
 			}
 			break;
 
 		case OP_MEMBER_GET:
 			if (ev->rc == ZOK && ev->path)
-				handle_member_data(ev, now);
+				keys_handle_member_data(ev, now);
 			break;
 
 		case OP_STATUS_GET:
@@ -737,7 +434,7 @@ handle_result(const ZkEvent *ev, int64 now)
 				agent.status_known = true;
 				agent.status_stale = false;
 				if (ev->rc == ZOK)
-					parse_status(ev->data);
+					keys_parse_status(ev->data);
 			}
 			break;
 
@@ -758,9 +455,9 @@ handle_result(const ZkEvent *ev, int64 now)
 
 		case OP_SYNC_GET:
 			if (ev->rc == ZOK)
-				parse_sync(ev->data);
+				keys_parse_sync(ev->data);
 			else if (ev->rc == ZNONODE)
-				parse_sync(NULL);
+				keys_parse_sync(NULL);
 			break;
 
 		case OP_SYNC_SET:
@@ -771,26 +468,31 @@ handle_result(const ZkEvent *ev, int64 now)
 			else
 			{
 				if (ev->rc == ZOK)
-					parse_sync(agent.sync_pending);
-				duties_on_sync_written(ev->rc == ZOK);
+				{
+					keys_parse_sync(agent.sync_pending);
+					agent.sync_written = true;
+				}
 			}
 			break;
 
 		case OP_SYNC_CREATE:
 			if (ev->rc == ZOK)
-				parse_sync(agent.sync_pending);
+			{
+				keys_parse_sync(agent.sync_pending);
+				agent.sync_written = true;
+			}
 			else if (ev->rc == ZNODEEXISTS)
 				agent.sync_stale = true;	/* someone else wrote it: re-read */
-			duties_on_sync_written(ev->rc == ZOK);
 			break;
 
 		case OP_FAILOVER_GET:
 			if (ev->rc == ZOK || ev->rc == ZNONODE)
-				parse_failover(ev, now);
+				keys_parse_failover(ev, now);
 			break;
 
 		case OP_FAILOVER_CREATE:
-			duties_on_failover_created(ev->rc);
+			agent.failover_created = true;
+			agent.failover_created_rc = ev->rc;
 			agent.failover_stale = true;
 			break;
 
@@ -934,7 +636,7 @@ session_advance(int64 now)
 					 heartbeat_ms());
 				/* the same cadence refreshes the others' positions and /status */
 				if (idle(OP_MEMBER_GET))
-					read_members();
+					keys_read_members();
 				if (!agent.view.is_leader && idle(OP_STATUS_GET))
 					session_issue(OP_STATUS_GET, zk_get(OP_STATUS_GET, agent.status_path, false));
 			}

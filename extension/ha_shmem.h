@@ -36,6 +36,7 @@ typedef struct HaView
 	TimestampTz zk_unreachable_since;	/* 0 while reachable */
 	TimestampTz zk_last_contact;
 	bool		is_leader;
+	bool		stepping_down;	/* fence/demote/handover requested */
 	char		leader[HA_NAME_LEN];	/* holder of the leader key, "" if none */
 	int64		leader_epoch;	/* czxid of the leader key */
 	char		sync_standby[HA_NAME_LEN];	/* named in /sync ... */
@@ -62,9 +63,11 @@ typedef enum SwitchoverState
 } SwitchoverState;
 
 /*
- * ha_switchover() in a backend asks the agent through this slot: it bumps
- * id with its candidate and sets the agent's latch; the agent takes it
- * (taken_id = id) and reports progress in state (a SwitchoverState).
+ * ha_switchover() in a backend, and POST /switchover in the agent's own
+ * HTTP API, ask the agent's duties through this slot: the requester bumps
+ * id with its candidate (and sets the agent's latch); the duties take it on
+ * their next pass (taken_id = id) and report progress in state (a
+ * SwitchoverState).
  */
 typedef struct HaSwitchoverRequest
 {
@@ -72,8 +75,11 @@ typedef struct HaSwitchoverRequest
 	uint64		taken_id;
 	uint64		returned_id;	/* the backend has its answer (leader: step down now) */
 	char		candidate[HA_NAME_LEN];
-	Latch	   *requester_latch;
+	bool		answered_at_once;	/* HTTP: answered once accepted, so a
+									 * leader hands over without waiting */
+	Latch	   *requester_latch;	/* NULL: the agent itself asked */
 	int			state;			/* a SwitchoverState, -1 until taken */
+	bool		accepted;		/* taken and passed the checks */
 	char		chosen[HA_NAME_LEN];
 	char		error[256];
 	char		hint[256];
@@ -100,7 +106,7 @@ ha_view_is_sync_standby(const HaView *v, const char *name)
 }
 
 extern void ha_shmem_request(void);
-extern void ha_shmem_startup(void);
+extern void ha_shmem_startup(void (*init_new) (HaSharedState *shared));
 extern const char *ha_zk_state_name(HaZkState s);
 
 #endif							/* HA_SHMEM_H */

@@ -227,6 +227,7 @@ ha_switchover(PG_FUNCTION_ARGS)
 	}
 	id = ++req->id;
 	strlcpy(req->candidate, candidate, sizeof(req->candidate));
+	req->answered_at_once = false;
 	req->requester_latch = MyLatch;
 	req->state = -1;
 	req->error[0] = req->hint[0] = req->chosen[0] = '\0';

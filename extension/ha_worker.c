@@ -48,20 +48,6 @@
 
 PGDLLEXPORT void ha_worker_main(Datum main_arg);
 
-
-Agent		agent;
-
-void
-ha_set_error(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(agent.view.last_error, sizeof(agent.view.last_error), fmt, ap);
-	va_end(ap);
-	agent.view_dirty = true;
-}
-
 /* ---------------------------------------------------------------------
  * Identity: the node's name and a random id kept in its data directory.
  * The file also records the name and the data directory's inode: a clone
@@ -362,8 +348,9 @@ ha_worker_main(Datum main_arg)
 			session_start(now);
 		session_handle_events(now);
 		session_advance(now);
+		switchover_note_created();
 		duties_decide_and_act(now);
-		duties_poll_switchover_request(now);
+		switchover_poll_request(now);
 		http_timeout = ha_http_service(now);
 
 		if (agent.view_dirty || now >= next_publish_ms)

@@ -25,8 +25,6 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-HaSharedState *ha_shared = NULL;
-
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -38,54 +36,19 @@ pg_ha_shmem_request(void)
 	ha_shmem_request();
 }
 
+/* The parts' own shared state, once, when ha_shmem.c creates the segment. */
+static void
+init_new_shmem(HaSharedState *shared)
+{
+	ha_gate_shmem_init(&shared->gate);
+}
+
 static void
 pg_ha_shmem_startup(void)
 {
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
-	ha_shmem_startup();
-}
-
-void
-ha_shmem_request(void)
-{
-	RequestAddinShmemSpace(MAXALIGN(sizeof(HaSharedState)));
-	RequestNamedLWLockTranche("pg_ha", 1);
-}
-
-void
-ha_shmem_startup(void)
-{
-	bool		found;
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ha_shared = ShmemInitStruct("pg_ha", sizeof(HaSharedState), &found);
-	if (!found)
-	{
-		memset(ha_shared, 0, sizeof(HaSharedState));
-		ha_shared->lock = &(GetNamedLWLockTranche("pg_ha"))->lock;
-		ha_gate_shmem_init(&ha_shared->gate);
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-const char *
-ha_zk_state_name(HaZkState s)
-{
-	switch (s)
-	{
-		case HA_ZK_NOT_STARTED:
-			return "not started";
-		case HA_ZK_CONNECTING:
-			return "connecting";
-		case HA_ZK_CONNECTED:
-			return "connected";
-		case HA_ZK_EXPIRED:
-			return "session expired";
-		case HA_ZK_MISCONFIGURED:
-			return "misconfigured";
-	}
-	return "unknown";
+	ha_shmem_startup(init_new_shmem);
 }
 
 void

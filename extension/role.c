@@ -242,3 +242,73 @@ ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
 	return released_lsn < flushed_lsn && since_progress_ms >= HA_SYNC_STALL_MS &&
 		other_flushed_lsn > released_lsn;
 }
+
+void
+ha_election_peers(const HaElection *e, bool *settled, bool *better)
+{
+	bool		within_settle = e->now_ms - e->leader_vanished_ms < e->settle_ms;
+
+	*settled = true;
+	*better = false;
+	for (int i = 0; i < e->npeers; i++)
+	{
+		const HaPeer *p = &e->peers[i];
+
+		if (strcmp(p->name, e->self_name) == 0 || !p->promotable)
+			continue;
+		if (!p->read || p->changed_ms < e->leader_vanished_ms)
+		{
+			if (within_settle)
+				*settled = false;
+			continue;
+		}
+		if (e->self_in_recovery ?
+			ha_peer_is_better(e->self_lsn, e->self_name, p->lsn, p->name) :
+			p->lsn > e->self_lsn)
+			*better = true;
+	}
+	/* a member that registered meanwhile must be in the list we judge */
+	if (e->members_listed_ms < e->leader_vanished_ms && within_settle)
+		*settled = false;
+}
+
+bool
+ha_member_running_replica(const HaMember *m)
+{
+	return strcmp(m->role, HA_ROLE_REPLICA) == 0 && strcmp(m->state, "running") == 0;
+}
+
+bool
+ha_member_promotable(const HaMember *m, uint32_t cluster_timeline)
+{
+	return ha_member_running_replica(m) && !m->tags.nofailover &&
+		(cluster_timeline == 0 || m->timeline >= cluster_timeline);
+}
+
+bool
+ha_sync_eligible(const HaMember *m, bool fresh, uint32_t leader_timeline)
+{
+	return ha_member_running_replica(m) && !m->tags.nosync && fresh &&
+		m->timeline == leader_timeline;
+}
+
+int
+ha_sync_choose(const HaMember *members, const bool *fresh, int n,
+			   const char *self_name, uint32_t leader_timeline,
+			   const char *exclude)
+{
+	int			best = -1;
+
+	for (int i = 0; i < n; i++)
+	{
+		const HaMember *m = &members[i];
+
+		if (strcmp(m->name, self_name) == 0 ||
+			!ha_sync_eligible(m, fresh[i], leader_timeline) ||
+			(exclude && strcmp(m->name, exclude) == 0))
+			continue;
+		if (best < 0 || m->xlog_location > members[best].xlog_location)
+			best = i;
+	}
+	return best;
+}

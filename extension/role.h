@@ -197,4 +197,70 @@ extern bool ha_sync_standby_stalled(uint64_t released_lsn, uint64_t flushed_lsn,
 									int64_t since_progress_ms,
 									uint64_t other_flushed_lsn);
 
+/*
+ * The election's facts about the other members once the leader key is
+ * free (HaFacts.peers_settled, .better_peer).  A peer counts only if it is
+ * a candidate (promotable: a running replica, not nofailover, on the
+ * current timeline); the old leader's lingering znode and this node itself
+ * are skipped.  It must have published its position since the leader
+ * vanished (its znode read and changed since then) or have had settle_ms
+ * to do so: until then the peers are not settled; after that, one that did
+ * not publish is taken as unreachable.  The member list itself must have
+ * been read since the leader vanished, or settle_ms passed.  A peer that
+ * published is better with more WAL, on a tie with the smaller name; a
+ * fenced primary (self_in_recovery false) yields only to more WAL, as it
+ * would need no promotion.
+ */
+typedef struct HaPeer
+{
+	const char *name;
+	uint64_t	lsn;			/* its published WAL position */
+	bool		promotable;
+	bool		read;			/* its znode has been read in this session */
+	int64_t		changed_ms;		/* when we saw its znode change last */
+} HaPeer;
+
+typedef struct HaElection
+{
+	const char *self_name;
+	uint64_t	self_lsn;
+	bool		self_in_recovery;
+	int64_t		now_ms;
+	int64_t		leader_vanished_ms;
+	int64_t		members_listed_ms;	/* when the member list was read last */
+	int64_t		settle_ms;
+	int			npeers;
+	const HaPeer *peers;
+} HaElection;
+
+extern void ha_election_peers(const HaElection *e, bool *settled, bool *better);
+
+/* A member that runs as a replica, by its own published facts. */
+extern bool ha_member_running_replica(const HaMember *m);
+
+/*
+ * A member that could be promoted, by its own published facts: a running
+ * replica, not tagged nofailover, not on a timeline older than the
+ * cluster's (cluster_timeline 0: unknown).
+ */
+extern bool ha_member_promotable(const HaMember *m, uint32_t cluster_timeline);
+
+/*
+ * Synchronous standby: a member may be (or stay) the synchronous standby
+ * if it runs as a replica, is not tagged nosync, was heard from recently
+ * (fresh) and is on the leader's timeline (one still on an older, forked
+ * timeline cannot stream from it).
+ */
+extern bool ha_sync_eligible(const HaMember *m, bool fresh, uint32_t leader_timeline);
+
+/*
+ * The standby to name: of the eligible members other than the leader
+ * (self_name) and exclude (a stalled standby; NULL for none), the one with
+ * the most WAL, the first listed on a tie.  fresh[i] is members[i]'s.
+ * Returns its index, or -1 if there is none.
+ */
+extern int	ha_sync_choose(const HaMember *members, const bool *fresh, int n,
+						   const char *self_name, uint32_t leader_timeline,
+						   const char *exclude);
+
 #endif							/* ROLE_H */

@@ -518,6 +518,242 @@ test_sync_standby_stalled(void **state)
 	assert_false(ha_sync_standby_stalled(100, 200, 60000, 0));
 }
 
+/* ---------------------------------------------------------------------
+ * ha_election_peers: the election's facts about the other members
+ * ---------------------------------------------------------------------
+ */
+#define VANISHED	10000
+#define SETTLE		2500
+
+/* n2 (self) at LSN 100; the leader key vanished at VANISHED; list read after. */
+static HaElection
+election(const HaPeer *peers, int n, int64_t now)
+{
+	HaElection	e;
+
+	memset(&e, 0, sizeof(e));
+	e.self_name = "n2";
+	e.self_lsn = 100;
+	e.self_in_recovery = true;
+	e.now_ms = now;
+	e.leader_vanished_ms = VANISHED;
+	e.members_listed_ms = VANISHED + 10;
+	e.settle_ms = SETTLE;
+	e.npeers = n;
+	e.peers = peers;
+	return e;
+}
+
+static HaPeer
+peer(const char *name, uint64_t lsn, int64_t changed_ms)
+{
+	HaPeer		p = {name, lsn, true, true, changed_ms};
+
+	return p;
+}
+
+static void
+test_election_settled(void **state)
+{
+	HaPeer		peers[3];
+	HaElection	e;
+	bool		settled,
+				better;
+
+	(void) state;
+	/* every candidate published since the leader vanished, none better */
+	peers[0] = peer("n2", 100, VANISHED - 50);	/* ourselves: skipped */
+	peers[1] = peer("n3", 90, VANISHED + 5);
+	peers[2] = peer("n1", 500, VANISHED - 100); /* the old leader: not promotable */
+	peers[2].promotable = false;
+	e = election(peers, 3, VANISHED + 100);
+	ha_election_peers(&e, &settled, &better);
+	assert_true(settled);
+	assert_false(better);
+
+	/* one candidate not heard from since: not settled within settle_ms ... */
+	peers[1].changed_ms = VANISHED - 1;
+	ha_election_peers(&e, &settled, &better);
+	assert_false(settled);
+	assert_false(better);
+	/* ... nor one whose znode was never read */
+	peers[1] = peer("n3", 90, VANISHED + 5);
+	peers[1].read = false;
+	ha_election_peers(&e, &settled, &better);
+	assert_false(settled);
+	/* after settle_ms it is taken as unreachable, and not as better */
+	peers[1].lsn = 900;
+	e.now_ms = VANISHED + SETTLE;
+	ha_election_peers(&e, &settled, &better);
+	assert_true(settled);
+	assert_false(better);
+}
+
+static void
+test_election_member_list(void **state)
+{
+	HaPeer		peers[1];
+	HaElection	e;
+	bool		settled,
+				better;
+
+	(void) state;
+	peers[0] = peer("n3", 90, VANISHED + 5);
+	e = election(peers, 1, VANISHED + 100);
+	/* a member list older than the vanishing may miss one that registered */
+	e.members_listed_ms = VANISHED - 1;
+	ha_election_peers(&e, &settled, &better);
+	assert_false(settled);
+	e.now_ms = VANISHED + SETTLE;
+	ha_election_peers(&e, &settled, &better);
+	assert_true(settled);
+	/* no peers at all: settled once the list is fresh */
+	e = election(NULL, 0, VANISHED + 1);
+	ha_election_peers(&e, &settled, &better);
+	assert_true(settled);
+	assert_false(better);
+}
+
+static void
+test_election_better_peer(void **state)
+{
+	HaPeer		peers[2];
+	HaElection	e;
+	bool		settled,
+				better;
+
+	(void) state;
+	/* more WAL is better */
+	peers[0] = peer("n3", 101, VANISHED + 5);
+	e = election(peers, 1, VANISHED + 100);
+	ha_election_peers(&e, &settled, &better);
+	assert_true(settled);
+	assert_true(better);
+	/* the same WAL: the smaller name wins */
+	peers[0] = peer("n1", 100, VANISHED + 5);
+	ha_election_peers(&e, &settled, &better);
+	assert_true(better);
+	peers[0] = peer("n3", 100, VANISHED + 5);
+	ha_election_peers(&e, &settled, &better);
+	assert_false(better);
+	/* a fenced primary yields only to more WAL, not to a smaller name */
+	e.self_in_recovery = false;
+	peers[0] = peer("n1", 100, VANISHED + 5);
+	ha_election_peers(&e, &settled, &better);
+	assert_false(better);
+	peers[0].lsn = 101;
+	ha_election_peers(&e, &settled, &better);
+	assert_true(better);
+	/* a better member that cannot be promoted does not count */
+	e.self_in_recovery = true;
+	peers[0].promotable = false;
+	ha_election_peers(&e, &settled, &better);
+	assert_false(better);
+	/* one better peer among others is enough */
+	peers[0] = peer("n3", 50, VANISHED + 5);
+	peers[1] = peer("n4", 200, VANISHED + 6);
+	e = election(peers, 2, VANISHED + 100);
+	ha_election_peers(&e, &settled, &better);
+	assert_true(settled);
+	assert_true(better);
+}
+
+static void
+test_member_promotable(void **state)
+{
+	HaMember	m;
+
+	(void) state;
+	memset(&m, 0, sizeof(m));
+	strcpy(m.role, HA_ROLE_REPLICA);
+	strcpy(m.state, "running");
+	m.timeline = 3;
+	assert_true(ha_member_running_replica(&m));
+	assert_true(ha_member_promotable(&m, 3));
+	assert_true(ha_member_promotable(&m, 0));	/* cluster timeline unknown */
+	assert_true(ha_member_promotable(&m, 2));
+	/* an older timeline than the cluster's */
+	assert_false(ha_member_promotable(&m, 4));
+	/* tagged nofailover */
+	m.tags.nofailover = true;
+	assert_true(ha_member_running_replica(&m));
+	assert_false(ha_member_promotable(&m, 3));
+	m.tags.nofailover = false;
+	/* not running */
+	strcpy(m.state, "starting");
+	assert_false(ha_member_running_replica(&m));
+	assert_false(ha_member_promotable(&m, 3));
+	/* a primary */
+	strcpy(m.state, "running");
+	strcpy(m.role, HA_ROLE_MASTER);
+	assert_false(ha_member_running_replica(&m));
+	assert_false(ha_member_promotable(&m, 3));
+}
+
+static HaMember
+sync_member(const char *name, uint64_t lsn)
+{
+	HaMember	m;
+
+	memset(&m, 0, sizeof(m));
+	strcpy(m.name, name);
+	strcpy(m.role, HA_ROLE_REPLICA);
+	strcpy(m.state, "running");
+	m.timeline = 2;
+	m.xlog_location = lsn;
+	return m;
+}
+
+static void
+test_sync_eligible(void **state)
+{
+	HaMember	m = sync_member("n2", 100);
+
+	(void) state;
+	assert_true(ha_sync_eligible(&m, true, 2));
+	assert_false(ha_sync_eligible(&m, false, 2));	/* not heard from */
+	assert_false(ha_sync_eligible(&m, true, 3));	/* older (forked) timeline */
+	assert_false(ha_sync_eligible(&m, true, 1));	/* not the leader's timeline */
+	m.tags.nosync = true;
+	assert_false(ha_sync_eligible(&m, true, 2));
+	m.tags.nosync = false;
+	m.tags.nofailover = true;	/* nofailover does not matter here */
+	assert_true(ha_sync_eligible(&m, true, 2));
+	strcpy(m.state, "stopped");
+	assert_false(ha_sync_eligible(&m, true, 2));
+	strcpy(m.state, "running");
+	strcpy(m.role, HA_ROLE_MASTER);
+	assert_false(ha_sync_eligible(&m, true, 2));
+}
+
+static void
+test_sync_choose(void **state)
+{
+	HaMember	ms[4];
+	bool		fresh[4] = {true, true, true, true};
+
+	(void) state;
+	ms[0] = sync_member("n1", 500);	/* the leader itself */
+	strcpy(ms[0].role, HA_ROLE_MASTER);
+	ms[1] = sync_member("n2", 100);
+	ms[2] = sync_member("n3", 300);
+	ms[3] = sync_member("n4", 300);
+	/* the most WAL, the first listed on a tie; never the leader */
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), 2);
+	/* a stalled standby is passed over */
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, "n3"), 3);
+	/* nosync, stale and forked members are passed over */
+	ms[3].tags.nosync = true;
+	fresh[2] = false;
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), 1);
+	ms[1].timeline = 1;
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), -1);
+	/* the leader is skipped by name even if it looked eligible */
+	ms[0] = sync_member("n1", 900);
+	assert_int_equal(ha_sync_choose(ms, fresh, 4, "n1", 2, NULL), -1);
+	assert_int_equal(ha_sync_choose(ms, fresh, 0, "n1", 2, NULL), -1);
+}
+
 int
 main(void)
 {
@@ -549,6 +785,12 @@ main(void)
 		cmocka_unit_test(test_switchover_outcome),
 		cmocka_unit_test(test_sync_nudge),
 		cmocka_unit_test(test_sync_standby_stalled),
+		cmocka_unit_test(test_election_settled),
+		cmocka_unit_test(test_election_member_list),
+		cmocka_unit_test(test_election_better_peer),
+		cmocka_unit_test(test_member_promotable),
+		cmocka_unit_test(test_sync_eligible),
+		cmocka_unit_test(test_sync_choose),
 	};
 
 	return cmocka_run_group_tests_name("role", tests, NULL, NULL);

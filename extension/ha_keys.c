@@ -1,0 +1,335 @@
+/*-------------------------------------------------------------------------
+ *
+ * ha_keys.c
+ *	  The agent's keys in ZooKeeper (layout in ha_agent.h), below the
+ *	  session protocol of ha_session.c: the member list and the members'
+ *	  data as read, and /status, /sync and /failover as written and read.
+ *	  It records what it read in the agent's state (ha_state.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <zookeeper/zookeeper.h>
+
+#include "ha_agent.h"
+#include "ha_guc.h"
+#include "json_writer.h"
+
+void
+session_issue(ZkOp op, int rc)
+{
+	if (rc == ZOK)
+		agent.inflight[op]++;
+	else
+		ereport(DEBUG1, (errmsg("pg_ha: ZooKeeper call %d not sent: %s", op, zk_error_name(rc))));
+}
+
+/* ---- members ---- */
+
+int
+session_member_index(const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return -1;
+	for (int i = 0; i < agent.view.nmembers; i++)
+		if (strcmp(agent.view.members[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const HaMember *
+session_member(const char *name)
+{
+	int			i = session_member_index(name);
+
+	return i < 0 ? NULL : &agent.view.members[i];
+}
+
+const MemberMeta *
+session_member_meta(const char *name)
+{
+	int			i = session_member_index(name);
+
+	return i < 0 ? NULL : &agent.meta[i];
+}
+
+/* A member heard from recently (its znode changed within a few beats). */
+bool
+session_member_fresh(const char *name, int64 now)
+{
+	const MemberMeta *meta = session_member_meta(name);
+
+	if (strcmp(name, agent.view.self.name) == 0)
+		return true;			/* we know ourselves first-hand */
+	return meta && meta->version >= 0 &&
+		now - meta->changed_ms <= (int64) ha_loop_wait * 3000 + 1000;
+}
+
+typedef struct MemberSlot
+{
+	HaMember	member;
+	MemberMeta	meta;
+} MemberSlot;
+
+static int
+slot_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const MemberSlot *) a)->member.name,
+				  ((const MemberSlot *) b)->member.name);
+}
+
+void
+keys_update_member_list(const ZkEvent *ev, int64 now)
+{
+	MemberSlot *slots = palloc0(sizeof(MemberSlot) * HA_MAX_MEMBERS);
+	int			n = 0;
+
+	for (int i = 0; i < ev->nchildren && n < HA_MAX_MEMBERS; i++)
+	{
+		const char *name = ev->children[i];
+		int			j;
+
+		if (strlen(name) >= HA_NAME_LEN)
+			continue;
+		j = session_member_index(name);
+		if (j >= 0)
+		{
+			slots[n].member = agent.view.members[j];
+			slots[n].meta = agent.meta[j];
+		}
+		else
+		{
+			strlcpy(slots[n].member.name, name, HA_NAME_LEN);
+			strlcpy(slots[n].member.state, "unknown", HA_STATE_LEN);
+			strlcpy(slots[n].member.role, "unknown", HA_ROLE_LEN);
+			strlcpy(slots[n].meta.name, name, HA_NAME_LEN);
+			slots[n].meta.version = -1;
+			slots[n].meta.changed_ms = now;
+		}
+		n++;
+	}
+	if (ev->nchildren > HA_MAX_MEMBERS)
+		ereport(WARNING,
+				(errmsg("pg_ha: %d members registered, only %d are tracked",
+						ev->nchildren, HA_MAX_MEMBERS)));
+	/* ordered by name, so every node lists the members alike */
+	qsort(slots, n, sizeof(MemberSlot), slot_name_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		agent.view.members[i] = slots[i].member;
+		agent.meta[i] = slots[i].meta;
+	}
+	agent.view.nmembers = n;
+	pfree(slots);
+	agent.view_dirty = true;
+}
+
+static bool
+same_cluster_settings(const HaMember *a, const HaMember *b)
+{
+	return a->ttl == b->ttl && a->retry_timeout == b->retry_timeout &&
+		a->synchronous_mode == b->synchronous_mode &&
+		a->maximum_lag_on_failover == b->maximum_lag_on_failover;
+}
+
+/* Warns once when a member's cluster-wide settings first differ from ours. */
+static void
+warn_setting_mismatch(const HaMember *before, const HaMember *m)
+{
+	const HaMember *self = &agent.view.self;
+
+	if (same_cluster_settings(m, self) ||
+		(before->ttl != 0 && same_cluster_settings(before, m)))
+		return;
+	ereport(WARNING,
+			(errmsg("pg_ha: member \"%s\" has different cluster-wide settings", m->name),
+			 errdetail("ttl %d/%d, retry_timeout %d/%d, synchronous_mode %d/%d, maximum_lag_on_failover " UINT64_FORMAT "/" UINT64_FORMAT " (theirs/ours).",
+					   m->ttl, self->ttl, m->retry_timeout, self->retry_timeout,
+					   m->synchronous_mode, self->synchronous_mode,
+					   (uint64) m->maximum_lag_on_failover,
+					   (uint64) self->maximum_lag_on_failover),
+			 errhint("Set pg_ha.ttl, pg_ha.retry_timeout, pg_ha.synchronous_mode and pg_ha.maximum_lag_on_failover alike on every node.")));
+}
+
+/* Reads every other member's data (refreshes their positions). */
+void
+keys_read_members(void)
+{
+	for (int i = 0; i < agent.view.nmembers; i++)
+	{
+		char		path[ZK_PATH_LEN];
+
+		if (strcmp(agent.view.members[i].name, agent.view.self.name) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", agent.members_path,
+				 agent.view.members[i].name);
+		session_issue(OP_MEMBER_GET, zk_get(OP_MEMBER_GET, path, false));
+	}
+}
+
+void
+keys_handle_member_data(const ZkEvent *ev, int64 now)
+{
+	const char *slash = strrchr(ev->path, '/');
+	int			idx = session_member_index(slash ? slash + 1 : ev->path);
+	HaMember	m;
+	char		err[128];
+
+	if (idx < 0)
+		return;
+	if (ev->has_stat && ev->version != agent.meta[idx].version)
+	{
+		agent.meta[idx].version = ev->version;
+		agent.meta[idx].changed_ms = now;
+	}
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, agent.view.members[idx].name, HA_NAME_LEN);
+	if (ev->data && member_from_json(ev->data, ev->datalen, &m, err, sizeof(err)))
+	{
+		warn_setting_mismatch(&agent.view.members[idx], &m);
+		agent.view.members[idx] = m;
+	}
+	else
+	{
+		strlcpy(agent.view.members[idx].state, "unreadable", HA_STATE_LEN);
+		ereport(DEBUG1,
+				(errmsg("pg_ha: member \"%s\" has unreadable data: %s",
+						m.name, ev->data ? err : "empty")));
+	}
+}
+
+/* ---- small persistent keys: /status, /sync, /failover ---- */
+
+/* "<a> <b> <c>": copies up to three space-separated words (bounded). */
+static int
+split_words(const char *data, char words[][HA_NAME_LEN], int max)
+{
+	int			n = 0;
+	const char *p = data ? data : "";
+
+	while (*p && n < max)
+	{
+		size_t		len = 0;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		while (p[len] && p[len] != ' ')
+			len++;
+		if (len >= HA_NAME_LEN)
+			return -1;
+		memcpy(words[n], p, len);
+		words[n][len] = '\0';
+		n++;
+		p += len;
+	}
+	return n;
+}
+
+void
+session_write_status(void)
+{
+	char		buf[64];
+
+	snprintf(buf, sizeof(buf), "%u " UINT64_FORMAT, agent.view.self.timeline,
+			 (uint64) agent.view.self.xlog_location);
+	if (agent.inflight[OP_STATUS_SET] == 0 && agent.inflight[OP_STATUS_CREATE] == 0)
+		session_issue(OP_STATUS_SET, zk_set(OP_STATUS_SET, agent.status_path, buf, strlen(buf), -1));
+	agent.cluster_timeline = Max(agent.cluster_timeline, agent.view.self.timeline);
+	agent.last_leader_lsn = agent.view.self.xlog_location;
+}
+
+void
+keys_parse_status(const char *data)
+{
+	unsigned int tli;
+	unsigned long long lsn;
+
+	if (data && sscanf(data, "%u %llu", &tli, &lsn) == 2)
+	{
+		agent.cluster_timeline = tli;
+		agent.last_leader_lsn = lsn;
+	}
+}
+
+void
+session_write_sync(const char *leader, const char *standby, bool confirmed)
+{
+	snprintf(agent.sync_pending, sizeof(agent.sync_pending), "%s %s %d",
+			 leader, standby[0] ? standby : "-", confirmed ? 1 : 0);
+	session_issue(OP_SYNC_SET, zk_set(OP_SYNC_SET, agent.sync_path, agent.sync_pending,
+									  strlen(agent.sync_pending), -1));
+}
+
+void
+keys_parse_sync(const char *data)
+{
+	char		w[3][HA_NAME_LEN];
+	int			n = split_words(data, w, 3);
+
+	agent.sync_known = true;
+	agent.sync_stale = false;
+	if (n == 3)
+	{
+		strlcpy(agent.sync_leader, w[0], HA_NAME_LEN);
+		strlcpy(agent.view.sync_standby, strcmp(w[1], "-") == 0 ? "" : w[1], HA_NAME_LEN);
+		agent.sync_confirmed = strcmp(w[2], "1") == 0;
+	}
+	else
+	{
+		agent.sync_leader[0] = '\0';
+		agent.view.sync_standby[0] = '\0';
+		agent.sync_confirmed = false;
+	}
+	agent.view.sync_confirmed = agent.sync_confirmed;
+	agent.view_dirty = true;
+}
+
+void
+session_create_failover(const char *leader, const char *candidate)
+{
+	char		buf[2 * HA_NAME_LEN + 2];
+
+	snprintf(buf, sizeof(buf), "%s %s", leader, candidate);
+	session_issue(OP_FAILOVER_CREATE,
+				  zk_create(OP_FAILOVER_CREATE, agent.failover_path, buf, strlen(buf), false));
+}
+
+void
+session_delete_failover(void)
+{
+	if (agent.inflight[OP_FAILOVER_DELETE] == 0)
+		session_issue(OP_FAILOVER_DELETE, zk_delete(OP_FAILOVER_DELETE, agent.failover_path, -1));
+}
+
+void
+keys_parse_failover(const ZkEvent *ev, int64 now)
+{
+	char		w[2][HA_NAME_LEN];
+
+	agent.failover_known = true;
+	agent.failover_stale = false;
+	if (ev->rc == ZOK && split_words(ev->data, w, 2) == 2)
+	{
+		if (!agent.failover_exists || strcmp(agent.failover_candidate, w[1]) != 0)
+		{
+			agent.failover_seen_ms = now;
+			/* the candidate publishes its position at once: the leader checks it */
+			if (strcmp(w[1], agent.view.self.name) == 0)
+				agent.self_changed = true;
+			else if (strcmp(w[0], agent.view.self.name) == 0)
+				agent.members_stale = true;
+		}
+		agent.failover_exists = true;
+		strlcpy(agent.failover_leader, w[0], HA_NAME_LEN);
+		strlcpy(agent.failover_candidate, w[1], HA_NAME_LEN);
+	}
+	else
+	{
+		agent.failover_exists = false;
+		agent.failover_leader[0] = '\0';
+		agent.failover_candidate[0] = '\0';
+	}
+}
