@@ -908,6 +908,12 @@ parse_document(const char *data, size_t len, MemberFn fn, void *arg,
 }
 
 bool
+json_is_object(const char *data, size_t len)
+{
+	return parse_document(data, len, NULL, NULL, NULL, 0);
+}
+
+bool
 member_from_json(const char *data, size_t len, HaMember *m,
 				 char *err, size_t errlen)
 {
@@ -1042,4 +1048,135 @@ json_find_bool(const char *data, size_t len, const char *path, bool *out)
 		return false;
 	*out = f.bool_value;
 	return true;
+}
+
+/*
+ * json_read_rows: an array of arrays of scalars, each row handed to the
+ * caller as cells.
+ */
+static bool
+read_cell(JsonParser *P, JsonCell *c)
+{
+	size_t		len;
+	bool		toolong;
+
+	memset(c, 0, sizeof(*c));
+	if (P->p >= P->end)
+		return json_error(P, "unexpected end of input");
+	if (*P->p == '"')
+	{
+		c->kind = JSON_CELL_STRING;
+		if (!parse_string(P, c->text, sizeof(c->text), &len, &toolong))
+			return false;
+		if (toolong)
+			return json_error(P, "string too long for its field");
+		if (strlen(c->text) != len)
+			return json_error(P, "NUL in string");
+		return true;
+	}
+	if (*P->p >= '0' && *P->p <= '9')
+	{
+		c->kind = JSON_CELL_UINT;
+		return parse_uint(P, UINT64_MAX, &c->uint_value);
+	}
+	if (match_literal(P, "null"))
+	{
+		c->kind = JSON_CELL_NULL;
+		return true;
+	}
+	/* any other value: checked, kept as "other" */
+	c->kind = JSON_CELL_OTHER;
+	return skip_value(P, 2);
+}
+
+/* One row at P->p ('['): its cells, then fn. */
+static bool
+read_row(JsonParser *P, int maxcells, JsonCell *cells, JsonRowFn fn, void *arg)
+{
+	int			n = 0;
+
+	P->p++;
+	skip_ws(P);
+	if (P->p < P->end && *P->p == ']')
+	{
+		P->p++;
+		return fn(arg, cells, 0) || json_error(P, "row refused");
+	}
+	for (;;)
+	{
+		skip_ws(P);
+		if (n >= maxcells)
+			return json_error(P, "too many cells in a row");
+		if (!read_cell(P, &cells[n++]))
+			return false;
+		skip_ws(P);
+		if (P->p >= P->end)
+			return json_error(P, "unterminated array");
+		if (*P->p == ']')
+		{
+			P->p++;
+			return fn(arg, cells, n) || json_error(P, "row refused");
+		}
+		if (*P->p != ',')
+			return json_error(P, "expected ',' or ']'");
+		P->p++;
+	}
+}
+
+bool
+json_read_rows(const char *data, size_t len, int maxcells, JsonCell *cells,
+			   JsonRowFn fn, void *arg, char *err, size_t errlen)
+{
+	JsonParser	P;
+	bool		ok = true;
+
+	P.start = P.p = (const unsigned char *) (data ? data : "");
+	P.end = P.start + (data ? len : 0);
+	P.error = NULL;
+	P.error_at = 0;
+
+	skip_ws(&P);
+	if (P.p >= P.end || *P.p != '[')
+		ok = json_error(&P, "expected an array");
+	else
+	{
+		P.p++;
+		skip_ws(&P);
+		if (P.p < P.end && *P.p == ']')
+			P.p++;
+		else
+			for (;;)
+			{
+				skip_ws(&P);
+				if (P.p >= P.end || *P.p != '[')
+				{
+					ok = json_error(&P, "expected a row (an array)");
+					break;
+				}
+				if (!(ok = read_row(&P, maxcells, cells, fn, arg)))
+					break;
+				skip_ws(&P);
+				if (P.p < P.end && *P.p == ']')
+				{
+					P.p++;
+					break;
+				}
+				if (P.p >= P.end || *P.p != ',')
+				{
+					ok = json_error(&P, "expected ',' or ']'");
+					break;
+				}
+				P.p++;
+			}
+	}
+	if (ok)
+	{
+		skip_ws(&P);
+		if (P.p != P.end)
+			ok = json_error(&P, "trailing garbage");
+	}
+	if (!ok && err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s at offset %zu",
+				 P.error ? P.error : "invalid JSON", P.error_at);
+	return ok;
 }

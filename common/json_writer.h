@@ -48,6 +48,9 @@ extern void member_to_json(const HaMember *m, JsonBuf *jb);
 extern bool member_from_json(const char *data, size_t len, HaMember *m,
 							 char *err, size_t errlen);
 
+/* Is data one valid JSON object (nesting at most 8 deep)? */
+extern bool json_is_object(const char *data, size_t len);
+
 /*
  * A top-level string field of a JSON object (a request body): copies it
  * into out ("" if absent or null).  False with a reason in err when the
@@ -71,5 +74,34 @@ extern bool json_find_uint(const char *data, size_t len, const char *path,
 						   uint64_t *out);
 extern bool json_find_bool(const char *data, size_t len, const char *path,
 						   bool *out);
+
+/*
+ * An array of rows, each an array of scalars (Patroni's /history:
+ * [[timeline, lsn, reason, timestamp, new_leader], ...]).  For each row,
+ * fn gets its cells (at most maxcells, in the caller's cells array); a
+ * false from fn stops reading with an error.  Strings must fit a cell's
+ * text (an error otherwise, never a truncation); integers are read as
+ * non-negative uint64; other values are checked and passed as OTHER.
+ */
+typedef enum JsonCellKind
+{
+	JSON_CELL_NULL,
+	JSON_CELL_UINT,
+	JSON_CELL_STRING,
+	JSON_CELL_OTHER
+} JsonCellKind;
+
+typedef struct JsonCell
+{
+	JsonCellKind kind;
+	uint64_t	uint_value;
+	char		text[256];
+} JsonCell;
+
+typedef bool (*JsonRowFn) (void *arg, const JsonCell *cells, int ncells);
+
+extern bool json_read_rows(const char *data, size_t len, int maxcells,
+						   JsonCell *cells, JsonRowFn fn, void *arg,
+						   char *err, size_t errlen);
 
 #endif							/* JSON_WRITER_H */
