@@ -27,6 +27,7 @@ OBJS = \
 	extension/ha_keys.o \
 	extension/ha_duties.o \
 	extension/ha_sync.o \
+	extension/ha_history.o \
 	extension/ha_switchover.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
@@ -38,11 +39,13 @@ OBJS = \
 	extension/health.o \
 	extension/role.o \
 	common/addr.o \
+	common/cluster_keys.o \
 	common/http_evict.o \
+	common/iso_time.o \
 	common/json_writer.o \
 	common/text.o
 
-DATA = extension/pg_ha.control extension/pg_ha--1.0.sql
+DATA = extension/pg_ha.control extension/pg_ha--1.0.sql extension/pg_ha--1.0--1.1.sql
 # not "contrib": CREATE EXTENSION looks in share/extension
 MODULEDIR = extension
 PGFILEDESC = "pg_ha - native high availability for PostgreSQL"

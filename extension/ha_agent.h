@@ -7,15 +7,18 @@
  *	    ha_duties.c   deciding (role.c) and acting on the decision
  *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
  *	    ha_sync.c     the leader's synchronous standby
+ *	    ha_history.c  the /history key
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
  *	  initialize       persistent: the cluster's system identifier
  *	  leader           ephemeral: the leader's name (czxid = the epoch)
  *	  members/<name>   ephemeral: member JSON (json_writer.c)
- *	  status           persistent: "<timeline> <lsn>" of the last leader
- *	  sync             persistent: "<leader> <standby|-> <confirmed 0|1>"
- *	  failover         persistent: "<leader> <candidate>" (a switchover)
+ *	  status           persistent: the last leader's position and timeline
+ *	  sync             persistent: the leader and its synchronous standby
+ *	  failover         persistent: a switchover (leader, candidate) or failover
+ *	  history          persistent: the timeline switches
+ *	(the last four in Patroni's JSON: common/cluster_keys.h)
  *
  *-------------------------------------------------------------------------
  */
@@ -55,6 +58,9 @@ typedef enum ZkOp
 	OP_FAILOVER_GET,			/* watched (exists + get) */
 	OP_FAILOVER_CREATE,
 	OP_FAILOVER_DELETE,
+	OP_HISTORY_GET,				/* watched (exists + get) */
+	OP_HISTORY_SET,				/* compare-and-set on its version */
+	OP_HISTORY_CREATE,
 	OP_NUM_OPS
 } ZkOp;
 
@@ -88,6 +94,7 @@ typedef struct Agent
 	char		status_path[ZK_PATH_LEN];
 	char		sync_path[ZK_PATH_LEN];
 	char		failover_path[ZK_PATH_LEN];
+	char		history_path[ZK_PATH_LEN];
 
 	/* ZooKeeper session */
 	int64		zk_next_start_ms;
@@ -118,6 +125,7 @@ typedef struct Agent
 	/* cluster state beyond the leader key */
 	bool		status_known;
 	bool		status_stale;
+	char		status_pending[128];	/* /status data being written */
 	uint32		cluster_timeline;	/* from /status */
 	uint64		last_leader_lsn;	/* from /status */
 	char		last_leader[HA_NAME_LEN];	/* who led before the key vanished */
@@ -127,7 +135,7 @@ typedef struct Agent
 	bool		sync_written;	/* our /sync write succeeded: apply the name */
 	char		sync_leader[HA_NAME_LEN];
 	bool		sync_confirmed;
-	char		sync_pending[2 * HA_NAME_LEN + 8];	/* /sync data being written */
+	char		sync_pending[4 * HA_NAME_LEN];	/* /sync data being written */
 	int64		sync_named_ms;	/* when synchronous_standby_names named it */
 	int64		sync_nudged_ms; /* last WAL record written for it to reply to */
 	uint64		sync_released;	/* what synchronous replication released ... */
@@ -139,6 +147,8 @@ typedef struct Agent
 	char		failover_leader[HA_NAME_LEN];
 	char		failover_candidate[HA_NAME_LEN];
 	int64		failover_seen_ms;
+	bool		history_known;
+	bool		history_stale;
 
 	/* acting */
 	bool		promoting;
@@ -182,15 +192,21 @@ extern const HaMember *session_member(const char *name);
 extern const MemberMeta *session_member_meta(const char *name);
 extern bool session_member_fresh(const char *name, int64 now);
 extern void session_write_status(void);
+extern void session_create_status(void);
 extern void session_write_sync(const char *leader, const char *standby, bool confirmed);
 extern void session_create_failover(const char *leader, const char *candidate);
 extern void session_delete_failover(void);
 extern void keys_update_member_list(const ZkEvent *ev, int64 now);
 extern void keys_read_members(void);
 extern void keys_handle_member_data(const ZkEvent *ev, int64 now);
-extern void keys_parse_status(const char *data);
-extern void keys_parse_sync(const char *data);
+extern void keys_parse_status(const char *data, int len);
+extern void keys_parse_sync(const char *data, int len);
 extern void keys_parse_failover(const ZkEvent *ev, int64 now);
+
+/* ha_history.c: the /history key */
+extern void history_handle_read(const ZkEvent *ev);
+extern void history_handle_written(const ZkEvent *ev);
+extern void history_update(int64 now);
 
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);

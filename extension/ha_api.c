@@ -607,8 +607,16 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 					reply_json(out, 200, head_only, config_json);
 					return HTTP_ANSWER_NOW;
 				case HA_ROUTE_HISTORY:
-					ha_http_reply(out, 200, head_only, "application/json", "[]\n", 3);
-					return HTTP_ANSWER_NOW;
+					{
+						/* the /history key as this agent read it last */
+						const char *h = view->history_json[0] ? view->history_json : "[]";
+						StringInfoData s;
+
+						initStringInfo(&s);
+						appendStringInfo(&s, "%s\n", h);
+						ha_http_reply(out, 200, head_only, "application/json", s.data, s.len);
+						return HTTP_ANSWER_NOW;
+					}
 				case HA_ROUTE_METRICS:
 					{
 						StringInfoData s;

@@ -309,6 +309,7 @@ leader_duties(int64 now)
 		next_status_ms = now + (int64) ha_loop_wait * 1000;
 	}
 	sync_manage_standby(now);
+	history_update(now);
 	if (agent.failover_exists && strcmp(agent.failover_leader, agent.view.self.name) == 0 &&
 		!agent.view.stepping_down)
 		start_handover(now);

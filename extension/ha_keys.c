@@ -14,6 +14,7 @@
 
 #include "ha_agent.h"
 #include "ha_guc.h"
+#include "cluster_keys.h"
 #include "json_writer.h"
 
 void
@@ -199,90 +200,85 @@ keys_handle_member_data(const ZkEvent *ev, int64 now)
 	}
 }
 
-/* ---- small persistent keys: /status, /sync, /failover ---- */
+/* ---- small persistent keys: /status, /sync, /failover (cluster_keys.c) ---- */
 
-/* "<a> <b> <c>": copies up to three space-separated words (bounded). */
-static int
-split_words(const char *data, char words[][HA_NAME_LEN], int max)
+/* /status as the leader writes it now (into agent.status_pending). */
+static void
+render_status(void)
 {
-	int			n = 0;
-	const char *p = data ? data : "";
+	JsonBuf		jb;
 
-	while (*p && n < max)
-	{
-		size_t		len = 0;
-
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		while (p[len] && p[len] != ' ')
-			len++;
-		if (len >= HA_NAME_LEN)
-			return -1;
-		memcpy(words[n], p, len);
-		words[n][len] = '\0';
-		n++;
-		p += len;
-	}
-	return n;
+	json_init(&jb, agent.status_pending, sizeof(agent.status_pending));
+	status_key_render(agent.view.self.xlog_location, agent.view.self.timeline, &jb);
+	Assert(!jb.overflow);
 }
 
 void
 session_write_status(void)
 {
-	char		buf[64];
-
-	snprintf(buf, sizeof(buf), "%u " UINT64_FORMAT, agent.view.self.timeline,
-			 (uint64) agent.view.self.xlog_location);
 	if (agent.inflight[OP_STATUS_SET] == 0 && agent.inflight[OP_STATUS_CREATE] == 0)
-		session_issue(OP_STATUS_SET, zk_set(OP_STATUS_SET, agent.status_path, buf, strlen(buf), -1));
+	{
+		render_status();
+		session_issue(OP_STATUS_SET, zk_set(OP_STATUS_SET, agent.status_path, agent.status_pending,
+											strlen(agent.status_pending), -1));
+	}
 	agent.cluster_timeline = Max(agent.cluster_timeline, agent.view.self.timeline);
 	agent.last_leader_lsn = agent.view.self.xlog_location;
 }
 
+/* /status did not exist when we set it: create it. */
 void
-keys_parse_status(const char *data)
+session_create_status(void)
 {
-	unsigned int tli;
-	unsigned long long lsn;
+	session_issue(OP_STATUS_CREATE,
+				  zk_create(OP_STATUS_CREATE, agent.status_path, agent.status_pending,
+							strlen(agent.status_pending), false));
+}
 
-	if (data && sscanf(data, "%u %llu", &tli, &lsn) == 2)
+void
+keys_parse_status(const char *data, int len)
+{
+	uint64		optime;
+	uint32		tli;
+
+	if (data && len >= 0 && status_key_parse(data, (size_t) len, &optime, &tli))
 	{
-		agent.cluster_timeline = tli;
-		agent.last_leader_lsn = lsn;
+		/* Patroni's own /status has no timeline: then keep what we know */
+		if (tli != 0)
+			agent.cluster_timeline = tli;
+		agent.last_leader_lsn = optime;
 	}
 }
 
 void
 session_write_sync(const char *leader, const char *standby, bool confirmed)
 {
-	snprintf(agent.sync_pending, sizeof(agent.sync_pending), "%s %s %d",
-			 leader, standby[0] ? standby : "-", confirmed ? 1 : 0);
+	HaSyncKey	k;
+	JsonBuf		jb;
+
+	memset(&k, 0, sizeof(k));
+	strlcpy(k.leader, leader, sizeof(k.leader));
+	strlcpy(k.standby, standby, sizeof(k.standby));
+	k.confirmed = confirmed && standby[0];
+	json_init(&jb, agent.sync_pending, sizeof(agent.sync_pending));
+	sync_key_render(&k, &jb);
+	Assert(!jb.overflow);
 	session_issue(OP_SYNC_SET, zk_set(OP_SYNC_SET, agent.sync_path, agent.sync_pending,
 									  strlen(agent.sync_pending), -1));
 }
 
 void
-keys_parse_sync(const char *data)
+keys_parse_sync(const char *data, int len)
 {
-	char		w[3][HA_NAME_LEN];
-	int			n = split_words(data, w, 3);
+	HaSyncKey	k;
 
+	/* absent or unreadable: no standby may be promoted on its word */
+	(void) sync_key_parse(data, data && len > 0 ? (size_t) len : 0, &k);
 	agent.sync_known = true;
 	agent.sync_stale = false;
-	if (n == 3)
-	{
-		strlcpy(agent.sync_leader, w[0], HA_NAME_LEN);
-		strlcpy(agent.view.sync_standby, strcmp(w[1], "-") == 0 ? "" : w[1], HA_NAME_LEN);
-		agent.sync_confirmed = strcmp(w[2], "1") == 0;
-	}
-	else
-	{
-		agent.sync_leader[0] = '\0';
-		agent.view.sync_standby[0] = '\0';
-		agent.sync_confirmed = false;
-	}
+	strlcpy(agent.sync_leader, k.leader, HA_NAME_LEN);
+	strlcpy(agent.view.sync_standby, k.standby, HA_NAME_LEN);
+	agent.sync_confirmed = k.confirmed;
 	agent.view.sync_confirmed = agent.sync_confirmed;
 	agent.view_dirty = true;
 }
@@ -290,9 +286,16 @@ keys_parse_sync(const char *data)
 void
 session_create_failover(const char *leader, const char *candidate)
 {
-	char		buf[2 * HA_NAME_LEN + 2];
+	HaFailoverKey k;
+	JsonBuf		jb;
+	char		buf[512];
 
-	snprintf(buf, sizeof(buf), "%s %s", leader, candidate);
+	memset(&k, 0, sizeof(k));
+	strlcpy(k.leader, leader, sizeof(k.leader));
+	strlcpy(k.member, candidate, sizeof(k.member));
+	json_init(&jb, buf, sizeof(buf));
+	failover_key_render(&k, &jb);
+	Assert(!jb.overflow);
 	session_issue(OP_FAILOVER_CREATE,
 				  zk_create(OP_FAILOVER_CREATE, agent.failover_path, buf, strlen(buf), false));
 }
@@ -307,24 +310,25 @@ session_delete_failover(void)
 void
 keys_parse_failover(const ZkEvent *ev, int64 now)
 {
-	char		w[2][HA_NAME_LEN];
+	HaFailoverKey k;
 
 	agent.failover_known = true;
 	agent.failover_stale = false;
-	if (ev->rc == ZOK && split_words(ev->data, w, 2) == 2)
+	if (ev->rc == ZOK && ev->data && ev->datalen >= 0 &&
+		failover_key_parse(ev->data, (size_t) ev->datalen, &k) && k.member[0])
 	{
-		if (!agent.failover_exists || strcmp(agent.failover_candidate, w[1]) != 0)
+		if (!agent.failover_exists || strcmp(agent.failover_candidate, k.member) != 0)
 		{
 			agent.failover_seen_ms = now;
 			/* the candidate publishes its position at once: the leader checks it */
-			if (strcmp(w[1], agent.view.self.name) == 0)
+			if (strcmp(k.member, agent.view.self.name) == 0)
 				agent.self_changed = true;
-			else if (strcmp(w[0], agent.view.self.name) == 0)
+			else if (strcmp(k.leader, agent.view.self.name) == 0)
 				agent.members_stale = true;
 		}
 		agent.failover_exists = true;
-		strlcpy(agent.failover_leader, w[0], HA_NAME_LEN);
-		strlcpy(agent.failover_candidate, w[1], HA_NAME_LEN);
+		strlcpy(agent.failover_leader, k.leader, HA_NAME_LEN);
+		strlcpy(agent.failover_candidate, k.member, HA_NAME_LEN);
 	}
 	else
 	{

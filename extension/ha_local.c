@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
@@ -177,4 +178,50 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (kill(PostmasterPid, SIGINT) != 0)
 			ereport(WARNING, (errmsg("pg_ha: could not stop the postmaster: %m")));
 	}
+}
+
+int
+ha_read_timeline_history(uint32 timeline, char *buf, int cap)
+{
+	char		path[MAXPGPATH];
+	FILE	   *f;
+	size_t		n;
+
+	Assert(cap > 0);
+	TLHistoryFilePath(path, timeline);
+	f = AllocateFile(path, PG_BINARY_R);
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("pg_ha: could not open timeline history file \"%s\": %m", path)));
+		return -1;
+	}
+	/* a long history: its newest lines, from the first whole one */
+	if (fseeko(f, 0, SEEK_END) == 0 && ftello(f) > (off_t) cap - 1)
+		(void) fseeko(f, -(off_t) (cap - 1), SEEK_END);
+	else
+		rewind(f);
+	n = fread(buf, 1, (size_t) cap - 1, f);
+	if (n == (size_t) cap - 1)
+	{
+		char	   *nl = memchr(buf, '\n', n);
+
+		if (nl)
+		{
+			n -= (size_t) (nl + 1 - buf);
+			memmove(buf, nl + 1, n);
+		}
+	}
+	if (ferror(f))
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("pg_ha: could not read timeline history file \"%s\": %m", path)));
+		FreeFile(f);
+		return -1;
+	}
+	FreeFile(f);
+	buf[n] = '\0';
+	return (int) n;
 }

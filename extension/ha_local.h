@@ -40,4 +40,10 @@ extern void ha_request_supervisor(const char *action, const char *leader,
 								  const char *conninfo, const char *api_url,
 								  const char *reason, bool shutdown_now);
 
+/*
+ * Reads pg_wal/<timeline>.history into buf (at most cap - 1 bytes, NUL
+ * added); returns its length, or -1 (with a LOG line) if it cannot be read.
+ */
+extern int	ha_read_timeline_history(uint32 timeline, char *buf, int cap);
+
 #endif							/* HA_LOCAL_H */

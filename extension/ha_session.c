@@ -42,6 +42,7 @@ reset_session_progress(void)
 	agent.status_known = false;
 	agent.sync_known = false;
 	agent.failover_known = false;
+	agent.history_known = false;
 	memset(agent.inflight, 0, sizeof(agent.inflight));
 	agent.view_dirty = true;
 }
@@ -434,20 +435,13 @@ handle_result(const ZkEvent *ev, int64 now)
 				agent.status_known = true;
 				agent.status_stale = false;
 				if (ev->rc == ZOK)
-					keys_parse_status(ev->data);
+					keys_parse_status(ev->data, ev->datalen);
 			}
 			break;
 
 		case OP_STATUS_SET:
 			if (ev->rc == ZNONODE)
-			{
-				char		buf[64];
-
-				snprintf(buf, sizeof(buf), "%u " UINT64_FORMAT, self->timeline,
-						 (uint64) self->xlog_location);
-				session_issue(OP_STATUS_CREATE,
-							  zk_create(OP_STATUS_CREATE, agent.status_path, buf, strlen(buf), false));
-			}
+				session_create_status();
 			break;
 
 		case OP_STATUS_CREATE:
@@ -455,9 +449,9 @@ handle_result(const ZkEvent *ev, int64 now)
 
 		case OP_SYNC_GET:
 			if (ev->rc == ZOK)
-				keys_parse_sync(ev->data);
+				keys_parse_sync(ev->data, ev->datalen);
 			else if (ev->rc == ZNONODE)
-				keys_parse_sync(NULL);
+				keys_parse_sync(NULL, 0);
 			break;
 
 		case OP_SYNC_SET:
@@ -469,7 +463,7 @@ handle_result(const ZkEvent *ev, int64 now)
 			{
 				if (ev->rc == ZOK)
 				{
-					keys_parse_sync(agent.sync_pending);
+					keys_parse_sync(agent.sync_pending, strlen(agent.sync_pending));
 					agent.sync_written = true;
 				}
 			}
@@ -478,7 +472,7 @@ handle_result(const ZkEvent *ev, int64 now)
 		case OP_SYNC_CREATE:
 			if (ev->rc == ZOK)
 			{
-				keys_parse_sync(agent.sync_pending);
+				keys_parse_sync(agent.sync_pending, strlen(agent.sync_pending));
 				agent.sync_written = true;
 			}
 			else if (ev->rc == ZNODEEXISTS)
@@ -500,6 +494,16 @@ handle_result(const ZkEvent *ev, int64 now)
 			if (ev->rc == ZOK || ev->rc == ZNONODE)
 				agent.failover_exists = false;
 			agent.failover_stale = true;
+			break;
+
+		case OP_HISTORY_GET:
+			if (ev->rc == ZOK || ev->rc == ZNONODE)
+				history_handle_read(ev);
+			break;
+
+		case OP_HISTORY_SET:
+		case OP_HISTORY_CREATE:
+			history_handle_written(ev);
 			break;
 
 		case OP_NUM_OPS:
@@ -530,6 +534,8 @@ session_handle_events(int64 now)
 						agent.sync_stale = true;
 					else if (ev->path && strcmp(ev->path, agent.failover_path) == 0)
 						agent.failover_stale = true;
+					else if (ev->path && strcmp(ev->path, agent.history_path) == 0)
+						agent.history_stale = true;
 					break;
 				case ZKEV_RESULT:
 					handle_result(ev, now);
@@ -607,6 +613,14 @@ session_advance(int64 now)
 		session_issue(OP_FAILOVER_GET, zk_get(OP_FAILOVER_GET, agent.failover_path, true));
 		if (agent.inflight[OP_FAILOVER_GET] > 0)
 			(void) zk_exists(-1, agent.failover_path, true);
+	}
+
+	if ((!agent.history_known || agent.history_stale) && idle(OP_HISTORY_GET) &&
+		idle(OP_HISTORY_SET) && idle(OP_HISTORY_CREATE))
+	{
+		session_issue(OP_HISTORY_GET, zk_get(OP_HISTORY_GET, agent.history_path, true));
+		if (agent.inflight[OP_HISTORY_GET] > 0)
+			(void) zk_exists(-1, agent.history_path, true);
 	}
 
 	if (!agent.identity_ok)

@@ -47,6 +47,7 @@ typedef struct HaView
 	TimestampTz replayed_timestamp; /* replica: commit time last replayed */
 	const char *config_problem; /* static string, NULL when settings agree */
 	char		decision[128];	/* the agent's last decision and its reason */
+	char		history_json[HA_HISTORY_JSON_CAP];	/* the /history key ("[]") */
 	int			nmembers;		/* members seen in ZooKeeper */
 	HaMember	members[HA_MAX_MEMBERS];
 } HaView;

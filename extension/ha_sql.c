@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ha_sql.c
- *	  SQL functions: ha_status().
+ *	  SQL functions: ha_status(), ha_switchover(), ha_history().
  *
  * They read the agent's view from shared memory and never talk to
  * ZooKeeper themselves, so they answer at once whatever ZooKeeper does.
@@ -21,6 +21,8 @@
 #include "utils/timestamp.h"
 
 #include "addr.h"
+#include "cluster_keys.h"
+#include "ha_clock.h"
 #include "ha_shmem.h"
 #include "json_writer.h"
 
@@ -302,4 +304,64 @@ ha_switchover(PG_FUNCTION_ARGS)
 					 errhint("SELECT * FROM ha_status() shows the roles now.")));
 		nap(100);
 	}
+}
+
+/*
+ * ha_history(): the /history key as the agent read it last, one row per
+ * timeline switch, oldest first.  A timestamp that is not ISO 8601 with a
+ * zone (not one Patroni or pg_ha wrote) is NULL.
+ */
+PG_FUNCTION_INFO_V1(ha_history);
+
+#define HA_HISTORY_COLS 5
+
+Datum
+ha_history(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *json;
+	HaHistoryRow *rows;
+	char		err[128];
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (ha_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_ha is not loaded"),
+				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+
+	json = palloc(HA_HISTORY_JSON_CAP);
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	memcpy(json, ha_shared->view.history_json, HA_HISTORY_JSON_CAP);
+	LWLockRelease(ha_shared->lock);
+	json[HA_HISTORY_JSON_CAP - 1] = '\0';
+
+	rows = palloc(sizeof(HaHistoryRow) * HA_HISTORY_MAX);
+	n = json[0] ? history_key_parse(json, strlen(json), rows, HA_HISTORY_MAX, err, sizeof(err)) : 0;
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("pg_ha: the cluster history the agent holds is not readable: %s", err)));
+
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[HA_HISTORY_COLS];
+		bool		nulls[HA_HISTORY_COLS] = {false};
+		int64		unix_us;
+
+		values[0] = Int32GetDatum((int32) rows[i].timeline);
+		values[1] = LSNGetDatum((XLogRecPtr) rows[i].lsn);
+		values[2] = CStringGetTextDatum(rows[i].reason);
+		if (rows[i].timestamp[0] && iso_time_parse(rows[i].timestamp, &unix_us))
+			values[3] = TimestampTzGetDatum(ha_unix_us_to_timestamptz(unix_us));
+		else
+			nulls[3] = true;
+		if (rows[i].new_leader[0])
+			values[4] = CStringGetTextDatum(rows[i].new_leader);
+		else
+			nulls[4] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

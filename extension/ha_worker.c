@@ -158,6 +158,7 @@ init_identity(void)
 	snprintf(agent.status_path, ZK_PATH_LEN, "%s/status", agent.parents[1]);
 	snprintf(agent.sync_path, ZK_PATH_LEN, "%s/sync", agent.parents[1]);
 	snprintf(agent.failover_path, ZK_PATH_LEN, "%s/failover", agent.parents[1]);
+	snprintf(agent.history_path, ZK_PATH_LEN, "%s/history", agent.parents[1]);
 }
 
 /* Settings every member publishes so that mismatches can be seen. */
