@@ -28,6 +28,7 @@ OBJS = \
 	extension/ha_duties.o \
 	extension/ha_sync.o \
 	extension/ha_history.o \
+	extension/ha_config.o \
 	extension/ha_switchover.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
@@ -40,6 +41,7 @@ OBJS = \
 	extension/role.o \
 	common/addr.o \
 	common/cluster_keys.o \
+	common/dyn_config.o \
 	common/http_evict.o \
 	common/iso_time.o \
 	common/json_writer.o \

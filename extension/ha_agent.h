@@ -8,6 +8,7 @@
  *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
  *	    ha_sync.c     the leader's synchronous standby
  *	    ha_history.c  the /history key
+ *	    ha_config.c   the /config key
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
@@ -19,6 +20,7 @@
  *	  failover         persistent: a switchover (leader, candidate) or failover
  *	  history          persistent: the timeline switches
  *	(the last four in Patroni's JSON: common/cluster_keys.h)
+ *	  config           persistent: the dynamic configuration (dyn_config.h)
  *
  *-------------------------------------------------------------------------
  */
@@ -61,6 +63,8 @@ typedef enum ZkOp
 	OP_HISTORY_GET,				/* watched (exists + get) */
 	OP_HISTORY_SET,				/* compare-and-set on its version */
 	OP_HISTORY_CREATE,
+	OP_CONFIG_GET,				/* watched (exists + get) */
+	OP_CONFIG_CREATE,
 	OP_NUM_OPS
 } ZkOp;
 
@@ -95,6 +99,7 @@ typedef struct Agent
 	char		sync_path[ZK_PATH_LEN];
 	char		failover_path[ZK_PATH_LEN];
 	char		history_path[ZK_PATH_LEN];
+	char		config_path[ZK_PATH_LEN];
 
 	/* ZooKeeper session */
 	int64		zk_next_start_ms;
@@ -149,6 +154,8 @@ typedef struct Agent
 	int64		failover_seen_ms;
 	bool		history_known;
 	bool		history_stale;
+	bool		config_known;
+	bool		config_stale;
 
 	/* acting */
 	bool		promoting;
@@ -207,6 +214,11 @@ extern void keys_parse_failover(const ZkEvent *ev, int64 now);
 extern void history_handle_read(const ZkEvent *ev);
 extern void history_handle_written(const ZkEvent *ev);
 extern void history_update(int64 now);
+
+/* ha_config.c: the /config key */
+extern void config_handle_read(const ZkEvent *ev);
+extern void config_handle_created(const ZkEvent *ev);
+extern void config_update(void);
 
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);

@@ -122,6 +122,25 @@ json_tags(JsonBuf *jb, const HaTags *t)
 }
 
 /* The status JSON of this node (Patroni's field names, plus "pg_ha"). */
+/* The members whose cluster-wide settings differ from this node's. */
+static void
+mismatches_json(JsonBuf *jb)
+{
+	json_array_begin(jb);
+	for (int i = 0; i < view->nmembers; i++)
+	{
+		const HaMember *m = &view->members[i];
+
+		if (m->ttl == 0)
+			continue;			/* not (yet) read */
+		if (m->ttl != ha_ttl || m->retry_timeout != ha_retry_timeout ||
+			m->synchronous_mode != ha_synchronous_mode ||
+			m->maximum_lag_on_failover != (uint64) ha_maximum_lag_on_failover)
+			json_string(jb, m->name);
+	}
+	json_array_end(jb);
+}
+
 static void
 status_json(JsonBuf *jb)
 {
@@ -216,6 +235,8 @@ status_json(JsonBuf *jb)
 	json_object_end(jb);
 	json_key(jb, "decision");
 	json_string(jb, view->decision);
+	json_key(jb, "setting_mismatches");
+	mismatches_json(jb);
 	json_key(jb, "problem");
 	if (view->config_problem)
 		json_string(jb, view->config_problem);
@@ -299,19 +320,7 @@ config_json(JsonBuf *jb)
 	json_key(jb, "primary_start_timeout");
 	json_int(jb, ha_primary_start_timeout);
 	json_key(jb, "mismatches");
-	json_array_begin(jb);
-	for (int i = 0; i < view->nmembers; i++)
-	{
-		const HaMember *m = &view->members[i];
-
-		if (m->ttl == 0)
-			continue;			/* not (yet) read */
-		if (m->ttl != ha_ttl || m->retry_timeout != ha_retry_timeout ||
-			m->synchronous_mode != ha_synchronous_mode ||
-			m->maximum_lag_on_failover != (uint64) ha_maximum_lag_on_failover)
-			json_string(jb, m->name);
-	}
-	json_array_end(jb);
+	mismatches_json(jb);
 	json_object_end(jb);
 }
 
@@ -449,6 +458,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 {
 	char		leader[HA_NAME_LEN] = "";
 	char		candidate[HA_NAME_LEN] = "";
+	char		scheduled[64] = "";
 	char		err[256];
 
 	if (req->body_len > 0 &&
@@ -458,6 +468,15 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		  !json_get_string(req->body, req->body_len, "member", candidate, sizeof(candidate), err, sizeof(err)))))
 	{
 		reply_message(out, 400, err, "Send a JSON object like {\"leader\": \"node1\", \"candidate\": \"node2\"}.");
+		return HTTP_ANSWER_NOW;
+	}
+	/* never dropped: a switchover asked for later must not happen now */
+	if (req->body_len > 0 &&
+		(!json_get_string(req->body, req->body_len, "scheduled_at", scheduled, sizeof(scheduled),
+						  err, sizeof(err)) || scheduled[0]))
+	{
+		reply_message(out, 400, scheduled[0] ? "scheduled switchovers are not supported by this version" : err,
+					  "Leave out scheduled_at to switch over now.");
 		return HTTP_ANSWER_NOW;
 	}
 	if (leader[0] && strcmp(leader, view->leader) != 0)
@@ -604,19 +623,17 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 					reply_json(out, 200, head_only, cluster_json);
 					return HTTP_ANSWER_NOW;
 				case HA_ROUTE_CONFIG:
-					reply_json(out, 200, head_only, config_json);
+					/* Patroni's: the /config key; before there is one, this node's settings */
+					if (view->config_json[0])
+						reply_text(out, 200, head_only, view->config_json);
+					else
+						reply_json(out, 200, head_only, config_json);
 					return HTTP_ANSWER_NOW;
 				case HA_ROUTE_HISTORY:
-					{
-						/* the /history key as this agent read it last */
-						const char *h = view->history_json[0] ? view->history_json : "[]";
-						StringInfoData s;
-
-						initStringInfo(&s);
-						appendStringInfo(&s, "%s\n", h);
-						ha_http_reply(out, 200, head_only, "application/json", s.data, s.len);
-						return HTTP_ANSWER_NOW;
-					}
+					/* the /history key as this agent read it last */
+					reply_text(out, 200, head_only,
+							   view->history_json[0] ? view->history_json : "[]");
+					return HTTP_ANSWER_NOW;
 				case HA_ROUTE_METRICS:
 					{
 						StringInfoData s;

@@ -310,6 +310,7 @@ leader_duties(int64 now)
 	}
 	sync_manage_standby(now);
 	history_update(now);
+	config_update();
 	if (agent.failover_exists && strcmp(agent.failover_leader, agent.view.self.name) == 0 &&
 		!agent.view.stepping_down)
 		start_handover(now);

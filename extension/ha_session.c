@@ -43,6 +43,7 @@ reset_session_progress(void)
 	agent.sync_known = false;
 	agent.failover_known = false;
 	agent.history_known = false;
+	agent.config_known = false;
 	memset(agent.inflight, 0, sizeof(agent.inflight));
 	agent.view_dirty = true;
 }
@@ -506,6 +507,15 @@ handle_result(const ZkEvent *ev, int64 now)
 			history_handle_written(ev);
 			break;
 
+		case OP_CONFIG_GET:
+			if (ev->rc == ZOK || ev->rc == ZNONODE)
+				config_handle_read(ev);
+			break;
+
+		case OP_CONFIG_CREATE:
+			config_handle_created(ev);
+			break;
+
 		case OP_NUM_OPS:
 			break;
 	}
@@ -536,6 +546,8 @@ session_handle_events(int64 now)
 						agent.failover_stale = true;
 					else if (ev->path && strcmp(ev->path, agent.history_path) == 0)
 						agent.history_stale = true;
+					else if (ev->path && strcmp(ev->path, agent.config_path) == 0)
+						agent.config_stale = true;
 					break;
 				case ZKEV_RESULT:
 					handle_result(ev, now);
@@ -613,6 +625,13 @@ session_advance(int64 now)
 		session_issue(OP_FAILOVER_GET, zk_get(OP_FAILOVER_GET, agent.failover_path, true));
 		if (agent.inflight[OP_FAILOVER_GET] > 0)
 			(void) zk_exists(-1, agent.failover_path, true);
+	}
+
+	if ((!agent.config_known || agent.config_stale) && idle(OP_CONFIG_GET) && idle(OP_CONFIG_CREATE))
+	{
+		session_issue(OP_CONFIG_GET, zk_get(OP_CONFIG_GET, agent.config_path, true));
+		if (agent.inflight[OP_CONFIG_GET] > 0)
+			(void) zk_exists(-1, agent.config_path, true);
 	}
 
 	if ((!agent.history_known || agent.history_stale) && idle(OP_HISTORY_GET) &&

@@ -48,6 +48,7 @@ typedef struct HaView
 	const char *config_problem; /* static string, NULL when settings agree */
 	char		decision[128];	/* the agent's last decision and its reason */
 	char		history_json[HA_HISTORY_JSON_CAP];	/* the /history key ("[]") */
+	char		config_json[4096];	/* the /config key, "" if none (or unreadable) */
 	int			nmembers;		/* members seen in ZooKeeper */
 	HaMember	members[HA_MAX_MEMBERS];
 } HaView;

@@ -159,6 +159,7 @@ init_identity(void)
 	snprintf(agent.sync_path, ZK_PATH_LEN, "%s/sync", agent.parents[1]);
 	snprintf(agent.failover_path, ZK_PATH_LEN, "%s/failover", agent.parents[1]);
 	snprintf(agent.history_path, ZK_PATH_LEN, "%s/history", agent.parents[1]);
+	snprintf(agent.config_path, ZK_PATH_LEN, "%s/config", agent.parents[1]);
 }
 
 /* Settings every member publishes so that mismatches can be seen. */

@@ -13,6 +13,7 @@ PKGS=(
 	libipc-run-perl libdbd-pg-perl
 	haproxy curl procps iproute2 psmisc
 	openssl chromium
+	patroni python3-kazoo   # patronictl, a real client of the cluster keys (TAP 050)
 )
 # the docker/ lab's tests (tests/docker/run.sh): rootful podman; installed with
 # their recommended packages (netavark, aardvark-dns, catatonit, ...)

@@ -131,7 +131,7 @@ refused($n3, "SELECT ha_switchover('n2')", qr/"n2" is \d+ bytes behind the leade
 kill 'CONT', $walrcv;
 
 # a switchover already running
-zk_cli($zk, 'create', '/service/pg_ha_test/failover', "'someone n2'");
+zk_cli($zk, 'create', '/service/pg_ha_test/failover', q('{"leader":"someone","member":"n2"}'));
 ok(wait_until(sub { scalar(($n2->psql("SELECT ha_switchover('n2')"))[2] =~ /already in progress/) }, 10,
 	'already running'), '(h) a switchover already running: refused');
 zk_cli($zk, 'delete', '/service/pg_ha_test/failover');

@@ -1,0 +1,128 @@
+# Patroni's own patronictl (Debian's patroni package) against a pg_ha
+# cluster, three supervised nodes in synchronous mode: it reads the keys
+# (/leader, /members, /status, /sync, /config, /history) straight from
+# ZooKeeper and drives a switchover through the REST API.  After each
+# command the cluster is checked from pg_ha's side too.
+use strict;
+use warnings;
+use JSON::PP;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use PgHaTest;
+use PgHaNode;
+
+my $zk = zk_start();
+my @nodes = map { PgHaNode->new(name => $_, zk_hosts => $zk->{hosts}, extra => "synchronous_mode = on\n") }
+  qw(n1 n2 n3);
+my ($n1, $n2, $n3) = @nodes;
+
+my $ctl_conf = PostgreSQL::Test::Utils::tempdir('patronictl') . '/patronictl.yml';
+open my $fh, '>', $ctl_conf or die "$ctl_conf: $!";
+print $fh "scope: pg_ha_test\nnamespace: /service/\nzookeeper:\n  hosts: ['$zk->{hosts}']\n";
+close $fh;
+
+# Runs patronictl; returns (exit code, stdout, stderr).
+sub patronictl
+{
+	my @args = @_;
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run(['timeout', '90', 'patronictl', '-c', $ctl_conf, @args],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return ($ok ? 0 : $? >> 8, $out, $err);
+}
+
+# patronictl list as rows (its json format), keyed by member.
+sub ctl_list
+{
+	my ($rc, $out) = patronictl('list', '-f', 'json');
+	return {} if $rc != 0 || $out !~ /^\[/;
+	return { map { $_->{Member} => $_ } @{ decode_json($out) } };
+}
+
+sub roles_are
+{
+	my (%want) = @_;
+	my $rows = ctl_list();
+	return 0 unless keys %$rows == keys %want;
+	for my $m (keys %want)
+	{
+		return 0 unless $rows->{$m} && $rows->{$m}{Role} eq $want{$m} && $rows->{$m}{State} =~ /^(running|streaming)$/;
+	}
+	return 1;
+}
+
+$n1->start;
+ok(wait_until(sub { $n1->is_primary }, 60, 'n1 leads'), 'n1 bootstraps and leads');
+$n2->start;
+$n3->start;
+ok(wait_until(sub { $n2->is_replica && $n3->is_replica }, 90, 'replicas'), 'n2 and n3 are replicas');
+$n1->psql('CREATE EXTENSION pg_ha');
+my $sync = wait_until(sub { ($n1->psql('SELECT name FROM ha_status() WHERE sync_standby'))[1] }, 60,
+	'a confirmed sync standby');
+ok($sync, "the leader confirms a synchronous standby ($sync)");
+my $async = $sync eq 'n2' ? 'n3' : 'n2';
+
+# --- list: the leader, the synchronous standby, the lag
+ok(wait_until(sub { roles_are(n1 => 'Leader', $sync => 'Sync Standby', $async => 'Replica') }, 30, 'roles'),
+	"patronictl list: n1 Leader, $sync Sync Standby, $async Replica")
+  or diag(explain(ctl_list()));
+my $rows = ctl_list();
+is($rows->{n1}{TL}, 1, 'patronictl list: timeline 1');
+like($rows->{$async}{'Lag in MB'}, qr/^\d+(\.\d+)?$/, 'patronictl list: the lag is a number (the leader\'s /status optime is read)');
+my ($rc, $out) = patronictl('list');
+like($out, qr/Cluster: pg_ha_test \(\d+\)/, 'patronictl list: the cluster and its system identifier');
+
+# --- topology: the replicas under the leader
+($rc, $out) = patronictl('topology');
+is($rc, 0, 'patronictl topology runs');
+like($out, qr/\|\s*n1\s*\|.*\|\s*Leader\s*\|.*\n(.*\n)*.*\|\s*\+ $sync\s*\|/, 'patronictl topology: the standby under the leader');
+
+# --- show-config: the leader seeded /config from its settings
+my $config;
+ok(wait_until(sub { ($rc, $config) = patronictl('show-config'); $rc == 0 && $config =~ /ttl: 6/ }, 30, 'config'),
+	'patronictl show-config: the cluster configuration exists') or diag($config);
+like($config, qr/loop_wait: 1\n/, 'show-config: loop_wait from the node file');
+like($config, qr/synchronous_mode: true\n/, 'show-config: synchronous mode on');
+is(json_field(scalar(http_request($n2->api_port, "GET /config HTTP/1.0\r\n\r\n"))[1] // '', 'retry_timeout'), 3,
+	'GET /config on a replica answers the same configuration');
+
+# --- history: nothing before the first switch
+($rc, $out) = patronictl('history', '-f', 'json');
+is_deeply(decode_json($out || '[]'), [], 'patronictl history: empty on the first timeline');
+
+# --- switchover through patronictl, then history
+my $before = $n1->psql('SELECT pg_current_wal_lsn()');
+($rc, $out, my $err) = patronictl('switchover', '--leader', 'n1', '--candidate', $sync, '--force');
+is($rc, 0, "patronictl switchover --leader n1 --candidate $sync --force") or diag("$out\n$err");
+my $new = $sync eq 'n2' ? $n2 : $n3;
+ok(wait_until(sub { $new->is_primary && $n1->is_replica }, 90, 'switched'), "$sync leads, n1 follows");
+ok(wait_until(sub { ctl_list()->{$sync} && ctl_list()->{$sync}{Role} eq 'Leader' && ctl_list()->{$sync}{TL} == 2 }, 30,
+	'list after'), "patronictl list: $sync is the Leader on timeline 2");
+
+my $hist;
+ok(wait_until(sub {
+	($rc, $out) = patronictl('history', '-f', 'json');
+	$hist = $rc == 0 && $out =~ /^\[/ ? decode_json($out) : [];
+	@$hist == 1 && defined $hist->[0]{'New Leader'} && $hist->[0]{'New Leader'} eq $sync
+}, 30, 'history'), "patronictl history: one row, the switch to $sync") or diag($out);
+is($hist->[0]{TL}, 1, 'history: timeline 1 ended');
+ok($hist->[0]{LSN} > 0, 'history: at a position');
+like($hist->[0]{Timestamp} // '', qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/, 'history: with the time of the switch');
+
+my (undef, $body) = http_request($n1->api_port, "GET /history HTTP/1.0\r\n\r\n");
+my $api_hist = decode_json($body // '[]');
+is($api_hist->[0][4], $sync, 'GET /history on the old leader names the new one');
+is($api_hist->[0][1], $hist->[0]{LSN}, 'GET /history and patronictl agree on the position');
+is(scalar $new->psql("SELECT timeline || ' ' || new_leader || ' ' || (switched_at > now() - interval '10 minutes')
+	|| ' ' || (lsn = '" . sprintf('%X/%X', $api_hist->[0][1] >> 32, $api_hist->[0][1] & 0xffffffff) . "') FROM ha_history()"),
+	"1 $sync true true", 'ha_history() shows the same switch');
+ok($api_hist->[0][1] >= hex((split m{/}, $before)[1]) || (split m{/}, $before)[0] ne '0',
+	'the switch point is past what the old leader had written before');
+
+# --- a scheduled switchover is refused, not run at once (not supported yet)
+($rc, $out, $err) = patronictl('switchover', '--leader', $sync, '--candidate', 'n1', '--scheduled', '2099-01-01T00:00+00:00', '--force');
+like("$out$err", qr/400|not supported/, 'patronictl switchover --scheduled: refused with the reason');
+ok($new->is_primary, "and $sync still leads");
+
+$_->stop for @nodes;
+done_testing();
