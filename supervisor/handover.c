@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "cluster_keys.h"
 #include "handover.h"
 #include "http.h"
 #include "log.h"
@@ -40,27 +41,27 @@
 static void
 handover_name_sync_standby(const NodeConf *c, const char *standby)
 {
-	char		buf[3 * HA_NAME_LEN + 8];
-	char		now_leader[HA_NAME_LEN] = "",
-				now_standby[HA_NAME_LEN] = "",
-				now_confirmed[4] = "";
+	char		buf[1024];
 	int			len = 0;
 	struct Stat st;
+	HaSyncKey	k;
+	JsonBuf		jb;
 	int			rc;
 
 	if (!c->synchronous_mode)
 		return;
 	rc = zkc_get(zkc_paths()->sync, buf, sizeof(buf) - 1, &len, &st);
-	if (rc == ZOK)
-	{
-		buf[len < 0 ? 0 : len] = '\0';
-		/* a confirmed synchronous standby (this one or another) has every
-		 * acknowledged commit: it stays the one that takes over */
-		if (sscanf(buf, "%63s %63s %3s", now_leader, now_standby, now_confirmed) == 3 &&
-			strcmp(now_standby, "-") != 0 && strcmp(now_confirmed, "1") == 0)
-			return;
-	}
-	snprintf(buf, sizeof(buf), "%s %s 1", c->name, standby);
+	/* a confirmed synchronous standby (this one or another) has every
+	 * acknowledged commit: it stays the one that takes over */
+	if (rc == ZOK && len > 0 && sync_key_parse(buf, (size_t) len, &k) &&
+		k.standby[0] && k.confirmed)
+		return;
+	memset(&k, 0, sizeof(k));
+	snprintf(k.leader, sizeof(k.leader), "%s", c->name);
+	snprintf(k.standby, sizeof(k.standby), "%s", standby);
+	k.confirmed = true;
+	json_init(&jb, buf, sizeof(buf));
+	sync_key_render(&k, &jb);
 	if (rc == ZOK)
 		rc = zkc_set(zkc_paths()->sync, buf, (int) strlen(buf), st.version);
 	else if (rc == ZNONODE)

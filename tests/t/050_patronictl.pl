@@ -5,6 +5,7 @@
 # command the cluster is checked from pg_ha's side too.
 use strict;
 use warnings;
+use IPC::Run ();
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -29,6 +30,14 @@ sub patronictl
 	my $ok = IPC::Run::run(['timeout', '90', 'patronictl', '-c', $ctl_conf, @args],
 		'<', \undef, '>', \$out, '2>', \$err);
 	return ($ok ? 0 : $? >> 8, $out, $err);
+}
+
+# The body of a GET on a node's API.
+sub http_body
+{
+	my ($node, $path) = @_;
+	my (undef, $raw) = http_request($node->api_port, "GET $path HTTP/1.0\r\n\r\n");
+	return $raw =~ /\r\n\r\n(.*)\z/s ? $1 : undef;
 }
 
 # patronictl list as rows (its json format), keyed by member.
@@ -57,9 +66,10 @@ $n2->start;
 $n3->start;
 ok(wait_until(sub { $n2->is_replica && $n3->is_replica }, 90, 'replicas'), 'n2 and n3 are replicas');
 $n1->psql('CREATE EXTENSION pg_ha');
-my $sync = wait_until(sub { ($n1->psql('SELECT name FROM ha_status() WHERE sync_standby'))[1] }, 60,
-	'a confirmed sync standby');
-ok($sync, "the leader confirms a synchronous standby ($sync)");
+my $sync;
+ok(wait_until(sub { $sync = $n1->psql('SELECT name FROM ha_status() WHERE sync_standby') }, 60,
+	'a confirmed sync standby'), 'the leader confirms a synchronous standby');
+note("synchronous standby: $sync");
 my $async = $sync eq 'n2' ? 'n3' : 'n2';
 
 # --- list: the leader, the synchronous standby, the lag
@@ -70,12 +80,14 @@ my $rows = ctl_list();
 is($rows->{n1}{TL}, 1, 'patronictl list: timeline 1');
 like($rows->{$async}{'Lag in MB'}, qr/^\d+(\.\d+)?$/, 'patronictl list: the lag is a number (the leader\'s /status optime is read)');
 my ($rc, $out) = patronictl('list');
-like($out, qr/Cluster: pg_ha_test \(\d+\)/, 'patronictl list: the cluster and its system identifier');
+like($out, qr/Cluster: pg_ha_test /, 'patronictl list (pretty): the cluster by its scope');
 
 # --- topology: the replicas under the leader
 ($rc, $out) = patronictl('topology');
 is($rc, 0, 'patronictl topology runs');
-like($out, qr/\|\s*n1\s*\|.*\|\s*Leader\s*\|.*\n(.*\n)*.*\|\s*\+ $sync\s*\|/, 'patronictl topology: the standby under the leader');
+like($out, qr/^\| n1 +\|[^\n]*\| Leader /m, 'patronictl topology: n1 at the top, the leader');
+like($out, qr/^\| \+ $sync +\|[^\n]*\| Sync Standby /m, "patronictl topology: $sync under it, the synchronous standby");
+like($out, qr/^\| \+ $async +\|[^\n]*\| Replica /m, "patronictl topology: $async under it, a replica");
 
 # --- show-config: the leader seeded /config from its settings
 my $config;
@@ -83,15 +95,13 @@ ok(wait_until(sub { ($rc, $config) = patronictl('show-config'); $rc == 0 && $con
 	'patronictl show-config: the cluster configuration exists') or diag($config);
 like($config, qr/loop_wait: 1\n/, 'show-config: loop_wait from the node file');
 like($config, qr/synchronous_mode: true\n/, 'show-config: synchronous mode on');
-is(json_field(scalar(http_request($n2->api_port, "GET /config HTTP/1.0\r\n\r\n"))[1] // '', 'retry_timeout'), 3,
-	'GET /config on a replica answers the same configuration');
+is(decode_json(http_body($n2, '/config') // '{}')->{retry_timeout}, 3, 'GET /config on a replica answers the same configuration');
 
 # --- history: nothing before the first switch
 ($rc, $out) = patronictl('history', '-f', 'json');
 is_deeply(decode_json($out || '[]'), [], 'patronictl history: empty on the first timeline');
 
 # --- switchover through patronictl, then history
-my $before = $n1->psql('SELECT pg_current_wal_lsn()');
 ($rc, $out, my $err) = patronictl('switchover', '--leader', 'n1', '--candidate', $sync, '--force');
 is($rc, 0, "patronictl switchover --leader n1 --candidate $sync --force") or diag("$out\n$err");
 my $new = $sync eq 'n2' ? $n2 : $n3;
@@ -109,16 +119,12 @@ is($hist->[0]{TL}, 1, 'history: timeline 1 ended');
 ok($hist->[0]{LSN} > 0, 'history: at a position');
 like($hist->[0]{Timestamp} // '', qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/, 'history: with the time of the switch');
 
-my (undef, $body) = http_request($n1->api_port, "GET /history HTTP/1.0\r\n\r\n");
-my $api_hist = decode_json($body // '[]');
+my $api_hist = decode_json(http_body($n1, '/history') // '[]');
 is($api_hist->[0][4], $sync, 'GET /history on the old leader names the new one');
 is($api_hist->[0][1], $hist->[0]{LSN}, 'GET /history and patronictl agree on the position');
 is(scalar $new->psql("SELECT timeline || ' ' || new_leader || ' ' || (switched_at > now() - interval '10 minutes')
 	|| ' ' || (lsn = '" . sprintf('%X/%X', $api_hist->[0][1] >> 32, $api_hist->[0][1] & 0xffffffff) . "') FROM ha_history()"),
 	"1 $sync true true", 'ha_history() shows the same switch');
-ok($api_hist->[0][1] >= hex((split m{/}, $before)[1]) || (split m{/}, $before)[0] ne '0',
-	'the switch point is past what the old leader had written before');
-
 # --- a scheduled switchover is refused, not run at once (not supported yet)
 ($rc, $out, $err) = patronictl('switchover', '--leader', $sync, '--candidate', 'n1', '--scheduled', '2099-01-01T00:00+00:00', '--force');
 like("$out$err", qr/400|not supported/, 'patronictl switchover --scheduled: refused with the reason');
