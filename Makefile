@@ -37,6 +37,9 @@ OBJS = \
 	extension/http_parse.o \
 	extension/health.o \
 	extension/role.o \
+	extension/role_change.o \
+	extension/switchover_rule.o \
+	extension/sync_rule.o \
 	common/addr.o \
 	common/http_evict.o \
 	common/json_writer.o \
