@@ -53,6 +53,7 @@
 #include <cmocka.h>
 
 #include "role.h"
+#include "unit_member.h"
 
 /* A running primary in a healthy session that holds the leader key. */
 static HaFacts
@@ -731,15 +732,7 @@ test_member_promotable(void **state)
 static HaMember
 sync_member(const char *name, uint64_t lsn)
 {
-	HaMember	m;
-
-	memset(&m, 0, sizeof(m));
-	strcpy(m.name, name);
-	strcpy(m.role, HA_ROLE_REPLICA);
-	strcpy(m.state, "running");
-	m.timeline = 2;
-	m.xlog_location = lsn;
-	return m;
+	return unit_member(name, HA_ROLE_REPLICA, lsn);
 }
 
 static void

@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "switchover_rule.h"
+#include "unit_member.h"
 
 #define NMEMBERS 4
 
@@ -45,17 +46,12 @@ typedef struct Cluster
 	HaSwitchoverAsk ask;
 } Cluster;
 
+/* Members run by pg_ha_supervisor (the leader must be, to hand over). */
 static HaMember
 member(const char *name, const char *role, uint64_t lsn)
 {
-	HaMember	m;
+	HaMember	m = unit_member(name, role, lsn);
 
-	memset(&m, 0, sizeof(m));
-	strcpy(m.name, name);
-	strcpy(m.role, role);
-	strcpy(m.state, "running");
-	m.timeline = 2;
-	m.xlog_location = lsn;
 	m.supervised = true;
 	return m;
 }
