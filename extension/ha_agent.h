@@ -4,9 +4,12 @@
  *	  The agent's private state, shared by its three parts:
  *	    ha_worker.c   the main loop, identity, local postgres state
  *	    ha_session.c  the ZooKeeper protocol (what is read and written where)
- *	    ha_duties.c   deciding (role.c) and acting on the decision
- *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
- *	    ha_sync.c     the leader's synchronous standby
+ *	    ha_duties.c   deciding (role.c) and acting on the decision, the
+ *	                  hand-over (switchover_rule.c), role-change lines
+ *	                  (role_change.c)
+ *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot;
+ *	                  checked by switchover_rule.c)
+ *	    ha_sync.c     the leader's synchronous standby (sync_rule.c)
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):

@@ -5,7 +5,8 @@
  *	  one in /sync, then in synchronous_standby_names (never the reverse),
  *	  confirms it once it has caught up, replaces a stalled or unhealthy
  *	  one, and clears it when none is left and the mode is not strict.  The
- *	  choice is role.c's (ha_sync_eligible, ha_sync_choose).
+ *	  choice is role.c's (ha_sync_eligible, ha_sync_choose), each step
+ *	  sync_rule.c's (ha_sync_step).
  *
  *-------------------------------------------------------------------------
  */
