@@ -44,7 +44,6 @@
 #include "ha_guc.h"
 #include "ha_http.h"
 #include "ha_local.h"
-#include "json_writer.h"
 
 PGDLLEXPORT void ha_worker_main(Datum main_arg);
 
