@@ -42,7 +42,9 @@ OBJS = \
 	extension/sync_rule.o \
 	common/addr.o \
 	common/http_evict.o \
+	common/json_reader.o \
 	common/json_writer.o \
+	common/member_json.o \
 	common/text.o
 
 DATA = extension/pg_ha.control extension/pg_ha--1.0.sql

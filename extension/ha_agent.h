@@ -15,7 +15,7 @@
  * habits carry over):
  *	  initialize       persistent: the cluster's system identifier
  *	  leader           ephemeral: the leader's name (czxid = the epoch)
- *	  members/<name>   ephemeral: member JSON (json_writer.c)
+ *	  members/<name>   ephemeral: member JSON (member_json.c)
  *	  status           persistent: "<timeline> <lsn>" of the last leader
  *	  sync             persistent: "<leader> <standby|-> <confirmed 0|1>"
  *	  failover         persistent: "<leader> <candidate>" (a switchover)

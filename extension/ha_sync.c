@@ -53,7 +53,10 @@ sync_apply_written(void)
 	if (!agent.sync_written)
 		return;
 	agent.sync_written = false;
-	/* /sync first, then synchronous_standby_names (DESIGN: never the reverse) */
+	/*
+	 * /sync first, then synchronous_standby_names, never the reverse
+	 * (DESIGN.md, section 3 "Synchronous mode")
+	 */
 	if (agent.view.sync_standby[0])
 		agent.sync_named_ms = 0;	/* set when the name takes effect below */
 	apply_sync_names();

@@ -3,7 +3,7 @@
  * test_role.c
  *	  Unit tests for extension/role.c: the agent's role decision, one test
  *	  per rule, from a healthy leader or replica outwards, and the safety
- *	  rules S1-S4 (DESIGN section 6) that the decision enforces.
+ *	  rules S1-S4 (DESIGN.md, section 6) that the decision enforces.
  *
  * README "Failover" rules and the tests that cover them (the switchover
  * checks are test_switchover_rule.c's, the synchronous standby's steps
