@@ -39,12 +39,17 @@ OBJS = \
 	extension/http_parse.o \
 	extension/health.o \
 	extension/role.o \
+	extension/role_change.o \
+	extension/switchover_rule.o \
+	extension/sync_rule.o \
 	common/addr.o \
 	common/cluster_keys.o \
 	common/dyn_config.o \
 	common/http_evict.o \
 	common/iso_time.o \
+	common/json_reader.o \
 	common/json_writer.o \
+	common/member_json.o \
 	common/text.o
 
 DATA = extension/pg_ha.control extension/pg_ha--1.0.sql extension/pg_ha--1.0--1.1.sql

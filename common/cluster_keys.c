@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cluster_keys.h"
+#include "json_reader.h"
 #include "text.h"
 
 /* Blanks at both ends of s, removed in place. */

@@ -45,7 +45,7 @@ typedef enum HaGateState
 	HA_GATE_UNPROVEN
 } HaGateState;
 
-/* Tags of a member (DESIGN section 3). */
+/* Tags of a member (DESIGN.md, section 3 "Configuration"). */
 typedef struct HaTags
 {
 	bool		nofailover;

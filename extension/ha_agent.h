@@ -4,9 +4,12 @@
  *	  The agent's private state, shared by its three parts:
  *	    ha_worker.c   the main loop, identity, local postgres state
  *	    ha_session.c  the ZooKeeper protocol (what is read and written where)
- *	    ha_duties.c   deciding (role.c) and acting on the decision
- *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot)
- *	    ha_sync.c     the leader's synchronous standby
+ *	    ha_duties.c   deciding (role.c) and acting on the decision, the
+ *	                  hand-over (switchover_rule.c), role-change lines
+ *	                  (role_change.c)
+ *	    ha_switchover.c  switchover requests (SQL and HTTP, one slot;
+ *	                  checked by switchover_rule.c)
+ *	    ha_sync.c     the leader's synchronous standby (sync_rule.c)
  *	    ha_history.c  the /history key
  *	    ha_config.c   the /config key
  *
@@ -14,7 +17,7 @@
  * habits carry over):
  *	  initialize       persistent: the cluster's system identifier
  *	  leader           ephemeral: the leader's name (czxid = the epoch)
- *	  members/<name>   ephemeral: member JSON (json_writer.c)
+ *	  members/<name>   ephemeral: member JSON (member_json.c)
  *	  status           persistent: the last leader's position and timeline
  *	  sync             persistent: the leader and its synchronous standby
  *	  failover         persistent: a switchover (leader, candidate) or failover

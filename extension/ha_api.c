@@ -23,6 +23,7 @@
 #include "ha_http.h"
 #include "ha_shmem.h"
 #include "health.h"
+#include "json_reader.h"
 #include "json_writer.h"
 
 #define PG_HA_VERSION "1.0"

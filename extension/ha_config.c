@@ -14,6 +14,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "dyn_config.h"
+#include "json_reader.h"
 #include "ha_agent.h"
 #include "ha_guc.h"
 

@@ -26,8 +26,8 @@
 #include "ha_guc.h"
 #include "ha_http.h"
 #include "ha_local.h"
-
-#define FAILOVER_KEY_STALE_MS	60000	/* a switchover not done by then is ignored */
+#include "role_change.h"
+#include "switchover_rule.h"
 
 /* How long peers have to publish their position after the leader vanished. */
 static int64
@@ -85,6 +85,24 @@ address_for(const HaMember *m, char *out, size_t outlen)
 	snprintf(out, outlen, "host=%s port=%d", host, port);
 }
 
+/*
+ * Every role change of this node is logged here, one LOG line from
+ * role_change.c's table with its detail (the reason); errdetail_text and
+ * hint, when not NULL, go with it.
+ */
+static void
+log_role_change(HaRoleChange change, const char *detail,
+				const char *errdetail_text, const char *hint)
+{
+	char		line[1024];
+
+	(void) ha_role_change_text(change, agent.view.self.name, detail, line, sizeof(line));
+	ereport(LOG,
+			(errmsg("pg_ha: role change: %s", line),
+			 errdetail_text ? errdetail_internal("%s", errdetail_text) : 0,
+			 hint ? errhint("%s", hint) : 0));
+}
+
 /* ---------------------------------------------------------------------
  * Election facts for a replica (or a fenced primary) when the leader key
  * is free
@@ -103,7 +121,7 @@ election_facts(HaFacts *f, int64 now)
 		strcmp(agent.view.sync_standby, self->name) == 0;
 	f->sync_leader_self = strcmp(agent.sync_leader, self->name) == 0;
 
-	if (agent.failover_exists && now - agent.failover_seen_ms < FAILOVER_KEY_STALE_MS)
+	if (agent.failover_exists && now - agent.failover_seen_ms < HA_FAILOVER_STALE_MS)
 	{
 		f->switchover_self = strcmp(agent.failover_candidate, self->name) == 0;
 		f->switchover_other = !f->switchover_self;
@@ -190,72 +208,72 @@ announce_step_down(void)
 	(void) ha_http_service(ha_mono_ms());
 }
 
-/* A planned switchover names us as the leader: hand over. */
+/* A planned switchover names us as the leader: hand over (switchover_rule.c judges). */
 static void
 start_handover(int64 now)
 {
 	const HaMember *cand = session_member(agent.failover_candidate);
 	const MemberMeta *meta = session_member_meta(agent.failover_candidate);
+	HaHandoverFacts f;
+	HaHandover	outcome;
+	bool		tell_local;
+	const char *why;
 	char		addr[256];
 
-	if (agent.inflight[OP_FAILOVER_DELETE] > 0)
-		return;
-	if (now - agent.failover_seen_ms >= FAILOVER_KEY_STALE_MS)
+	f.now_ms = now;
+	f.request_seen_ms = agent.failover_seen_ms;
+	f.delete_in_flight = agent.inflight[OP_FAILOVER_DELETE] > 0;
+	f.candidate = cand;
+	f.candidate_changed_ms = meta ? meta->changed_ms : 0;
+	f.position_wait_ms = (int64) ha_loop_wait * 2000 + 1000;
+	f.supervised = agent.supervised;
+	f.cluster_timeline = agent.cluster_timeline;
+	f.self_lsn = agent.view.self.xlog_location;
+	f.maximum_lag = (uint64) ha_maximum_lag_on_failover;
+	f.local_waiting = agent.sw_from_sql &&
+		strcmp(agent.sw_candidate, agent.failover_candidate) == 0 &&
+		(agent.sw_state == SW_RUNNING || agent.sw_state == SW_HANDOVER);
+	f.local_told = agent.sw_state == SW_HANDOVER;
+	f.told_ms = agent.sw_handover_ms;
+	f.answered_ms = agent.sw_answered_ms;
+
+	outcome = ha_handover_judge(&f, &tell_local);
+	if (tell_local)
 	{
-		session_delete_failover();
-		return;
+		agent.sw_state = SW_HANDOVER;
+		agent.sw_handover_ms = now;
 	}
-	/*
-	 * Judge the candidate on a position it published after the request
-	 * (it does so as soon as it sees it; allow for it seeing it first).
-	 */
-	if (meta && meta->changed_ms < agent.failover_seen_ms - 250 &&
-		now - agent.failover_seen_ms < (int64) ha_loop_wait * 2000 + 1000)
+	switch (outcome)
 	{
-		if (agent.inflight[OP_MEMBER_GET] == 0 && agent.inflight[OP_MEMBERS_LIST] == 0)
-			agent.members_stale = true;
-		return;
+		case HA_HO_BUSY:
+		case HA_HO_HOLD:
+			break;
+		case HA_HO_DROP_STALE:
+			session_delete_failover();
+			break;
+		case HA_HO_AWAIT_POSITION:
+			if (agent.inflight[OP_MEMBER_GET] == 0 && agent.inflight[OP_MEMBERS_LIST] == 0)
+				agent.members_stale = true;
+			break;
+		case HA_HO_CANCEL_UNSUPERVISED:
+		case HA_HO_CANCEL_LAGGING:
+		case HA_HO_CANCEL_NOT_REPLICA:
+			why = outcome == HA_HO_CANCEL_UNSUPERVISED ? "this leader is not run by pg_ha_supervisor" :
+				outcome == HA_HO_CANCEL_LAGGING ? "the candidate lags beyond maximum_lag_on_failover" :
+				"the candidate is not a running replica";
+			ereport(LOG,
+					(errmsg("pg_ha: switchover to \"%s\" cancelled: %s",
+							agent.failover_candidate, why)));
+			session_delete_failover();
+			break;
+		case HA_HO_HAND_OVER:
+			address_for(cand, addr, sizeof(addr));
+			log_role_change(HA_RC_HAND_OVER, cand->name, NULL, NULL);
+			announce_step_down();
+			ha_request_supervisor("handover", cand->name, addr, cand->api_url,
+								  "planned switchover", false);
+			break;
 	}
-	/* once a local ha_switchover() was told "hand-over", only a vanished candidate cancels */
-	if (cand == NULL ||
-		(agent.sw_state != SW_HANDOVER &&
-		 (!ha_member_promotable(cand, agent.cluster_timeline) || !agent.supervised ||
-		  !ha_lag_ok(cand->xlog_location, agent.view.self.xlog_location,
-					 (uint64) ha_maximum_lag_on_failover))))
-	{
-		/* the leader has the freshest view: it checks once more */
-		ereport(LOG,
-				(errmsg("pg_ha: switchover to \"%s\" cancelled: %s", agent.failover_candidate,
-						!agent.supervised ? "this leader is not run by pg_ha_supervisor" :
-						cand && ha_member_promotable(cand, agent.cluster_timeline) ? "the candidate lags beyond maximum_lag_on_failover" :
-						"the candidate is not a running replica")));
-		session_delete_failover();
-		return;
-	}
-	/*
-	 * An ha_switchover() called on this very node must get its answer (the
-	 * hand-over happens) out before the hand-over ends its session (bounded:
-	 * 2 s).
-	 */
-	if (agent.sw_from_sql && strcmp(agent.sw_candidate, agent.failover_candidate) == 0 &&
-		(agent.sw_state == SW_RUNNING || agent.sw_state == SW_HANDOVER))
-	{
-		if (agent.sw_state == SW_RUNNING)
-		{
-			agent.sw_state = SW_HANDOVER;
-			agent.sw_handover_ms = now;
-		}
-		if (now - agent.sw_handover_ms < 2000 &&
-			(agent.sw_answered_ms == 0 || now - agent.sw_answered_ms < 100))
-			return;
-	}
-	address_for(cand, addr, sizeof(addr));
-	ereport(LOG,
-			(errmsg("pg_ha: role change: switchover: handing the leadership of \"%s\" over to \"%s\"",
-					agent.view.self.name, cand->name)));
-	announce_step_down();
-	ha_request_supervisor("handover", cand->name, addr, cand->api_url,
-						  "planned switchover", false);
 }
 
 /*
@@ -288,14 +306,14 @@ static void
 fence(const char *why)
 {
 	int			ended = ha_gate_close(why);
+	char		detail[256];
 
 	if (ended < 0)
 		return;
-	ereport(LOG,
-			(errmsg("pg_ha: role change: \"%s\" stops accepting writes (fence): %s",
-					agent.view.self.name, why),
-			 errdetail("Commits are refused until it leads again; %d session(s) in the middle of a write were ended; reads go on.",
-					   ended)));
+	snprintf(detail, sizeof(detail),
+			 "Commits are refused until it leads again; %d session(s) in the middle of a write were ended; reads go on.",
+			 ended);
+	log_role_change(HA_RC_FENCE, why, detail, NULL);
 }
 
 static void
@@ -323,15 +341,16 @@ leader_duties(int64 now)
 static void
 log_decision(const HaDecision *d)
 {
+	char		detail[256];
+
 	if (d->is_leader && !agent.was_leader)
-		ereport(LOG,
-				(errmsg("pg_ha: role change: \"%s\" is now the leader of cluster \"%s\" (epoch " INT64_FORMAT ", timeline %u)",
-						agent.view.self.name, ha_scope, agent.view.leader_epoch,
-						agent.view.self.timeline)));
+	{
+		snprintf(detail, sizeof(detail), "cluster \"%s\" (epoch " INT64_FORMAT ", timeline %u)",
+				 ha_scope, agent.view.leader_epoch, agent.view.self.timeline);
+		log_role_change(HA_RC_LEAD, detail, NULL, NULL);
+	}
 	else if (!d->is_leader && agent.was_leader)
-		ereport(LOG,
-				(errmsg("pg_ha: role change: \"%s\" is no longer the leader: %s",
-						agent.view.self.name, d->reason)));
+		log_role_change(HA_RC_UNLEAD, d->reason, NULL, NULL);
 	else if (d->action != agent.last_action || d->reason != agent.last_reason)
 		ereport(DEBUG1, (errmsg("pg_ha: %s: %s", ha_action_name(d->action), d->reason)));
 	if (d->reason != agent.last_reason)
@@ -344,8 +363,9 @@ log_decision(const HaDecision *d)
 	agent.last_reason = d->reason;
 }
 
+/* Stops postgres for the supervisor to rejoin it as the leader's standby. */
 static void
-step_down(const char *action, const char *why)
+step_down(const char *why)
 {
 	const HaMember *leader = session_member(agent.view.leader);
 	char		addr[256] = "";
@@ -353,16 +373,13 @@ step_down(const char *action, const char *why)
 	if (agent.view.stepping_down)
 		return;
 	announce_step_down();
-	if (leader && strcmp(action, "rejoin") == 0)
+	if (leader)
 		address_for(leader, addr, sizeof(addr));
-	ereport(LOG,
-			(errmsg("pg_ha: role change: \"%s\" %s (%s): %s", agent.view.self.name,
-					strcmp(agent.view.self.role, HA_ROLE_REPLICA) == 0 ?
-					"stops to be rewound" : "stops accepting writes",
-					action, why),
-			 agent.supervised ? 0 :
-			 errhint("This node is not run by pg_ha_supervisor: postgres shuts down; rejoin it as a standby by hand (pg_rewind).")));
-	ha_request_supervisor(action, leader ? leader->name : NULL,
+	log_role_change(strcmp(agent.view.self.role, HA_ROLE_REPLICA) == 0 ?
+					HA_RC_REJOIN_STANDBY : HA_RC_REJOIN_PRIMARY, why, NULL,
+					agent.supervised ? NULL :
+					"This node is not run by pg_ha_supervisor: postgres shuts down; rejoin it as a standby by hand (pg_rewind).");
+	ha_request_supervisor("rejoin", leader ? leader->name : NULL,
 						  addr[0] ? addr : NULL, leader ? leader->api_url : NULL,
 						  why, true);
 }
@@ -398,7 +415,7 @@ follow_leader(int64 now)
 	if (agent.behind_timeline_ms == 0)
 		agent.behind_timeline_ms = now;
 	else if (now - agent.behind_timeline_ms > 3000 && agent.supervised)
-		step_down("rejoin", "this standby is on an older timeline than the leader's and cannot follow it");
+		step_down("this standby is on an older timeline than the leader's and cannot follow it");
 	else if (now - agent.behind_timeline_ms > 3000 && !agent.view.stepping_down)
 	{
 		ereport(WARNING,
@@ -475,9 +492,11 @@ duties_decide_and_act(int64 now)
 		case HA_ACT_PROMOTE:
 			if (!agent.promoting)
 			{
-				ereport(LOG,
-						(errmsg("pg_ha: role change: promoting \"%s\" (it holds the leader key, epoch " INT64_FORMAT ")",
-								agent.view.self.name, agent.view.leader_epoch)));
+				char		detail[128];
+
+				snprintf(detail, sizeof(detail), "it holds the leader key, epoch " INT64_FORMAT,
+						 agent.view.leader_epoch);
+				log_role_change(HA_RC_PROMOTE, detail, NULL, NULL);
 				agent.promoting = ha_promote();
 				agent.promote_started_ms = now;
 			}
@@ -495,7 +514,7 @@ duties_decide_and_act(int64 now)
 			break;
 		case HA_ACT_DEMOTE:
 			(void) ha_gate_close(d.reason);
-			step_down("rejoin", d.reason);
+			step_down(d.reason);
 			break;
 		case HA_ACT_FENCE:
 			fence(d.reason);

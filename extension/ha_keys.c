@@ -15,7 +15,7 @@
 #include "ha_agent.h"
 #include "ha_guc.h"
 #include "cluster_keys.h"
-#include "json_writer.h"
+#include "member_json.h"
 
 void
 session_issue(ZkOp op, int rc)

@@ -24,6 +24,7 @@
 #include "ha_agent.h"
 #include "ha_guc.h"
 #include "json_writer.h"
+#include "member_json.h"
 
 #define ZK_BACKOFF_MIN_MS	500
 

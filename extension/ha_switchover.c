@@ -19,13 +19,15 @@
 #include "ha_agent.h"
 #include "ha_guc.h"
 #include "ha_http.h"
+#include "switchover_rule.h"
 
 #define SWITCHOVER_TIMEOUT_MS	60000
 
 /*
  * Checks a switchover to candidate ("" = pick the best) against the
- * cluster as this agent sees it.  Returns NULL and the chosen member in
- * chosen, or an error message (static or in a static buffer) with a hint.
+ * cluster as this agent sees it (the rule is switchover_rule.c's).
+ * Returns NULL and the chosen member in chosen, or an error message
+ * (static or in a static buffer) with a hint.
  */
 static const char *
 switchover_check(const char *candidate, char *chosen, char *hint,
@@ -33,112 +35,91 @@ switchover_check(const char *candidate, char *chosen, char *hint,
 {
 	static char msg[256];
 	int64		now = ha_mono_ms();
-	const HaMember *leader = session_member(agent.view.leader);
-	const HaMember *best = NULL;
-
-	hint[0] = '\0';
-	if (!session_reachable(now))
-	{
-		snprintf(hint, hintlen, "Check ZooKeeper (pg_ha.zk_hosts); ha_status() shows since when it is unreachable.");
-		return "ZooKeeper is unreachable from this node";
-	}
-	if (!agent.leader_exists || leader == NULL)
-	{
-		snprintf(hint, hintlen, "Without a leader there is nothing to switch over; the replicas elect one by themselves.");
-		return "the cluster has no leader";
-	}
-	if ((agent.failover_exists && strcmp(agent.failover_candidate, leader->name) != 0) ||
-		agent.sw_state == SW_CREATING)
-	{
-		snprintf(hint, hintlen, "Wait for it to finish (ha_status() shows the roles).");
-		snprintf(msg, sizeof(msg), "a switchover to \"%s\" is already in progress",
-				 agent.failover_candidate);
-		return msg;
-	}
-
-	if (!leader->supervised)
-	{
-		snprintf(hint, hintlen, "Run the leader with pg_ha_supervisor: only it can stop the leader and hand over without losing a commit.");
-		snprintf(msg, sizeof(msg), "the leader \"%s\" is not run by pg_ha_supervisor", leader->name);
-		return msg;
-	}
+	bool		fresh[HA_MAX_MEMBERS];
+	HaSwitchoverAsk a;
+	HaSwitchoverVerdict v;
+	const HaMember *m;
+	const HaMember *leader;
+	int			chosen_i;
+	int			leader_i;
 
 	for (int i = 0; i < agent.view.nmembers; i++)
-	{
-		const HaMember *m = &agent.view.members[i];
+		fresh[i] = session_member_fresh(agent.view.members[i].name, now);
+	a.members = agent.view.members;
+	a.fresh = fresh;
+	a.nmembers = agent.view.nmembers;
+	a.zk_reachable = session_reachable(now);
+	a.leader_exists = agent.leader_exists;
+	a.leader = agent.view.leader;
+	a.failover_candidate = agent.failover_exists ? agent.failover_candidate : NULL;
+	a.creating = agent.sw_state == SW_CREATING;
+	a.sync_mode = ha_synchronous_mode;
+	a.sync_confirmed = agent.sync_confirmed;
+	a.sync_standby = agent.view.sync_standby;
+	a.cluster_timeline = agent.cluster_timeline;
+	a.maximum_lag = (uint64) ha_maximum_lag_on_failover;
+	a.candidate = candidate;
+	v = ha_switchover_check(&a, &chosen_i, &leader_i);
+	m = chosen_i < 0 ? NULL : &agent.view.members[chosen_i];
+	leader = leader_i < 0 ? NULL : &agent.view.members[leader_i];
 
-		if (strcmp(m->name, leader->name) == 0 || !ha_member_promotable(m, agent.cluster_timeline) || !session_member_fresh(m->name, now))
-			continue;
-		if (ha_synchronous_mode &&
-			!(agent.sync_confirmed && strcmp(m->name, agent.view.sync_standby) == 0))
-			continue;
-		if (best == NULL || m->xlog_location > best->xlog_location)
-			best = m;
-	}
-
-	if (candidate == NULL || candidate[0] == '\0')
+	hint[0] = '\0';
+	switch (v)
 	{
-		if (best == NULL)
-		{
+		case HA_SWV_OK:
+			strlcpy(chosen, m->name, HA_NAME_LEN);
+			return NULL;
+		case HA_SWV_ZK_UNREACHABLE:
+			snprintf(hint, hintlen, "Check ZooKeeper (pg_ha.zk_hosts); ha_status() shows since when it is unreachable.");
+			return "ZooKeeper is unreachable from this node";
+		case HA_SWV_NO_LEADER:
+			snprintf(hint, hintlen, "Without a leader there is nothing to switch over; the replicas elect one by themselves.");
+			return "the cluster has no leader";
+		case HA_SWV_IN_PROGRESS:
+			snprintf(hint, hintlen, "Wait for it to finish (ha_status() shows the roles).");
+			snprintf(msg, sizeof(msg), "a switchover to \"%s\" is already in progress",
+					 agent.failover_candidate);
+			return msg;
+		case HA_SWV_LEADER_UNSUPERVISED:
+			snprintf(hint, hintlen, "Run the leader with pg_ha_supervisor: only it can stop the leader and hand over without losing a commit.");
+			snprintf(msg, sizeof(msg), "the leader \"%s\" is not run by pg_ha_supervisor", leader->name);
+			return msg;
+		case HA_SWV_NONE_ELIGIBLE:
 			snprintf(hint, hintlen, ha_synchronous_mode ?
 					 "In synchronous mode only a confirmed synchronous standby can take over; see ha_status()." :
 					 "Start a replica, or check ha_status() for the replicas' state and tags.");
 			return "no replica can take over";
-		}
-		strlcpy(chosen, best->name, HA_NAME_LEN);
-		return NULL;
-	}
-
-	{
-		const HaMember *m = session_member(candidate);
-
-		if (m == NULL)
-		{
+		case HA_SWV_NOT_MEMBER:
 			snprintf(hint, hintlen, "SELECT name FROM ha_status() lists the members.");
 			snprintf(msg, sizeof(msg), "\"%s\" is not a member of cluster \"%s\"", candidate, ha_scope);
 			return msg;
-		}
-		if (strcmp(m->name, leader->name) == 0)
-		{
+		case HA_SWV_IS_LEADER:
 			snprintf(hint, hintlen, "Name a replica, or call ha_switchover() without a candidate.");
 			snprintf(msg, sizeof(msg), "\"%s\" is already the leader", candidate);
 			return msg;
-		}
-		if (!ha_member_running_replica(m) || !session_member_fresh(m->name, now))
-		{
+		case HA_SWV_UNHEALTHY:
 			snprintf(hint, hintlen, "Only a running, reporting replica can take over; see ha_status().");
 			snprintf(msg, sizeof(msg), "\"%s\" is not a healthy replica (%s, %s)", candidate, m->role, m->state);
 			return msg;
-		}
-		if (m->tags.nofailover)
-		{
+		case HA_SWV_NOFAILOVER:
 			snprintf(hint, hintlen, "Remove pg_ha.nofailover on \"%s\", or name another replica.", candidate);
 			snprintf(msg, sizeof(msg), "\"%s\" is tagged nofailover", candidate);
 			return msg;
-		}
-		if (ha_synchronous_mode &&
-			!(agent.sync_confirmed && strcmp(m->name, agent.view.sync_standby) == 0))
-		{
+		case HA_SWV_NOT_SYNC_STANDBY:
 			snprintf(hint, hintlen, "Name the synchronous standby (ha_status() shows sync_standby) or call ha_switchover() without a candidate.");
 			snprintf(msg, sizeof(msg), "in synchronous mode only the synchronous standby can take over, and \"%s\" is not it", candidate);
 			return msg;
-		}
-		if (!ha_lag_ok(m->xlog_location, leader->xlog_location, (uint64) ha_maximum_lag_on_failover))
-		{
+		case HA_SWV_LAGGING:
 			snprintf(hint, hintlen, "Wait until it catches up, or raise pg_ha.maximum_lag_on_failover.");
 			snprintf(msg, sizeof(msg), "\"%s\" is " UINT64_FORMAT " bytes behind the leader, more than maximum_lag_on_failover (%d)",
 					 candidate, (uint64) (leader->xlog_location - m->xlog_location), ha_maximum_lag_on_failover);
 			return msg;
-		}
-		if (m->timeline < agent.cluster_timeline)
-		{
+		case HA_SWV_OLD_TIMELINE:
 			snprintf(hint, hintlen, "Wait until it follows the current timeline.");
 			snprintf(msg, sizeof(msg), "\"%s\" is on an older timeline", candidate);
 			return msg;
-		}
-		strlcpy(chosen, m->name, HA_NAME_LEN);
-		return NULL;
 	}
+	return "the switchover request could not be checked";
 }
 
 /* Starts a checked switchover: writes /failover (the result comes back later). */

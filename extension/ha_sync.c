@@ -5,7 +5,8 @@
  *	  one in /sync, then in synchronous_standby_names (never the reverse),
  *	  confirms it once it has caught up, replaces a stalled or unhealthy
  *	  one, and clears it when none is left and the mode is not strict.  The
- *	  choice is role.c's (ha_sync_eligible, ha_sync_choose).
+ *	  choice is role.c's (ha_sync_eligible, ha_sync_choose), each step
+ *	  sync_rule.c's (ha_sync_step).
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +23,7 @@
 #include "ha_agent.h"
 #include "ha_guc.h"
 #include "ha_local.h"
+#include "sync_rule.h"
 
 static char *
 quoted_standby(const char *name)
@@ -51,7 +53,10 @@ sync_apply_written(void)
 	if (!agent.sync_written)
 		return;
 	agent.sync_written = false;
-	/* /sync first, then synchronous_standby_names (DESIGN: never the reverse) */
+	/*
+	 * /sync first, then synchronous_standby_names, never the reverse
+	 * (DESIGN.md, section 3 "Synchronous mode")
+	 */
 	if (agent.view.sync_standby[0])
 		agent.sync_named_ms = 0;	/* set when the name takes effect below */
 	apply_sync_names();
@@ -145,93 +150,97 @@ nudge_sync_standby(int64 now)
 }
 
 /*
- * Keeps one healthy replica as the synchronous standby.  Order matters for
- * S2: a standby is recorded in /sync (unconfirmed) before it is named in
- * synchronous_standby_names, and confirmed (promotable) only once it has
- * everything written before it was named; a standby is removed from /sync
- * before it is dropped from synchronous_standby_names.
+ * Keeps one healthy replica as the synchronous standby: gathers the facts
+ * of this pass for sync_rule.c's step and carries out its action.  Order
+ * matters for S2 (see sync_rule.h): a standby is recorded in /sync
+ * (unconfirmed) before it is named in synchronous_standby_names (once our
+ * write is answered: sync_apply_written), and confirmed (promotable) only
+ * once it has everything written before it was named; a standby is
+ * removed from /sync before it is dropped from synchronous_standby_names.
  */
 void
 sync_manage_standby(int64 now)
 {
 	const HaMember *self = &agent.view.self;
-	const char *current = strcmp(agent.sync_leader, self->name) == 0 ? agent.view.sync_standby : "";
+	bool		leads = strcmp(agent.sync_leader, self->name) == 0;
+	const char *current = leads ? agent.view.sync_standby : "";
 	const HaMember *cur = session_member(current);
-	const HaMember *best;
+	const HaMember *best = NULL;
 	bool		fresh[HA_MAX_MEMBERS];
-	int			best_i;
-	bool		healthy;
-	bool		stalled;
+	HaSyncFacts f;
+	HaSyncStep	st;
 
-	if (agent.inflight[OP_SYNC_SET] > 0 || agent.inflight[OP_SYNC_CREATE] > 0 ||
-		!agent.sync_known)
-		return;
-
-	if (!ha_synchronous_mode)
+	memset(&f, 0, sizeof(f));
+	f.busy = agent.inflight[OP_SYNC_SET] > 0 || agent.inflight[OP_SYNC_CREATE] > 0 ||
+		!agent.sync_known;
+	f.sync_mode = ha_synchronous_mode;
+	f.strict = ha_synchronous_mode_strict;
+	f.leads_sync = leads;
+	f.has_standby = current[0] != '\0';
+	f.confirmed = agent.sync_confirmed;
+	f.best = -1;
+	f.now_ms = now;
+	f.named_ms = agent.sync_named_ms;
+	f.confirm_lsn = agent.sync_confirm_lsn;
+	f.standby_lsn = cur ? cur->xlog_location : 0;
+	f.self_lsn = self->xlog_location;
+	/* the stall clock and the choice only when they can matter */
+	if (!f.busy && f.sync_mode)
 	{
-		apply_sync_names();
-		return;
+		f.healthy = cur && ha_sync_eligible(cur, session_member_fresh(current, now), self->timeline);
+		f.stalled = f.healthy && sync_standby_stalled(now);
+		if (!f.healthy || f.stalled)
+		{
+			for (int i = 0; i < agent.view.nmembers; i++)
+				fresh[i] = session_member_fresh(agent.view.members[i].name, now);
+			f.best = ha_sync_choose(agent.view.members, fresh, agent.view.nmembers, self->name,
+									self->timeline, f.stalled ? current : NULL);
+			best = f.best < 0 ? NULL : &agent.view.members[f.best];
+		}
 	}
 
-	healthy = cur && ha_sync_eligible(cur, session_member_fresh(current, now), self->timeline);
-	stalled = healthy && sync_standby_stalled(now);
-	if (healthy && !stalled)
+	st = ha_sync_step(&f);
+	agent.sync_named_ms = st.named_ms;
+	agent.sync_confirm_lsn = st.confirm_lsn;
+	if (st.named_now)
+		agent.sync_nudged_ms = 0;
+
+	switch (st.action)
 	{
-		apply_sync_names();
-		if (agent.sync_named_ms == 0)
-		{
-			agent.sync_named_ms = now;
-			agent.sync_nudged_ms = 0;
-		}
-		nudge_sync_standby(now);
-		if (agent.sync_confirmed || now == agent.sync_named_ms)
-			return;
-		/* give the walsenders and the checkpointer time to reload, then take the position */
-		if (agent.sync_confirm_lsn == 0)
-		{
-			if (now - agent.sync_named_ms >= 500)
-				agent.sync_confirm_lsn = self->xlog_location;
-			return;
-		}
-		if (cur->xlog_location >= agent.sync_confirm_lsn)
-		{
+		case HA_SYNC_NOTHING:
+			break;
+		case HA_SYNC_APPLY_NAMES:
+			apply_sync_names();
+			break;
+		case HA_SYNC_KEEP:
+		case HA_SYNC_SET_CONFIRM_POSITION:
+		case HA_SYNC_CONFIRM:
+			apply_sync_names();
+			nudge_sync_standby(now);
+			if (st.action != HA_SYNC_CONFIRM)
+				break;
 			ereport(LOG,
 					(errmsg("pg_ha: \"%s\" is now the synchronous standby (confirmed at %X/%X)",
 							current, LSN_FORMAT_ARGS(agent.sync_confirm_lsn))));
 			session_write_sync(self->name, current, true);
-		}
-		return;
+			break;
+		case HA_SYNC_NAME:
+			ereport(LOG,
+					(errmsg("pg_ha: choosing \"%s\" as synchronous standby%s%s", best->name,
+							current[0] ? " instead of " : "", current),
+					 f.stalled ? errdetail("\"%s\" has let commits wait for " INT64_FORMAT " ms without acknowledging any, while another standby has flushed them.",
+										   current, now - agent.sync_progress_ms) : 0));
+			session_write_sync(self->name, best->name, false);
+			break;
+		case HA_SYNC_CLEAR:
+			ereport(LOG,
+					(errmsg("pg_ha: no healthy synchronous standby: commits no longer wait for \"%s\"",
+							current),
+					 errdetail("synchronous_mode_strict is off, so writes go on without a synchronous standby.")));
+			session_write_sync(self->name, "", false);
+			break;
+		case HA_SYNC_CLAIM_EMPTY:
+			session_write_sync(self->name, "", false);
+			break;
 	}
-
-	for (int i = 0; i < agent.view.nmembers; i++)
-		fresh[i] = session_member_fresh(agent.view.members[i].name, now);
-	best_i = ha_sync_choose(agent.view.members, fresh, agent.view.nmembers, self->name,
-							self->timeline, stalled ? current : NULL);
-	best = best_i < 0 ? NULL : &agent.view.members[best_i];
-
-	if (best)
-	{
-		ereport(LOG,
-				(errmsg("pg_ha: choosing \"%s\" as synchronous standby%s%s", best->name,
-						current[0] ? " instead of " : "", current),
-				 stalled ? errdetail("\"%s\" has let commits wait for " INT64_FORMAT " ms without acknowledging any, while another standby has flushed them.",
-									 current, now - agent.sync_progress_ms) : 0));
-		agent.sync_named_ms = 0;
-		agent.sync_confirm_lsn = 0;
-		session_write_sync(self->name, best->name, false);
-	}
-	else if (stalled)
-		apply_sync_names();		/* no other standby: it stays named */
-	else if (current[0] && !ha_synchronous_mode_strict)
-	{
-		ereport(LOG,
-				(errmsg("pg_ha: no healthy synchronous standby: commits no longer wait for \"%s\"",
-						current),
-				 errdetail("synchronous_mode_strict is off, so writes go on without a synchronous standby.")));
-		session_write_sync(self->name, "", false);
-	}
-	else if (strcmp(agent.sync_leader, self->name) != 0)
-		session_write_sync(self->name, "", false);
-	else
-		apply_sync_names();
 }

@@ -44,7 +44,6 @@
 #include "ha_guc.h"
 #include "ha_http.h"
 #include "ha_local.h"
-#include "json_writer.h"
 
 PGDLLEXPORT void ha_worker_main(Datum main_arg);
 
@@ -246,8 +245,8 @@ publish_view(void)
  * makes our ephemeral nodes (member, leader key) vanish at once, so a
  * replica can take over immediately.  Two exceptions keep the leader key:
  * a supervised leader that is being stopped (the supervisor releases the key
- * only after a replica has the shutdown checkpoint: DESIGN "Graceful
- * hand-over"), and a leader whose postmaster died when primary_start_timeout
+ * only after a replica has the shutdown checkpoint: DESIGN.md, section 3
+ * "Graceful hand-over"), and a leader whose postmaster died when primary_start_timeout
  * asks for a restart in place.
  */
 static bool keep_session_on_exit = false;

@@ -3,7 +3,7 @@
  * role.c
  *	  The agent's role decision (see role.h).  Rules are checked from the
  *	  most fundamental fact down; the first that applies decides.  The
- *	  safety rules (DESIGN section 6) live here:
+ *	  safety rules (DESIGN.md, section 6) live here:
  *	  S1  a primary without a live session is never leader, and fences
  *	      itself after retry_timeout; once fenced it leads again only by
  *	      keeping or winning the key like any candidate;

@@ -2,7 +2,7 @@
  * health.c - health state machine and HTTP reply parsing (see health.h).
  */
 #include "health.h"
-#include "json_writer.h"
+#include "json_reader.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "json_writer.h"
+#include "json_reader.h"
 #include "proto.h"
 
 const char *

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_writer.h"
 #include "log.h"
+#include "member_json.h"
 #include "run.h"
 #include "zk.h"
 

@@ -1,4 +1,4 @@
-# The lab walkthrough (DESIGN.md section 2, issue 5), step for step.
+# The lab walkthrough (DESIGN.md, section 2; issue 5), step for step.
 # Sourced by run.sh: uses its pc, ok/fail/check, wait_for, now/elapsed.
 
 psql_host() { local port=$1; shift; psql -X -q -t -A -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_member_json.c
- *	  libFuzzer target for the member body format in
- *	  common/json_writer.c.
+ *	  libFuzzer target for the member body format (common/member_json.c)
+ *	  and the JSON reader and writer it is made of.
  *
  * Any bytes may sit in a member znode.  Whatever member_from_json accepts
  * must survive a round trip: written back with member_to_json (which must
@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_reader.h"
 #include "json_writer.h"
+#include "member_json.h"
 #include "fuzz_check.h"
 
 /* Larger than any body member_to_json can write (6 bytes per escaped byte). */

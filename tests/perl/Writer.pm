@@ -16,6 +16,7 @@ use DBD::Pg qw(:async);
 use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
+use Test::More;
 use Time::HiRes qw(time sleep);
 
 sub new
@@ -62,6 +63,16 @@ sub missing_on
 	@acked = $self->acked unless @acked;
 	my %have = map { $_ => 1 } split /\n/, $node->psql('SELECT v FROM pg_ha_acked');
 	return grep { !$have{$_} } map { $_->[0] } @acked;
+}
+
+# One test: every commit acknowledged so far is on $node (S2).
+sub check_no_loss
+{
+	my ($self, $node, $what) = @_;
+	my @acked = $self->acked;
+	my @lost = $self->missing_on($node, @acked);
+	is(scalar(@lost), 0, "$what: all " . scalar(@acked) . ' acknowledged commits are on ' . $node->name)
+	  or diag('lost: ' . join(',', @lost[0 .. ($#lost < 20 ? $#lost : 19)]));
 }
 
 sub _primary_status

@@ -53,16 +53,6 @@ sub new_primary
 	return $new && $new != $old ? $new : undef;
 }
 
-# Every acknowledged value must be on $node (after the writer wrote more there).
-sub check_no_loss
-{
-	my ($node, $what) = @_;
-	my @acked = $writer->acked;
-	my @lost = $writer->missing_on($node, @acked);
-	is(scalar(@lost), 0, "$what: all " . scalar(@acked) . ' acknowledged commits are on ' . $node->name)
-	  or diag('lost: ' . join(',', @lost[0 .. ($#lost < 20 ? $#lost : 19)]));
-}
-
 sub writes_on
 {
 	my ($node, $after, $what) = @_;
@@ -87,7 +77,7 @@ like($old->supervisor_log, qr/no rewind needed/, '(b) and needed no pg_rewind');
 unlike($old->supervisor_log, qr/running pg_rewind|pg_rewind: servers diverged/, '(b) pg_rewind did not run');
 ok(wait_until(sub { $primary->psql("SELECT count(*) FROM pg_stat_replication WHERE application_name = '" . $old->name . "' AND state = 'streaming'") eq '1' },
 	30, 'streams'), '(b) it streams from the new primary');
-check_no_loss($primary, '(b)');
+$writer->check_no_loss($primary, '(b)');
 
 # --- (c) kill -9 of the primary's postmaster
 $old = $primary;

@@ -11,66 +11,27 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use PgHaTest;
 use PgHaNode;
+use SyncCluster;
 use TcpForwarder;
-use Writer;
 
 my $zk = zk_start();
+# each node reaches ZooKeeper through its own forwarder, to be partitioned alone
 my %fwd;
-my @nodes = map {
-	my $f = TcpForwarder->new(target_port => $zk->{port}, lifetime => 900);
-	my $n = PgHaNode->new(name => "s$_", zk_hosts => '127.0.0.1:' . $f->port,
-		extra => "synchronous_mode = on\n");
-	$fwd{ $n->name } = $f;
-	$n
-} 1 .. 3;
-
-$nodes[0]->start;
-ok(wait_until(sub { $nodes[0]->is_primary }, 60, 's1 leads'), 's1 bootstraps and leads');
-$_->start for @nodes[1, 2];
-ok(wait_until(sub { $nodes[1]->is_replica && $nodes[2]->is_replica }, 120, 'replicas'), 's2, s3 replicas');
+my @nodes = start_sync_cluster(zk_hosts => sub {
+	my ($name) = @_;
+	$fwd{$name} = TcpForwarder->new(target_port => $zk->{port}, lifetime => 900);
+	return '127.0.0.1:' . $fwd{$name}->port;
+});
 my $primary = $nodes[0];
-$primary->psql('CREATE EXTENSION pg_ha');
-$primary->psql('CREATE TABLE pg_ha_acked (v int PRIMARY KEY, node text, at timestamptz DEFAULT now())');
-
-sub sync_standby
-{
-	my ($leader) = @_;
-	my $s = $leader->psql("SELECT name FROM ha_status() WHERE sync_standby");
-	return (grep { $_->name eq $s } @nodes)[0];
-}
-
-sub wait_sync
-{
-	my ($leader, $what) = @_;
-	my $sync;
-	ok(wait_until(sub {
-		$sync = sync_standby($leader);
-		$sync && $leader->psql('SHOW synchronous_standby_names') =~ /\Q${\ $sync->name}\E/
-		  && $leader->psql("SELECT sync_state FROM pg_stat_replication WHERE application_name = '"
-			  . $sync->name . "'") eq 'sync'
-	}, 60, 'sync standby'), "$what: a synchronous standby is confirmed and streaming in sync");
-	return $sync;
-}
-
-my $writer = Writer->new(dir => PostgreSQL::Test::Utils::tempdir('writer'),
-	nodes => [map { { name => $_->name, port => $_->port, api_port => $_->api_port } } @nodes],
-	seconds => 800, interval => 0.005);
-ok(wait_until(sub { $writer->acked >= 20 }, 30, 'writer'), 'the writer is writing');
-
-sub check_no_loss
-{
-	my ($node, $what) = @_;
-	my @acked = $writer->acked;
-	my @lost = $writer->missing_on($node, @acked);
-	is(scalar(@lost), 0, "$what: all " . scalar(@acked) . ' acknowledged commits are on ' . $node->name)
-	  or diag('lost: ' . join(',', @lost[0 .. ($#lost < 20 ? $#lost : 19)]));
-}
+my $writer = start_writer(@nodes);
 
 # Runs one fault; checks the sync standby took over, writes go on, no loss, rejoin.
 sub scenario
 {
 	my ($what, $fault, $heal, $bound) = @_;
-	my $sync = wait_sync($primary, $what);
+	# the standby is also named in synchronous_standby_names
+	my $sync = wait_sync($primary, \@nodes, $what, says => 'streaming in sync',
+		also => sub { $primary->psql('SHOW synchronous_standby_names') =~ /\Q${\ $_[0]->name}\E/ });
 	my $old = $primary;
 	my $t0 = time;
 	$fault->($old);
@@ -84,7 +45,7 @@ sub scenario
 	$heal->($old) if $heal;
 	ok(wait_until(sub { $old->running && $old->is_replica && $old->streams_from($new) }, 120, 'rejoin'),
 		"$what: the old primary rejoins");
-	check_no_loss($new, $what);
+	$writer->check_no_loss($new, $what);
 	$primary = $new;
 }
 
@@ -97,7 +58,7 @@ scenario('(f/i) partition', sub { $fwd{ $_[0]->name }->cut }, sub { $fwd{ $_[0]-
 scenario('(f/g) switchover', sub { $_[0]->psql('SELECT ha_switchover()', timeout => 60) }, undef, 30);
 
 $writer->stop;
-check_no_loss($primary, '(f) at the end');
+$writer->check_no_loss($primary, '(f) at the end');
 diag('(f) acknowledged commits in all: ' . scalar($writer->acked));
 
 $_->stop for @nodes;

@@ -13,42 +13,12 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use PgHaTest;
 use PgHaNode;
-use Writer;
+use SyncCluster;
 
 my $zk = zk_start();
-my @nodes = map { PgHaNode->new(name => "s$_", zk_hosts => $zk->{hosts}, extra => "synchronous_mode = on\n") } 1 .. 3;
-$nodes[0]->start;
-ok(wait_until(sub { $nodes[0]->is_primary }, 60, 's1 leads'), 's1 bootstraps and leads');
-$_->start for @nodes[1, 2];
-ok(wait_until(sub { $nodes[1]->is_replica && $nodes[2]->is_replica }, 120, 'replicas'), 's2, s3 replicas');
+my @nodes = start_sync_cluster(zk_hosts => $zk->{hosts});
 my $primary = $nodes[0];
-$primary->psql('CREATE EXTENSION pg_ha');
-$primary->psql('CREATE TABLE pg_ha_acked (v int PRIMARY KEY, node text, at timestamptz DEFAULT now())');
-
-sub sync_standby
-{
-	my $s = $primary->psql("SELECT name FROM ha_status() WHERE sync_standby");
-	return (grep { $_->name eq $s } @nodes)[0];
-}
-
-# The synchronous standby is confirmed, named and in sync; both replicas stream.
-sub wait_sync
-{
-	my ($what) = @_;
-	my $sync;
-	ok(wait_until(sub {
-		$sync = sync_standby();
-		$sync && $primary->psql("SELECT sync_state FROM pg_stat_replication WHERE application_name = '"
-			  . $sync->name . "'") eq 'sync'
-		  && 2 == grep { $_ != $primary && $_->streams_from($primary) } @nodes
-	}, 90, 'sync standby'), "$what: a synchronous standby is confirmed and in sync");
-	return $sync;
-}
-
-my $writer = Writer->new(dir => PostgreSQL::Test::Utils::tempdir('writer'),
-	nodes => [map { { name => $_->name, port => $_->port, api_port => $_->api_port } } @nodes],
-	seconds => 800, interval => 0.005);
-ok(wait_until(sub { $writer->acked >= 20 }, 30, 'writer'), 'the writer is writing');
+my $writer = start_writer(@nodes);
 
 # Longest gap between consecutive acknowledgements from $from to $to.
 sub longest_gap
@@ -67,7 +37,9 @@ sub longest_gap
 sub scenario
 {
 	my ($what, $fault, $heal) = @_;
-	my $sync = wait_sync($what) or return;
+	# both replicas stream, too
+	my $sync = wait_sync($primary, \@nodes, $what, seconds => 90,
+		also => sub { 2 == grep { $_ != $primary && $_->streams_from($primary) } @nodes }) or return;
 	my ($other) = grep { $_ != $primary && $_ != $sync } @nodes;
 	sleep 1;    # some acknowledgements before the fault
 	my $t0 = time;

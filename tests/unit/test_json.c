@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * test_json.c
- *	  Unit tests for common/json_writer.c: the bounded writer (commas,
- *	  escaping, overflow) and the member body format (exact output, round
- *	  trip, Patroni-written bodies, hostile input), and the lookups by path
- *	  the supervisor and the router read the agent's replies with.
+ *	  Unit tests for common/json_writer.c, member_json.c and
+ *	  json_reader.c: the bounded writer (commas, escaping, overflow), the
+ *	  member body format (exact output, round trip, Patroni-written bodies,
+ *	  hostile input), and the lookups by path the supervisor and the router
+ *	  read the agent's replies with.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,7 +17,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "json_reader.h"
 #include "json_writer.h"
+#include "member_json.h"
 
 /* ---------------------------------------------------------------- */
 /* Writer */
@@ -767,5 +770,5 @@ main(void)
 		cmocka_unit_test(test_find_documents),
 	};
 
-	return cmocka_run_group_tests_name("json_writer", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

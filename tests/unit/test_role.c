@@ -3,7 +3,45 @@
  * test_role.c
  *	  Unit tests for extension/role.c: the agent's role decision, one test
  *	  per rule, from a healthy leader or replica outwards, and the safety
- *	  rules S1-S4 (DESIGN section 6) that the decision enforces.
+ *	  rules S1-S4 (DESIGN.md, section 6) that the decision enforces.
+ *
+ * README "Failover" rules and the tests that cover them (the switchover
+ * checks are test_switchover_rule.c's, the synchronous standby's steps
+ * test_sync_rule.c's, the role-change lines test_role_change.c's):
+ *	  Election: races only if not nofailover, on the newest timeline,
+ *	  within maximum_lag_on_failover (async)          test_replica_must_not_race
+ *	  ... and no candidate that published since has more WAL (ties: the
+ *	  smaller name)                                   test_election_settled,
+ *	                                                  test_election_better_peer,
+ *	                                                  test_election_member_list,
+ *	                                                  test_peer_is_better, test_lag_ok
+ *	  ... in sync mode only the confirmed standby or
+ *	  the last leader /sync names                     test_sync_mode_only_sync_standby,
+ *	                                                  test_sync_mode_last_leader_races
+ *	  a switchover's candidate races at once          test_switchover_candidate_races
+ *	  the winner promotes; the startup process is
+ *	  woken every 20 ms for at most 60 s              test_replica_holding_key_promotes,
+ *	                                                  test_promote_nudge
+ *	  a restarted primary takes over its own key
+ *	  atomically                                      test_stale_own_key_is_taken_over
+ *	  Fencing: not leader at once without ZooKeeper,
+ *	  fenced after retry_timeout (before ttl)         test_unreachable_primary_fences,
+ *	                                                  test_fence_after
+ *	  the write gate: lease, fence flag, unproven     test_gate_verdict
+ *	  a cancelled synchronous wait is no
+ *	  acknowledgement                                 test_commit_replicated
+ *	  the fence lifts when it leads again: kept key,
+ *	  or won like any candidate                       test_fenced_primary_keeps_its_key,
+ *	                                                  test_fenced_primary_races_like_a_candidate,
+ *	                                                  test_fenced_primary_waits_without_zookeeper
+ *	  a node that finds another leader rejoins; an
+ *	  older timeline never serves                     test_primary_sees_other_leader_demotes,
+ *	                                                  test_forked_primary_fences
+ *	  the switchover's outcome on a fresh view only   test_switchover_outcome
+ *	  Synchronous mode: who may be the standby        test_sync_eligible, test_sync_choose
+ *	  Losing the standby: a stall (500 ms, another
+ *	  has the WAL), the nudge (3 s, every 50 ms)      test_sync_standby_stalled,
+ *	                                                  test_sync_nudge
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +53,7 @@
 #include <cmocka.h>
 
 #include "role.h"
+#include "unit_member.h"
 
 /* A running primary in a healthy session that holds the leader key. */
 static HaFacts
@@ -693,15 +732,7 @@ test_member_promotable(void **state)
 static HaMember
 sync_member(const char *name, uint64_t lsn)
 {
-	HaMember	m;
-
-	memset(&m, 0, sizeof(m));
-	strcpy(m.name, name);
-	strcpy(m.role, HA_ROLE_REPLICA);
-	strcpy(m.state, "running");
-	m.timeline = 2;
-	m.xlog_location = lsn;
-	return m;
+	return unit_member(name, HA_ROLE_REPLICA, lsn);
 }
 
 static void
