@@ -43,7 +43,8 @@ sub ha_status_roles
 	return scalar $node->psql("SELECT string_agg(name || ':' || role || ':' || state, ',' ORDER BY name) FROM ha_status()");
 }
 
-# Waits until the leader's own view agrees: it leads, the others run as replicas.
+# Waits until the leader's own view agrees: it leads, the others run as
+# replicas on its timeline (one still on the old timeline cannot take over).
 sub settled
 {
 	my ($leader, $what) = @_;
@@ -51,7 +52,7 @@ sub settled
 		  grep { $_->running } @nodes);
 	ok(wait_until(sub {
 		ha_status_roles($leader) eq $want &&
-		  $leader->psql('SELECT coalesce(max(lag_bytes), 0) < 65536 FROM ha_status()') eq 't'
+		  $leader->psql('SELECT coalesce(max(lag_bytes), 0) < 65536 AND count(DISTINCT timeline) = 1 FROM ha_status()') eq 't'
 	}, 60, "view $want, caught up"), $what);
 }
 
