@@ -212,7 +212,10 @@ failover_legacy_parse(const char *data, size_t len, HaFailoverKey *k)
 	}
 	trim(k->leader);
 	trim(k->member);
-	return k->leader[0] || k->member[0];
+	/* node names only: anything else names no member, and may not be UTF-8 */
+	return (k->leader[0] || k->member[0]) &&
+		(!k->leader[0] || text_valid_name(k->leader, sizeof(k->leader))) &&
+		(!k->member[0] || text_valid_name(k->member, sizeof(k->member)));
 }
 
 bool

@@ -143,6 +143,9 @@ test_failover(void **state)
 	assert_false(failover_key_parse("{\"member\": 3}", 13, &r));
 	assert_false(failover_key_parse(":", 1, &r));
 	assert_false(failover_key_parse("a\0b:c", 5, &r));
+	/* legacy text names nodes only (found by fuzz_cluster_keys: a byte that is not UTF-8) */
+	assert_false(failover_key_parse("n\xe6:n2", 6, &r));
+	assert_false(failover_key_parse("a b:c", 5, &r));
 	assert_string_equal(r.member, "");
 }
 
