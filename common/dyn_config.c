@@ -1,14 +1,20 @@
 /*-------------------------------------------------------------------------
  *
  * dyn_config.c
- *	  The /config key (see dyn_config.h).
+ *	  The /config key (see dyn_config.h): rendered from a node's settings,
+ *	  read (strictly: a bad value is refused with its reason) over them.
  *
  * IDENTIFICATION
  *	  common/dyn_config.c
  *
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "dyn_config.h"
+#include "json_reader.h"
 
 void
 dyn_config_render(const HaDynConfig *c, JsonBuf *jb)
@@ -37,7 +43,243 @@ dyn_config_render(const HaDynConfig *c, JsonBuf *jb)
 	json_object_begin(jb);
 	json_key(jb, "parameters");
 	json_object_begin(jb);
+	for (int i = 0; i < c->nparams; i++)
+	{
+		json_key(jb, c->params[i].name);
+		json_string(jb, c->params[i].value);
+	}
 	json_object_end(jb);
 	json_object_end(jb);
 	json_object_end(jb);
+}
+
+/*
+ * Set by pg_ha itself (the agent's runtime file, the supervisor's
+ * pg_ha.conf), or fixed by how a node is laid out: a cluster-wide value
+ * would break replication or the agent.
+ */
+static const char *const managed_parameters[] = {
+	"primary_conninfo", "primary_slot_name", "synchronous_standby_names",
+	"recovery_target_timeline", "shared_preload_libraries", "port",
+	"listen_addresses", "data_directory", "config_file", "hba_file",
+	"ident_file", "include", "include_dir", "include_if_exists",
+	"hot_standby", "unix_socket_directories", NULL
+};
+
+bool
+dyn_config_managed_parameter(const char *name)
+{
+	if (strncmp(name, "pg_ha.", 6) == 0)
+		return true;			/* set by the keys above, or node-local */
+	for (int i = 0; managed_parameters[i]; i++)
+		if (strcmp(name, managed_parameters[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A postgres parameter name: [a-z_][a-z0-9_]* (or a dotted extension one). */
+static bool
+valid_parameter_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+typedef struct DynParse
+{
+	HaDynConfig *c;
+	char		problem[160];	/* the first reason, with the key */
+} DynParse;
+
+static bool
+dyn_problem(JsonParser *P, DynParse *d, const char *fmt, const char *key)
+{
+	if (d->problem[0] == '\0')
+		snprintf(d->problem, sizeof(d->problem), fmt, key);
+	return jp_error(P, "bad setting");
+}
+
+static bool
+dyn_int(JsonParser *P, DynParse *d, const char *key, int min, int max, int *field)
+{
+	uint64_t	v;
+
+	if (jp_take_null(P))
+		return true;
+	if (!jp_parse_uint(P, UINT64_MAX, &v))
+	{
+		P->error = NULL;		/* the setting's reason, not the parser's */
+		return dyn_problem(P, d, "\"%s\" must be a whole number", key);
+	}
+	if (v < (uint64_t) min || v > (uint64_t) max)
+	{
+		char		fmt[96];
+
+		snprintf(fmt, sizeof(fmt), "\"%%s\" must be between %d and %d", min, max);
+		return dyn_problem(P, d, fmt, key);
+	}
+	*field = (int) v;
+	return true;
+}
+
+static bool
+dyn_bool(JsonParser *P, DynParse *d, const char *key, bool *field)
+{
+	if (jp_take_null(P))
+		return true;
+	if (!jp_get_bool(P, field))
+	{
+		P->error = NULL;
+		return dyn_problem(P, d, "\"%s\" must be true or false", key);
+	}
+	return true;
+}
+
+/* A parameter value: string, number (its text) or boolean (on/off). */
+static bool
+param_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	DynParse   *d = (DynParse *) arg;
+	HaDynConfig *c = d->c;
+	HaDynParam	p;
+	const unsigned char *start;
+	bool		b;
+
+	(void) depth;
+	memset(&p, 0, sizeof(p));
+	if (keylen == 0 || keylen >= sizeof(p.name))
+		return dyn_problem(P, d, "a parameter name is empty or too long%s", "");
+	memcpy(p.name, key, keylen);
+	if (!valid_parameter_name(p.name))
+		return dyn_problem(P, d, "\"%s\" is not a parameter name", p.name);
+	if (dyn_config_managed_parameter(p.name))
+		return dyn_problem(P, d, "\"%s\" is set by pg_ha itself, not in postgresql.parameters", p.name);
+	if (jp_take_null(P))
+		return true;			/* null: not set */
+	if (P->p < P->end && *P->p == '"')
+	{
+		if (!jp_get_string(P, p.value, sizeof(p.value)))
+		{
+			P->error = NULL;
+			return dyn_problem(P, d, "the value of \"%s\" is too long or not a valid string", p.name);
+		}
+	}
+	else if (P->p < P->end && (*P->p == 't' || *P->p == 'f'))
+	{
+		if (!jp_get_bool(P, &b))
+			return false;
+		strcpy(p.value, b ? "on" : "off");
+	}
+	else
+	{
+		start = P->p;
+		if (!jp_skip_value(P, depth) || (*start != '-' && (*start < '0' || *start > '9')))
+		{
+			P->error = NULL;
+			return dyn_problem(P, d, "the value of \"%s\" must be a string, a number or a boolean", p.name);
+		}
+		if ((size_t) (P->p - start) >= sizeof(p.value))
+			return dyn_problem(P, d, "the value of \"%s\" is too long", p.name);
+		memcpy(p.value, start, (size_t) (P->p - start));
+	}
+	for (int i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].name, p.name) == 0)
+		{
+			c->params[i] = p;	/* a repeated key: the last one counts */
+			return true;
+		}
+	if (c->nparams == HA_DYN_MAX_PARAMS)
+		return dyn_problem(P, d, "more than 64 parameters%s", "");
+	c->params[c->nparams++] = p;
+	return true;
+}
+
+static bool
+postgresql_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	DynParse   *d = (DynParse *) arg;
+
+	if (!jp_key_is(key, keylen, "parameters"))
+		return jp_skip_value(P, depth);
+	if (jp_take_null(P))
+		return true;
+	if (P->p >= P->end || *P->p != '{')
+		return dyn_problem(P, d, "\"%s\" must be an object", "postgresql.parameters");
+	d->c->nparams = 0;			/* the key holds the whole set */
+	return jp_parse_object(P, depth + 1, param_member, d);
+}
+
+static bool
+config_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	DynParse   *d = (DynParse *) arg;
+	HaDynConfig *c = d->c;
+	int			lag;
+
+	if (jp_key_is(key, keylen, "ttl"))
+		return dyn_int(P, d, "ttl", 2, 3600, &c->ttl);
+	if (jp_key_is(key, keylen, "loop_wait"))
+		return dyn_int(P, d, "loop_wait", 1, 60, &c->loop_wait);
+	if (jp_key_is(key, keylen, "retry_timeout"))
+		return dyn_int(P, d, "retry_timeout", 1, 3600, &c->retry_timeout);
+	if (jp_key_is(key, keylen, "primary_start_timeout"))
+		return dyn_int(P, d, "primary_start_timeout", 0, 3600, &c->primary_start_timeout);
+	if (jp_key_is(key, keylen, "maximum_lag_on_failover"))
+	{
+		lag = (int) (c->maximum_lag_on_failover > INT_MAX ? INT_MAX : c->maximum_lag_on_failover);
+		if (!dyn_int(P, d, "maximum_lag_on_failover", 0, INT_MAX, &lag))
+			return false;
+		c->maximum_lag_on_failover = (uint64_t) lag;
+		return true;
+	}
+	if (jp_key_is(key, keylen, "synchronous_mode"))
+		return dyn_bool(P, d, "synchronous_mode", &c->synchronous_mode);
+	if (jp_key_is(key, keylen, "synchronous_mode_strict"))
+		return dyn_bool(P, d, "synchronous_mode_strict", &c->synchronous_mode_strict);
+	if (jp_key_is(key, keylen, "pause"))
+		return dyn_bool(P, d, "pause", &c->pause);
+	if (jp_key_is(key, keylen, "postgresql"))
+	{
+		if (jp_take_null(P))
+			return true;
+		if (P->p >= P->end || *P->p != '{')
+			return dyn_problem(P, d, "\"%s\" must be an object", "postgresql");
+		return jp_parse_object(P, depth + 1, postgresql_member, d);
+	}
+	return jp_skip_value(P, depth);
+}
+
+bool
+dyn_config_parse(const char *data, size_t len, HaDynConfig *c, char *err,
+				 size_t errlen)
+{
+	HaDynConfig work = *c;		/* c changes only if all is well */
+	DynParse	d;
+	char		jerr[96];
+
+	d.c = &work;
+	d.problem[0] = '\0';
+	if (!jp_parse_document(data, len, config_member, &d, jerr, sizeof(jerr)))
+	{
+		snprintf(err, errlen, "%s", d.problem[0] ? d.problem : jerr);
+		return false;
+	}
+	if (work.loop_wait >= work.ttl)
+	{
+		snprintf(err, errlen, "loop_wait (%d) must be less than ttl (%d)",
+				 work.loop_wait, work.ttl);
+		return false;
+	}
+	if (work.retry_timeout >= work.ttl)
+	{
+		snprintf(err, errlen, "retry_timeout (%d) must be less than ttl (%d)",
+				 work.retry_timeout, work.ttl);
+		return false;
+	}
+	*c = work;
+	return true;
 }

@@ -14,6 +14,17 @@
 #include "ha_types.h"
 #include "json_writer.h"
 
+#define HA_DYN_MAX_PARAMS	64
+#define HA_DYN_PARAM_NAME_LEN	64
+#define HA_DYN_PARAM_VALUE_LEN	256
+
+/* One of postgresql.parameters, its value as postgresql.conf would hold it. */
+typedef struct HaDynParam
+{
+	char		name[HA_DYN_PARAM_NAME_LEN];
+	char		value[HA_DYN_PARAM_VALUE_LEN];
+} HaDynParam;
+
 typedef struct HaDynConfig
 {
 	int			ttl;			/* seconds */
@@ -24,9 +35,28 @@ typedef struct HaDynConfig
 	bool		synchronous_mode_strict;
 	int			primary_start_timeout;	/* seconds */
 	bool		pause;
+	int			nparams;
+	HaDynParam	params[HA_DYN_MAX_PARAMS];
 } HaDynConfig;
 
-/* The key as a node seeds it from its own settings (no parameters yet). */
+/* The key as a node seeds it from its own settings. */
 extern void dyn_config_render(const HaDynConfig *c, JsonBuf *jb);
+
+/*
+ * Reads the key over defaults (what a key leaves out keeps the value c
+ * holds: the node's own settings).  False, with the reason in err, when it
+ * is not an object, a known setting has the wrong type or is out of range
+ * (the same ranges as the pg_ha.* settings), the settings contradict each
+ * other (loop_wait and retry_timeout must be less than ttl), or a
+ * parameter is malformed or one pg_ha manages itself; c is then
+ * unchanged.  Keys pg_ha does not know (Patroni has many) are ignored, as
+ * is everything in "postgresql" but "parameters".  A parameter's value is
+ * a string, a number or a boolean ("on"/"off").
+ */
+extern bool dyn_config_parse(const char *data, size_t len, HaDynConfig *c,
+							 char *err, size_t errlen);
+
+/* Is name a parameter pg_ha sets itself (refused in postgresql.parameters)? */
+extern bool dyn_config_managed_parameter(const char *name);
 
 #endif							/* DYN_CONFIG_H */
