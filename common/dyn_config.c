@@ -17,6 +17,17 @@
 #include "json_reader.h"
 
 void
+dyn_config_defaults(HaDynConfig *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ttl = HA_DEFAULT_TTL;
+	c->loop_wait = HA_DEFAULT_LOOP_WAIT;
+	c->retry_timeout = HA_DEFAULT_RETRY_TIMEOUT;
+	c->maximum_lag_on_failover = HA_DEFAULT_MAXIMUM_LAG;
+	c->primary_start_timeout = HA_DEFAULT_PRIMARY_START_TIMEOUT;
+}
+
+void
 dyn_config_render(const HaDynConfig *c, JsonBuf *jb)
 {
 	json_object_begin(jb);

@@ -39,6 +39,15 @@ typedef struct HaDynConfig
 	HaDynParam	params[HA_DYN_MAX_PARAMS];
 } HaDynConfig;
 
+/* pg_ha's defaults (the pg_ha.* settings'), for what /config leaves out. */
+#define HA_DEFAULT_TTL					10
+#define HA_DEFAULT_LOOP_WAIT			1
+#define HA_DEFAULT_RETRY_TIMEOUT		5
+#define HA_DEFAULT_MAXIMUM_LAG			1048576
+#define HA_DEFAULT_PRIMARY_START_TIMEOUT 0
+
+extern void dyn_config_defaults(HaDynConfig *c);
+
 /* The key as a node seeds it from its own settings. */
 extern void dyn_config_render(const HaDynConfig *c, JsonBuf *jb);
 

@@ -75,6 +75,7 @@ typedef struct HaMember
 	bool		synchronous_mode;
 	uint64_t	maximum_lag_on_failover;
 	bool		supervised;		/* run by pg_ha_supervisor (can hand over) */
+	bool		pending_restart;	/* a changed setting waits for a restart */
 	HaTags		tags;
 } HaMember;
 

@@ -68,6 +68,12 @@ member_to_json(const HaMember *m, JsonBuf *jb)
 	json_uint(jb, m->maximum_lag_on_failover);
 	json_key(jb, "supervised");
 	json_bool(jb, m->supervised);
+	if (m->pending_restart)
+	{
+		/* Patroni writes it only when true */
+		json_key(jb, "pending_restart");
+		json_bool(jb, true);
+	}
 	json_key(jb, "tags");
 	json_object_begin(jb);
 	json_key(jb, "nofailover");
@@ -166,6 +172,8 @@ member_member(JsonParser *P, const char *key, size_t keylen, int depth,
 		return jp_get_bool(P, &m->synchronous_mode);
 	if (jp_key_is(key, keylen, "supervised"))
 		return jp_get_bool(P, &m->supervised);
+	if (jp_key_is(key, keylen, "pending_restart"))
+		return jp_get_bool(P, &m->pending_restart);
 	if (jp_key_is(key, keylen, "maximum_lag_on_failover"))
 		return jp_get_uint(P, UINT64_MAX, &m->maximum_lag_on_failover);
 	if (jp_key_is(key, keylen, "tags"))

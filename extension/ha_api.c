@@ -195,6 +195,11 @@ status_json(JsonBuf *jb)
 		json_key(jb, "sync_standby");
 		json_bool(jb, true);
 	}
+	if (self->pending_restart)
+	{
+		json_key(jb, "pending_restart");
+		json_bool(jb, true);
+	}
 	json_key(jb, "tags");
 	json_tags(jb, &self->tags);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, (uint64) self->system_id);
@@ -284,6 +289,11 @@ cluster_json(JsonBuf *jb)
 		json_int(jb, m->timeline);
 		json_key(jb, "tags");
 		json_tags(jb, &m->tags);
+		if (m->pending_restart)
+		{
+			json_key(jb, "pending_restart");
+			json_bool(jb, true);
+		}
 		if (!is_leader)
 		{
 			json_key(jb, "lag");
@@ -351,6 +361,8 @@ metrics_text(StringInfo s)
 	metric(s, "patroni_xlog_replayed_location", "WAL replayed (replica).",
 		   replica ? (double) view->self.replayed_location : 0);
 	metric(s, "patroni_postgres_timeline", "Postgres timeline.", view->self.timeline);
+	metric(s, "patroni_pending_restart", "Value is 1 if a setting waits for a restart.",
+		   view->self.pending_restart);
 	metric(s, "patroni_cluster_unlocked", "Value is 1 if no node holds the leader key.",
 		   view->zk_reachable && view->leader[0] == '\0');
 	metric(s, "patroni_dcs_last_seen", "Epoch seconds of the last contact with ZooKeeper.",

@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "addr.h"
+#include "dyn_config.h"
 #include "ha_guc.h"
 
 char	   *ha_zk_hosts = NULL;
@@ -205,16 +206,16 @@ ha_define_gucs(void)
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_ha.ttl",
 							"ZooKeeper session timeout: a lost node's leader key expires after it.",
-							NULL, &ha_ttl, 10, 2, 3600,
-							PGC_POSTMASTER, GUC_UNIT_S, NULL, NULL, NULL);
+							NULL, &ha_ttl, HA_DEFAULT_TTL, 2, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_ha.loop_wait",
 							"Interval of the agent's heartbeat (member refresh).",
-							NULL, &ha_loop_wait, 1, 1, 60,
+							NULL, &ha_loop_wait, HA_DEFAULT_LOOP_WAIT, 1, 60,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_ha.retry_timeout",
 							"A primary out of touch with ZooKeeper this long stops accepting writes.",
 							"Must be less than pg_ha.ttl.",
-							&ha_retry_timeout, 5, 1, 3600,
+							&ha_retry_timeout, HA_DEFAULT_RETRY_TIMEOUT, 1, 3600,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pg_ha.synchronous_mode",
 							 "Promote only a synchronous standby; no acknowledged commit is lost.",
@@ -226,12 +227,12 @@ ha_define_gucs(void)
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_ha.maximum_lag_on_failover",
 							"A replica further behind than this may not be promoted (bytes).",
-							NULL, &ha_maximum_lag_on_failover, 1048576, 0, INT_MAX,
+							NULL, &ha_maximum_lag_on_failover, HA_DEFAULT_MAXIMUM_LAG, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_ha.primary_start_timeout",
 							"After a crash of the primary, how long to try restarting it in place before failing over.",
 							"0 means fail over at once.",
-							&ha_primary_start_timeout, 0, 0, 3600,
+							&ha_primary_start_timeout, HA_DEFAULT_PRIMARY_START_TIMEOUT, 0, 3600,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pg_ha.nofailover", "Tag: this node never becomes leader.",
 							 NULL, &ha_nofailover, false,

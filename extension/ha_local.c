@@ -24,6 +24,7 @@
 #include "ha_local.h"
 
 static char *runtime_conf_written = NULL;	/* what we last wrote, in TopMemoryContext */
+static char *dynamic_conf_written = NULL;
 
 pid_t
 ha_supervisor_pid(void)
@@ -95,9 +96,8 @@ ha_promote(void)
 	return true;
 }
 
-/* Appends a setting with its value quoted for postgresql.conf. */
-static void
-append_setting(StringInfo s, const char *name, const char *value)
+void
+ha_append_conf_setting(StringInfo s, const char *name, const char *value)
 {
 	appendStringInfo(s, "%s = '", name);
 	for (const char *p = value; *p; p++)
@@ -109,39 +109,50 @@ append_setting(StringInfo s, const char *name, const char *value)
 	appendStringInfoString(s, "'\n");
 }
 
+/*
+ * Writes a configuration file we own and reloads postgres, unless *written
+ * (what we wrote last, in TopMemoryContext) is already exactly text.
+ */
+static bool
+write_conf_and_reload(const char *path, const char *text, char **written)
+{
+	MemoryContext old;
+
+	if (*written && strcmp(*written, text) == 0)
+		return true;
+	if (!ha_write_file_durably(path, text))
+		return false;
+	if (kill(PostmasterPid, SIGHUP) != 0)
+		ereport(WARNING, (errmsg("pg_ha: could not signal the postmaster to reload: %m")));
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (*written)
+		pfree(*written);
+	*written = pstrdup(text);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
 void
 ha_write_runtime_conf(const char *primary_conninfo,
 					  const char *synchronous_standby_names)
 {
 	StringInfoData s;
-	MemoryContext old;
 
 	initStringInfo(&s);
 	appendStringInfoString(&s,
 						   "# Written by the pg_ha agent; changes at run time. Do not edit.\n");
-	append_setting(&s, "primary_conninfo", primary_conninfo);
-	append_setting(&s, "recovery_target_timeline", "latest");
-	append_setting(&s, "synchronous_standby_names", synchronous_standby_names);
+	ha_append_conf_setting(&s, "primary_conninfo", primary_conninfo);
+	ha_append_conf_setting(&s, "recovery_target_timeline", "latest");
+	ha_append_conf_setting(&s, "synchronous_standby_names", synchronous_standby_names);
 
-	if (runtime_conf_written && strcmp(runtime_conf_written, s.data) == 0)
-	{
-		pfree(s.data);
-		return;
-	}
-	if (!ha_write_file_durably(HA_RUNTIME_CONF, s.data))
-	{
-		pfree(s.data);
-		return;
-	}
-	if (kill(PostmasterPid, SIGHUP) != 0)
-		ereport(WARNING, (errmsg("pg_ha: could not signal the postmaster to reload: %m")));
-
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	if (runtime_conf_written)
-		pfree(runtime_conf_written);
-	runtime_conf_written = pstrdup(s.data);
-	MemoryContextSwitchTo(old);
+	(void) write_conf_and_reload(HA_RUNTIME_CONF, s.data, &runtime_conf_written);
 	pfree(s.data);
+}
+
+bool
+ha_write_dynamic_conf(const char *text)
+{
+	return write_conf_and_reload(HA_DYNAMIC_CONF, text, &dynamic_conf_written);
 }
 
 void

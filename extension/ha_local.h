@@ -11,7 +11,10 @@
 #ifndef HA_LOCAL_H
 #define HA_LOCAL_H
 
+#include "lib/stringinfo.h"
+
 #define HA_RUNTIME_CONF		"pg_ha.runtime.conf"
+#define HA_DYNAMIC_CONF		"pg_ha.dynamic.conf"
 #define HA_REQUEST_FILE		"pg_ha.request"
 #define HA_NODE_ID_FILE		"pg_ha.node"	/* the agent ran here before */
 
@@ -30,6 +33,16 @@ extern bool ha_promote(void);
  */
 extern void ha_write_runtime_conf(const char *primary_conninfo,
 								  const char *synchronous_standby_names);
+
+/* Appends "name = 'value'" (quoted for postgresql.conf) and a newline. */
+extern void ha_append_conf_setting(StringInfo s, const char *name, const char *value);
+
+/*
+ * Writes pg_ha.dynamic.conf (the cluster's /config as settings: text is
+ * its lines) atomically and reloads postgres, unless it already says
+ * exactly this.  Returns whether the file now holds text.
+ */
+extern bool ha_write_dynamic_conf(const char *text);
 
 /*
  * Stops accepting writes at once: fast shutdown of this postgres, after

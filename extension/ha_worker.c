@@ -35,6 +35,7 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -162,6 +163,19 @@ init_identity(void)
 }
 
 /* Settings every member publishes so that mismatches can be seen. */
+/* Does a setting changed in the files wait for a restart (pg_settings.pending_restart)? */
+static bool
+settings_pending_restart(void)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	for (int i = 0; i < n; i++)
+		if (vars[i]->status & GUC_PENDING_RESTART)
+			return true;
+	return false;
+}
+
 static void
 refresh_settings(void)
 {
@@ -176,6 +190,7 @@ refresh_settings(void)
 	self->tags.nosync = ha_nosync;
 	self->tags.clonefrom = ha_clonefrom;
 	agent.view.config_problem = ha_config_problem();
+	self->pending_restart = settings_pending_restart();
 	agent.self_changed = true;
 }
 

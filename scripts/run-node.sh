@@ -32,7 +32,9 @@ pg_ha.api_listen = '127.0.0.1:$api'
 pg_ha.connect_address = '127.0.0.1:$port'
 CONF
 	for line in "$@"; do echo "$line"; done
-	# what the agent changes at run time (primary_conninfo, synchronous_standby_names)
+	# the cluster's dynamic configuration (/config), then what the agent
+	# changes at run time (primary_conninfo, synchronous_standby_names)
+	echo "include_if_exists 'pg_ha.dynamic.conf'"
 	echo "include_if_exists 'pg_ha.runtime.conf'"
 }
 

@@ -30,8 +30,10 @@
 #include "datadir.h"
 #include "run.h"
 
+/* the node file's settings, then the cluster's (/config), then the agent's own */
 #define INCLUDE_LINE_1 "include_if_exists 'pg_ha.conf'"
-#define INCLUDE_LINE_2 "include_if_exists 'pg_ha.runtime.conf'"
+#define INCLUDE_LINE_2 "include_if_exists 'pg_ha.dynamic.conf'"
+#define INCLUDE_LINE_3 "include_if_exists 'pg_ha.runtime.conf'"
 
 DirKind
 pgd_dir_kind(const char *dir)
@@ -264,7 +266,8 @@ copy_lines_except(const char *text, char *out, size_t *o, bool (*drop) (const ch
 static bool
 is_include_line(const char *line)
 {
-	return line_is(line, INCLUDE_LINE_1) || line_is(line, INCLUDE_LINE_2);
+	return line_is(line, INCLUDE_LINE_1) || line_is(line, INCLUDE_LINE_2) ||
+		line_is(line, INCLUDE_LINE_3);
 }
 
 /* "name = ..." of a setting the agent owns through pg_ha.runtime.conf */
@@ -286,14 +289,14 @@ is_agent_setting(const char *line)
 }
 
 /*
- * postgresql.conf must end with the two include lines (PROTOCOL.md).  They
+ * postgresql.conf must end with the three include lines (PROTOCOL.md).  They
  * are appended once; if someone added settings after them, the lines are
- * moved back to the end (pg_ha.conf and the runtime file must win).
+ * moved back to the end (pg_ha's files must win).
  */
 bool
 pgd_ensure_includes(const NodeConf *c)
 {
-	const char *want = INCLUDE_LINE_1 "\n" INCLUDE_LINE_2 "\n";
+	const char *want = INCLUDE_LINE_1 "\n" INCLUDE_LINE_2 "\n" INCLUDE_LINE_3 "\n";
 	size_t		wl = strlen(want);
 	char		path[CONF_PATH_LEN + 32];
 	size_t		len = 0;
@@ -325,7 +328,7 @@ pgd_ensure_includes(const NodeConf *c)
 	if (o > 0 && out[o - 1] != '\n')
 		out[o++] = '\n';
 	o += (size_t) sprintf(out + o, "%s%s",
-						  moved ? "" : "\n# Added by pg_ha_supervisor (keep these two lines last):\n",
+						  moved ? "" : "\n# Added by pg_ha_supervisor (keep these include lines last):\n",
 						  want);
 	ok = pgd_write_atomic(path, out, o);
 	free(text);

@@ -104,7 +104,8 @@ pg_ha.ttl = 6
 pg_ha.retry_timeout = 3
 wal_log_hints = on
 CONF
-	$node->append_conf('postgresql.conf', "include_if_exists 'pg_ha.runtime.conf'\n");
+	$node->append_conf('postgresql.conf',
+		"include_if_exists 'pg_ha.dynamic.conf'\ninclude_if_exists 'pg_ha.runtime.conf'\n");
 	$node->{pg_ha_api_port} = $api_port;
 	return $node;
 }

@@ -97,12 +97,43 @@ like($config, qr/loop_wait: 1\n/, 'show-config: loop_wait from the node file');
 like($config, qr/synchronous_mode: true\n/, 'show-config: synchronous mode on');
 is(decode_json(http_body($n2, '/config') // '{}')->{retry_timeout}, 3, 'GET /config on a replica answers the same configuration');
 
+# --- edit-config: a ttl and a postgresql parameter, applied on every node
+($rc, $out, my $err) = patronictl('edit-config', '--force', '-s', 'ttl=8', '-p', 'work_mem=9MB');
+is($rc, 0, 'patronictl edit-config -s ttl=8 -p work_mem=9MB') or diag("$out\n$err");
+for my $node (@nodes)
+{
+	ok(wait_until(sub { $node->psql('SHOW pg_ha.ttl') eq '8s' && $node->psql('SHOW work_mem') eq '9MB' }, 30,
+		$node->name . ' applies'), $node->name . ': ttl 8 s and work_mem 9MB in effect');
+}
+ok(wait_until(sub { zk_get($zk, '/service/pg_ha_test/members/n3') =~ /"ttl":8\b/ }, 30, 'published'),
+	'n3 publishes the new ttl in its member key');
+($rc, $config) = patronictl('show-config');
+like($config, qr/work_mem: 9MB/, 'show-config: the parameter is in /config');
+
+# a restart-only parameter: pending restart, shown by patronictl list
+($rc) = patronictl('edit-config', '--force', '-p', 'max_connections=101');
+ok(wait_until(sub { my $r = ctl_list(); 3 == grep { ($r->{$_}{'Pending restart'} // '') eq '*' } keys %$r }, 30,
+	'pending'), 'patronictl list: every member is pending a restart for max_connections')
+  or diag(explain(ctl_list()));
+is($n2->psql("SELECT pending_restart FROM pg_settings WHERE name = 'max_connections'"), 't',
+	'pg_settings agrees');
+like(http_body($n2, '/metrics'), qr/^patroni_pending_restart\{[^}]*\} 1$/m, '/metrics: patroni_pending_restart 1');
+
+# a bad value: refused by every agent, nothing changes
+($rc) = patronictl('edit-config', '--force', '-s', 'loop_wait=100');
+ok(wait_until(sub { $n3->postgres_log =~ /the cluster configuration \(\/config\) is refused: "loop_wait" must be between 1 and 60/ }, 30,
+	'refused'), 'a loop_wait of 100 in /config is refused with the reason');
+is($n3->psql('SHOW pg_ha.loop_wait'), '1s', 'and loop_wait stays 1 s');
+($rc) = patronictl('edit-config', '--force', '-s', 'loop_wait=1', '-p', 'max_connections=100');
+ok(wait_until(sub { my $r = ctl_list(); 0 == grep { ($r->{$_}{'Pending restart'} // '') eq '*' } keys %$r }, 30,
+	'not pending'), 'max_connections back to 100: nothing pending');
+
 # --- history: nothing before the first switch
 ($rc, $out) = patronictl('history', '-f', 'json');
 is_deeply(decode_json($out || '[]'), [], 'patronictl history: empty on the first timeline');
 
 # --- switchover through patronictl, then history
-($rc, $out, my $err) = patronictl('switchover', '--leader', 'n1', '--candidate', $sync, '--force');
+($rc, $out, $err) = patronictl('switchover', '--leader', 'n1', '--candidate', $sync, '--force');
 is($rc, 0, "patronictl switchover --leader n1 --candidate $sync --force") or diag("$out\n$err");
 my $new = $sync eq 'n2' ? $n2 : $n3;
 ok(wait_until(sub { $new->is_primary && $n1->is_replica }, 90, 'switched'), "$sync leads, n1 follows");
