@@ -5,7 +5,7 @@
 SHOW pg_ha.scope;
 SHOW pg_ha.loop_wait;
 
--- settings that need a restart cannot be SET
+-- server-wide settings cannot be SET in a session (ttl: reload, zk_hosts: restart)
 SET pg_ha.ttl = 20;
 SET pg_ha.zk_hosts = '127.0.0.1:2181';
 
