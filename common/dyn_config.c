@@ -165,7 +165,7 @@ param_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg
 	if (keylen == 0 || keylen >= sizeof(p.name))
 		return dyn_problem(P, d, "a parameter name is empty or too long%s", "");
 	memcpy(p.name, key, keylen);
-	if (!valid_parameter_name(p.name))
+	if (strlen(p.name) != keylen || !valid_parameter_name(p.name))	/* a NUL: fuzz_config */
 		return dyn_problem(P, d, "\"%s\" is not a parameter name", p.name);
 	if (dyn_config_managed_parameter(p.name))
 		return dyn_problem(P, d, "\"%s\" is set by pg_ha itself, not in postgresql.parameters", p.name);

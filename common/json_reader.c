@@ -407,7 +407,7 @@ jp_parse_object(JsonParser *P, int depth, JsonMemberFn fn, void *arg)
 	}
 	for (;;)
 	{
-		char		key[32];
+		char		key[JSON_KEY_CAP];
 		size_t		keylen;
 		bool		toolong;
 
@@ -666,6 +666,22 @@ bool
 json_is_object(const char *data, size_t len)
 {
 	return jp_parse_document(data, len, NULL, NULL, NULL, 0);
+}
+
+bool
+json_is_value(const char *data, size_t len)
+{
+	JsonParser	P;
+
+	P.start = P.p = (const unsigned char *) (data ? data : "");
+	P.end = P.start + (data ? len : 0);
+	P.error = NULL;
+	P.error_at = 0;
+	skip_ws(&P);
+	if (!jp_skip_value(&P, 0))
+		return false;
+	skip_ws(&P);
+	return P.p == P.end;
 }
 
 /*

@@ -41,6 +41,9 @@ extern bool json_find_bool(const char *data, size_t len, const char *path,
 /* Is data one valid JSON object (nesting at most 8 deep)? */
 extern bool json_is_object(const char *data, size_t len);
 
+/* Is data one valid JSON value of any kind (nesting at most 8 deep)? */
+extern bool json_is_value(const char *data, size_t len);
+
 /*
  * An array of rows, each an array of scalars (Patroni's /history:
  * [[timeline, lsn, reason, timestamp, new_leader], ...]).  For each row,
@@ -86,6 +89,9 @@ typedef struct JsonParser
 	const char *error;			/* first error, a static string */
 	size_t		error_at;
 } JsonParser;
+
+/* keys up to JSON_KEY_CAP - 1 bytes reach a JsonMemberFn; longer ones come as "" */
+#define JSON_KEY_CAP	128
 
 /* depth: that of the object holding the member (the document's is 1) */
 typedef bool (*JsonMemberFn) (JsonParser *P, const char *key, size_t keylen,

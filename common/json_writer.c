@@ -214,7 +214,13 @@ json_null(JsonBuf *jb)
 void
 json_raw(JsonBuf *jb, const char *raw)
 {
+	json_raw_n(jb, raw, strlen(raw));
+}
+
+void
+json_raw_n(JsonBuf *jb, const char *raw, size_t n)
+{
 	jb_comma(jb);
-	jb_put(jb, raw, strlen(raw));
+	jb_put(jb, raw, n);
 	jb->need_comma = true;
 }

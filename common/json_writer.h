@@ -38,5 +38,6 @@ extern void json_uint(JsonBuf *jb, uint64_t v);
 extern void json_bool(JsonBuf *jb, bool v);
 extern void json_null(JsonBuf *jb);
 extern void json_raw(JsonBuf *jb, const char *raw);	/* already-valid JSON */
+extern void json_raw_n(JsonBuf *jb, const char *raw, size_t n);
 
 #endif							/* JSON_WRITER_H */

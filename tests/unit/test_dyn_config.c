@@ -126,6 +126,7 @@ test_refused(void **state)
 	refused("{\"postgresql\": {\"parameters\": 1}}", "\"postgresql.parameters\" must be an object");
 	refused("{\"postgresql\": {\"parameters\": {\"Work_Mem\": \"1MB\"}}}", "\"Work_Mem\" is not a parameter name");
 	refused("{\"postgresql\": {\"parameters\": {\"a b\": \"1MB\"}}}", "is not a parameter name");
+	refused("{\"postgresql\": {\"parameters\": {\"work\\u0000x\": \"1MB\"}}}", "is not a parameter name");
 	refused("{\"postgresql\": {\"parameters\": {\"\": \"1MB\"}}}", "empty or too long");
 	refused("{\"postgresql\": {\"parameters\": {\"primary_conninfo\": \"host=x\"}}}", "set by pg_ha itself");
 	refused("{\"postgresql\": {\"parameters\": {\"pg_ha.ttl\": 5}}}", "set by pg_ha itself");
