@@ -23,6 +23,7 @@
 #define HA_STATE_LEN	48
 #define HA_MAX_MEMBERS	32
 #define HA_HISTORY_JSON_CAP	16384	/* /history as kept in the view (newest rows) */
+#define HA_CONFIG_JSON_CAP	8192	/* the largest /config the agent takes */
 
 /* Member roles as published (Patroni 3.0 spells a primary "master"). */
 #define HA_ROLE_MASTER	"master"

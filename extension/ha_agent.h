@@ -68,6 +68,7 @@ typedef enum ZkOp
 	OP_HISTORY_CREATE,
 	OP_CONFIG_GET,				/* watched (exists + get) */
 	OP_CONFIG_CREATE,
+	OP_CONFIG_SET,				/* a change asked for (compare-and-set) */
 	OP_NUM_OPS
 } ZkOp;
 
@@ -222,6 +223,8 @@ extern void history_update(int64 now);
 extern void config_handle_read(const ZkEvent *ev);
 extern void config_handle_created(const ZkEvent *ev);
 extern void config_update(void);
+extern void config_poll_request(void);
+extern void config_handle_set(const ZkEvent *ev);
 
 /* ha_duties.c */
 extern void duties_decide_and_act(int64 now);

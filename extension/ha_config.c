@@ -17,13 +17,22 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/memutils.h"
+
 #include "dyn_config.h"
+#include "json_merge.h"
 #include "json_reader.h"
 #include "ha_agent.h"
 #include "ha_guc.h"
+#include "ha_http.h"
 #include "ha_local.h"
 
 static bool config_exists;
+static int32 config_version = -1;	/* of the /config last read */
+static uint64 writing_id;		/* the request whose write is under way (0: none) */
+static char *writing_text;		/* ... and what it writes, in TopMemoryContext */
 static char applied_text[8192];	/* the settings last applied, for the log */
 
 /* The cluster's settings as postgresql.conf lines (pg_ha.dynamic.conf). */
@@ -73,6 +82,7 @@ config_handle_read(const ZkEvent *ev)
 	agent.config_known = true;
 	agent.config_stale = false;
 	config_exists = ev->rc == ZOK;
+	config_version = ev->rc == ZOK && ev->has_stat ? ev->version : -1;
 	agent.view.config_json[0] = '\0';
 	agent.view_dirty = true;
 	if (ev->rc != ZOK || ev->data == NULL || ev->datalen <= 0)
@@ -135,4 +145,152 @@ config_update(void)
 	Assert(!jb.overflow);
 	session_issue(OP_CONFIG_CREATE,
 				  zk_create(OP_CONFIG_CREATE, agent.config_path, buf, strlen(buf), false));
+}
+
+/* Reports the outcome of request id in the slot and wakes its requester. */
+static void
+answer_request(uint64 id, HaConfigRequestState state, const char *error,
+			   const char *result)
+{
+	HaConfigRequest *req = &ha_shared->config;
+	Latch	   *latch;
+
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	if (req->taken_id != id)
+	{
+		LWLockRelease(ha_shared->lock);
+		return;
+	}
+	req->state = (int) state;
+	strlcpy(req->error, error ? error : "", sizeof(req->error));
+	strlcpy(req->result, result ? result : "", sizeof(req->result));
+	latch = req->requester_latch;
+	LWLockRelease(ha_shared->lock);
+	if (state != HA_CONFIG_DONE)
+		ereport(LOG, (errmsg("pg_ha: cluster configuration change refused: %s", error)));
+	if (latch)
+		SetLatch(latch);
+}
+
+/*
+ * A change asked in the slot: merged into (or replacing) the /config this
+ * agent read, checked like every agent checks it, then written with a
+ * compare-and-set on that read's version, so a change made meanwhile by
+ * anyone else (patronictl edit-config writes /config itself) is never
+ * overwritten: the writer gets a conflict and tries again.
+ */
+void
+config_poll_request(void)
+{
+	HaConfigRequest *req = &ha_shared->config;
+	uint64		id;
+	bool		replace;
+	char	   *body;
+	char	   *merged;
+	char		err[256];
+	HaDynConfig *c;
+	JsonBuf		jb;
+	bool		ok;
+
+	if (writing_id != 0 || !agent.config_known || agent.config_stale ||
+		agent.inflight[OP_CONFIG_GET] > 0 || agent.inflight[OP_CONFIG_CREATE] > 0)
+		return;					/* one at a time, on a fresh read */
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	id = req->id;
+	if (id == req->taken_id)
+	{
+		LWLockRelease(ha_shared->lock);
+		return;
+	}
+	req->taken_id = id;
+	req->state = HA_CONFIG_PENDING;
+	replace = req->replace;
+	body = pstrdup(req->body);
+	LWLockRelease(ha_shared->lock);
+
+	if (!session_reachable(ha_mono_ms()))
+	{
+		answer_request(id, HA_CONFIG_FAILED, "ZooKeeper is unreachable from this node", NULL);
+		return;
+	}
+	if (!config_exists && !replace)
+	{
+		answer_request(id, HA_CONFIG_FAILED,
+					   "the cluster has no configuration (/config) yet: its leader creates it", NULL);
+		return;
+	}
+	merged = palloc(HA_CONFIG_JSON_CAP);
+	json_init(&jb, merged, HA_CONFIG_JSON_CAP);
+	if (replace)
+	{
+		ok = json_is_object(body, strlen(body));
+		if (ok)
+			json_raw(&jb, body);
+		else
+			strlcpy(err, "the configuration is not a JSON object", sizeof(err));
+	}
+	else
+		ok = json_merge_patch(agent.view.config_json, strlen(agent.view.config_json),
+							  body, strlen(body), &jb, err, sizeof(err));
+	if (ok && jb.overflow)
+	{
+		snprintf(err, sizeof(err), "the configuration would be longer than %d bytes",
+				 HA_CONFIG_JSON_CAP - 1);
+		ok = false;
+	}
+	if (ok && !json_is_object(merged, jb.len))
+	{
+		strlcpy(err, "the configuration must stay a JSON object", sizeof(err));
+		ok = false;
+	}
+	c = palloc(sizeof(HaDynConfig));
+	dyn_config_defaults(c);
+	if (ok && !dyn_config_parse(merged, jb.len, c, err, sizeof(err)))
+		ok = false;
+	pfree(c);
+	if (!ok)
+	{
+		answer_request(id, HA_CONFIG_REFUSED, err, NULL);
+		return;
+	}
+	writing_id = id;
+	writing_text = MemoryContextStrdup(TopMemoryContext, merged);
+	if (config_exists)
+		session_issue(OP_CONFIG_SET, zk_set(OP_CONFIG_SET, agent.config_path, writing_text,
+											strlen(writing_text), config_version));
+	else
+		session_issue(OP_CONFIG_SET, zk_create(OP_CONFIG_SET, agent.config_path, writing_text,
+											   strlen(writing_text), false));
+	if (agent.inflight[OP_CONFIG_SET] == 0)
+	{
+		answer_request(id, HA_CONFIG_FAILED, "could not send the write to ZooKeeper", NULL);
+		writing_id = 0;
+	}
+}
+
+/* ZooKeeper answered a change's write (set, or create for a PUT). */
+void
+config_handle_set(const ZkEvent *ev)
+{
+	char		err[256];
+
+	if (writing_id == 0)
+		return;
+	if (ev->rc == ZOK)
+	{
+		ereport(LOG, (errmsg("pg_ha: cluster configuration (/config) changed: %s", writing_text)));
+		answer_request(writing_id, HA_CONFIG_DONE, NULL, writing_text);
+	}
+	else if (ev->rc == ZBADVERSION || ev->rc == ZNODEEXISTS)
+		answer_request(writing_id, HA_CONFIG_CONFLICT,
+					   "the configuration changed meanwhile (compare-and-set on its version failed)", NULL);
+	else
+	{
+		snprintf(err, sizeof(err), "ZooKeeper did not take the write: %s", zk_error_name(ev->rc));
+		answer_request(writing_id, HA_CONFIG_FAILED, err, NULL);
+	}
+	pfree(writing_text);
+	writing_text = NULL;
+	writing_id = 0;
+	agent.config_stale = true;	/* read what is there now */
 }

@@ -517,6 +517,10 @@ handle_result(const ZkEvent *ev, int64 now)
 			config_handle_created(ev);
 			break;
 
+		case OP_CONFIG_SET:
+			config_handle_set(ev);
+			break;
+
 		case OP_NUM_OPS:
 			break;
 	}
@@ -628,7 +632,8 @@ session_advance(int64 now)
 			(void) zk_exists(-1, agent.failover_path, true);
 	}
 
-	if ((!agent.config_known || agent.config_stale) && idle(OP_CONFIG_GET) && idle(OP_CONFIG_CREATE))
+	if ((!agent.config_known || agent.config_stale) && idle(OP_CONFIG_GET) && idle(OP_CONFIG_CREATE) &&
+		idle(OP_CONFIG_SET))
 	{
 		session_issue(OP_CONFIG_GET, zk_get(OP_CONFIG_GET, agent.config_path, true));
 		if (agent.inflight[OP_CONFIG_GET] > 0)

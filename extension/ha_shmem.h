@@ -48,7 +48,7 @@ typedef struct HaView
 	const char *config_problem; /* static string, NULL when settings agree */
 	char		decision[128];	/* the agent's last decision and its reason */
 	char		history_json[HA_HISTORY_JSON_CAP];	/* the /history key ("[]") */
-	char		config_json[4096];	/* the /config key, "" if none (or unreadable) */
+	char		config_json[HA_CONFIG_JSON_CAP];	/* the /config key, "" if none (or unreadable) */
 	int			nmembers;		/* members seen in ZooKeeper */
 	HaMember	members[HA_MAX_MEMBERS];
 } HaView;
@@ -87,12 +87,42 @@ typedef struct HaSwitchoverRequest
 	char		hint[256];
 } HaSwitchoverRequest;
 
+/*
+ * A change of the cluster configuration (/config), asked by
+ * ha_set_config() in a backend or PATCH/PUT /config in the agent's own
+ * API: the requester bumps id with its document; the agent takes it on its
+ * next pass (taken_id = id), merges it into /config (or replaces it),
+ * checks it, writes it with a compare-and-set on the version it read, and
+ * reports the outcome in state with the new document in result.
+ */
+typedef enum HaConfigRequestState
+{
+	HA_CONFIG_PENDING = -1,
+	HA_CONFIG_DONE,				/* written: result holds the new /config */
+	HA_CONFIG_REFUSED,			/* a bad patch or value: error says why */
+	HA_CONFIG_CONFLICT,			/* /config changed meanwhile (or if_version did not match) */
+	HA_CONFIG_FAILED			/* ZooKeeper did not take it, or there is no /config yet */
+} HaConfigRequestState;
+
+typedef struct HaConfigRequest
+{
+	uint64		id;
+	uint64		taken_id;
+	bool		replace;		/* PUT: body is the whole configuration */
+	char		body[HA_CONFIG_JSON_CAP];
+	Latch	   *requester_latch;	/* NULL: the agent's own API asked */
+	int			state;			/* an HaConfigRequestState */
+	char		error[256];
+	char		result[HA_CONFIG_JSON_CAP];
+} HaConfigRequest;
+
 typedef struct HaSharedState
 {
 	LWLock	   *lock;
 	pid_t		worker_pid;		/* 0 when the agent is not running */
 	Latch	   *agent_latch;
 	HaSwitchoverRequest switchover;
+	HaConfigRequest config;
 	HaWriteGate gate;			/* atomics: read by every committing backend */
 	HaView		view;
 } HaSharedState;
