@@ -6,9 +6,11 @@
  *	  postgres includes, and the quoting rules of postgresql.conf and
  *	  libpq connection strings.
  *
- * Everything here is pure (no I/O, no globals): the parser takes the
- * file's text and returns either a complete NodeConf or an error that
- * names the file and line.  Unit-tested in tests/test_conf.c.
+ * Everything here is pure (no I/O, no globals): the parser (conf.c) takes
+ * the file's text and returns either a complete NodeConf or an error that
+ * names the file and line; what is written from a NodeConf is in
+ * conf_render.c.  Unit-tested in tests/test_conf.c, fuzzed in
+ * tests/fuzz/fuzz_supervisor_conf.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -78,6 +80,8 @@ typedef struct NodeConf
  */
 extern bool conf_parse(const char *text, size_t len, const char *filename,
 					   const char *pgdata, NodeConf *c, char *err, size_t errlen);
+
+/* conf_render.c */
 
 /*
  * Renders the pg_ha.conf that postgres includes (port, listen_addresses,
