@@ -44,7 +44,8 @@ bool
 conf_conninfo_add(char *buf, size_t cap, const char *key, const char *value)
 {
 	size_t		o = strlen(buf);
-	bool		quote = value[0] == '\0' || strpbrk(value, " \t\n'\\") != NULL;
+	/* libpq ends an unquoted value at any isspace() byte, \r \v \f too */
+	bool		quote = value[0] == '\0' || strpbrk(value, " \t\n\r\v\f'\\") != NULL;
 	int			n;
 
 	n = snprintf(buf + o, cap - o, "%s%s=%s", o > 0 ? " " : "", key, quote ? "'" : "");

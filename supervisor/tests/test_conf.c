@@ -258,6 +258,11 @@ test_conninfo(void **state)
 	assert_true(conf_conninfo_add(buf, sizeof(buf), "password", "a b'c\\d"));
 	assert_true(conf_conninfo_add(buf, sizeof(buf), "user", ""));
 	assert_string_equal(buf, "host=10.0.0.2 password='a b\\'c\\\\d' user=''");
+	/* libpq's blanks include \r \v \f: unquoted, "a\rb" would read as "a" */
+	buf[0] = '\0';
+	assert_true(conf_conninfo_add(buf, sizeof(buf), "password", "a\rb"));
+	assert_true(conf_conninfo_add(buf, sizeof(buf), "user", "c\vd\fe"));
+	assert_string_equal(buf, "password='a\rb' user='c\vd\fe'");
 	{
 		char		small[16] = "host=x";
 
