@@ -86,8 +86,13 @@ extern bool conf_parse(const char *text, size_t len, const char *filename,
 /*
  * Renders the pg_ha.conf that postgres includes (port, listen_addresses,
  * shared_preload_libraries, every pg_ha.* setting, every pg.<param>).
- * Returns the length, or -1 if cap is too small.
+ * Returns the length, or -1 if cap is too small; CONF_PG_HA_CONF_MAX
+ * bytes hold that of any configuration conf_parse accepts (at most
+ * CONF_MAX_PG + 32 lines, none longer than a name and a value of twice
+ * CONF_PATH_LEN, quoted).
  */
+#define CONF_PG_HA_CONF_MAX ((CONF_MAX_PG + 32) * (CONF_NAME_LEN + 4 * CONF_PATH_LEN + 24))
+
 extern int	conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap);
 
 /*

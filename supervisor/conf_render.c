@@ -13,6 +13,9 @@
 
 #include "conf.h"
 
+/* "pg_ha" then ", " and each name of the user's list: at most twice its length */
+#define SPL_CAP		(2 * CONF_PATH_LEN + 8)
+
 int
 conf_quote(const char *value, char *buf, size_t cap)
 {
@@ -78,7 +81,7 @@ conf_conninfo_add(char *buf, size_t cap, const char *key, const char *value)
 static bool
 emit(char *buf, size_t cap, size_t *o, const char *name, const char *value, bool quote)
 {
-	char		q[2 * CONF_PATH_LEN + 4];
+	char		q[2 * SPL_CAP + 4];
 	int			n;
 
 	if (quote)
@@ -122,7 +125,7 @@ int
 conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
 {
 	size_t		o = 0;
-	char		spl[CONF_PATH_LEN + 16];
+	char		spl[SPL_CAP];
 	const ConfParam *user_spl = find_pg(c, "shared_preload_libraries");
 	int			n;
 	bool		ok = true;

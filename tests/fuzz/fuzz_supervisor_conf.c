@@ -12,7 +12,7 @@
  *   - an accepted one keeps the documented bounds, and written back as a
  *     node configuration (every key explicit, values quoted) it parses
  *     again to the same NodeConf, byte for byte;
- *   - its pg_ha.conf renders into the supervisor's buffer, and read back
+ *   - its pg_ha.conf renders into CONF_PG_HA_CONF_MAX bytes, and read back
  *     as postgres reads postgresql.conf (a small reader of its quoting),
  *     every pg_ha.* setting and every pg.<param> has its value;
  *   - its strings put into a connection string with conf_conninfo_add
@@ -33,8 +33,6 @@
 #include "conf.h"
 #include "fuzz_check.h"
 
-/* datadir.c's buffer for pg_ha.conf */
-#define PG_HA_CONF_CAP	(256 * 1024)
 #define NODE_CONF_CAP	(512 * 1024)
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -264,7 +262,7 @@ check_guc(const char *conf, const char *name, const char *expected)
 static void
 check_pg_ha_conf(const NodeConf *c)
 {
-	static char conf[PG_HA_CONF_CAP];
+	static char conf[CONF_PG_HA_CONF_MAX];
 	static char v[8192];
 	char		num[32];
 	int			n = conf_render_pg_ha_conf(c, conf, sizeof(conf));
