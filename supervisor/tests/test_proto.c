@@ -106,6 +106,13 @@ test_url(void **state)
 	assert_false(url_parse("http://[::1/", host, sizeof(host), &port, path, sizeof(path)));
 	assert_false(url_parse("http://averyveryverylonghostname.example.com:1/", host, 8, &port, path,
 						   sizeof(path)));
+	/* nothing that would break the request line or the Host header */
+	assert_false(url_parse("http://h:1/a b", host, sizeof(host), &port, path, sizeof(path)));
+	assert_false(url_parse("http://h:1/a\r\nX-Injected: 1", host, sizeof(host), &port, path, sizeof(path)));
+	assert_false(url_parse("http://[h\r\nX: 1]:1/", host, sizeof(host), &port, path, sizeof(path)));
+	assert_false(url_parse("http://h\t/", host, sizeof(host), &port, path, sizeof(path)));
+	assert_false(url_parse("http://h:1/\x7f", host, sizeof(host), &port, path, sizeof(path)));
+	assert_false(url_parse("http://h\xc3\xa9:1/", host, sizeof(host), &port, path, sizeof(path)));
 }
 
 static void
