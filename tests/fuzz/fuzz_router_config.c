@@ -26,33 +26,12 @@
 
 #include "config.h"
 #include "fuzz_check.h"
+#include "fuzz_out.h"
 
 #define MAX_DURATION_MS ((uint64_t) 49 * 86400 * 1000)
 #define OUT_CAP		(256 * 1024)
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct Out
-{
-	char	   *buf;
-	size_t		len;
-} Out;
-
-static void
-out(Out *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static void
-out(Out *o, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, OUT_CAP - o->len, fmt, ap);
-	va_end(ap);
-	CHECK(n >= 0 && (size_t) n < OUT_CAP - o->len);
-	o->len += (size_t) n;
-}
 
 /* HOST:PORT as the parser reads it: brackets around an IPv6 host */
 static const char *
@@ -63,45 +42,45 @@ addr_text(const ConfigAddr *a, char *buf, size_t cap)
 }
 
 static void
-write_check(Out *o, const char *which, const CheckConfig *c)
+write_check(FuzzOut *o, const char *which, const CheckConfig *c)
 {
-	out(o, "check %s path %s method %s interval %" PRIu64 "ms timeout %" PRIu64 "ms fall %d rise %d\n",
+	fuzz_out(o, "check %s path %s method %s interval %" PRIu64 "ms timeout %" PRIu64 "ms fall %d rise %d\n",
 		which, c->path, config_check_method_name(c->method), c->interval_ms,
 		c->timeout_ms, c->fall, c->rise);
 }
 
 static void
-write_config(Out *o, const RouterConfig *cfg)
+write_config(FuzzOut *o, const RouterConfig *cfg)
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error"};
 	char		a1[CONFIG_HOST_MAX + 16];
 	char		a2[CONFIG_HOST_MAX + 16];
 
 	for (int i = 0; i < cfg->n_listeners; i++)
-		out(o, "listen %s %s\n", config_listen_kind_name(cfg->listeners[i].kind),
+		fuzz_out(o, "listen %s %s\n", config_listen_kind_name(cfg->listeners[i].kind),
 			addr_text(&cfg->listeners[i].addr, a1, sizeof(a1)));
 	for (int i = 0; i < cfg->n_nodes; i++)
 	{
 		const NodeConfig *n = &cfg->nodes[i];
 
-		out(o, "node %s %s check %s maxconn %d watch %s\n", n->name,
+		fuzz_out(o, "node %s %s check %s maxconn %d watch %s\n", n->name,
 			addr_text(&n->addr, a1, sizeof(a1)), addr_text(&n->check_addr, a2, sizeof(a2)),
 			n->maxconn, n->watch ? "on" : "off");
 	}
 	write_check(o, "primary", &cfg->primary_check);
 	write_check(o, "replica", &cfg->replica_check);
-	out(o, "watch %s timeout %" PRIu64 "ms backoff %" PRIu64 "\n",
+	fuzz_out(o, "watch %s timeout %" PRIu64 "ms backoff %" PRIu64 "\n",
 		cfg->watch_enabled ? "on" : "off", cfg->watch_timeout_ms, cfg->watch_backoff_ms);
-	out(o, "maxconn %d\nretries %d\n", cfg->maxconn, cfg->retries);
-	out(o, "timeout connect %" PRIu64 "\ntimeout client %" PRIu64 "ms\n",
+	fuzz_out(o, "maxconn %d\nretries %d\n", cfg->maxconn, cfg->retries);
+	fuzz_out(o, "timeout connect %" PRIu64 "\ntimeout client %" PRIu64 "ms\n",
 		cfg->connect_timeout_ms, cfg->client_timeout_ms);
-	out(o, "timeout server %" PRIu64 "ms\ntimeout drain %" PRIu64 "ms\n",
+	fuzz_out(o, "timeout server %" PRIu64 "ms\ntimeout drain %" PRIu64 "ms\n",
 		cfg->server_timeout_ms, cfg->drain_timeout_ms);
-	out(o, "hold timeout %" PRIu64 "ms max %d\n", cfg->hold_timeout_ms, cfg->hold_max);
-	out(o, "read-fallback %s\n", cfg->read_fallback == READ_FALLBACK_NONE ? "none" : "primary");
-	out(o, "balance %s\n", cfg->balance == BALANCE_LEASTCONN ? "leastconn" : "roundrobin");
-	out(o, "backpressure high %zu low %zu\n", cfg->high_water, cfg->low_water);
-	out(o, "log-level %s\n", levels[cfg->log_level]);
+	fuzz_out(o, "hold timeout %" PRIu64 "ms max %d\n", cfg->hold_timeout_ms, cfg->hold_max);
+	fuzz_out(o, "read-fallback %s\n", cfg->read_fallback == READ_FALLBACK_NONE ? "none" : "primary");
+	fuzz_out(o, "balance %s\n", cfg->balance == BALANCE_LEASTCONN ? "leastconn" : "roundrobin");
+	fuzz_out(o, "backpressure high %zu low %zu\n", cfg->high_water, cfg->low_water);
+	fuzz_out(o, "log-level %s\n", levels[cfg->log_level]);
 }
 
 static bool
@@ -270,7 +249,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char	   *text;
 	ConfigError err;
 	int			lines = 1;
-	Out			o = {outbuf, 0};
+	FuzzOut		o = {outbuf, sizeof(outbuf), 0};
 	char		word[48];
 	size_t		wl = 0;
 

@@ -127,28 +127,20 @@ oracle_body(const char *b, size_t len, long *cl, bool *big)
 	return 0;
 }
 
+/* The rule of health.h, stated on the oracles: full, garbage, or what need asks */
 static bool
 oracle_complete(const char *b, size_t len, ReplyNeed need)
 {
 	int			code;
 	long		cl;
 	bool		big;
-	size_t		off;
+	int			st = oracle_status(b, len, &code);
+	size_t		off = st == 1 ? oracle_body(b, len, &cl, &big) : 0;
 
-	if (len >= REPLY_CAP)
-		return true;
-	switch (oracle_status(b, len, &code))
-	{
-		case -1: return true;
-		case 0: return false;
-		default: break;
-	}
-	off = oracle_body(b, len, &cl, &big);
-	if (off == 0)
-		return false;
-	if (need == REPLY_NEED_HEADERS || (need == REPLY_NEED_BODY_IF_LENGTH && cl < 0))
-		return true;
-	return cl >= 0 && !big && len - off >= (size_t) cl;
+	return len >= REPLY_CAP || st == -1 ||
+		(off > 0 && (need == REPLY_NEED_HEADERS ||
+					 (cl < 0 ? need == REPLY_NEED_BODY_IF_LENGTH :
+					  !big && len - off >= (size_t) cl)));
 }
 
 /* Status line and headers of the first len bytes against the oracle. */

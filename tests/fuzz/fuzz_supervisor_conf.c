@@ -32,41 +32,20 @@
 
 #include "conf.h"
 #include "fuzz_check.h"
+#include "fuzz_out.h"
 
 #define NODE_CONF_CAP	(512 * 1024)
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct Out
-{
-	char	   *buf;
-	size_t		len;
-} Out;
-
-static void
-out(Out *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static void
-out(Out *o, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, NODE_CONF_CAP - o->len, fmt, ap);
-	va_end(ap);
-	CHECK(n >= 0 && (size_t) n < NODE_CONF_CAP - o->len);
-	o->len += (size_t) n;
-}
-
 /* key = 'value' in the node configuration's quoting ('' is a quote) */
 static void
-out_str(Out *o, const char *key, const char *value)
+out_str(FuzzOut *o, const char *key, const char *value)
 {
-	out(o, "%s = '", key);
+	fuzz_out(o, "%s = '", key);
 	for (const char *p = value; *p; p++)
-		out(o, *p == '\'' ? "''" : "%c", *p);
-	out(o, "'\n");
+		fuzz_out(o, *p == '\'' ? "''" : "%c", *p);
+	fuzz_out(o, "'\n");
 }
 
 static const char *
@@ -76,7 +55,7 @@ onoff(bool b)
 }
 
 static void
-write_node_conf(Out *o, const NodeConf *c)
+write_node_conf(FuzzOut *o, const NodeConf *c)
 {
 	out_str(o, "name", c->name);
 	out_str(o, "scope", c->scope);
@@ -85,7 +64,7 @@ write_node_conf(Out *o, const NodeConf *c)
 	out_str(o, "data_dir", c->data_dir);
 	out_str(o, "bin_dir", c->bin_dir);
 	out_str(o, "listen_addresses", c->listen_addresses);
-	out(o, "port = %d\n", c->port);
+	fuzz_out(o, "port = %d\n", c->port);
 	out_str(o, "connect_address", c->connect_address);
 	out_str(o, "api_listen", c->api_listen);
 	out_str(o, "api_connect_address", c->api_connect_address);
@@ -94,12 +73,12 @@ write_node_conf(Out *o, const NodeConf *c)
 	out_str(o, "superuser_password", c->superuser_password);
 	out_str(o, "replication_user", c->replication_user);
 	out_str(o, "replication_password", c->replication_password);
-	out(o, "ttl = %ds\nloop_wait = %d\nretry_timeout = %d\n", c->ttl, c->loop_wait, c->retry_timeout);
-	out(o, "synchronous_mode = %s\nsynchronous_mode_strict = %s\n",
+	fuzz_out(o, "ttl = %ds\nloop_wait = %d\nretry_timeout = %d\n", c->ttl, c->loop_wait, c->retry_timeout);
+	fuzz_out(o, "synchronous_mode = %s\nsynchronous_mode_strict = %s\n",
 		onoff(c->synchronous_mode), onoff(c->synchronous_mode_strict));
-	out(o, "maximum_lag_on_failover = %lldB\nprimary_start_timeout = %d\n",
+	fuzz_out(o, "maximum_lag_on_failover = %lldB\nprimary_start_timeout = %d\n",
 		(long long) c->maximum_lag_on_failover, c->primary_start_timeout);
-	out(o, "nofailover = %s\nnoloadbalance = %s\nnosync = %s\nclonefrom = %s\nuse_pg_rewind = %s\n",
+	fuzz_out(o, "nofailover = %s\nnoloadbalance = %s\nnosync = %s\nclonefrom = %s\nuse_pg_rewind = %s\n",
 		onoff(c->nofailover), onoff(c->noloadbalance), onoff(c->nosync),
 		onoff(c->clonefrom), onoff(c->use_pg_rewind));
 	out_str(o, "log_file", c->log_file);
@@ -367,7 +346,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char	   *text;
 	char	   *err;
 	size_t		errlen;
-	Out			o = {node_conf, 0};
+	FuzzOut		o = {node_conf, sizeof(node_conf), 0};
 	bool		ok;
 
 	if (size < 1)

@@ -33,32 +33,11 @@
 
 #include "proto.h"
 #include "fuzz_check.h"
+#include "fuzz_out.h"
 
 #define OUT_CAP 8192
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct Out
-{
-	char		buf[OUT_CAP];
-	size_t		len;
-} Out;
-
-static void
-out(Out *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static void
-out(Out *o, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, OUT_CAP - o->len, fmt, ap);
-	va_end(ap);
-	CHECK(n >= 0 && (size_t) n < OUT_CAP - o->len);
-	o->len += (size_t) n;
-}
 
 static bool
 terminated(const char *s, size_t cap)
@@ -90,13 +69,14 @@ check_accepted(const Request *r)
 static void
 check_written_back(const Request *r)
 {
-	Out			o = {{0}, 0};
+	char		buf[OUT_CAP];
+	FuzzOut		o = {buf, sizeof(buf), 0};
 	Request		again;
 	char		err[128];
 
-	out(&o, "# written back\naction = %s\n", request_action_name(r->action));
-	out(&o, "leader = '%s'\nconninfo = '%s'\n", r->leader, r->conninfo);
-	out(&o, "api_url = '%s'\nreason = '%s'\nfuture_key = 1\n", r->api_url, r->reason);
+	fuzz_out(&o, "# written back\naction = %s\n", request_action_name(r->action));
+	fuzz_out(&o, "leader = '%s'\nconninfo = '%s'\n", r->leader, r->conninfo);
+	fuzz_out(&o, "api_url = '%s'\nreason = '%s'\nfuture_key = 1\n", r->api_url, r->reason);
 	CHECK(request_parse(o.buf, o.len, &again, err, sizeof(err)));
 	CHECK(same_request(r, &again));
 }
@@ -124,7 +104,8 @@ check_agent_writer(const uint8_t *data, size_t size, uint8_t opt)
 	size_t		pos = 0;
 	Request		r;
 	char		err[128];
-	Out			o = {{0}, 0};
+	char		buf[OUT_CAP];
+	FuzzOut		o = {buf, sizeof(buf), 0};
 	bool		handover = opt & 1;
 
 	for (int i = 0; i < 4; i++)
@@ -141,11 +122,11 @@ check_agent_writer(const uint8_t *data, size_t size, uint8_t opt)
 	if (!agent_writable(v[0], sizeof(r.leader)) || !agent_writable(v[1], sizeof(r.conninfo)) ||
 		!agent_writable(v[2], sizeof(r.api_url)) || !agent_writable(v[3], sizeof(r.reason)))
 		return;
-	out(&o, "action = %s\n", handover ? "handover" : "rejoin");
-	out(&o, "leader = %s\nconninfo = %s\n", v[0], v[1]);
+	fuzz_out(&o, "action = %s\n", handover ? "handover" : "rejoin");
+	fuzz_out(&o, "leader = %s\nconninfo = %s\n", v[0], v[1]);
 	if (handover || (opt & 2))
-		out(&o, "api_url = %s\n", v[2]);
-	out(&o, "reason = %s\n", v[3]);
+		fuzz_out(&o, "api_url = %s\n", v[2]);
+	fuzz_out(&o, "reason = %s\n", v[3]);
 	CHECK(request_parse(o.buf, o.len, &r, err, sizeof(err)));
 	CHECK(r.action == (handover ? REQ_HANDOVER : REQ_REJOIN));
 	CHECK(strcmp(r.leader, v[0]) == 0 && strcmp(r.conninfo, v[1]) == 0);
