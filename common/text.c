@@ -66,3 +66,16 @@ text_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+bool
+text_visible_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return false;
+	}
+	return true;
+}

@@ -2,8 +2,8 @@
  *
  * text.h
  *	  Small character-level helpers shared by the agent, the supervisor and
- *	  the router: a hex digit's value, the node-name syntax, and a plain
- *	  decimal number.  Pure C, unit-tested in tests/unit/test_text.c.
+ *	  the router: a hex digit's value, the node-name syntax, a plain
+ *	  decimal number, and visible ASCII.  Pure C, unit-tested in tests/unit/test_text.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,5 +28,11 @@ extern bool text_valid_name(const char *s, size_t cap);
  * False, *out untouched, for anything else.
  */
 extern bool text_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Every byte of s[0..n) is visible ASCII (0x21..0x7e): no blank, control
+ * byte, DEL or non-ASCII byte, which an HTTP request line cannot carry.
+ */
+extern bool text_visible_ascii(const char *s, size_t n);
 
 #endif							/* HA_TEXT_H */

@@ -153,16 +153,7 @@ config_valid_http_path(const char *path)
 {
 	size_t		len = strlen(path);
 
-	if (len == 0 || len >= CONFIG_PATH_MAX || path[0] != '/')
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) path[i];
-
-		if (c <= 0x20 || c >= 0x7f)
-			return false;
-	}
-	return true;
+	return len > 0 && len < CONFIG_PATH_MAX && path[0] == '/' && text_visible_ascii(path, len);
 }
 
 bool

@@ -174,6 +174,29 @@ health_find_body(const char *buf, size_t len, long *content_length)
 	return 0;
 }
 
+bool
+health_reply_complete(const char *buf, size_t len, size_t cap, ReplyNeed need)
+{
+	int			status;
+	size_t		body_at;
+	long		content_length;
+
+	if (len >= cap)
+		return true;
+	switch (health_parse_status_line(buf, len, &status))
+	{
+		case -1: return true;	/* garbage: no need to read more */
+		case 0: return false;
+		default: break;
+	}
+	body_at = health_find_body(buf, len, &content_length);
+	if (body_at == 0)
+		return false;
+	if (need == REPLY_NEED_HEADERS || (need == REPLY_NEED_BODY_IF_LENGTH && content_length < 0))
+		return true;
+	return content_length >= 0 && len - body_at >= (size_t) content_length;
+}
+
 /*
  * pg_ha's leader epoch in a JSON body: top-level in a /watch reply, under
  * "pg_ha" in a check's /patroni-style body; false when absent or absurd.

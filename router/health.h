@@ -69,6 +69,22 @@ int			health_parse_status_line(const char *buf, size_t len, int *status);
  */
 size_t		health_find_body(const char *buf, size_t len, long *content_length);
 
+/* How much of a reply a probe waits for (health_reply_complete). */
+typedef enum ReplyNeed
+{
+	REPLY_NEED_HEADERS,			/* the status and the headers */
+	REPLY_NEED_BODY_IF_LENGTH,	/* the body too when Content-Length gives its size */
+	REPLY_NEED_BODY				/* the body: complete only by its Content-Length */
+} ReplyNeed;
+
+/*
+ * Whether the first len bytes of a reply read into a buffer of cap bytes are
+ * all there is to read: the buffer is full, the status line is garbage, or
+ * what `need` asks for has arrived.  Otherwise reading goes on until the
+ * server closes the connection (HTTP/1.0) or the deadline.
+ */
+bool		health_reply_complete(const char *buf, size_t len, size_t cap, ReplyNeed need);
+
 /*
  * pg_ha's leader epoch from a complete reply's JSON body (a check of our
  * agent carries it as well as a watch); false when there is none.

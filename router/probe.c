@@ -42,30 +42,20 @@ probe_finish(HttpProbe *probe, ProbeOutcome outcome)
 static bool
 probe_reply_complete(const HttpProbe *probe)
 {
-	int			status;
-	size_t		body_at;
-	long		content_length;
+	ReplyNeed	need;
 
-	if (probe->reply_len == sizeof(probe->reply))
-		return true;
-	switch (health_parse_status_line(probe->reply, probe->reply_len, &status))
-	{
-		case -1: return true;	/* garbage: no need to read more */
-		case 0: return false;
-		default: break;
-	}
-	body_at = health_find_body(probe->reply, probe->reply_len, &content_length);
-	if (body_at == 0)
-		return false;
 	/*
 	 * A replica check needs only the status; a watch needs the JSON body, and
 	 * so does a primary check when the reply has one (pg_ha's leader epoch
 	 * tells an old primary from a new one).
 	 */
-	if (probe->purpose == CHECK_REPLICA ||
-		(probe->purpose == CHECK_PRIMARY && (!probe->has_body || content_length < 0)))
-		return true;
-	return content_length >= 0 && probe->reply_len - body_at >= (size_t) content_length;
+	if (probe->purpose == CHECK_REPLICA)
+		need = REPLY_NEED_HEADERS;
+	else if (probe->purpose == CHECK_PRIMARY)
+		need = probe->has_body ? REPLY_NEED_BODY_IF_LENGTH : REPLY_NEED_HEADERS;
+	else
+		need = REPLY_NEED_BODY;
+	return health_reply_complete(probe->reply, probe->reply_len, sizeof(probe->reply), need);
 }
 
 static void

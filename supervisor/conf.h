@@ -6,9 +6,11 @@
  *	  postgres includes, and the quoting rules of postgresql.conf and
  *	  libpq connection strings.
  *
- * Everything here is pure (no I/O, no globals): the parser takes the
- * file's text and returns either a complete NodeConf or an error that
- * names the file and line.  Unit-tested in tests/test_conf.c.
+ * Everything here is pure (no I/O, no globals): the parser (conf.c) takes
+ * the file's text and returns either a complete NodeConf or an error that
+ * names the file and line; what is written from a NodeConf is in
+ * conf_render.c.  Unit-tested in tests/test_conf.c, fuzzed in
+ * tests/fuzz/fuzz_supervisor_conf.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -79,11 +81,18 @@ typedef struct NodeConf
 extern bool conf_parse(const char *text, size_t len, const char *filename,
 					   const char *pgdata, NodeConf *c, char *err, size_t errlen);
 
+/* conf_render.c */
+
 /*
  * Renders the pg_ha.conf that postgres includes (port, listen_addresses,
  * shared_preload_libraries, every pg_ha.* setting, every pg.<param>).
- * Returns the length, or -1 if cap is too small.
+ * Returns the length, or -1 if cap is too small; CONF_PG_HA_CONF_MAX
+ * bytes hold that of any configuration conf_parse accepts (at most
+ * CONF_MAX_PG + 32 lines, none longer than a name and a value of twice
+ * CONF_PATH_LEN, quoted).
  */
+#define CONF_PG_HA_CONF_MAX ((CONF_MAX_PG + 32) * (CONF_NAME_LEN + 4 * CONF_PATH_LEN + 24))
+
 extern int	conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap);
 
 /*
@@ -95,8 +104,9 @@ extern int	conf_quote(const char *value, char *buf, size_t cap);
 
 /*
  * Appends " key=value" to a libpq connection string, quoting the value
- * ('...', with \ and ' escaped) when it is empty or holds a space, a
- * quote or a backslash.  Returns false if cap is too small.
+ * ('...', with \ and ' escaped) when it is empty or holds a blank (any
+ * of libpq's: space, \t \n \r \v \f), a quote or a backslash.  Returns
+ * false if cap is too small.
  */
 extern bool conf_conninfo_add(char *buf, size_t cap, const char *key,
 							  const char *value);

@@ -201,14 +201,14 @@ pgd_controldata(const NodeConf *c, ControlData *cd)
 bool
 pgd_write_pg_ha_conf(const NodeConf *c)
 {
-	char	   *buf = malloc(256 * 1024);
+	char	   *buf = malloc(CONF_PG_HA_CONF_MAX);
 	char		path[CONF_PATH_LEN + 32];
 	int			n;
 	bool		ok;
 
 	if (buf == NULL)
 		return false;
-	n = conf_render_pg_ha_conf(c, buf, 256 * 1024);
+	n = conf_render_pg_ha_conf(c, buf, CONF_PG_HA_CONF_MAX);
 	if (n < 0)
 	{
 		sup_log("could not render pg_ha.conf (too large)");

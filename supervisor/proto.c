@@ -16,6 +16,7 @@
 #include "errbuf.h"
 #include "json_reader.h"
 #include "proto.h"
+#include "text.h"
 
 const char *
 request_action_name(RequestAction a)
@@ -171,7 +172,7 @@ url_parse(const char *url, char *host, size_t hostlen, int *port, char *path,
 			p++;
 		he = p;
 	}
-	if (he == hs || (size_t) (he - hs) >= hostlen)
+	if (he == hs || (size_t) (he - hs) >= hostlen || !text_visible_ascii(hs, (size_t) (he - hs)))
 		return false;
 	memcpy(host, hs, (size_t) (he - hs));
 	host[he - hs] = '\0';
@@ -188,7 +189,7 @@ url_parse(const char *url, char *host, size_t hostlen, int *port, char *path,
 		v = 80;
 	if (*p != '\0' && *p != '/')
 		return false;
-	if (strlen(*p ? p : "/") >= pathlen)
+	if (strlen(*p ? p : "/") >= pathlen || !text_visible_ascii(p, strlen(p)))
 		return false;
 	snprintf(path, pathlen, "%s", *p ? p : "/");
 	*port = (int) v;

@@ -42,7 +42,11 @@ extern const char *request_action_name(RequestAction a);
 extern bool request_parse(const char *text, size_t len, Request *r,
 						  char *err, size_t errlen);
 
-/* "http://host:port/path" -> parts (path defaults to "/"); false if bad. */
+/*
+ * "http://host:port/path" -> parts (path defaults to "/"); false if bad,
+ * which includes any byte but visible ASCII (host and path go into the
+ * request line and the Host header of the hand-over's GET).
+ */
 extern bool url_parse(const char *url, char *host, size_t hostlen, int *port,
 					  char *path, size_t pathlen);
 

@@ -233,6 +233,31 @@ test_check_epoch(void **state)
 	assert_false(health_parse_epoch("HTTP/1.0 200 OK\r\n\r\n{\"leader_epoch\":99999999999999999999999}", 59, &epoch));
 }
 
+static void
+test_reply_complete(void **state)
+{
+	const char *head = "HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n";
+	const char *full = "HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n{\"a\"";
+	const char *nolen = "HTTP/1.0 200 OK\r\n\r\n{}";
+
+	(void) state;
+	/* status line or headers still coming */
+	assert_false(health_reply_complete("HTTP/1.", 7, 4096, REPLY_NEED_HEADERS));
+	assert_false(health_reply_complete(head, 20, 4096, REPLY_NEED_HEADERS));
+	/* garbage or a full buffer: nothing more to wait for */
+	assert_true(health_reply_complete("SSH-2.0", 7, 4096, REPLY_NEED_BODY));
+	assert_true(health_reply_complete(head, 20, 20, REPLY_NEED_BODY));
+	/* the headers are enough for a replica check */
+	assert_true(health_reply_complete(head, strlen(head), 4096, REPLY_NEED_HEADERS));
+	assert_false(health_reply_complete(head, strlen(head), 4096, REPLY_NEED_BODY_IF_LENGTH));
+	assert_false(health_reply_complete(head, strlen(head), 4096, REPLY_NEED_BODY));
+	assert_true(health_reply_complete(full, strlen(full), 4096, REPLY_NEED_BODY_IF_LENGTH));
+	assert_true(health_reply_complete(full, strlen(full), 4096, REPLY_NEED_BODY));
+	/* no Content-Length: a primary check stops at the headers, a watch waits for the close */
+	assert_true(health_reply_complete(nolen, strlen(nolen), 4096, REPLY_NEED_BODY_IF_LENGTH));
+	assert_false(health_reply_complete(nolen, strlen(nolen), 4096, REPLY_NEED_BODY));
+}
+
 int
 main(void)
 {
@@ -248,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_watch_reply),
 		cmocka_unit_test(test_watch_reply_not_supported),
 		cmocka_unit_test(test_check_epoch),
+		cmocka_unit_test(test_reply_complete),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);

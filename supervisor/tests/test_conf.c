@@ -229,6 +229,43 @@ test_render(void **state)
 	assert_int_equal(conf_render_pg_ha_conf(&conf, buf, 0), -1);
 }
 
+/* The largest configurations render into CONF_PG_HA_CONF_MAX bytes. */
+static void
+test_render_largest(void **state)
+{
+	static char text[512 * 1024];
+	static char buf[CONF_PG_HA_CONF_MAX];
+	size_t		o;
+	int			n;
+
+	(void) state;
+	/* a list of one-letter names: rendered "pg_ha, a, a, ..." is twice as long */
+	o = (size_t) snprintf(text, sizeof(text), MIN_CONF "pg.shared_preload_libraries = 'a");
+	for (int i = 0; i < (CONF_PATH_LEN - 2) / 2; i++)
+		o += (size_t) snprintf(text + o, sizeof(text) - o, ",a");
+	o += (size_t) snprintf(text + o, sizeof(text) - o, "'\n");
+	assert_true(parse(text));
+	n = conf_render_pg_ha_conf(&conf, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\nshared_preload_libraries = 'pg_ha, a, a, a, "));
+
+	/* every pg.* parameter, every value as long as it may be, all escaped */
+	o = (size_t) snprintf(text, sizeof(text), MIN_CONF);
+	for (int i = 0; i < CONF_MAX_PG; i++)
+	{
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "pg.p%0*d = '", CONF_NAME_LEN - 3, i);
+		for (int j = 0; j < CONF_PATH_LEN - 1; j++)
+			o += (size_t) snprintf(text + o, sizeof(text) - o, "\\");
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "'\n");
+	}
+	assert_true(o < sizeof(text) - 1);
+	assert_true(parse(text));
+	assert_int_equal(conf.npg, CONF_MAX_PG);
+	n = conf_render_pg_ha_conf(&conf, buf, sizeof(buf));
+	assert_true(n > 256 * 1024);
+	assert_int_equal((size_t) n, strlen(buf));
+}
+
 static void
 test_quote(void **state)
 {
@@ -258,6 +295,11 @@ test_conninfo(void **state)
 	assert_true(conf_conninfo_add(buf, sizeof(buf), "password", "a b'c\\d"));
 	assert_true(conf_conninfo_add(buf, sizeof(buf), "user", ""));
 	assert_string_equal(buf, "host=10.0.0.2 password='a b\\'c\\\\d' user=''");
+	/* libpq's blanks include \r \v \f: unquoted, "a\rb" would read as "a" */
+	buf[0] = '\0';
+	assert_true(conf_conninfo_add(buf, sizeof(buf), "password", "a\rb"));
+	assert_true(conf_conninfo_add(buf, sizeof(buf), "user", "c\vd\fe"));
+	assert_string_equal(buf, "password='a\rb' user='c\vd\fe'");
 	{
 		char		small[16] = "host=x";
 
@@ -315,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_required_and_cross_checks),
 		cmocka_unit_test(test_pg_params),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_largest),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_conninfo),
 		cmocka_unit_test(test_bool),

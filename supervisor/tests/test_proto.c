@@ -84,6 +84,22 @@ test_bad_requests(void **state)
 static void
 test_url(void **state)
 {
+	/* not http, no host, port out of range or not a number, no "]" */
+	static const char *const bad[] = {
+		"https://h:1/",
+		"http://:1/",
+		"http://h:0/",
+		"http://h:70000/",
+		"http://h:80x/",
+		"http://[::1/",
+		/* nothing that would break the request line or the Host header */
+		"http://h:1/a b",
+		"http://h:1/a\r\nX-Injected: 1",
+		"http://[h\r\nX: 1]:1/",
+		"http://h\t/",
+		"http://h:1/\x7f",
+		"http://h\xc3\xa9:1/",
+	};
 	char		host[64],
 				path[64];
 	int			port;
@@ -98,12 +114,8 @@ test_url(void **state)
 	assert_true(url_parse("http://pg-master", host, sizeof(host), &port, path, sizeof(path)));
 	assert_int_equal(port, 80);
 	assert_string_equal(path, "/");
-	assert_false(url_parse("https://h:1/", host, sizeof(host), &port, path, sizeof(path)));
-	assert_false(url_parse("http://:1/", host, sizeof(host), &port, path, sizeof(path)));
-	assert_false(url_parse("http://h:0/", host, sizeof(host), &port, path, sizeof(path)));
-	assert_false(url_parse("http://h:70000/", host, sizeof(host), &port, path, sizeof(path)));
-	assert_false(url_parse("http://h:80x/", host, sizeof(host), &port, path, sizeof(path)));
-	assert_false(url_parse("http://[::1/", host, sizeof(host), &port, path, sizeof(path)));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(url_parse(bad[i], host, sizeof(host), &port, path, sizeof(path)));
 	assert_false(url_parse("http://averyveryverylonghostname.example.com:1/", host, 8, &port, path,
 						   sizeof(path)));
 }

@@ -87,6 +87,21 @@ test_parse_uint(void **state)
 	assert_false(text_parse_uint(NULL, UINT64_MAX, &v));
 }
 
+static void
+test_visible_ascii(void **state)
+{
+	(void) state;
+	assert_true(text_visible_ascii("/patroni?x=1&y=%20", 18));
+	assert_true(text_visible_ascii("", 0));
+	assert_true(text_visible_ascii("a b", 1));	/* only the first n bytes */
+	assert_false(text_visible_ascii("a b", 3));
+	assert_false(text_visible_ascii("a\rb", 3));
+	assert_false(text_visible_ascii("a\tb", 3));
+	assert_false(text_visible_ascii("\x7f", 1));
+	assert_false(text_visible_ascii("caf\xc3\xa9", 5));
+	assert_false(text_visible_ascii("a\0b", 3));
+}
+
 int
 main(void)
 {
@@ -94,6 +109,7 @@ main(void)
 		cmocka_unit_test(test_hex_value),
 		cmocka_unit_test(test_valid_name),
 		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_visible_ascii),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
