@@ -46,8 +46,15 @@ static bool sw_asked_leader;	/* this node led when it was asked */
 enum
 {
 	PARK_WATCH,					/* /watch: a change of the primary answer */
-	PARK_SWITCHOVER				/* POST /switchover: the candidate leads */
+	PARK_SWITCHOVER,			/* POST /switchover: the candidate leads */
+	PARK_CONFIG					/* PATCH/PUT /config: the agent wrote it */
 };
+
+/* the agent answers a configuration change within a loop or two */
+#define CONFIG_PARK_MS		10000
+
+/* The last PATCH/PUT /config: its request id in ha_shared->config (0: none). */
+static uint64 config_request_id;
 
 void
 ha_api_init(const HaView *v)
@@ -600,6 +607,91 @@ poll_switchover(bool timed_out, StringInfo out)
 	return true;
 }
 
+/*
+ * PATCH /config (a JSON merge patch, Patroni's) or PUT /config (the whole
+ * configuration): asks the agent through the config request slot, the one
+ * ha_set_config() uses, and waits parked for its answer.
+ */
+static HttpAnswer
+handle_config_change(const HttpRequest *req, StringInfo out, HttpPark *park,
+					 bool replace)
+{
+	HaConfigRequest *cr = &ha_shared->config;
+
+	if (req->body_len == 0 || req->body_len >= sizeof(cr->body) ||
+		memchr(req->body, '\0', req->body_len) != NULL)
+	{
+		reply_message(out, 400, "the body must be a JSON object",
+					  replace ? "Send the whole configuration, as GET /config shows it." :
+					  "Send a JSON merge patch such as {\"ttl\": 30}; null removes a key.");
+		return HTTP_ANSWER_NOW;
+	}
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	if (cr->id != cr->taken_id ||
+		(config_request_id != 0 && cr->taken_id == config_request_id &&
+		 cr->state == HA_CONFIG_PENDING))
+	{
+		LWLockRelease(ha_shared->lock);
+		reply_message(out, 409, "another configuration change is being made on this node",
+					  "Try again in a moment.");
+		return HTTP_ANSWER_NOW;
+	}
+	config_request_id = ++cr->id;
+	cr->replace = replace;
+	memcpy(cr->body, req->body, req->body_len);
+	cr->body[req->body_len] = '\0';
+	cr->requester_latch = NULL;
+	cr->state = HA_CONFIG_PENDING;
+	cr->error[0] = cr->result[0] = '\0';
+	LWLockRelease(ha_shared->lock);
+	park->kind = PARK_CONFIG;
+	park->deadline_ms = ha_mono_ms() + CONFIG_PARK_MS;
+	return HTTP_ANSWER_PARK;
+}
+
+/* The parked PATCH/PUT /config: Patroni's codes (200, 400, 409, 503). */
+static bool
+poll_config(bool timed_out, StringInfo out)
+{
+	HaConfigRequest *cr = &ha_shared->config;
+	int			state = HA_CONFIG_PENDING;
+	char		error[256] = "";
+	char	   *result = palloc(HA_CONFIG_JSON_CAP);
+
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	if (cr->taken_id == config_request_id)
+	{
+		state = cr->state;
+		strlcpy(error, cr->error, sizeof(error));
+		strlcpy(result, cr->result, HA_CONFIG_JSON_CAP);
+	}
+	LWLockRelease(ha_shared->lock);
+
+	switch (state)
+	{
+		case HA_CONFIG_DONE:
+			reply_text(out, 200, false, result);
+			break;
+		case HA_CONFIG_REFUSED:
+			reply_message(out, 400, error, "Nothing was changed.");
+			break;
+		case HA_CONFIG_CONFLICT:
+			reply_message(out, 409, error, "Read GET /config again and retry.");
+			break;
+		case HA_CONFIG_FAILED:
+			reply_message(out, 503, error, NULL);
+			break;
+		default:
+			if (!timed_out)
+				return false;
+			reply_message(out, 503, "configuration change status unknown",
+						  "GET /config shows the configuration now.");
+			break;
+	}
+	config_request_id = 0;
+	return true;
+}
+
 HttpAnswer
 ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 {
@@ -607,6 +699,12 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 	bool		head_only = req->method == HTTP_HEAD || req->method == HTTP_OPTIONS;
 	bool		read_method = req->method == HTTP_GET || head_only;
 
+	if (route == HA_ROUTE_CONFIG && (req->method == HTTP_PATCH || req->method == HTTP_PUT))
+	{
+		if (write_allowed(req, out))
+			return handle_config_change(req, out, park, req->method == HTTP_PUT);
+		return HTTP_ANSWER_NOW;
+	}
 	switch (route)
 	{
 		case HA_ROUTE_SWITCHOVER:
@@ -700,6 +798,8 @@ ha_api_poll(const HttpPark *park, bool timed_out, StringInfo out)
 {
 	if (park->kind == PARK_SWITCHOVER)
 		return poll_switchover(timed_out, out);
+	if (park->kind == PARK_CONFIG)
+		return poll_config(timed_out, out);
 	if (!timed_out && park->watch_value == (ha_api_primary_status() == 200))
 		return false;
 	reply_watch(out);

@@ -28,6 +28,17 @@
 
 PG_FUNCTION_INFO_V1(ha_status);
 
+/* ERROR unless the library was preloaded (the agent's shared memory exists). */
+static void
+require_loaded(void)
+{
+	if (ha_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_ha is not loaded"),
+				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+}
+
 #define HA_STATUS_COLS 13
 
 static Datum
@@ -115,11 +126,7 @@ ha_status(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	if (ha_shared == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_ha is not loaded"),
-				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+	require_loaded();
 
 	v = palloc(sizeof(HaView));
 	LWLockAcquire(ha_shared->lock, LW_SHARED);
@@ -198,11 +205,7 @@ ha_switchover(PG_FUNCTION_ARGS)
 	char		chosen[HA_NAME_LEN] = "";
 	bool		accepted = false;
 
-	if (ha_shared == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_ha is not loaded"),
-				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+	require_loaded();
 	if (strlen(candidate) >= HA_NAME_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -325,11 +328,7 @@ ha_history(PG_FUNCTION_ARGS)
 	int			n;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (ha_shared == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_ha is not loaded"),
-				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
+	require_loaded();
 
 	json = palloc(HA_HISTORY_JSON_CAP);
 	LWLockAcquire(ha_shared->lock, LW_SHARED);
@@ -364,4 +363,118 @@ ha_history(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * ha_config(): the cluster configuration (/config) as this node's agent
+ * read it last; NULL before the cluster has one.
+ */
+PG_FUNCTION_INFO_V1(ha_config);
+
+Datum
+ha_config(PG_FUNCTION_ARGS)
+{
+	char	   *json = palloc(HA_CONFIG_JSON_CAP);
+
+	require_loaded();
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	memcpy(json, ha_shared->view.config_json, HA_CONFIG_JSON_CAP);
+	LWLockRelease(ha_shared->lock);
+	json[HA_CONFIG_JSON_CAP - 1] = '\0';
+	if (json[0] == '\0')
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+#define CONFIG_TIMEOUT_MS	10000
+
+/*
+ * ha_set_config(change jsonb, replace boolean DEFAULT false): changes the
+ * cluster configuration, as PATCH /config (a JSON merge patch: null
+ * removes a key) or, with replace, PUT /config.  The local agent merges,
+ * checks and writes it with a compare-and-set; returns the new
+ * configuration, which every agent applies.  A bad value, a conflicting
+ * change made meanwhile, or an unreachable ZooKeeper is an ERROR and
+ * changes nothing.
+ */
+PG_FUNCTION_INFO_V1(ha_set_config);
+
+Datum
+ha_set_config(PG_FUNCTION_ARGS)
+{
+	char	   *change = DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(0)));
+	bool		replace = PG_GETARG_BOOL(1);
+	HaConfigRequest *req;
+	Latch	   *agent_latch;
+	TimestampTz start = GetCurrentTimestamp();
+	uint64		id;
+
+	require_loaded();
+	if (strlen(change) >= sizeof(ha_shared->config.body))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the configuration change is longer than %zu bytes",
+						sizeof(ha_shared->config.body) - 1)));
+	req = &ha_shared->config;
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	agent_latch = ha_shared->worker_pid != 0 ? ha_shared->agent_latch : NULL;
+	if (agent_latch == NULL || req->id != req->taken_id ||
+		(req->taken_id != 0 && req->state == HA_CONFIG_PENDING))
+	{
+		LWLockRelease(ha_shared->lock);
+		ereport(ERROR,
+				(errcode(agent_latch ? ERRCODE_OBJECT_IN_USE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(agent_latch ? "another configuration change is being made on this node" :
+						"pg_ha agent is not running"),
+				 errhint(agent_latch ? "Try again in a moment." :
+						 "Check the server log for the \"pg_ha agent\" background worker.")));
+	}
+	id = ++req->id;
+	req->replace = replace;
+	strlcpy(req->body, change, sizeof(req->body));
+	req->requester_latch = MyLatch;
+	req->state = HA_CONFIG_PENDING;
+	req->error[0] = req->result[0] = '\0';
+	LWLockRelease(ha_shared->lock);
+	SetLatch(agent_latch);
+
+	for (;;)
+	{
+		int			state = HA_CONFIG_PENDING;
+		char		error[256];
+		char	   *result = palloc(HA_CONFIG_JSON_CAP);
+
+		LWLockAcquire(ha_shared->lock, LW_SHARED);
+		if (req->taken_id == id)
+		{
+			state = req->state;
+			strlcpy(error, req->error, sizeof(error));
+			strlcpy(result, req->result, HA_CONFIG_JSON_CAP);
+		}
+		LWLockRelease(ha_shared->lock);
+		if (state == HA_CONFIG_DONE)
+			PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+		if (state == HA_CONFIG_REFUSED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("configuration change refused: %s", error),
+					 errdetail("Nothing was changed.")));
+		if (state == HA_CONFIG_CONFLICT)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("configuration change refused: %s", error),
+					 errhint("Call ha_config() again and retry.")));
+		if (state == HA_CONFIG_FAILED)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("configuration change failed: %s", error)));
+		if (TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()) > CONFIG_TIMEOUT_MS)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("pg_ha agent did not answer the configuration change within %d s",
+							CONFIG_TIMEOUT_MS / 1000),
+					 errhint("SELECT ha_config() shows the configuration now.")));
+		pfree(result);
+		nap(100);
+	}
 }

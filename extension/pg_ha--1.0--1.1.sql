@@ -18,3 +18,25 @@ COMMENT ON FUNCTION ha_history() IS
 
 REVOKE ALL ON FUNCTION ha_history() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ha_history() TO pg_monitor;
+
+CREATE FUNCTION ha_config()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'ha_config'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ha_config() IS
+'pg_ha: the cluster''s dynamic configuration (the /config key, as patronictl show-config shows it); NULL before the cluster has one';
+
+REVOKE ALL ON FUNCTION ha_config() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ha_config() TO pg_monitor;
+
+CREATE FUNCTION ha_set_config(change jsonb, replace boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'ha_set_config'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_set_config(jsonb, boolean) IS
+'pg_ha: changes the cluster''s dynamic configuration (a JSON merge patch, null removes a key; replace: the whole configuration), checked and written with a compare-and-set; every node applies it; returns the new configuration';
+
+-- A cluster-wide change: superusers only, unless a superuser grants it.
+REVOKE ALL ON FUNCTION ha_set_config(jsonb, boolean) FROM PUBLIC;
