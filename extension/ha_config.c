@@ -26,13 +26,14 @@
 #include "json_reader.h"
 #include "ha_agent.h"
 #include "ha_guc.h"
-#include "ha_http.h"
 #include "ha_local.h"
 
 static bool config_exists;
 static int32 config_version = -1;	/* of the /config last read */
 static uint64 writing_id;		/* the request whose write is under way (0: none) */
 static char *writing_text;		/* ... and what it writes, in TopMemoryContext */
+static int32 writing_version;	/* ... over this version of /config (-1: create) */
+static int64 writing_at_ms;		/* ... from then on (0: sent) */
 static char applied_text[8192];	/* the settings last applied, for the log */
 
 /* The cluster's settings as postgresql.conf lines (pg_ha.dynamic.conf). */
@@ -179,8 +180,30 @@ answer_request(uint64 id, HaConfigRequestState state, const char *error,
  * anyone else (patronictl edit-config writes /config itself) is never
  * overwritten: the writer gets a conflict and tries again.
  */
+/* Sends the checked change (when its time has come). */
+static void
+send_write(int64 now)
+{
+	if (writing_id == 0 || writing_at_ms == 0 || now < writing_at_ms)
+		return;
+	writing_at_ms = 0;
+	if (writing_version >= 0)
+		session_issue(OP_CONFIG_SET, zk_set(OP_CONFIG_SET, agent.config_path, writing_text,
+											strlen(writing_text), writing_version));
+	else
+		session_issue(OP_CONFIG_SET, zk_create(OP_CONFIG_SET, agent.config_path, writing_text,
+											   strlen(writing_text), false));
+	if (agent.inflight[OP_CONFIG_SET] == 0)
+	{
+		answer_request(writing_id, HA_CONFIG_FAILED, "could not send the write to ZooKeeper", NULL);
+		pfree(writing_text);
+		writing_text = NULL;
+		writing_id = 0;
+	}
+}
+
 void
-config_poll_request(void)
+config_poll_request(int64 now)
 {
 	HaConfigRequest *req = &ha_shared->config;
 	uint64		id;
@@ -192,6 +215,7 @@ config_poll_request(void)
 	JsonBuf		jb;
 	bool		ok;
 
+	send_write(now);
 	if (writing_id != 0 || !agent.config_known || agent.config_stale ||
 		agent.inflight[OP_CONFIG_GET] > 0 || agent.inflight[OP_CONFIG_CREATE] > 0)
 		return;					/* one at a time, on a fresh read */
@@ -208,7 +232,7 @@ config_poll_request(void)
 	body = pstrdup(req->body);
 	LWLockRelease(ha_shared->lock);
 
-	if (!session_reachable(ha_mono_ms()))
+	if (!session_reachable(now))
 	{
 		answer_request(id, HA_CONFIG_FAILED, "ZooKeeper is unreachable from this node", NULL);
 		return;
@@ -255,17 +279,9 @@ config_poll_request(void)
 	}
 	writing_id = id;
 	writing_text = MemoryContextStrdup(TopMemoryContext, merged);
-	if (config_exists)
-		session_issue(OP_CONFIG_SET, zk_set(OP_CONFIG_SET, agent.config_path, writing_text,
-											strlen(writing_text), config_version));
-	else
-		session_issue(OP_CONFIG_SET, zk_create(OP_CONFIG_SET, agent.config_path, writing_text,
-											   strlen(writing_text), false));
-	if (agent.inflight[OP_CONFIG_SET] == 0)
-	{
-		answer_request(id, HA_CONFIG_FAILED, "could not send the write to ZooKeeper", NULL);
-		writing_id = 0;
-	}
+	writing_version = config_exists ? config_version : -1;
+	writing_at_ms = now + ha_test_config_write_delay_ms;
+	send_write(now);
 }
 
 /* ZooKeeper answered a change's write (set, or create for a PUT). */

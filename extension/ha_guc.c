@@ -45,6 +45,7 @@ bool		ha_clonefrom = false;
 char	   *ha_replication_user = NULL;
 char	   *ha_replication_password = NULL;
 int			ha_test_hold_after_commit_ms = 0;
+int			ha_test_config_write_delay_ms = 0;
 
 static bool
 check_zk_hosts(char **newval, void **extra, GucSource source)
@@ -267,6 +268,13 @@ ha_define_gucs(void)
 							"0 (the default) means no wait.  The wait holds the transaction's locks.",
 							&ha_test_hold_after_commit_ms, 0, 0, 60000,
 							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_ha.test_config_write_delay_ms",
+							"For tests only: the agent writes a configuration change this long after it checked it.",
+							"0 (the default) means at once.  Lets a test change /config in between (a compare-and-set conflict).",
+							&ha_test_config_write_delay_ms, 0, 0, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_ha");

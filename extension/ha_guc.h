@@ -31,6 +31,7 @@ extern bool ha_clonefrom;
 extern char *ha_replication_user;
 extern char *ha_replication_password;
 extern int	ha_test_hold_after_commit_ms;
+extern int	ha_test_config_write_delay_ms;
 
 extern void ha_define_gucs(void);
 
