@@ -281,6 +281,10 @@ config_poll_request(int64 now)
 	writing_text = MemoryContextStrdup(TopMemoryContext, merged);
 	writing_version = config_exists ? config_version : -1;
 	writing_at_ms = now + ha_test_config_write_delay_ms;
+	if (ha_test_config_write_delay_ms > 0)
+		ereport(LOG,
+				(errmsg("pg_ha: cluster configuration change checked, writing it in %d ms (pg_ha.test_config_write_delay_ms)",
+						ha_test_config_write_delay_ms)));
 	send_write(now);
 }
 

@@ -101,7 +101,8 @@ my ($c_out, $c_err) = ('', '');
 my $curl = IPC::Run::start(['curl', '-s', '-m', '20', '-o', '/dev/stderr', '-w', '%{http_code}', '-X', 'PATCH',
 	'-u', 'admin:s3cret', '--data', '{"loop_wait": 3}', 'http://127.0.0.1:' . $n2->api_port . '/config'],
 	'>', \$c_out, '2>', \$c_err);
-ok(wait_until(sub { $n2->postgres_log =~ /cluster configuration change/ || 1 }, 1, 'n/a'), 'the PATCH to n2 is under way');
+ok(wait_until(sub { $n2->postgres_log =~ /pg_ha: cluster configuration change checked, writing it in 3000 ms/ }, 10, 'taken'),
+	'n2 has checked the PATCH and waits to write it');
 ($rc, $out, $err) = $n1->psql(q{SELECT ha_set_config('{"retry_timeout": 2}')->>'retry_timeout'});
 is($out, '2', 'meanwhile a change on n1 goes through') or diag($err);
 $curl->finish;
