@@ -47,6 +47,7 @@ OBJS = \
 	common/dyn_config.o \
 	common/http_evict.o \
 	common/iso_time.o \
+	common/json_merge.o \
 	common/json_reader.o \
 	common/json_writer.o \
 	common/member_json.o \
