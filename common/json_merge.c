@@ -150,13 +150,12 @@ merge(Span target, Span patch, JsonBuf *jb, int depth, char *err, size_t errlen)
 	/* two member lists per level (about 17 kB), at most 8 levels deep */
 	{
 		Members		lists[2];
+		int			kept = 0;
 
 		t = &lists[0];
 		p = &lists[1];
 		if (!read_members(target, t, err, errlen) || !read_members(patch, p, err, errlen))
 			return false;
-		int			kept = 0;
-
 		json_object_begin(jb);
 		for (int i = 0; i < t->n && ok; i++)
 		{
