@@ -155,6 +155,18 @@ ha_write_dynamic_conf(const char *text)
 	return write_conf_and_reload(HA_DYNAMIC_CONF, text, &dynamic_conf_written);
 }
 
+/* A value for the request file: no control characters (a line break above all). */
+static bool
+request_value_ok(const char *v)
+{
+	if (v == NULL)
+		return true;
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		if (*p < 0x20 || *p == 0x7F)
+			return false;
+	return true;
+}
+
 void
 ha_request_supervisor(const char *action, const char *leader,
 					  const char *conninfo, const char *api_url,
@@ -163,6 +175,21 @@ ha_request_supervisor(const char *action, const char *leader,
 	pid_t		supervisor = ha_supervisor_pid();
 	StringInfoData s;
 
+	/*
+	 * The values come from other members' znodes, which any ZooKeeper client
+	 * may write: a line break would add lines to the request (a "leader ="
+	 * of its own).  Such a request is not written.
+	 */
+	if (supervisor != 0 &&
+		(!request_value_ok(leader) || !request_value_ok(conninfo) ||
+		 !request_value_ok(api_url) || !request_value_ok(reason)))
+	{
+		ereport(WARNING,
+				(errmsg("pg_ha: not asking the supervisor to %s: a value holds a line break or control character", action),
+				 errdetail("leader \"%s\", api_url \"%s\" (from ZooKeeper).",
+						   leader ? leader : "", api_url ? api_url : "")));
+		supervisor = 0;
+	}
 	if (supervisor != 0)
 	{
 		initStringInfo(&s);
