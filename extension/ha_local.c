@@ -186,8 +186,7 @@ ha_request_supervisor(const char *action, const char *leader,
 	{
 		ereport(WARNING,
 				(errmsg("pg_ha: not asking the supervisor to %s: a value holds a line break or control character", action),
-				 errdetail("leader \"%s\", api_url \"%s\" (from ZooKeeper).",
-						   leader ? leader : "", api_url ? api_url : "")));
+				 errdetail("The leader's member data in ZooKeeper is malformed; postgres stops if it had to.")));
 		supervisor = 0;
 	}
 	if (supervisor != 0)
