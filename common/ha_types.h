@@ -77,6 +77,7 @@ typedef struct HaMember
 	uint64_t	maximum_lag_on_failover;
 	bool		supervised;		/* run by pg_ha_supervisor (can hand over) */
 	bool		pending_restart;	/* a changed setting waits for a restart */
+	bool		paused;			/* it sees the cluster paused (Patroni's "pause") */
 	HaTags		tags;
 } HaMember;
 

@@ -68,10 +68,15 @@ member_to_json(const HaMember *m, JsonBuf *jb)
 	json_uint(jb, m->maximum_lag_on_failover);
 	json_key(jb, "supervised");
 	json_bool(jb, m->supervised);
+	/* Patroni writes these only when true */
 	if (m->pending_restart)
 	{
-		/* Patroni writes it only when true */
 		json_key(jb, "pending_restart");
+		json_bool(jb, true);
+	}
+	if (m->paused)
+	{
+		json_key(jb, "pause");
 		json_bool(jb, true);
 	}
 	json_key(jb, "tags");
@@ -174,6 +179,8 @@ member_member(JsonParser *P, const char *key, size_t keylen, int depth,
 		return jp_get_bool(P, &m->supervised);
 	if (jp_key_is(key, keylen, "pending_restart"))
 		return jp_get_bool(P, &m->pending_restart);
+	if (jp_key_is(key, keylen, "pause"))
+		return jp_get_bool(P, &m->paused);
 	if (jp_key_is(key, keylen, "maximum_lag_on_failover"))
 		return jp_get_uint(P, UINT64_MAX, &m->maximum_lag_on_failover);
 	if (jp_key_is(key, keylen, "tags"))

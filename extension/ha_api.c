@@ -207,6 +207,11 @@ status_json(JsonBuf *jb)
 		json_key(jb, "pending_restart");
 		json_bool(jb, true);
 	}
+	if (view->paused)
+	{
+		json_key(jb, "pause");
+		json_bool(jb, true);
+	}
 	json_key(jb, "tags");
 	json_tags(jb, &self->tags);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, (uint64) self->system_id);
@@ -312,6 +317,11 @@ cluster_json(JsonBuf *jb)
 		json_object_end(jb);
 	}
 	json_array_end(jb);
+	if (view->paused)
+	{
+		json_key(jb, "pause");
+		json_bool(jb, true);
+	}
 	json_key(jb, "scope");
 	json_string(jb, ha_scope);
 	json_key(jb, "zookeeper_reachable");
@@ -370,6 +380,7 @@ metrics_text(StringInfo s)
 	metric(s, "patroni_postgres_timeline", "Postgres timeline.", view->self.timeline);
 	metric(s, "patroni_pending_restart", "Value is 1 if a setting waits for a restart.",
 		   view->self.pending_restart);
+	metric(s, "patroni_is_paused", "Value is 1 if the cluster is in maintenance mode.", view->paused);
 	metric(s, "patroni_cluster_unlocked", "Value is 1 if no node holds the leader key.",
 		   view->zk_reachable && view->leader[0] == '\0');
 	metric(s, "patroni_dcs_last_seen", "Epoch seconds of the last contact with ZooKeeper.",

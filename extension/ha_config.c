@@ -87,7 +87,10 @@ config_handle_read(const ZkEvent *ev)
 	agent.view.config_json[0] = '\0';
 	agent.view_dirty = true;
 	if (ev->rc != ZOK || ev->data == NULL || ev->datalen <= 0)
+	{
+		agent.view.paused = agent.view.self.paused = false;	/* no /config: not paused */
 		return;					/* none yet: the leader seeds it */
+	}
 	if ((size_t) ev->datalen >= sizeof(agent.view.config_json) ||
 		!json_is_object(ev->data, (size_t) ev->datalen))
 	{
@@ -103,7 +106,16 @@ config_handle_read(const ZkEvent *ev)
 	c = palloc(sizeof(HaDynConfig));
 	dyn_config_defaults(c);
 	if (dyn_config_parse(ev->data, (size_t) ev->datalen, c, err, sizeof(err)))
+	{
 		apply_dynamic(c, "the cluster's /config");
+		if (c->pause != agent.view.paused)
+			ereport(LOG,
+					(errmsg(c->pause ? "pg_ha: the cluster is paused (maintenance mode): no automatic failover, no rejoin, no restart" :
+							"pg_ha: the cluster is resumed: automatic failover is on again")));
+		agent.view.paused = c->pause;
+		agent.view.self.paused = c->pause;
+		agent.self_changed = true;
+	}
 	else
 		ereport(LOG,
 				(errmsg("pg_ha: the cluster configuration (/config) is refused: %s", err),

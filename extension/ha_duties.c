@@ -176,6 +176,7 @@ gather_facts(HaFacts *f, int64 now)
 	f->cluster_timeline = agent.cluster_timeline;
 	f->nofailover = ha_nofailover;
 	f->sync_mode = ha_synchronous_mode;
+	f->paused = agent.view.paused;
 	if ((f->in_recovery || f->fenced) && !f->leader_exists)
 		election_facts(f, now);
 }
@@ -414,6 +415,8 @@ follow_leader(int64 now)
 	}
 	if (agent.behind_timeline_ms == 0)
 		agent.behind_timeline_ms = now;
+	else if (now - agent.behind_timeline_ms > 3000 && agent.view.paused)
+		return;					/* maintenance mode: no rejoin */
 	else if (now - agent.behind_timeline_ms > 3000 && agent.supervised)
 		step_down("this standby is on an older timeline than the leader's and cannot follow it");
 	else if (now - agent.behind_timeline_ms > 3000 && !agent.view.stepping_down)

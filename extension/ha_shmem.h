@@ -49,6 +49,7 @@ typedef struct HaView
 	char		decision[128];	/* the agent's last decision and its reason */
 	char		history_json[HA_HISTORY_JSON_CAP];	/* the /history key ("[]") */
 	char		config_json[HA_CONFIG_JSON_CAP];	/* the /config key, "" if none (or unreadable) */
+	bool		paused;			/* maintenance mode ("pause": true in /config) */
 	int			nmembers;		/* members seen in ZooKeeper */
 	HaMember	members[HA_MAX_MEMBERS];
 } HaView;

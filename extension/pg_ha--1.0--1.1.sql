@@ -40,3 +40,23 @@ COMMENT ON FUNCTION ha_set_config(jsonb, boolean) IS
 
 -- A cluster-wide change: superusers only, unless a superuser grants it.
 REVOKE ALL ON FUNCTION ha_set_config(jsonb, boolean) FROM PUBLIC;
+
+-- Maintenance mode, as patronictl pause/resume: "pause" in /config.
+CREATE FUNCTION ha_pause()
+RETURNS jsonb
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT ha_set_config('{"pause": true}') $$;
+
+COMMENT ON FUNCTION ha_pause() IS
+'pg_ha: maintenance mode for the whole cluster: no automatic failover, no rejoin, no restart of a crashed postgres, until ha_resume()';
+
+CREATE FUNCTION ha_resume()
+RETURNS jsonb
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT ha_set_config('{"pause": null}') $$;
+
+COMMENT ON FUNCTION ha_resume() IS
+'pg_ha: ends maintenance mode: automatic failover again';
+
+REVOKE ALL ON FUNCTION ha_pause() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ha_resume() FROM PUBLIC;

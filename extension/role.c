@@ -12,6 +12,9 @@
  *	      itself there before it acknowledges any commit);
  *	  S3  in asynchronous mode a replica lagging beyond the maximum may not;
  *	  S4  a node on an older timeline than the cluster's never leads.
+ *	  While the cluster is paused (maintenance mode) nothing is automatic:
+ *	  no race for a free key unless a switchover names this node, and a
+ *	  primary another member leads over is fenced in place, not rejoined.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +43,8 @@ decide_race(const HaFacts *f)
 {
 	if (f->nofailover)
 		return decision(HA_ACT_FOLLOW, false, "no leader; tagged nofailover, not racing");
+	if (f->paused && !f->switchover_self)
+		return decision(HA_ACT_FOLLOW, false, "no leader; the cluster is paused (maintenance mode): no automatic failover");
 	if (f->switchover_other)
 		return decision(HA_ACT_FOLLOW, false, "no leader; a switchover names another member");
 	if (f->cluster_timeline != 0 && f->timeline < f->cluster_timeline)
@@ -101,6 +106,9 @@ ha_decide(const HaFacts *f)
 		return decide_replica(f);
 
 	/* a running primary */
+	if (f->leader_exists && !f->leader_is_self && f->paused)
+		return decision(f->fenced ? HA_ACT_WAIT : HA_ACT_FENCE, false,
+						"running primary but another member holds the leader key; paused: fenced in place, not rejoined");
 	if (f->leader_exists && !f->leader_is_self)
 		return decision(HA_ACT_DEMOTE, false,
 						"running primary but another member holds the leader key");

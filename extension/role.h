@@ -30,6 +30,8 @@ typedef struct HaFacts
 	uint32_t	timeline;		/* ours */
 	uint32_t	cluster_timeline;	/* newest timeline a leader published; 0 unknown */
 
+	bool		paused;			/* maintenance mode ("pause" in /config) */
+
 	/* election (a replica or a fenced primary, no leader) */
 	bool		nofailover;		/* our tag */
 	bool		sync_mode;

@@ -57,6 +57,8 @@ static struct
 	CrashPolicy crash;
 	long long	restart_due;	/* 0: none scheduled */
 	char		restart_reason[256];
+	char		crash_desc[64]; /* how postgres ended, last time it crashed */
+	long long	pause_checked;	/* NODE_PAUSED: when /config was read last */
 }			node = {.state = NODE_PREPARING, .crash = {.backoff_ms = CRASH_BACKOFF_MIN_MS}};
 
 /*
@@ -465,12 +467,22 @@ primary_crash_failover(const NodeConf *c)
 	return false;
 }
 
+static NodeOutcome after_crash(const NodeConf *c);
+
+/* Is the cluster in maintenance mode?  Unknown (ZooKeeper unreachable) counts as no. */
+static bool
+cluster_paused(void)
+{
+	bool		paused = false;
+
+	return zk_ready() && zkc_cluster_paused(&paused) == ZOK && paused;
+}
+
 NodeOutcome
 node_postgres_exited(int status)
 {
 	const NodeConf *c = node_conf;
 	char		desc[64];
-	bool		standby;
 
 	run_describe_status(status, desc, sizeof(desc));
 	if (node.state == NODE_STOPPING)
@@ -496,20 +508,35 @@ node_postgres_exited(int status)
 
 	if (!count_restart())
 		return NODE_EXIT_FAIL;
-	standby = pgd_is_standby(c);
-	if (!standby && c->primary_start_timeout == 0)
+	snprintf(node.crash_desc, sizeof(node.crash_desc), "%s", desc);
+	if (cluster_paused())
+	{
+		/* maintenance mode: no restart, no failover (Patroni's pause) */
+		node_enter(NODE_PAUSED, "the cluster is paused: postgres stays down until it is resumed");
+		return NODE_CONTINUE;
+	}
+	return after_crash(c);
+}
+
+/*
+ * What follows a crash (or the end of a pause that one happened in): a
+ * primary lets a replica take over (primary_start_timeout 0), else
+ * postgres restarts in place.
+ */
+static NodeOutcome
+after_crash(const NodeConf *c)
+{
+	char		reason[128];
+
+	if (!pgd_is_standby(c) && c->primary_start_timeout == 0)
 	{
 		if (primary_crash_failover(c))
 			return node.state == NODE_FAILED ? NODE_EXIT_FAIL : NODE_CONTINUE;
 		if (sig_stop_pending())
 			return NODE_CONTINUE;
 	}
-	{
-		char		reason[128];
-
-		snprintf(reason, sizeof(reason), "crash restart: postgres ended with %s", desc);
-		schedule_restart(reason);
-	}
+	snprintf(reason, sizeof(reason), "crash restart: postgres ended with %s", node.crash_desc);
+	schedule_restart(reason);
 	return NODE_CONTINUE;
 }
 
@@ -520,6 +547,19 @@ node_tick(void)
 
 	if (node.state == NODE_FAILED)
 		return NODE_EXIT_FAIL;	/* a refusal above, while carrying out a request */
+	if (node.state == NODE_PAUSED)
+	{
+		/* asked again every second; resumed, the crash is handled as usual */
+		if (now_ms() < node.pause_checked + 1000 || cluster_paused())
+		{
+			if (now_ms() >= node.pause_checked + 1000)
+				node.pause_checked = now_ms();
+			return NODE_CONTINUE;
+		}
+		sup_log("crash: the cluster was resumed; handling the crash (%s)", node.crash_desc);
+		node.pause_checked = 0;
+		return after_crash(c);
+	}
 	if (pg_running())
 		node_enter(NODE_RUNNING, "postgres runs");
 	if (pg_running())

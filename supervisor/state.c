@@ -22,6 +22,8 @@ node_state_name(NodeState s)
 			return "handing over";
 		case NODE_RESTART_WAIT:
 			return "waiting to restart";
+		case NODE_PAUSED:
+			return "down while paused";
 		case NODE_STOPPING:
 			return "stopping";
 		case NODE_FAILED:

@@ -20,6 +20,7 @@ typedef enum NodeState
 	NODE_REJOINING,				/* becoming a standby of a leader */
 	NODE_HANDING_OVER,			/* a graceful hand-over requested by the agent */
 	NODE_RESTART_WAIT,			/* postgres is down; a restart is scheduled */
+	NODE_PAUSED,				/* postgres crashed while the cluster is paused: it stays down until resumed */
 	NODE_STOPPING,				/* a shutdown signal is being carried out (final) */
 	NODE_FAILED,				/* a refusal or a give-up: the supervisor exits 1 (final) */
 } NodeState;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_reader.h"
 #include "log.h"
 #include "member_json.h"
 #include "run.h"
@@ -89,6 +90,7 @@ zkc_setup(const char *hosts, int session_timeout_ms, const char *namespace_,
 	snprintf(paths.leader, sizeof(paths.leader), "%s/leader", paths.scope);
 	snprintf(paths.initialize, sizeof(paths.initialize), "%s/initialize", paths.scope);
 	snprintf(paths.sync, sizeof(paths.sync), "%s/sync", paths.scope);
+	snprintf(paths.config, sizeof(paths.config), "%s/config", paths.scope);
 	snprintf(parents[0], sizeof(parents[0]), "%s", namespace_);
 	snprintf(parents[1], sizeof(parents[1]), "%s", paths.scope);
 	snprintf(parents[2], sizeof(parents[2]), "%s", paths.members);
@@ -312,4 +314,23 @@ zkc_members(HaMember *out, int max, const char *skip_name)
 	}
 	deallocate_String_vector(&names);
 	return n;
+}
+
+int
+zkc_cluster_paused(bool *paused)
+{
+	char		buf[HA_CONFIG_JSON_CAP];
+	int			len = 0;
+	struct Stat st;
+	int			rc = zkc_get(paths.config, buf, sizeof(buf) - 1, &len, &st);
+
+	*paused = false;
+	if (rc == ZOK && len > 0)
+	{
+		buf[len] = '\0';
+		/* absent, null or not a boolean: not paused */
+		if (!json_find_bool(buf, (size_t) len, "pause", paused))
+			*paused = false;
+	}
+	return rc;
 }

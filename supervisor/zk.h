@@ -25,7 +25,8 @@ typedef struct ZkPaths
 	char		members[600];
 	char		leader[600];
 	char		initialize[600];
-	char		sync[600];		/* "leader standby confirmed", the agent's format */
+	char		sync[600];		/* Patroni's {"leader", "sync_standby"} (cluster_keys.h) */
+	char		config[600];	/* the dynamic configuration (dyn_config.h) */
 } ZkPaths;
 
 extern void zkc_setup(const char *hosts, int session_timeout_ms,
@@ -62,5 +63,11 @@ extern int	zkc_member(const char *name, HaMember *m);
  * -1 when ZooKeeper could not be read.
  */
 extern int	zkc_members(HaMember *out, int max, const char *skip_name);
+
+/*
+ * Is the cluster paused (maintenance mode: "pause": true in /config)?
+ * ZOK with *paused set, ZNONODE (no /config: not paused), or the error.
+ */
+extern int	zkc_cluster_paused(bool *paused);
 
 #endif							/* SUP_ZK_H */

@@ -145,6 +145,44 @@ test_primary_sees_other_leader_demotes(void **state)
 	assert_decision(&f, HA_ACT_DEMOTE, false);
 }
 
+/*
+ * README "Maintenance mode": while paused nothing is automatic.  A free
+ * key is not raced for (no failover) unless a switchover names this node;
+ * the leader keeps leading; a primary another member leads over is fenced
+ * in place (the write gate), never restarted to rejoin.
+ */
+static void
+test_paused(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.paused = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	assert_non_null(strstr(ha_decide(&f).reason, "paused"));
+	f.switchover_self = true;	/* a manual switchover is still carried out */
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+
+	f = leader_facts();
+	f.paused = true;
+	assert_decision(&f, HA_ACT_LEAD, true);
+	f.leader_exists = f.leader_is_self = f.leader_owned = false;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);	/* its own key back */
+
+	f = leader_facts();
+	f.paused = true;
+	f.leader_is_self = f.leader_owned = false;
+	assert_decision(&f, HA_ACT_FENCE, false);
+	f.fenced = true;
+	assert_decision(&f, HA_ACT_WAIT, false);
+	/* S1 is not paused: cut from ZooKeeper it still fences */
+	f = leader_facts();
+	f.paused = true;
+	f.zk_reachable = false;
+	f.fence_due = true;
+	assert_decision(&f, HA_ACT_FENCE, false);
+}
+
 /* S1: cut from ZooKeeper: not leader at once, fenced after retry_timeout. */
 static void
 test_unreachable_primary_fences(void **state)
@@ -793,6 +831,7 @@ main(void)
 		cmocka_unit_test(test_free_key_is_taken_by_running_primary),
 		cmocka_unit_test(test_stale_own_key_is_taken_over),
 		cmocka_unit_test(test_primary_sees_other_leader_demotes),
+		cmocka_unit_test(test_paused),
 		cmocka_unit_test(test_unreachable_primary_fences),
 		cmocka_unit_test(test_fenced_primary_waits_without_zookeeper),
 		cmocka_unit_test(test_fenced_primary_keeps_its_key),
