@@ -9,6 +9,7 @@ use IPC::Run ();
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time);
 use PgHaTest;
 use PgHaNode;
 
@@ -160,6 +161,44 @@ is(scalar $new->psql("SELECT timeline || ' ' || new_leader || ' ' || (switched_a
 ($rc, $out, $err) = patronictl('switchover', '--leader', $sync, '--candidate', 'n1', '--scheduled', '2099-01-01T00:00+00:00', '--force');
 like("$out$err", qr/400|not supported/, 'patronictl switchover --scheduled: refused with the reason');
 ok($new->is_primary, "and $sync still leads");
+
+# --- pause: kill -9 of the primary's postmaster, and no failover
+($rc, $out, $err) = patronictl('pause', '--wait');
+is($rc, 0, 'patronictl pause --wait') or diag("$out\n$err");
+($rc, $out) = patronictl('list');
+like($out, qr/Maintenance mode: on/, 'patronictl list: maintenance mode on');
+for my $node (@nodes)
+{
+	like(http_body($node, '/patroni'), qr/"pause":true/, $node->name . ': /patroni says paused');
+}
+is($n1->psql("SELECT ha_config()->>'pause'"), 'true', 'ha_config() says paused');
+my $pm = $new->postmaster_pid;
+ok($pm, "the primary's postmaster runs (pid $pm)");
+kill 'KILL', $pm;
+ok(wait_until(sub { $new->supervisor_log =~ /-> down while paused/ }, 30, 'down'),
+	"${sync}'s supervisor keeps postgres down: the cluster is paused");
+# an observation window longer than ttl (6 s) and the election's settle time
+my ($seen_leader, $t_end) = (undef, time + 15);
+while (time < $t_end)
+{
+	$seen_leader //= (grep { $_->is_primary } @nodes)[0];
+	select(undef, undef, undef, 0.5);
+}
+ok(!defined $seen_leader, 'for 15 s after the kill nobody is promoted (no failover while paused)')
+  or diag('promoted: ' . $seen_leader->name);
+ok(!$new->postmaster_pid, 'and the killed primary was not restarted');
+
+# --- resume: now it fails over, and the old primary rejoins
+($rc, $out, $err) = patronictl('resume');
+is($rc, 0, 'patronictl resume') or diag("$out\n$err");
+my $after;
+ok(wait_until(sub { ($after) = grep { $_ != $new && $_->is_primary } @nodes; $after }, 60, 'failover'),
+	'after resume a replica takes over');
+ok(wait_until(sub { $new->is_replica }, 90, 'rejoined'), "$sync comes back as a replica");
+ok(wait_until(sub {
+	($rc, $out) = patronictl('history', '-f', 'json');
+	$rc == 0 && $out =~ /^\[/ && @{ decode_json($out) } == 2
+}, 30, 'history 2'), 'patronictl history: a row per timeline change (2)') or diag($out);
 
 $_->stop for @nodes;
 done_testing();
