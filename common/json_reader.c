@@ -49,6 +49,35 @@ skip_ws(JsonParser *P)
 		P->p++;
 }
 
+/* A parser at the start of data (len bytes; NULL reads as empty). */
+static void
+parser_init(JsonParser *P, const char *data, size_t len)
+{
+	P->start = P->p = (const unsigned char *) (data ? data : "");
+	P->end = P->start + (data ? len : 0);
+	P->error = NULL;
+	P->error_at = 0;
+}
+
+/*
+ * A document read (ok) must end there, but for blanks; on an error, its
+ * reason and offset go to err.
+ */
+static bool
+document_end(JsonParser *P, bool ok, char *err, size_t errlen)
+{
+	if (ok)
+	{
+		skip_ws(P);
+		if (P->p != P->end)
+			ok = jp_error(P, "trailing garbage");
+	}
+	if (!ok && err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s at offset %zu",
+				 P->error ? P->error : "invalid JSON", P->error_at);
+	return ok;
+}
+
 static bool
 match_literal(JsonParser *P, const char *lit)
 {
@@ -508,23 +537,11 @@ jp_parse_document(const char *data, size_t len, JsonMemberFn fn, void *arg,
 	JsonParser	P;
 	bool		ok;
 
-	P.start = P.p = (const unsigned char *) (data ? data : "");
-	P.end = P.start + (data ? len : 0);
-	P.error = NULL;
-	P.error_at = 0;
+	parser_init(&P, data, len);
 
 	skip_ws(&P);
 	ok = jp_parse_object(&P, 1, fn, arg);
-	if (ok)
-	{
-		skip_ws(&P);
-		if (P.p != P.end)
-			ok = jp_error(&P, "trailing garbage");
-	}
-	if (!ok && err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s at offset %zu",
-				 P.error ? P.error : "invalid JSON", P.error_at);
-	return ok;
+	return document_end(&P, ok, err, errlen);
 }
 
 /* ----------------------------------------------------------------
@@ -629,10 +646,7 @@ find_value(const char *data, size_t len, const char *path, FindField *f)
 {
 	JsonParser	P;
 
-	P.start = P.p = (const unsigned char *) (data ? data : "");
-	P.end = P.start + (data ? len : 0);
-	P.error = NULL;
-	P.error_at = 0;
+	parser_init(&P, data, len);
 	f->path = path;
 	f->done = f->found = false;
 	skip_ws(&P);
@@ -673,15 +687,9 @@ json_is_value(const char *data, size_t len)
 {
 	JsonParser	P;
 
-	P.start = P.p = (const unsigned char *) (data ? data : "");
-	P.end = P.start + (data ? len : 0);
-	P.error = NULL;
-	P.error_at = 0;
+	parser_init(&P, data, len);
 	skip_ws(&P);
-	if (!jp_skip_value(&P, 0))
-		return false;
-	skip_ws(&P);
-	return P.p == P.end;
+	return document_end(&P, jp_skip_value(&P, 0), NULL, 0);
 }
 
 /*
@@ -764,10 +772,7 @@ json_read_rows(const char *data, size_t len, int maxcells, JsonCell *cells,
 	JsonParser	P;
 	bool		ok = true;
 
-	P.start = P.p = (const unsigned char *) (data ? data : "");
-	P.end = P.start + (data ? len : 0);
-	P.error = NULL;
-	P.error_at = 0;
+	parser_init(&P, data, len);
 
 	skip_ws(&P);
 	if (P.p >= P.end || *P.p != '[')
@@ -803,14 +808,5 @@ json_read_rows(const char *data, size_t len, int maxcells, JsonCell *cells,
 				P.p++;
 			}
 	}
-	if (ok)
-	{
-		skip_ws(&P);
-		if (P.p != P.end)
-			ok = jp_error(&P, "trailing garbage");
-	}
-	if (!ok && err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s at offset %zu",
-				 P.error ? P.error : "invalid JSON", P.error_at);
-	return ok;
+	return document_end(&P, ok, err, errlen);
 }

@@ -183,14 +183,11 @@ fuzz_iso_time(const char *s, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	   *s;
-	size_t		n;
+	size_t		n = 0;
+	char	   *s = fuzz_tail(data, size, &n);
 
-	if (size < 1)
+	if (s == NULL)
 		return 0;
-	n = size - 1;
-	s = malloc(n ? n : 1);
-	memcpy(s, data + 1, n);
 	switch (data[0] % 6)
 	{
 		case 0:

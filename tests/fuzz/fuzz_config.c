@@ -81,14 +81,11 @@ fuzz_merge(const char *s, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	   *s;
-	size_t		n;
+	size_t		n = 0;
+	char	   *s = fuzz_tail(data, size, &n);
 
-	if (size < 1)
+	if (s == NULL)
 		return 0;
-	n = size - 1;
-	s = malloc(n ? n : 1);
-	memcpy(s, data + 1, n);
 	if (data[0] & 1)
 		fuzz_merge(s, n);
 	else
