@@ -10,6 +10,7 @@
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
+#include <time.h>
 
 #include "iso_time.h"
 
@@ -65,6 +66,15 @@ days_in_month(int64_t y, int m)
 	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+int64_t
+iso_time_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * US_PER_SEC + ts.tv_nsec / 1000;
 }
 
 void

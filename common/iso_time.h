@@ -17,6 +17,9 @@
 
 #define ISO_TIME_LEN	40		/* enough for any timestamp we write or accept */
 
+/* Now, in microseconds since the Unix epoch (the wall clock times are written in). */
+extern int64_t iso_time_now_us(void);
+
 /* Microseconds since the Unix epoch -> "YYYY-MM-DDTHH:MM:SS.ffffff+00:00". */
 extern void iso_time_format(int64_t unix_us, char *out, size_t outlen);
 

@@ -32,6 +32,7 @@
 
 #include "ha_shmem.h"
 #include "ha_zk.h"
+#include "iso_time.h"
 #include "role.h"
 
 #define ZK_PATH_LEN			512
@@ -156,6 +157,9 @@ typedef struct Agent
 	char		failover_leader[HA_NAME_LEN];
 	char		failover_candidate[HA_NAME_LEN];
 	int64		failover_seen_ms;
+	bool		failover_scheduled; /* a request for later: not active until due */
+	int64		failover_due_us;	/* its time, Unix microseconds (0: now) */
+	char		failover_scheduled_at[ISO_TIME_LEN];	/* ... as written */
 	bool		history_known;
 	bool		history_stale;
 	bool		config_known;
@@ -173,6 +177,7 @@ typedef struct Agent
 	/* switchover driven from this node (SQL or HTTP) */
 	SwitchoverState sw_state;
 	bool		sw_from_sql;	/* a local ha_switchover() waits for its answer */
+	bool		sw_scheduled;	/* ... it is scheduled for later (scheduled_at) */
 	int64		sw_answered_ms; /* when that backend had its answer */
 	int64		sw_handover_ms; /* when this leader decided to hand over */
 	char		sw_candidate[HA_NAME_LEN];
@@ -213,6 +218,9 @@ extern void keys_handle_member_data(const ZkEvent *ev, int64 now);
 extern void keys_parse_status(const char *data, int len);
 extern void keys_parse_sync(const char *data, int len);
 extern void keys_parse_failover(const ZkEvent *ev, int64 now);
+extern void keys_failover_tick(int64 now);
+extern void session_create_scheduled_failover(const char *leader, const char *candidate,
+											  const char *scheduled_at);
 
 /* ha_history.c: the /history key */
 extern void history_handle_read(const ZkEvent *ev);

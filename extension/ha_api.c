@@ -41,6 +41,7 @@ static const HaView *view;
 static uint64 sw_request_id;
 static char sw_chosen[HA_NAME_LEN];
 static bool sw_asked_leader;	/* this node led when it was asked */
+static bool sw_cancel;			/* it is a DELETE /switchover */
 
 /* What a parked request waits for. */
 enum
@@ -484,6 +485,9 @@ reply_message(StringInfo out, int status, const char *message, const char *hint)
  * on a replica the answer waits until the candidate leads (200) or the
  * switchover fails (503); on the leader, which steps down, it is 202.
  */
+static HttpAnswer ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
+									  StringInfo out, HttpPark *park);
+
 static HttpAnswer
 handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 {
@@ -501,14 +505,35 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		reply_message(out, 400, err, "Send a JSON object like {\"leader\": \"node1\", \"candidate\": \"node2\"}.");
 		return HTTP_ANSWER_NOW;
 	}
-	/* never dropped: a switchover asked for later must not happen now */
+	/* a switchover for later: kept in /failover, carried out by the leader then */
 	if (req->body_len > 0 &&
-		(!json_get_string(req->body, req->body_len, "scheduled_at", scheduled, sizeof(scheduled),
-						  err, sizeof(err)) || scheduled[0]))
+		!json_get_string(req->body, req->body_len, "scheduled_at", scheduled, sizeof(scheduled),
+						 err, sizeof(err)))
 	{
-		reply_message(out, 400, scheduled[0] ? "scheduled switchovers are not supported by this version" : err,
-					  "Leave out scheduled_at to switch over now.");
+		reply_message(out, 400, err, "scheduled_at is an ISO 8601 time with a zone, such as 2026-12-02T10:00+00:00.");
 		return HTTP_ANSWER_NOW;
+	}
+	if (scheduled[0])
+	{
+		int64		at;
+
+		if (!iso_time_parse(scheduled, &at) || strlen(scheduled) >= ISO_TIME_LEN)
+		{
+			reply_message(out, 400, "scheduled_at is not an ISO 8601 time with a zone",
+						  "Such as 2026-12-02T10:00+00:00.");
+			return HTTP_ANSWER_NOW;
+		}
+		if (at <= iso_time_now_us())
+		{
+			reply_message(out, 422, "Cannot schedule switchover in the past", NULL);
+			return HTTP_ANSWER_NOW;
+		}
+		if (view->paused)
+		{
+			reply_message(out, 400, "Can't schedule switchover in the paused state",
+						  "Resume the cluster first (patronictl resume, ha_resume()).");
+			return HTTP_ANSWER_NOW;
+		}
 	}
 	if (leader[0] && strcmp(leader, view->leader) != 0)
 	{
@@ -516,7 +541,19 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		reply_message(out, 412, err, NULL);
 		return HTTP_ANSWER_NOW;
 	}
-	/* the same request slot as ha_switchover(); the duties take it next pass */
+	return ask_switchover_slot(candidate, scheduled, false, out, park);
+}
+
+/*
+ * Puts a request in the switchover slot, the one ha_switchover() uses
+ * (the duties take it next pass), and parks to wait for their answer.
+ */
+static HttpAnswer
+ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
+					StringInfo out, HttpPark *park)
+{
+	char		err[256];
+
 	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 	if (ha_shared->switchover.id != ha_shared->switchover.taken_id)
 	{
@@ -527,8 +564,8 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 	}
 	/* one POST at a time: the slot holds the answer of one request only */
 	if (sw_request_id != 0 && ha_shared->switchover.taken_id == sw_request_id &&
-		ha_shared->switchover.accepted &&
-		ha_shared->switchover.state != SW_DONE && ha_shared->switchover.state != SW_FAILED)
+		ha_shared->switchover.accepted && ha_shared->switchover.state != SW_DONE &&
+		ha_shared->switchover.state != SW_FAILED && ha_shared->switchover.state != SW_SCHEDULED)
 	{
 		LWLockRelease(ha_shared->lock);
 		snprintf(err, sizeof(err), "a switchover to \"%s\" is already in progress", sw_chosen);
@@ -540,6 +577,8 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 
 		sw_request_id = ++sw->id;
 		strlcpy(sw->candidate, candidate, sizeof(sw->candidate));
+		strlcpy(sw->scheduled_at, scheduled, sizeof(sw->scheduled_at));
+		sw->cancel = cancel;
 		sw->answered_at_once = true;
 		sw->requester_latch = NULL;
 		sw->state = -1;
@@ -549,9 +588,17 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 	LWLockRelease(ha_shared->lock);
 	sw_chosen[0] = '\0';
 	sw_asked_leader = view->is_leader;
+	sw_cancel = cancel;
 	park->kind = PARK_SWITCHOVER;
 	park->deadline_ms = ha_mono_ms() + SWITCHOVER_PARK_MS;
 	return HTTP_ANSWER_PARK;
+}
+
+/* DELETE /switchover: cancels a scheduled one (200), or 404 when none is. */
+static HttpAnswer
+handle_switchover_delete(StringInfo out, HttpPark *park)
+{
+	return ask_switchover_slot("", "", true, out, park);
 }
 
 /* Does the view show name leading, as a running primary? */
@@ -594,8 +641,20 @@ poll_switchover(bool timed_out, StringInfo out)
 	}
 	LWLockRelease(ha_shared->lock);
 
-	if (taken && state == SW_FAILED && !accepted)
+	if (sw_cancel && taken && (state == SW_DONE || state == SW_FAILED))
+	{
+		if (state == SW_DONE)
+			reply_message(out, 200, "scheduled switchover deleted", NULL);
+		else
+			reply_message(out, 404, error, NULL);
+	}
+	else if (taken && state == SW_FAILED && !accepted)
 		reply_message(out, 412, error, hint);
+	else if (taken && state == SW_SCHEDULED)
+	{
+		snprintf(msg, sizeof(msg), "Switchover scheduled: to \"%s\"", sw_chosen);
+		reply_message(out, 202, msg, NULL);
+	}
 	else if (taken && accepted && sw_asked_leader)
 	{
 		snprintf(msg, sizeof(msg), "switchover to \"%s\" started; this leader steps down now",
@@ -719,10 +778,11 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 	switch (route)
 	{
 		case HA_ROUTE_SWITCHOVER:
-			if (req->method != HTTP_POST)
+			if (req->method != HTTP_POST && req->method != HTTP_DELETE)
 				break;
 			if (write_allowed(req, out))
-				return handle_switchover(req, out, park);
+				return req->method == HTTP_POST ? handle_switchover(req, out, park) :
+					handle_switchover_delete(out, park);
 			return HTTP_ANSWER_NOW;
 		case HA_ROUTE_FAILOVER:
 		case HA_ROUTE_RESTART:

@@ -330,6 +330,17 @@ leader_duties(int64 now)
 	sync_manage_standby(now);
 	history_update(now);
 	config_update();
+	/* a switchover planned for another leader is moot: it no longer leads */
+	if ((agent.failover_exists || agent.failover_scheduled) && agent.failover_leader[0] &&
+		strcmp(agent.failover_leader, agent.view.self.name) != 0 &&
+		strcmp(agent.failover_candidate, agent.view.self.name) != 0 &&
+		agent.inflight[OP_FAILOVER_DELETE] == 0)
+	{
+		ereport(LOG,
+				(errmsg("pg_ha: dropping the switchover from \"%s\" to \"%s\": \"%s\" leads now",
+						agent.failover_leader, agent.failover_candidate, agent.view.self.name)));
+		session_delete_failover();
+	}
 	if (agent.failover_exists && strcmp(agent.failover_leader, agent.view.self.name) == 0 &&
 		!agent.view.stepping_down)
 		start_handover(now);
@@ -464,6 +475,7 @@ duties_decide_and_act(int64 now)
 
 	/* what ZooKeeper answered to our own /sync write since the last pass */
 	sync_apply_written();
+	keys_failover_tick(now);	/* a scheduled switchover that is due now */
 
 	gather_facts(&f, now);
 	d = ha_decide(&f);

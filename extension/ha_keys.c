@@ -284,7 +284,8 @@ keys_parse_sync(const char *data, int len)
 }
 
 void
-session_create_failover(const char *leader, const char *candidate)
+session_create_scheduled_failover(const char *leader, const char *candidate,
+								  const char *scheduled_at)
 {
 	HaFailoverKey k;
 	JsonBuf		jb;
@@ -293,11 +294,18 @@ session_create_failover(const char *leader, const char *candidate)
 	memset(&k, 0, sizeof(k));
 	strlcpy(k.leader, leader, sizeof(k.leader));
 	strlcpy(k.member, candidate, sizeof(k.member));
+	strlcpy(k.scheduled_at, scheduled_at ? scheduled_at : "", sizeof(k.scheduled_at));
 	json_init(&jb, buf, sizeof(buf));
 	failover_key_render(&k, &jb);
 	Assert(!jb.overflow);
 	session_issue(OP_FAILOVER_CREATE,
 				  zk_create(OP_FAILOVER_CREATE, agent.failover_path, buf, strlen(buf), false));
+}
+
+void
+session_create_failover(const char *leader, const char *candidate)
+{
+	session_create_scheduled_failover(leader, candidate, NULL);
 }
 
 void
@@ -311,29 +319,71 @@ void
 keys_parse_failover(const ZkEvent *ev, int64 now)
 {
 	HaFailoverKey k;
+	int64		due = 0;
+	bool		ok;
 
 	agent.failover_known = true;
 	agent.failover_stale = false;
-	if (ev->rc == ZOK && ev->data && ev->datalen >= 0 &&
-		failover_key_parse(ev->data, (size_t) ev->datalen, &k) && k.member[0])
+	ok = ev->rc == ZOK && ev->data && ev->datalen >= 0 &&
+		failover_key_parse(ev->data, (size_t) ev->datalen, &k) && k.member[0];
+	/* a time that does not parse: not a request anyone can carry out */
+	if (ok && k.scheduled_at[0] && !iso_time_parse(k.scheduled_at, &due))
 	{
-		if (!agent.failover_exists || strcmp(agent.failover_candidate, k.member) != 0)
-		{
-			agent.failover_seen_ms = now;
-			/* the candidate publishes its position at once: the leader checks it */
-			if (strcmp(k.member, agent.view.self.name) == 0)
-				agent.self_changed = true;
-			else if (strcmp(k.leader, agent.view.self.name) == 0)
-				agent.members_stale = true;
-		}
-		agent.failover_exists = true;
+		ereport(LOG,
+				(errmsg("pg_ha: ignoring the switchover request in /failover: scheduled_at \"%s\" is not an ISO 8601 time with a zone",
+						k.scheduled_at)));
+		ok = false;
+	}
+	if (ok)
+	{
+		bool		changed = !(agent.failover_exists || agent.failover_scheduled) ||
+			strcmp(agent.failover_candidate, k.member) != 0 || agent.failover_due_us != due;
+
 		strlcpy(agent.failover_leader, k.leader, HA_NAME_LEN);
 		strlcpy(agent.failover_candidate, k.member, HA_NAME_LEN);
+		strlcpy(agent.failover_scheduled_at, k.scheduled_at, ISO_TIME_LEN);
+		agent.failover_due_us = due;
+		if (changed)
+		{
+			agent.failover_exists = false;
+			agent.failover_scheduled = due != 0;
+			if (!agent.failover_scheduled)
+				keys_failover_tick(now);	/* active at once */
+		}
 	}
 	else
 	{
 		agent.failover_exists = false;
+		agent.failover_scheduled = false;
+		agent.failover_due_us = 0;
 		agent.failover_leader[0] = '\0';
 		agent.failover_candidate[0] = '\0';
+		agent.failover_scheduled_at[0] = '\0';
 	}
+}
+
+/*
+ * A switchover scheduled for later is no request before its time: no one
+ * hands over, and an election is not held back by it.  At its time it
+ * becomes one, seen now (the stale bound counts from then).
+ */
+void
+keys_failover_tick(int64 now)
+{
+	if (agent.failover_exists || (agent.failover_scheduled && iso_time_now_us() < agent.failover_due_us))
+		return;
+	if (!agent.failover_scheduled && agent.failover_candidate[0] == '\0')
+		return;
+	if (agent.failover_scheduled)
+		ereport(LOG,
+				(errmsg("pg_ha: the switchover from \"%s\" to \"%s\" scheduled at %s is due",
+						agent.failover_leader, agent.failover_candidate, agent.failover_scheduled_at)));
+	agent.failover_scheduled = false;
+	agent.failover_exists = true;
+	agent.failover_seen_ms = now;
+	/* the candidate publishes its position at once: the leader checks it */
+	if (strcmp(agent.failover_candidate, agent.view.self.name) == 0)
+		agent.self_changed = true;
+	else if (strcmp(agent.failover_leader, agent.view.self.name) == 0)
+		agent.members_stale = true;
 }

@@ -18,6 +18,7 @@
 
 #include "ha_gate.h"
 #include "ha_types.h"
+#include "iso_time.h"
 
 /* ZooKeeper connection as the agent sees it. */
 typedef enum HaZkState
@@ -61,6 +62,7 @@ typedef enum SwitchoverState
 	SW_CREATING,				/* /failover being written */
 	SW_RUNNING,					/* waiting for the candidate to lead */
 	SW_HANDOVER,				/* this node is the leader and hands over now */
+	SW_SCHEDULED,				/* written with a scheduled_at: carried out at its time */
 	SW_DONE,
 	SW_FAILED
 } SwitchoverState;
@@ -78,6 +80,8 @@ typedef struct HaSwitchoverRequest
 	uint64		taken_id;
 	uint64		returned_id;	/* the backend has its answer (leader: step down now) */
 	char		candidate[HA_NAME_LEN];
+	char		scheduled_at[ISO_TIME_LEN];	/* "" : now */
+	bool		cancel;			/* DELETE /switchover: drop the scheduled one */
 	bool		answered_at_once;	/* HTTP: answered once accepted, so a
 									 * leader hands over without waiting */
 	Latch	   *requester_latch;	/* NULL: the agent itself asked */

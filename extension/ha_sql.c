@@ -232,6 +232,8 @@ ha_switchover(PG_FUNCTION_ARGS)
 	}
 	id = ++req->id;
 	strlcpy(req->candidate, candidate, sizeof(req->candidate));
+	req->scheduled_at[0] = '\0';	/* now */
+	req->cancel = false;
 	req->answered_at_once = false;
 	req->requester_latch = MyLatch;
 	req->state = -1;

@@ -51,7 +51,8 @@ switchover_check(const char *candidate, char *chosen, char *hint,
 	a.zk_reachable = session_reachable(now);
 	a.leader_exists = agent.leader_exists;
 	a.leader = agent.view.leader;
-	a.failover_candidate = agent.failover_exists ? agent.failover_candidate : NULL;
+	a.failover_candidate = agent.failover_exists || agent.failover_scheduled ?
+		agent.failover_candidate : NULL;
 	a.creating = agent.sw_state == SW_CREATING;
 	a.sync_mode = ha_synchronous_mode;
 	a.sync_confirmed = agent.sync_confirmed;
@@ -124,8 +125,8 @@ switchover_check(const char *candidate, char *chosen, char *hint,
 
 /* Starts a checked switchover: writes /failover (the result comes back later). */
 static bool
-start_switchover(const char *candidate, char *err, size_t errlen,
-						char *hint, size_t hintlen)
+start_switchover(const char *candidate, const char *scheduled_at, char *err, size_t errlen,
+				 char *hint, size_t hintlen)
 {
 	char		chosen[HA_NAME_LEN];
 	const char *problem = switchover_check(candidate, chosen, hint, hintlen);
@@ -141,7 +142,8 @@ start_switchover(const char *candidate, char *err, size_t errlen,
 	agent.sw_state = SW_CREATING;
 	agent.sw_error[0] = agent.sw_hint[0] = '\0';
 	agent.sw_deadline_ms = ha_mono_ms() + SWITCHOVER_TIMEOUT_MS;
-	session_create_failover(agent.view.leader, chosen);
+	agent.sw_scheduled = scheduled_at[0] != '\0';
+	session_create_scheduled_failover(agent.view.leader, chosen, scheduled_at);
 	if (agent.inflight[OP_FAILOVER_CREATE] == 0)
 	{
 		agent.sw_state = SW_FAILED;
@@ -149,7 +151,27 @@ start_switchover(const char *candidate, char *err, size_t errlen,
 		return false;
 	}
 	ereport(LOG,
-			(errmsg("pg_ha: switchover requested: from \"%s\" to \"%s\"", agent.view.leader, chosen)));
+			(errmsg("pg_ha: switchover requested: from \"%s\" to \"%s\"%s%s", agent.view.leader, chosen,
+					agent.sw_scheduled ? " at " : "", scheduled_at)));
+	return true;
+}
+
+/* DELETE /switchover: drops a switchover scheduled for later (not one under way). */
+static bool
+cancel_scheduled(char *err, size_t errlen, char *hint, size_t hintlen)
+{
+	hint[0] = '\0';
+	if (!agent.failover_scheduled)
+	{
+		strlcpy(err, "no switchover is scheduled", errlen);
+		return false;
+	}
+	ereport(LOG,
+			(errmsg("pg_ha: the switchover to \"%s\" scheduled at %s is cancelled",
+					agent.failover_candidate, agent.failover_scheduled_at)));
+	session_delete_failover();
+	strlcpy(agent.sw_candidate, agent.failover_candidate, HA_NAME_LEN);
+	agent.sw_state = SW_DONE;
 	return true;
 }
 
@@ -165,7 +187,7 @@ switchover_note_created(void)
 	if (agent.sw_state != SW_CREATING)
 		return;
 	if (rc == ZOK)
-		agent.sw_state = SW_RUNNING;
+		agent.sw_state = agent.sw_scheduled ? SW_SCHEDULED : SW_RUNNING;
 	else
 	{
 		agent.sw_state = SW_FAILED;
@@ -239,18 +261,22 @@ switchover_poll_request(int64 now)
 {
 	HaSwitchoverRequest *req = &ha_shared->switchover;
 	char		candidate[HA_NAME_LEN];
+	char		scheduled_at[ISO_TIME_LEN];
 	uint64		id;
 	char		err[256],
 				hint[256];
 	bool		ok;
 	bool		answered_at_once;
+	bool		cancel;
 
 	track_switchover(now);
 
 	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 	id = req->id;
 	strlcpy(candidate, req->candidate, sizeof(candidate));
+	strlcpy(scheduled_at, req->scheduled_at, sizeof(scheduled_at));
 	answered_at_once = req->answered_at_once;
+	cancel = req->cancel;
 	if (id == req->taken_id)
 	{
 		if (req->returned_id == id && agent.sw_answered_ms == 0)
@@ -268,7 +294,10 @@ switchover_poll_request(int64 now)
 	}
 	LWLockRelease(ha_shared->lock);
 
-	ok = start_switchover(candidate, err, sizeof(err), hint, sizeof(hint));
+	if (cancel)
+		ok = cancel_scheduled(err, sizeof(err), hint, sizeof(hint));
+	else
+		ok = start_switchover(candidate, scheduled_at, err, sizeof(err), hint, sizeof(hint));
 	agent.sw_from_sql = ok && !answered_at_once;
 	agent.sw_answered_ms = 0;
 
