@@ -26,7 +26,8 @@
 #include "json_reader.h"
 #include "json_writer.h"
 
-#define PG_HA_VERSION "1.0"
+#define PG_HA_VERSION "1.1"
+#define PG_HA_VERSION_NUM 10100
 #define JSON_CAP (64 * 1024)
 /* the duties give up on a switchover after 60 s; answer by then, at the latest */
 #define SWITCHOVER_PARK_MS	61000
@@ -366,6 +367,8 @@ metrics_text(StringInfo s)
 	bool		running = strcmp(view->self.state, "running") == 0;
 	bool		replica = strcmp(view->self.role, HA_ROLE_REPLICA) == 0;
 
+	metric(s, "patroni_version", "pg_ha's version, zero-padded like Patroni's (1.1.0: 10100).",
+		   PG_HA_VERSION_NUM);
 	metric(s, "patroni_postgres_running", "Value is 1 if postgres is running, 0 otherwise.", running);
 	metric(s, "patroni_postmaster_start_time", "Epoch seconds since postmaster start.",
 		   (double) timestamptz_to_time_t(PgStartTime));
@@ -378,6 +381,15 @@ metrics_text(StringInfo s)
 		   replica ? (double) view->received_location : 0);
 	metric(s, "patroni_xlog_replayed_location", "WAL replayed (replica).",
 		   replica ? (double) view->self.replayed_location : 0);
+	metric(s, "patroni_xlog_replayed_timestamp", "Epoch seconds of the last transaction replayed (replica).",
+		   replica && view->replayed_timestamp ? (double) timestamptz_to_time_t(view->replayed_timestamp) : 0);
+	metric(s, "patroni_xlog_paused", "Value is 1 if WAL replay is paused.",
+		   replica && view->replay_paused);
+	metric(s, "patroni_sync_standby", "Value is 1 if this node is the synchronous standby.",
+		   ha_view_is_sync_standby(view, view->self.name));
+	metric(s, "patroni_standby_leader", "Value is 1 if this node leads a standby cluster (never: pg_ha has none).", 0);
+	metric(s, "patroni_postgres_server_version", "Version of postgres (PG_VERSION_NUM).", PG_VERSION_NUM);
+	metric(s, "patroni_failsafe_mode_is_active", "Value is 1 if failsafe mode is active (never: pg_ha has none).", 0);
 	metric(s, "patroni_postgres_timeline", "Postgres timeline.", view->self.timeline);
 	metric(s, "patroni_pending_restart", "Value is 1 if a setting waits for a restart.",
 		   view->self.pending_restart);

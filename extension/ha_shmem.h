@@ -46,6 +46,7 @@ typedef struct HaView
 	HaMember	self;			/* this node, as it publishes itself */
 	uint64		received_location;	/* replica: WAL received (flushed) */
 	TimestampTz replayed_timestamp; /* replica: commit time last replayed */
+	bool		replay_paused;	/* replica: WAL replay is paused (pg_wal_replay_pause) */
 	const char *config_problem; /* static string, NULL when settings agree */
 	char		decision[128];	/* the agent's last decision and its reason */
 	char		history_json[HA_HISTORY_JSON_CAP];	/* the /history key ("[]") */

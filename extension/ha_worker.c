@@ -224,6 +224,7 @@ refresh_local_state(void)
 		agent.view.received_location = received;
 		self->xlog_location = Max(received, replay);
 		agent.view.replayed_timestamp = GetLatestXTime();
+		agent.view.replay_paused = GetRecoveryPauseState() != RECOVERY_NOT_PAUSED;
 		state = HotStandbyActive() ? "running" : "starting";
 	}
 

@@ -9,6 +9,7 @@ use IPC::Run ();
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use POSIX qw(strftime);
 use Time::HiRes qw(time);
 use PgHaTest;
 use PgHaNode;
@@ -157,10 +158,28 @@ is($api_hist->[0][1], $hist->[0]{LSN}, 'GET /history and patronictl agree on the
 is(scalar $new->psql("SELECT timeline || ' ' || new_leader || ' ' || (switched_at > now() - interval '10 minutes')
 	|| ' ' || (lsn = '" . sprintf('%X/%X', $api_hist->[0][1] >> 32, $api_hist->[0][1] & 0xffffffff) . "') FROM ha_history()"),
 	"1 $sync true true", 'ha_history() shows the same switch');
-# --- a scheduled switchover is refused, not run at once (not supported yet)
-($rc, $out, $err) = patronictl('switchover', '--leader', $sync, '--candidate', 'n1', '--scheduled', '2099-01-01T00:00+00:00', '--force');
-like("$out$err", qr/400|not supported/, 'patronictl switchover --scheduled: refused with the reason');
-ok($new->is_primary, "and $sync still leads");
+# --- a scheduled switchover: listed, cancelled (flush); another carried out at its time, not before
+my $next;
+ok(wait_until(sub { $next = $new->psql('SELECT name FROM ha_status() WHERE sync_standby') }, 60, 'sync'),
+	'the new leader confirms a synchronous standby');
+my $at = strftime('%Y-%m-%dT%H:%M:%S+00:00', gmtime(time + 3600));
+($rc, $out, $err) = patronictl('switchover', '--leader', $sync, '--candidate', $next, '--scheduled', $at, '--force');
+like($out, qr/Switchover scheduled/, "patronictl switchover --scheduled (in an hour): scheduled") or diag("$out\n$err");
+($rc, $out) = patronictl('list');
+like($out, qr/Switchover scheduled at: /, 'patronictl list shows it');
+ok($new->is_primary, "$sync still leads");
+($rc, $out) = patronictl('flush', 'pg_ha_test', 'switchover', '--force');
+like($out, qr/Success: .*scheduled switchover deleted/, 'patronictl flush switchover: cancelled') or diag($out);
+ok(wait_until(sub { !defined zk_get($zk, '/service/pg_ha_test/failover') }, 10, 'gone'), '/failover is gone');
+
+my $when = int(time) + 12;
+$at = strftime('%Y-%m-%dT%H:%M:%S+00:00', gmtime($when));
+($rc, $out, $err) = patronictl('switchover', '--leader', $sync, '--candidate', $next, '--scheduled', $at, '--force');
+like($out, qr/Switchover scheduled/, "a switchover to $next scheduled 12 s ahead") or diag("$out\n$err");
+my ($primary) = grep { $_->name eq $next } @nodes;
+ok(wait_until(sub { $primary->is_primary }, 90, 'scheduled switchover'), "$next leads after the scheduled time");
+ok(time >= $when - 1, 'and not before it');
+ok(wait_until(sub { $new->is_replica }, 60, 'rejoin'), "$sync follows");
 
 # --- pause: kill -9 of the primary's postmaster, and no failover
 ($rc, $out, $err) = patronictl('pause', '--wait');
@@ -172,11 +191,11 @@ for my $node (@nodes)
 	like(http_body($node, '/patroni'), qr/"pause":true/, $node->name . ': /patroni says paused');
 }
 is($n1->psql("SELECT ha_config()->>'pause'"), 'true', 'ha_config() says paused');
-my $pm = $new->postmaster_pid;
+my $pm = $primary->postmaster_pid;
 ok($pm, "the primary's postmaster runs (pid $pm)");
 kill 'KILL', $pm;
-ok(wait_until(sub { $new->supervisor_log =~ /-> down while paused/ }, 30, 'down'),
-	"${sync}'s supervisor keeps postgres down: the cluster is paused");
+ok(wait_until(sub { $primary->supervisor_log =~ /-> down while paused/ }, 30, 'down'),
+	"${next}'s supervisor keeps postgres down: the cluster is paused");
 # an observation window longer than ttl (6 s) and the election's settle time
 my ($seen_leader, $t_end) = (undef, time + 15);
 while (time < $t_end)
@@ -186,19 +205,19 @@ while (time < $t_end)
 }
 ok(!defined $seen_leader, 'for 15 s after the kill nobody is promoted (no failover while paused)')
   or diag('promoted: ' . $seen_leader->name);
-ok(!$new->postmaster_pid, 'and the killed primary was not restarted');
+ok(!$primary->postmaster_pid, 'and the killed primary was not restarted');
 
 # --- resume: now it fails over, and the old primary rejoins
 ($rc, $out, $err) = patronictl('resume');
 is($rc, 0, 'patronictl resume') or diag("$out\n$err");
 my $after;
-ok(wait_until(sub { ($after) = grep { $_ != $new && $_->is_primary } @nodes; $after }, 60, 'failover'),
+ok(wait_until(sub { ($after) = grep { $_ != $primary && $_->is_primary } @nodes; $after }, 60, 'failover'),
 	'after resume a replica takes over');
-ok(wait_until(sub { $new->is_replica }, 90, 'rejoined'), "$sync comes back as a replica");
+ok(wait_until(sub { $primary->is_replica }, 90, 'rejoined'), "$next comes back as a replica");
 ok(wait_until(sub {
 	($rc, $out) = patronictl('history', '-f', 'json');
-	$rc == 0 && $out =~ /^\[/ && @{ decode_json($out) } == 2
-}, 30, 'history 2'), 'patronictl history: a row per timeline change (2)') or diag($out);
+	$rc == 0 && $out =~ /^\[/ && @{ decode_json($out) } == 3
+}, 30, 'history 3'), 'patronictl history: a row per timeline change (3)') or diag($out);
 
 $_->stop for @nodes;
 done_testing();
