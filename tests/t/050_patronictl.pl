@@ -191,6 +191,14 @@ for my $node (@nodes)
 	like(http_body($node, '/patroni'), qr/"pause":true/, $node->name . ': /patroni says paused');
 }
 is($n1->psql("SELECT ha_config()->>'pause'"), 'true', 'ha_config() says paused');
+my $metrics = http_body($n1, '/metrics');
+my @missing = grep { $metrics !~ /^$_\{/m } qw(patroni_version patroni_postgres_running patroni_postmaster_start_time
+  patroni_master patroni_primary patroni_xlog_location patroni_standby_leader patroni_replica patroni_sync_standby
+  patroni_xlog_received_location patroni_xlog_replayed_location patroni_xlog_replayed_timestamp patroni_xlog_paused
+  patroni_postgres_server_version patroni_cluster_unlocked patroni_failsafe_mode_is_active patroni_postgres_timeline
+  patroni_dcs_last_seen patroni_pending_restart patroni_is_paused);
+is("@missing", '', "/metrics has Patroni's whole set");
+like($metrics, qr/^patroni_is_paused\{[^}]*\} 1$/m, '/metrics: patroni_is_paused 1');
 my $pm = $primary->postmaster_pid;
 ok($pm, "the primary's postmaster runs (pid $pm)");
 kill 'KILL', $pm;
