@@ -35,6 +35,7 @@ OBJS = \
 	extension/ha_zk.o \
 	extension/ha_http.o \
 	extension/ha_api.o \
+	extension/ha_api_views.o \
 	extension/ha_sql.o \
 	extension/http_parse.o \
 	extension/health.o \

@@ -1,33 +1,31 @@
 /*-------------------------------------------------------------------------
  *
  * ha_api.c
- *	  The agent's HTTP API: Patroni-compatible health checks, status JSON on
- *	  /patroni and /cluster, Prometheus text on /metrics, and /watch, a
+ *	  The agent's HTTP API: routes each request to its answer.  Patroni-
+ *	  compatible health checks, the documents of ha_api_views.c (/patroni,
+ *	  /cluster, /config, /metrics), the /history key, and /watch, a
  *	  long-poll that answers as soon as this node's primary check changes
  *	  (so a router learns a role change at once, not at its next check).
  *
- * It reads only the agent's view (HaView); POST /switchover asks the
- * duties through the same shared-memory slot as ha_switchover() and waits,
- * parked, for what they report there.
+ * It reads only the agent's view (HaView).  The writes go through the
+ * shared-memory slots the SQL functions use, and wait parked for what the
+ * agent reports there: POST and DELETE /switchover (ha_switchover()),
+ * PATCH and PUT /config (ha_set_config()).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "utils/timestamp.h"
-
-#include "addr.h"
 #include "ha_api.h"
-#include "ha_gate.h"
+#include "ha_api_views.h"
 #include "ha_guc.h"
 #include "ha_http.h"
 #include "ha_shmem.h"
 #include "health.h"
+#include "iso_time.h"
 #include "json_reader.h"
 #include "json_writer.h"
 
-#define PG_HA_VERSION "1.1"
-#define PG_HA_VERSION_NUM 10100
 #define JSON_CAP (64 * 1024)
 /* the duties give up on a switchover after 60 s; answer by then, at the latest */
 #define SWITCHOVER_PARK_MS	61000
@@ -67,12 +65,26 @@ ha_api_init(const HaView *v)
 static const HaMember *
 find_member(const char *name)
 {
-	if (name[0] == '\0')
-		return NULL;
-	for (int i = 0; i < view->nmembers; i++)
-		if (strcmp(view->members[i].name, name) == 0)
-			return &view->members[i];
-	return NULL;
+	return api_find_member(view, name);
+}
+
+/* The documents (ha_api_views.c), as reply_json builds them. */
+static void
+status_json(JsonBuf *jb)
+{
+	api_status_json(view, jb);
+}
+
+static void
+cluster_json(JsonBuf *jb)
+{
+	api_cluster_json(view, jb);
+}
+
+static void
+config_json(JsonBuf *jb)
+{
+	api_config_json(view, jb);
 }
 
 static void
@@ -105,306 +117,6 @@ ha_api_primary_status(void)
 
 	health_input(&in);
 	return ha_health_status(&in, HA_ROUTE_HEALTH, "/primary", "");
-}
-
-static void
-json_timestamp(JsonBuf *jb, TimestampTz ts)
-{
-	if (ts == 0)
-		json_null(jb);
-	else
-		json_string(jb, timestamptz_to_str(ts));
-}
-
-static void
-json_tags(JsonBuf *jb, const HaTags *t)
-{
-	json_object_begin(jb);
-	json_key(jb, "nofailover");
-	json_bool(jb, t->nofailover);
-	json_key(jb, "noloadbalance");
-	json_bool(jb, t->noloadbalance);
-	json_key(jb, "nosync");
-	json_bool(jb, t->nosync);
-	json_key(jb, "clonefrom");
-	json_bool(jb, t->clonefrom);
-	json_object_end(jb);
-}
-
-/* The status JSON of this node (Patroni's field names, plus "pg_ha"). */
-/* The members whose cluster-wide settings differ from this node's. */
-static void
-mismatches_json(JsonBuf *jb)
-{
-	json_array_begin(jb);
-	for (int i = 0; i < view->nmembers; i++)
-	{
-		const HaMember *m = &view->members[i];
-
-		if (m->ttl == 0)
-			continue;			/* not (yet) read */
-		if (m->ttl != ha_ttl || m->retry_timeout != ha_retry_timeout ||
-			m->synchronous_mode != ha_synchronous_mode ||
-			m->maximum_lag_on_failover != (uint64) ha_maximum_lag_on_failover)
-			json_string(jb, m->name);
-	}
-	json_array_end(jb);
-}
-
-static void
-status_json(JsonBuf *jb)
-{
-	const HaMember *self = &view->self;
-	bool		replica = strcmp(self->role, HA_ROLE_REPLICA) == 0;
-	HaGateState gate = ha_gate_state();
-	char		sysid[32];
-
-	json_object_begin(jb);
-	json_key(jb, "state");
-	json_string(jb, self->state);
-	json_key(jb, "postmaster_start_time");
-	json_timestamp(jb, PgStartTime);
-	json_key(jb, "role");
-	json_string(jb, self->role);
-	json_key(jb, "server_version");
-	json_int(jb, PG_VERSION_NUM);
-	json_key(jb, "xlog");
-	json_object_begin(jb);
-	if (replica)
-	{
-		json_key(jb, "received_location");
-		json_uint(jb, view->received_location);
-		json_key(jb, "replayed_location");
-		json_uint(jb, self->replayed_location);
-		json_key(jb, "replayed_timestamp");
-		json_timestamp(jb, view->replayed_timestamp);
-		json_key(jb, "paused");
-		json_bool(jb, false);
-	}
-	else
-	{
-		json_key(jb, "location");
-		json_uint(jb, self->xlog_location);
-	}
-	json_object_end(jb);
-	json_key(jb, "timeline");
-	json_int(jb, self->timeline);
-	if (view->zk_reachable && view->leader[0] == '\0')
-	{
-		json_key(jb, "cluster_unlocked");
-		json_bool(jb, true);
-	}
-	if (view->zk_last_contact != 0)
-	{
-		json_key(jb, "dcs_last_seen");
-		json_int(jb, (int64) timestamptz_to_time_t(view->zk_last_contact));
-	}
-	if (ha_view_is_sync_standby(view, self->name))
-	{
-		json_key(jb, "sync_standby");
-		json_bool(jb, true);
-	}
-	if (self->pending_restart)
-	{
-		json_key(jb, "pending_restart");
-		json_bool(jb, true);
-	}
-	if (view->paused)
-	{
-		json_key(jb, "pause");
-		json_bool(jb, true);
-	}
-	json_key(jb, "tags");
-	json_tags(jb, &self->tags);
-	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, (uint64) self->system_id);
-	json_key(jb, "database_system_identifier");
-	json_string(jb, sysid);
-	json_key(jb, "patroni");
-	json_object_begin(jb);
-	json_key(jb, "version");
-	json_string(jb, PG_HA_VERSION);
-	json_key(jb, "scope");
-	json_string(jb, ha_scope);
-	json_object_end(jb);
-
-	json_key(jb, "pg_ha");
-	json_object_begin(jb);
-	json_key(jb, "name");
-	json_string(jb, self->name);
-	json_key(jb, "leader");
-	if (view->leader[0])
-		json_string(jb, view->leader);
-	else
-		json_null(jb);
-	json_key(jb, "is_leader");
-	json_bool(jb, view->is_leader);
-	json_key(jb, "leader_epoch");
-	json_int(jb, view->leader_epoch);
-	json_key(jb, "fenced");
-	json_bool(jb, gate == HA_GATE_FENCED);
-	json_key(jb, "write_gate");
-	json_string(jb, ha_gate_state_name(gate));
-	json_key(jb, "zookeeper");
-	json_object_begin(jb);
-	json_key(jb, "state");
-	json_string(jb, ha_zk_state_name(view->zk_state));
-	json_key(jb, "reachable");
-	json_bool(jb, view->zk_reachable);
-	json_key(jb, "unreachable_since");
-	json_timestamp(jb, view->zk_unreachable_since);
-	json_object_end(jb);
-	json_key(jb, "decision");
-	json_string(jb, view->decision);
-	json_key(jb, "setting_mismatches");
-	mismatches_json(jb);
-	json_key(jb, "problem");
-	if (view->config_problem)
-		json_string(jb, view->config_problem);
-	else if (view->last_error[0])
-		json_string(jb, view->last_error);
-	else
-		json_null(jb);
-	json_object_end(jb);
-	json_object_end(jb);
-}
-
-static void
-cluster_json(JsonBuf *jb)
-{
-	const HaMember *leader = find_member(view->leader);
-
-	json_object_begin(jb);
-	json_key(jb, "members");
-	json_array_begin(jb);
-	for (int i = 0; i < view->nmembers; i++)
-	{
-		const HaMember *m = &view->members[i];
-		bool		is_leader = strcmp(m->name, view->leader) == 0;
-		char		host[HA_HOST_LEN];
-		int			port;
-
-		addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
-		json_object_begin(jb);
-		json_key(jb, "name");
-		json_string(jb, m->name);
-		json_key(jb, "role");
-		json_string(jb, is_leader ? "leader" :
-					ha_view_is_sync_standby(view, m->name) ? "sync_standby" :
-					strcmp(m->role, HA_ROLE_MASTER) == 0 ? "master" : "replica");
-		json_key(jb, "state");
-		json_string(jb, m->state);
-		json_key(jb, "api_url");
-		json_string(jb, m->api_url);
-		json_key(jb, "host");
-		json_string(jb, host);
-		json_key(jb, "port");
-		json_int(jb, port);
-		json_key(jb, "timeline");
-		json_int(jb, m->timeline);
-		json_key(jb, "tags");
-		json_tags(jb, &m->tags);
-		if (m->pending_restart)
-		{
-			json_key(jb, "pending_restart");
-			json_bool(jb, true);
-		}
-		if (!is_leader)
-		{
-			json_key(jb, "lag");
-			if (leader && leader->xlog_location >= m->xlog_location)
-				json_uint(jb, leader->xlog_location - m->xlog_location);
-			else
-				json_string(jb, "unknown");
-		}
-		json_object_end(jb);
-	}
-	json_array_end(jb);
-	if (view->paused)
-	{
-		json_key(jb, "pause");
-		json_bool(jb, true);
-	}
-	json_key(jb, "scope");
-	json_string(jb, ha_scope);
-	json_key(jb, "zookeeper_reachable");
-	json_bool(jb, view->zk_reachable);
-	json_object_end(jb);
-}
-
-static void
-config_json(JsonBuf *jb)
-{
-	json_object_begin(jb);
-	json_key(jb, "ttl");
-	json_int(jb, ha_ttl);
-	json_key(jb, "loop_wait");
-	json_int(jb, ha_loop_wait);
-	json_key(jb, "retry_timeout");
-	json_int(jb, ha_retry_timeout);
-	json_key(jb, "synchronous_mode");
-	json_bool(jb, ha_synchronous_mode);
-	json_key(jb, "synchronous_mode_strict");
-	json_bool(jb, ha_synchronous_mode_strict);
-	json_key(jb, "maximum_lag_on_failover");
-	json_int(jb, ha_maximum_lag_on_failover);
-	json_key(jb, "primary_start_timeout");
-	json_int(jb, ha_primary_start_timeout);
-	json_key(jb, "mismatches");
-	mismatches_json(jb);
-	json_object_end(jb);
-}
-
-static void
-metric(StringInfo s, const char *name, const char *help, double value)
-{
-	appendStringInfo(s, "# HELP %s %s\n# TYPE %s gauge\n%s{scope=\"%s\",name=\"%s\"} %.17g\n",
-					 name, help, name, name, ha_scope, view->self.name, value);
-}
-
-static void
-metrics_text(StringInfo s)
-{
-	bool		running = strcmp(view->self.state, "running") == 0;
-	bool		replica = strcmp(view->self.role, HA_ROLE_REPLICA) == 0;
-
-	metric(s, "patroni_version", "pg_ha's version, zero-padded like Patroni's (1.1.0: 10100).",
-		   PG_HA_VERSION_NUM);
-	metric(s, "patroni_postgres_running", "Value is 1 if postgres is running, 0 otherwise.", running);
-	metric(s, "patroni_postmaster_start_time", "Epoch seconds since postmaster start.",
-		   (double) timestamptz_to_time_t(PgStartTime));
-	metric(s, "patroni_master", "Value is 1 if this node is the leader, 0 otherwise.", view->is_leader);
-	metric(s, "patroni_primary", "Value is 1 if this node is the leader, 0 otherwise.", view->is_leader);
-	metric(s, "patroni_replica", "Value is 1 if this node is a replica, 0 otherwise.", running && replica);
-	metric(s, "patroni_xlog_location", "Current WAL location (primary).",
-		   replica ? 0 : (double) view->self.xlog_location);
-	metric(s, "patroni_xlog_received_location", "WAL received (replica).",
-		   replica ? (double) view->received_location : 0);
-	metric(s, "patroni_xlog_replayed_location", "WAL replayed (replica).",
-		   replica ? (double) view->self.replayed_location : 0);
-	metric(s, "patroni_xlog_replayed_timestamp", "Epoch seconds of the last transaction replayed (replica).",
-		   replica && view->replayed_timestamp ? (double) timestamptz_to_time_t(view->replayed_timestamp) : 0);
-	metric(s, "patroni_xlog_paused", "Value is 1 if WAL replay is paused.",
-		   replica && view->replay_paused);
-	metric(s, "patroni_sync_standby", "Value is 1 if this node is the synchronous standby.",
-		   ha_view_is_sync_standby(view, view->self.name));
-	metric(s, "patroni_standby_leader", "Value is 1 if this node leads a standby cluster (never: pg_ha has none).", 0);
-	metric(s, "patroni_postgres_server_version", "Version of postgres (PG_VERSION_NUM).", PG_VERSION_NUM);
-	metric(s, "patroni_failsafe_mode_is_active", "Value is 1 if failsafe mode is active (never: pg_ha has none).", 0);
-	metric(s, "patroni_postgres_timeline", "Postgres timeline.", view->self.timeline);
-	metric(s, "patroni_pending_restart", "Value is 1 if a setting waits for a restart.",
-		   view->self.pending_restart);
-	metric(s, "patroni_is_paused", "Value is 1 if the cluster is in maintenance mode.", view->paused);
-	metric(s, "patroni_cluster_unlocked", "Value is 1 if no node holds the leader key.",
-		   view->zk_reachable && view->leader[0] == '\0');
-	metric(s, "patroni_dcs_last_seen", "Epoch seconds of the last contact with ZooKeeper.",
-		   view->zk_last_contact ? (double) timestamptz_to_time_t(view->zk_last_contact) : 0);
-	metric(s, "pg_ha_zookeeper_reachable", "Value is 1 if the ZooKeeper session is live.",
-		   view->zk_reachable);
-	metric(s, "pg_ha_members", "Members registered in ZooKeeper.", view->nmembers);
-	metric(s, "pg_ha_fenced", "Value is 1 if this node is fenced: it refuses writes until it leads again.",
-		   ha_gate_state() == HA_GATE_FENCED);
-	metric(s, "pg_ha_leader_epoch", "czxid of the leader key held by the current leader.",
-		   (double) view->leader_epoch);
 }
 
 static void
@@ -833,7 +545,7 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 						StringInfoData s;
 
 						initStringInfo(&s);
-						metrics_text(&s);
+						api_metrics_text(view, &s);
 						ha_http_reply(out, 200, head_only,
 									  "text/plain; version=0.0.4", s.data, s.len);
 						return HTTP_ANSWER_NOW;
