@@ -50,6 +50,7 @@ OBJS = \
 	common/iso_time.o \
 	common/json_merge.o \
 	common/json_reader.o \
+	common/json_rows.o \
 	common/json_writer.o \
 	common/member_json.o \
 	common/text.o

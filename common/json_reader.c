@@ -41,8 +41,8 @@ jp_error(JsonParser *P, const char *msg)
 	return false;
 }
 
-static void
-skip_ws(JsonParser *P)
+void
+jp_skip_ws(JsonParser *P)
 {
 	while (P->p < P->end &&
 		   (*P->p == ' ' || *P->p == '\t' || *P->p == '\n' || *P->p == '\r'))
@@ -50,8 +50,8 @@ skip_ws(JsonParser *P)
 }
 
 /* A parser at the start of data (len bytes; NULL reads as empty). */
-static void
-parser_init(JsonParser *P, const char *data, size_t len)
+void
+jp_init(JsonParser *P, const char *data, size_t len)
 {
 	P->start = P->p = (const unsigned char *) (data ? data : "");
 	P->end = P->start + (data ? len : 0);
@@ -63,12 +63,12 @@ parser_init(JsonParser *P, const char *data, size_t len)
  * A document read (ok) must end there, but for blanks; on an error, its
  * reason and offset go to err.
  */
-static bool
-document_end(JsonParser *P, bool ok, char *err, size_t errlen)
+bool
+jp_document_end(JsonParser *P, bool ok, char *err, size_t errlen)
 {
 	if (ok)
 	{
-		skip_ws(P);
+		jp_skip_ws(P);
 		if (P->p != P->end)
 			ok = jp_error(P, "trailing garbage");
 	}
@@ -378,7 +378,7 @@ jp_skip_value(JsonParser *P, int depth)
 			if (depth + 1 > JSON_MAX_DEPTH)
 				return jp_error(P, "nesting too deep");
 			P->p++;
-			skip_ws(P);
+			jp_skip_ws(P);
 			if (P->p < P->end && *P->p == ']')
 			{
 				P->p++;
@@ -386,10 +386,10 @@ jp_skip_value(JsonParser *P, int depth)
 			}
 			for (;;)
 			{
-				skip_ws(P);
+				jp_skip_ws(P);
 				if (!jp_skip_value(P, depth + 1))
 					return false;
-				skip_ws(P);
+				jp_skip_ws(P);
 				if (P->p >= P->end)
 					return jp_error(P, "unterminated array");
 				if (*P->p == ']')
@@ -428,7 +428,7 @@ jp_parse_object(JsonParser *P, int depth, JsonMemberFn fn, void *arg)
 	if (P->p >= P->end || *P->p != '{')
 		return jp_error(P, "expected an object");
 	P->p++;
-	skip_ws(P);
+	jp_skip_ws(P);
 	if (P->p < P->end && *P->p == '}')
 	{
 		P->p++;
@@ -440,18 +440,18 @@ jp_parse_object(JsonParser *P, int depth, JsonMemberFn fn, void *arg)
 		size_t		keylen;
 		bool		toolong;
 
-		skip_ws(P);
+		jp_skip_ws(P);
 		if (P->p >= P->end || *P->p != '"')
 			return jp_error(P, "expected a key");
 		if (!parse_string(P, key, sizeof(key), &keylen, &toolong))
 			return false;
 		if (toolong)
 			keylen = 0;			/* "": matches no known key */
-		skip_ws(P);
+		jp_skip_ws(P);
 		if (P->p >= P->end || *P->p != ':')
 			return jp_error(P, "expected ':'");
 		P->p++;
-		skip_ws(P);
+		jp_skip_ws(P);
 		if (fn != NULL)
 		{
 			if (!fn(P, key, keylen, depth, arg))
@@ -459,7 +459,7 @@ jp_parse_object(JsonParser *P, int depth, JsonMemberFn fn, void *arg)
 		}
 		else if (!jp_skip_value(P, depth))
 			return false;
-		skip_ws(P);
+		jp_skip_ws(P);
 		if (P->p >= P->end)
 			return jp_error(P, "unterminated object");
 		if (*P->p == '}')
@@ -537,11 +537,11 @@ jp_parse_document(const char *data, size_t len, JsonMemberFn fn, void *arg,
 	JsonParser	P;
 	bool		ok;
 
-	parser_init(&P, data, len);
+	jp_init(&P, data, len);
 
-	skip_ws(&P);
+	jp_skip_ws(&P);
 	ok = jp_parse_object(&P, 1, fn, arg);
-	return document_end(&P, ok, err, errlen);
+	return jp_document_end(&P, ok, err, errlen);
 }
 
 /* ----------------------------------------------------------------
@@ -646,10 +646,10 @@ find_value(const char *data, size_t len, const char *path, FindField *f)
 {
 	JsonParser	P;
 
-	parser_init(&P, data, len);
+	jp_init(&P, data, len);
 	f->path = path;
 	f->done = f->found = false;
-	skip_ws(&P);
+	jp_skip_ws(&P);
 	(void) jp_parse_object(&P, 1, find_member, f);
 	return f->done && f->found;
 }
@@ -687,126 +687,7 @@ json_is_value(const char *data, size_t len)
 {
 	JsonParser	P;
 
-	parser_init(&P, data, len);
-	skip_ws(&P);
-	return document_end(&P, jp_skip_value(&P, 0), NULL, 0);
-}
-
-/*
- * json_read_rows: an array of arrays of scalars, each row handed to the
- * caller as cells.
- */
-static bool
-read_cell(JsonParser *P, JsonCell *c)
-{
-	size_t		len;
-	bool		toolong;
-
-	memset(c, 0, sizeof(*c));
-	if (P->p >= P->end)
-		return jp_error(P, "unexpected end of input");
-	if (*P->p == '"')
-	{
-		c->kind = JSON_CELL_STRING;
-		if (!parse_string(P, c->text, sizeof(c->text), &len, &toolong))
-			return false;
-		if (toolong)
-			return jp_error(P, "string too long for its field");
-		if (strlen(c->text) != len)
-			return jp_error(P, "NUL in string");
-		return true;
-	}
-	if (*P->p >= '0' && *P->p <= '9')
-	{
-		c->kind = JSON_CELL_UINT;
-		return jp_parse_uint(P, UINT64_MAX, &c->uint_value);
-	}
-	if (match_literal(P, "null"))
-	{
-		c->kind = JSON_CELL_NULL;
-		return true;
-	}
-	/* any other value: checked, kept as "other" */
-	c->kind = JSON_CELL_OTHER;
-	return jp_skip_value(P, 2);
-}
-
-/* One row at P->p ('['): its cells, then fn. */
-static bool
-read_row(JsonParser *P, int maxcells, JsonCell *cells, JsonRowFn fn, void *arg)
-{
-	int			n = 0;
-
-	P->p++;
-	skip_ws(P);
-	if (P->p < P->end && *P->p == ']')
-	{
-		P->p++;
-		return fn(arg, cells, 0) || jp_error(P, "row refused");
-	}
-	for (;;)
-	{
-		skip_ws(P);
-		if (n >= maxcells)
-			return jp_error(P, "too many cells in a row");
-		if (!read_cell(P, &cells[n++]))
-			return false;
-		skip_ws(P);
-		if (P->p >= P->end)
-			return jp_error(P, "unterminated array");
-		if (*P->p == ']')
-		{
-			P->p++;
-			return fn(arg, cells, n) || jp_error(P, "row refused");
-		}
-		if (*P->p != ',')
-			return jp_error(P, "expected ',' or ']'");
-		P->p++;
-	}
-}
-
-bool
-json_read_rows(const char *data, size_t len, int maxcells, JsonCell *cells,
-			   JsonRowFn fn, void *arg, char *err, size_t errlen)
-{
-	JsonParser	P;
-	bool		ok = true;
-
-	parser_init(&P, data, len);
-
-	skip_ws(&P);
-	if (P.p >= P.end || *P.p != '[')
-		ok = jp_error(&P, "expected an array");
-	else
-	{
-		P.p++;
-		skip_ws(&P);
-		if (P.p < P.end && *P.p == ']')
-			P.p++;
-		else
-			for (;;)
-			{
-				skip_ws(&P);
-				if (P.p >= P.end || *P.p != '[')
-				{
-					ok = jp_error(&P, "expected a row (an array)");
-					break;
-				}
-				if (!(ok = read_row(&P, maxcells, cells, fn, arg)))
-					break;
-				skip_ws(&P);
-				if (P.p < P.end && *P.p == ']')
-				{
-					P.p++;
-					break;
-				}
-				if (P.p >= P.end || *P.p != ',')
-				{
-					ok = jp_error(&P, "expected ',' or ']'");
-					break;
-				}
-				P.p++;
-			}
-	}
-	return document_end(&P, ok, err, errlen);
+	jp_init(&P, data, len);
+	jp_skip_ws(&P);
+	return jp_document_end(&P, jp_skip_value(&P, 0), NULL, 0);
 }

@@ -45,7 +45,7 @@ extern bool json_is_object(const char *data, size_t len);
 extern bool json_is_value(const char *data, size_t len);
 
 /*
- * An array of rows, each an array of scalars (Patroni's /history:
+ * An array of rows, each an array of scalars (json_rows.c; Patroni's /history:
  * [[timeline, lsn, reason, timestamp, new_leader], ...]).  For each row,
  * fn gets its cells (at most maxcells, in the caller's cells array); a
  * false from fn stops reading with an error.  Strings must fit a cell's
@@ -119,5 +119,9 @@ extern bool jp_get_bool(JsonParser *P, bool *out);
 /* jp_get_uint without null */
 extern bool jp_parse_uint(JsonParser *P, uint64_t max, uint64_t *out);
 extern bool jp_error(JsonParser *P, const char *msg);
+extern void jp_skip_ws(JsonParser *P);
+/* P at the start of data; jp_document_end: only blanks may follow, else (and on !ok) err says why */
+extern void jp_init(JsonParser *P, const char *data, size_t len);
+extern bool jp_document_end(JsonParser *P, bool ok, char *err, size_t errlen);
 
 #endif							/* JSON_READER_H */
