@@ -231,7 +231,7 @@ extern void history_update(int64 now);
 extern void config_handle_read(const ZkEvent *ev);
 extern void config_handle_created(const ZkEvent *ev);
 extern void config_update(void);
-extern void config_poll_request(int64 now);
+extern void config_poll_request(int64 now, bool zk_reachable);
 extern void config_handle_set(const ZkEvent *ev);
 
 /* ha_duties.c */

@@ -215,7 +215,7 @@ send_write(int64 now)
 }
 
 void
-config_poll_request(int64 now)
+config_poll_request(int64 now, bool zk_reachable)
 {
 	HaConfigRequest *req = &ha_shared->config;
 	uint64		id;
@@ -244,7 +244,7 @@ config_poll_request(int64 now)
 	body = pstrdup(req->body);
 	LWLockRelease(ha_shared->lock);
 
-	if (!session_reachable(now))
+	if (!zk_reachable)
 	{
 		answer_request(id, HA_CONFIG_FAILED, "ZooKeeper is unreachable from this node", NULL);
 		return;

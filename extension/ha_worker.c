@@ -368,7 +368,7 @@ ha_worker_main(Datum main_arg)
 		switchover_note_created();
 		duties_decide_and_act(now);
 		switchover_poll_request(now);
-		config_poll_request(now);
+		config_poll_request(now, session_reachable(now));
 		http_timeout = ha_http_service(now);
 
 		if (agent.view_dirty || now >= next_publish_ms)
