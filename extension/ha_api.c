@@ -41,6 +41,7 @@ static uint64 sw_request_id;
 static char sw_chosen[HA_NAME_LEN];
 static bool sw_asked_leader;	/* this node led when it was asked */
 static bool sw_cancel;			/* it is a DELETE /switchover */
+static bool sw_scheduled;		/* it has a scheduled_at: answered once written */
 
 /* What a parked request waits for. */
 enum
@@ -313,6 +314,7 @@ ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
 	sw_chosen[0] = '\0';
 	sw_asked_leader = view->is_leader;
 	sw_cancel = cancel;
+	sw_scheduled = scheduled[0] != '\0';
 	park->kind = PARK_SWITCHOVER;
 	park->deadline_ms = ha_mono_ms() + SWITCHOVER_PARK_MS;
 	return HTTP_ANSWER_PARK;
@@ -379,7 +381,7 @@ poll_switchover(bool timed_out, StringInfo out)
 		snprintf(msg, sizeof(msg), "Switchover scheduled: to \"%s\"", sw_chosen);
 		reply_message(out, 202, msg, NULL);
 	}
-	else if (taken && accepted && sw_asked_leader)
+	else if (taken && accepted && sw_asked_leader && !sw_scheduled)
 	{
 		snprintf(msg, sizeof(msg), "switchover to \"%s\" started; this leader steps down now",
 				 sw_chosen);

@@ -182,6 +182,9 @@ ok(time >= $when - 1, 'and not before it');
 ok(wait_until(sub { $new->is_replica }, 60, 'rejoin'), "$sync follows");
 
 # --- pause: kill -9 of the primary's postmaster, and no failover
+# (in synchronous mode only a confirmed synchronous standby may take over later)
+ok(wait_until(sub { $primary->psql('SELECT count(*) FROM ha_status() WHERE sync_standby') eq '1' }, 60, 'sync'),
+	"$next confirms a synchronous standby");
 ($rc, $out, $err) = patronictl('pause', '--wait');
 is($rc, 0, 'patronictl pause --wait') or diag("$out\n$err");
 ($rc, $out) = patronictl('list');
