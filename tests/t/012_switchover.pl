@@ -131,8 +131,9 @@ refused($n3, "SELECT ha_switchover('n2')", qr/"n2" is \d+ bytes behind the leade
 	'candidate too far behind');
 kill 'CONT', $walrcv;
 
-# a switchover already running
-zk_cli($zk, 'create', '/service/pg_ha_test/failover', q('{"leader":"someone","member":"n2"}'));
+# a switchover already asked for (one scheduled for later: it stays until then;
+# a request naming a leader that does not lead is dropped by the leader, as Patroni does)
+zk_cli($zk, 'create', '/service/pg_ha_test/failover', q('{"leader":"n1","member":"n2","scheduled_at":"2099-01-01T00:00:00+00:00"}'));
 ok(wait_until(sub { scalar(($n2->psql("SELECT ha_switchover('n2')"))[2] =~ /already in progress/) }, 10,
 	'already running'), '(h) a switchover already running: refused');
 zk_cli($zk, 'delete', '/service/pg_ha_test/failover');
