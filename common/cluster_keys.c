@@ -50,6 +50,40 @@ copy_prose(char *dst, size_t cap, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
+/*
+ * pg_ha 1.0 kept /status, /sync and /failover as words separated by one
+ * blank: read them too, so a cluster upgraded node by node keeps its
+ * state until its leader writes the keys anew.  Splits data into exactly
+ * n words of at most cap - 1 bytes (node names or numbers); false for
+ * anything else.
+ */
+static bool
+legacy_words(const char *data, size_t len, int n, char words[][HA_NAME_LEN])
+{
+	size_t		pos = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		size_t		start = pos;
+
+		while (pos < len && data[pos] != ' ')
+			pos++;
+		if (pos == start || pos - start >= HA_NAME_LEN)
+			return false;
+		memcpy(words[i], data + start, pos - start);
+		words[i][pos - start] = '\0';
+		if (!text_valid_name(words[i], HA_NAME_LEN))
+			return false;
+		if (i < n - 1)
+		{
+			if (pos >= len)
+				return false;
+			pos++;				/* the blank */
+		}
+	}
+	return pos == len;
+}
+
 /* ---- /status ---- */
 
 void
@@ -95,6 +129,20 @@ status_key_parse(const char *data, size_t len, uint64_t *optime,
 		buf[len] = '\0';
 		return text_parse_uint(buf, UINT64_MAX, optime);
 	}
+	if (len > 0 && data[0] != '{')
+	{
+		char		w[2][HA_NAME_LEN];
+
+		/* pg_ha 1.0: "<timeline> <lsn>" */
+		if (!legacy_words(data, len, 2, w) || !text_parse_uint(w[0], UINT32_MAX, &tli) ||
+			!text_parse_uint(w[1], UINT64_MAX, optime))
+		{
+			*optime = 0;
+			return false;
+		}
+		*timeline = (uint32_t) tli;
+		return true;
+	}
 	if (!json_is_object(data, len) ||
 		!json_find_uint(data, len, "optime", optime))
 		return false;
@@ -135,6 +183,22 @@ sync_key_parse(const char *data, size_t len, HaSyncKey *k)
 	char	   *comma;
 
 	memset(k, 0, sizeof(*k));
+	if (data != NULL && len > 0 && data[0] != '{')
+	{
+		char		w[3][HA_NAME_LEN];
+
+		/* pg_ha 1.0: "<leader> <standby|-> <confirmed 0|1>" */
+		if (!legacy_words(data, len, 3, w) ||
+			(strcmp(w[2], "0") != 0 && strcmp(w[2], "1") != 0))
+			return false;
+		strcpy(k->leader, w[0]);
+		if (strcmp(w[1], "-") != 0)
+		{
+			strcpy(k->standby, w[1]);
+			k->confirmed = strcmp(w[2], "1") == 0;
+		}
+		return true;
+	}
 	if (data == NULL ||
 		!json_get_string(data, len, "leader", k->leader, sizeof(k->leader), NULL, 0) ||
 		!json_get_string(data, len, "sync_standby", standby, sizeof(standby), NULL, 0) ||
@@ -192,10 +256,18 @@ json_is_literal(const char *s, size_t len)
 		(len == 5 && memcmp(s, "false", 5) == 0);
 }
 
-/* Patroni's legacy "leader:member" (either side may be empty). */
+/* Patroni's legacy "leader:member" (either side may be empty), or pg_ha 1.0's "leader member". */
 static bool
 failover_legacy_parse(const char *data, size_t len, HaFailoverKey *k)
 {
+	char		w[2][HA_NAME_LEN];
+
+	if (memchr(data, ':', len) == NULL && legacy_words(data, len, 2, w))
+	{
+		strcpy(k->leader, w[0]);
+		strcpy(k->member, w[1]);
+		return true;
+	}
 	const char *colon = memchr(data, ':', len);
 	size_t		llen = colon ? (size_t) (colon - data) : len;
 	size_t		mlen = colon ? len - llen - 1 : 0;

@@ -15,6 +15,9 @@
  *	  /failover  {"leader": "a", "member": "b", "scheduled_at": "..."}
  *	  /history   [[timeline, lsn, reason, timestamp, new_leader], ...]
  *
+ *	  pg_ha 1.0's plain-text keys ("<timeline> <lsn>", "<leader> <standby|->
+ *	  <0|1>", "<leader> <candidate>") are read as well, for an upgrade.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef CLUSTER_KEYS_H

@@ -44,7 +44,14 @@ test_status(void **state)
 	/* refused */
 	assert_false(status_key_parse(NULL, 0, &optime, &tli));
 	assert_false(status_key_parse("", 0, &optime, &tli));
-	assert_false(status_key_parse("3 1234", 6, &optime, &tli));
+	/* pg_ha 1.0's text, for an upgrade */
+	assert_true(status_key_parse("3 1234", 6, &optime, &tli));
+	assert_int_equal(optime, 1234);
+	assert_int_equal(tli, 3);
+	assert_false(status_key_parse("3 1234 5", 8, &optime, &tli));
+	assert_false(status_key_parse("3  1234", 7, &optime, &tli));
+	assert_false(status_key_parse("x 1234", 6, &optime, &tli));
+	assert_false(status_key_parse("4294967296 1", 12, &optime, &tli));
 	assert_false(status_key_parse("{\"slots\": {}}", 13, &optime, &tli));
 	assert_false(status_key_parse("{\"optime\": -1}", 14, &optime, &tli));
 	assert_false(status_key_parse("{\"optime\": 1", 12, &optime, &tli));
@@ -92,9 +99,22 @@ test_sync(void **state)
 	assert_string_equal(r.standby, "b");
 	assert_true(r.confirmed);
 
+	/* pg_ha 1.0's text, for an upgrade */
+	assert_true(sync_key_parse("node1 node2 1", 13, &r));
+	assert_string_equal(r.leader, "node1");
+	assert_string_equal(r.standby, "node2");
+	assert_true(r.confirmed);
+	assert_true(sync_key_parse("node1 node2 0", 13, &r));
+	assert_false(r.confirmed);
+	assert_true(sync_key_parse("node1 - 0", 9, &r));
+	assert_string_equal(r.standby, "");
+	assert_false(r.confirmed);
+
 	/* refused: all empty */
-	assert_false(sync_key_parse("node1 node2 1", 13, &r));
+	assert_false(sync_key_parse("node1 node2 2", 13, &r));
 	assert_string_equal(r.leader, "");
+	assert_false(sync_key_parse("node1 node2", 11, &r));
+	assert_false(sync_key_parse("node1 node2 1 ", 14, &r));
 	assert_false(sync_key_parse("{\"leader\":1}", 12, &r));
 	assert_false(sync_key_parse("{\"leader\":\"a\",\"sync_standby\":[\"b\"]}", 34, &r));
 	assert_string_equal(r.leader, "");
@@ -127,6 +147,10 @@ test_failover(void **state)
 	assert_true(failover_key_parse("{\"member\": \"node3\"}", 19, &r));
 	assert_string_equal(r.leader, "");
 	assert_string_equal(r.member, "node3");
+	/* pg_ha 1.0's text */
+	assert_true(failover_key_parse("node1 node2", 11, &r));
+	assert_string_equal(r.leader, "node1");
+	assert_string_equal(r.member, "node2");
 	/* Patroni's legacy text */
 	assert_true(failover_key_parse("node1:node2", 11, &r));
 	assert_string_equal(r.leader, "node1");
