@@ -261,17 +261,16 @@ static bool
 failover_legacy_parse(const char *data, size_t len, HaFailoverKey *k)
 {
 	char		w[2][HA_NAME_LEN];
+	const char *colon = memchr(data, ':', len);
+	size_t		llen = colon ? (size_t) (colon - data) : len;
+	size_t		mlen = colon ? len - llen - 1 : 0;
 
-	if (memchr(data, ':', len) == NULL && legacy_words(data, len, 2, w))
+	if (colon == NULL && legacy_words(data, len, 2, w))
 	{
 		strcpy(k->leader, w[0]);
 		strcpy(k->member, w[1]);
 		return true;
 	}
-	const char *colon = memchr(data, ':', len);
-	size_t		llen = colon ? (size_t) (colon - data) : len;
-	size_t		mlen = colon ? len - llen - 1 : 0;
-
 	if (llen >= sizeof(k->leader) || mlen >= sizeof(k->member) ||
 		memchr(data, '\0', len) != NULL)
 		return false;
