@@ -39,7 +39,7 @@ require_loaded(void)
 				 errhint("Add pg_ha to shared_preload_libraries and restart the server.")));
 }
 
-#define HA_STATUS_COLS 13
+#define HA_STATUS_COLS 14		/* 13 in extension version 1.0: the rest is not used */
 
 static Datum
 tags_jsonb(const HaTags *t)
@@ -107,6 +107,8 @@ add_row(ReturnSetInfo *rsinfo, const HaView *v, const HaMember *m,
 	values[11] = BoolGetDatum(is_local);
 	values[12] = CStringGetTextDatum(is_local ? ha_zk_state_name(v->zk_state) :
 									 v->zk_reachable ? "connected" : "unknown");
+	/* maintenance mode: as this node sees it, or as the member published it */
+	values[13] = BoolGetDatum(is_local ? v->paused : m->paused);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 

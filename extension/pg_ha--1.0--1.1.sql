@@ -60,3 +60,30 @@ COMMENT ON FUNCTION ha_resume() IS
 
 REVOKE ALL ON FUNCTION ha_pause() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ha_resume() FROM PUBLIC;
+
+-- ha_status() gains a column: whether the member sees the cluster paused.
+DROP FUNCTION ha_status();
+CREATE FUNCTION ha_status(
+    OUT name text,
+    OUT role text,
+    OUT state text,
+    OUT host text,
+    OUT port integer,
+    OUT api_url text,
+    OUT timeline integer,
+    OUT lsn pg_lsn,
+    OUT lag_bytes bigint,
+    OUT sync_standby boolean,
+    OUT tags jsonb,
+    OUT is_local boolean,
+    OUT zookeeper text,
+    OUT paused boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ha_status'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ha_status() IS
+'pg_ha: the cluster''s members as this node''s agent sees them (only the local row while ZooKeeper is unreachable); paused: maintenance mode';
+
+REVOKE ALL ON FUNCTION ha_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ha_status() TO pg_monitor;

@@ -194,6 +194,8 @@ for my $node (@nodes)
 	like(http_body($node, '/patroni'), qr/"pause":true/, $node->name . ': /patroni says paused');
 }
 is($n1->psql("SELECT ha_config()->>'pause'"), 'true', 'ha_config() says paused');
+ok(wait_until(sub { $n1->psql('SELECT bool_and(paused) AND count(*) = 3 FROM ha_status()') eq 't' }, 30, 'ha_status paused'),
+	'ha_status(): every member says paused');
 my $metrics = http_body($n1, '/metrics');
 my @missing = grep { $metrics !~ /^$_\{/m } qw(patroni_version patroni_postgres_running patroni_postmaster_start_time
   patroni_master patroni_primary patroni_xlog_location patroni_standby_leader patroni_replica patroni_sync_standby
