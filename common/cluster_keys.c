@@ -242,6 +242,11 @@ failover_key_render(const HaFailoverKey *k, JsonBuf *jb)
 		json_key(jb, "scheduled_at");
 		json_string(jb, k->scheduled_at);
 	}
+	if (k->force)
+	{
+		json_key(jb, "force");
+		json_bool(jb, true);
+	}
 	json_object_end(jb);
 }
 
@@ -301,11 +306,16 @@ failover_key_parse(const char *data, size_t len, HaFailoverKey *k)
 	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
 		i++;
 	if (i < len && data[i] == '{')
+	{
 		ok = json_get_string(data, len, "leader", k->leader, sizeof(k->leader), NULL, 0) &&
 			json_get_string(data, len, "member", k->member, sizeof(k->member), NULL, 0) &&
 			json_get_string(data, len, "scheduled_at", k->scheduled_at,
 							sizeof(k->scheduled_at), NULL, 0) &&
 			(k->leader[0] || k->member[0]);
+		/* absent, null or not a boolean: not forced */
+		if (ok && !json_find_bool(data, len, "force", &k->force))
+			k->force = false;
+	}
 	else if (i < len && data[i] != '[' && data[i] != '"' && !all_digits(data + i, len - i) &&
 			 !json_is_literal(data + i, len - i))
 		ok = failover_legacy_parse(data, len, k);	/* not JSON */

@@ -13,6 +13,7 @@
  *	             may be promoted; while a standby is named but not yet
  *	             confirmed, "sync_standby" is null and "named" holds it
  *	  /failover  {"leader": "a", "member": "b", "scheduled_at": "..."}
+ *	             (pg_ha's extra "force": true: a forced manual failover)
  *	  /history   [[timeline, lsn, reason, timestamp, new_leader], ...]
  *
  *	  pg_ha 1.0's plain-text keys ("<timeline> <lsn>", "<leader> <standby|->
@@ -61,6 +62,7 @@ typedef struct HaFailoverKey
 	char		leader[HA_NAME_LEN];	/* "" : a failover, for when no one leads */
 	char		member[HA_NAME_LEN];	/* the candidate; "" : the best one */
 	char		scheduled_at[ISO_TIME_LEN]; /* "" : now */
+	bool		force;			/* pg_ha's extra: a failover forced past the sync rule */
 } HaFailoverKey;
 
 extern void failover_key_render(const HaFailoverKey *k, JsonBuf *jb);

@@ -158,6 +158,7 @@ typedef struct Agent
 	char		failover_candidate[HA_NAME_LEN];
 	int64		failover_seen_ms;
 	bool		failover_scheduled; /* a request for later: not active until due */
+	bool		failover_force; /* a manual failover forced past the sync rule */
 	int64		failover_due_us;	/* its time, Unix microseconds (0: now) */
 	char		failover_scheduled_at[ISO_TIME_LEN];	/* ... as written */
 	bool		history_known;
@@ -178,6 +179,7 @@ typedef struct Agent
 	SwitchoverState sw_state;
 	bool		sw_from_sql;	/* a local ha_switchover() waits for its answer */
 	bool		sw_scheduled;	/* ... it is scheduled for later (scheduled_at) */
+	bool		sw_failover;	/* ... it is a manual failover */
 	int64		sw_answered_ms; /* when that backend had its answer */
 	int64		sw_handover_ms; /* when this leader decided to hand over */
 	char		sw_candidate[HA_NAME_LEN];
@@ -210,7 +212,6 @@ extern bool session_member_fresh(const char *name, int64 now);
 extern void session_write_status(void);
 extern void session_create_status(void);
 extern void session_write_sync(const char *leader, const char *standby, bool confirmed);
-extern void session_create_failover(const char *leader, const char *candidate);
 extern void session_delete_failover(void);
 extern void keys_update_member_list(const ZkEvent *ev, int64 now);
 extern void keys_read_members(void);
@@ -219,8 +220,8 @@ extern void keys_parse_status(const char *data, int len);
 extern void keys_parse_sync(const char *data, int len);
 extern void keys_parse_failover(const ZkEvent *ev, int64 now);
 extern void keys_failover_tick(int64 now);
-extern void session_create_scheduled_failover(const char *leader, const char *candidate,
-											  const char *scheduled_at);
+extern void session_create_failover_request(const char *leader, const char *candidate,
+											const char *scheduled_at, bool force);
 
 /* ha_history.c: the /history key */
 extern void history_handle_read(const ZkEvent *ev);

@@ -42,6 +42,7 @@ static char sw_chosen[HA_NAME_LEN];
 static bool sw_asked_leader;	/* this node led when it was asked */
 static bool sw_cancel;			/* it is a DELETE /switchover */
 static bool sw_scheduled;		/* it has a scheduled_at: answered once written */
+static bool sw_failover;		/* it is a POST /failover */
 
 /* What a parked request waits for. */
 enum
@@ -211,7 +212,7 @@ reply_message(StringInfo out, int status, const char *message, const char *hint)
  * switchover fails (503); on the leader, which steps down, it is 202.
  */
 static HttpAnswer ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
-									  StringInfo out, HttpPark *park);
+									  bool failover, bool force, StringInfo out, HttpPark *park);
 
 static HttpAnswer
 handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
@@ -266,7 +267,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		reply_message(out, 412, err, NULL);
 		return HTTP_ANSWER_NOW;
 	}
-	return ask_switchover_slot(candidate, scheduled, false, out, park);
+	return ask_switchover_slot(candidate, scheduled, false, false, false, out, park);
 }
 
 /*
@@ -275,7 +276,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
  */
 static HttpAnswer
 ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
-					StringInfo out, HttpPark *park)
+					bool failover, bool force, StringInfo out, HttpPark *park)
 {
 	char		err[256];
 
@@ -304,6 +305,8 @@ ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
 		strlcpy(sw->candidate, candidate, sizeof(sw->candidate));
 		strlcpy(sw->scheduled_at, scheduled, sizeof(sw->scheduled_at));
 		sw->cancel = cancel;
+		sw->failover = failover;
+		sw->force = force;
 		sw->answered_at_once = true;
 		sw->requester_latch = NULL;
 		sw->state = -1;
@@ -315,16 +318,50 @@ ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
 	sw_asked_leader = view->is_leader;
 	sw_cancel = cancel;
 	sw_scheduled = scheduled[0] != '\0';
+	sw_failover = failover;
 	park->kind = PARK_SWITCHOVER;
 	park->deadline_ms = ha_mono_ms() + SWITCHOVER_PARK_MS;
 	return HTTP_ANSWER_PARK;
+}
+
+/*
+ * POST /failover {"candidate": "...", "leader": "..."} (Patroni's): a
+ * switchover to the candidate when there is a leader, else the candidate
+ * is promoted; pg_ha's extra "force": true lets a candidate that is not the
+ * confirmed synchronous standby take over.
+ */
+static HttpAnswer
+handle_failover(const HttpRequest *req, StringInfo out, HttpPark *park)
+{
+	char		leader[HA_NAME_LEN] = "";
+	char		candidate[HA_NAME_LEN] = "";
+	char		err[256] = "a failover needs a candidate";
+	bool		force = false;
+
+	if (req->body_len == 0 ||
+		!json_get_string(req->body, req->body_len, "candidate", candidate, sizeof(candidate), err, sizeof(err)) ||
+		!json_get_string(req->body, req->body_len, "leader", leader, sizeof(leader), err, sizeof(err)) ||
+		candidate[0] == '\0')
+	{
+		reply_message(out, 400, err, "Send a JSON object like {\"candidate\": \"node2\"}.");
+		return HTTP_ANSWER_NOW;
+	}
+	if (!json_find_bool(req->body, req->body_len, "force", &force))
+		force = false;
+	if (leader[0] && strcmp(leader, view->leader) != 0)
+	{
+		snprintf(err, sizeof(err), "leader name does not match: the leader is \"%s\"", view->leader);
+		reply_message(out, 412, err, NULL);
+		return HTTP_ANSWER_NOW;
+	}
+	return ask_switchover_slot(candidate, "", false, true, force, out, park);
 }
 
 /* DELETE /switchover: cancels a scheduled one (200), or 404 when none is. */
 static HttpAnswer
 handle_switchover_delete(StringInfo out, HttpPark *park)
 {
-	return ask_switchover_slot("", "", true, out, park);
+	return ask_switchover_slot("", "", true, false, false, out, park);
 }
 
 /* Does the view show name leading, as a running primary? */
@@ -390,7 +427,8 @@ poll_switchover(bool timed_out, StringInfo out)
 	else if ((taken && state == SW_DONE) || (!taken && leads_now(sw_chosen)))
 	{
 		/* (not taken: a later request took the slot; the view tells) */
-		snprintf(msg, sizeof(msg), "Successfully switched over to \"%s\"", sw_chosen);
+		snprintf(msg, sizeof(msg), "Successfully %s to \"%s\"",
+				 sw_failover ? "failed over" : "switched over", sw_chosen);
 		reply_message(out, 200, msg, NULL);
 	}
 	else if (taken && state == SW_FAILED)
@@ -511,6 +549,11 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 					handle_switchover_delete(out, park);
 			return HTTP_ANSWER_NOW;
 		case HA_ROUTE_FAILOVER:
+			if (req->method != HTTP_POST)
+				break;
+			if (write_allowed(req, out))
+				return handle_failover(req, out, park);
+			return HTTP_ANSWER_NOW;
 		case HA_ROUTE_RESTART:
 		case HA_ROUTE_REINITIALIZE:
 			if (req->method != HTTP_POST)

@@ -124,6 +124,9 @@ election_facts(HaFacts *f, int64 now)
 	if (agent.failover_exists && now - agent.failover_seen_ms < HA_FAILOVER_STALE_MS)
 	{
 		f->switchover_self = strcmp(agent.failover_candidate, self->name) == 0;
+		/* only a failover, with no leader named, can be forced */
+		f->failover_forced = f->switchover_self && agent.failover_force &&
+			agent.failover_leader[0] == '\0';
 		f->switchover_other = !f->switchover_self;
 	}
 
@@ -486,6 +489,12 @@ duties_decide_and_act(int64 now)
 		case HA_ACT_ACQUIRE_LEADER:
 			if (agent.inflight[OP_LEADER_CREATE] == 0 && f.in_recovery)
 				log_race();
+			if (agent.inflight[OP_LEADER_CREATE] == 0 && f.failover_forced)
+				ereport(WARNING,
+						(errmsg("pg_ha: forced failover to \"%s\": it races for the leader key although it is %s",
+								agent.view.self.name, f.sync_mode ? "not the confirmed synchronous standby" :
+								"maybe beyond maximum_lag_on_failover"),
+						 errdetail("An operator forced it (ha_failover(..., force => true) or POST /failover with \"force\": true); commits only the last leader or its synchronous standby had may be lost.")));
 			if (agent.inflight[OP_LEADER_CREATE] == 0)
 				session_issue(OP_LEADER_CREATE,
 							  zk_create(OP_LEADER_CREATE, agent.leader_path, agent.view.self.name,

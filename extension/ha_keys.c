@@ -284,8 +284,8 @@ keys_parse_sync(const char *data, int len)
 }
 
 void
-session_create_scheduled_failover(const char *leader, const char *candidate,
-								  const char *scheduled_at)
+session_create_failover_request(const char *leader, const char *candidate,
+								const char *scheduled_at, bool force)
 {
 	HaFailoverKey k;
 	JsonBuf		jb;
@@ -295,17 +295,12 @@ session_create_scheduled_failover(const char *leader, const char *candidate,
 	strlcpy(k.leader, leader, sizeof(k.leader));
 	strlcpy(k.member, candidate, sizeof(k.member));
 	strlcpy(k.scheduled_at, scheduled_at ? scheduled_at : "", sizeof(k.scheduled_at));
+	k.force = force;
 	json_init(&jb, buf, sizeof(buf));
 	failover_key_render(&k, &jb);
 	Assert(!jb.overflow);
 	session_issue(OP_FAILOVER_CREATE,
 				  zk_create(OP_FAILOVER_CREATE, agent.failover_path, buf, strlen(buf), false));
-}
-
-void
-session_create_failover(const char *leader, const char *candidate)
-{
-	session_create_scheduled_failover(leader, candidate, NULL);
 }
 
 void
@@ -343,6 +338,7 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 		strlcpy(agent.failover_candidate, k.member, HA_NAME_LEN);
 		strlcpy(agent.failover_scheduled_at, k.scheduled_at, ISO_TIME_LEN);
 		agent.failover_due_us = due;
+		agent.failover_force = k.force;
 		if (changed)
 		{
 			agent.failover_exists = false;
@@ -356,6 +352,7 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 		agent.failover_exists = false;
 		agent.failover_scheduled = false;
 		agent.failover_due_us = 0;
+		agent.failover_force = false;
 		agent.failover_leader[0] = '\0';
 		agent.failover_candidate[0] = '\0';
 		agent.failover_scheduled_at[0] = '\0';

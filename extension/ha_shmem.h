@@ -83,6 +83,8 @@ typedef struct HaSwitchoverRequest
 	char		candidate[HA_NAME_LEN];
 	char		scheduled_at[ISO_TIME_LEN];	/* "" : now */
 	bool		cancel;			/* DELETE /switchover: drop the scheduled one */
+	bool		failover;		/* a manual failover (works with no leader) */
+	bool		force;			/* ... past the synchronous standby rule */
 	bool		answered_at_once;	/* HTTP: answered once accepted, so a
 									 * leader hands over without waiting */
 	Latch	   *requester_latch;	/* NULL: the agent itself asked */

@@ -196,11 +196,36 @@ nap(long ms)
  * called on the leader itself, whose sessions end when it steps down, it
  * returns as soon as the hand-over has started.
  */
+static Datum request_leader_change(const char *candidate, bool failover, bool force);
+
 Datum
 ha_switchover(PG_FUNCTION_ARGS)
 {
+	return request_leader_change(PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								 false, false);
+}
+
+/*
+ * ha_failover(candidate text, force boolean DEFAULT false): a manual
+ * failover to candidate.  With a leader it is a switchover to it; with none
+ * (the cluster is paused, or no member may be promoted by the rules) the
+ * candidate is promoted if it is a healthy replica -- in synchronous mode
+ * only the confirmed synchronous standby, unless forced (logged as such).
+ */
+PG_FUNCTION_INFO_V1(ha_failover);
+
+Datum
+ha_failover(PG_FUNCTION_ARGS)
+{
+	return request_leader_change(PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								 true, PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1));
+}
+
+/* Asks the agent for a switchover or failover through the slot, and waits for the outcome. */
+static Datum
+request_leader_change(const char *candidate, bool failover, bool force)
+{
 	HaSwitchoverRequest *req;
-	const char *candidate = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	uint64		id;
 	Latch	   *agent_latch;
 	TimestampTz start = GetCurrentTimestamp();
@@ -236,6 +261,8 @@ ha_switchover(PG_FUNCTION_ARGS)
 	strlcpy(req->candidate, candidate, sizeof(req->candidate));
 	req->scheduled_at[0] = '\0';	/* now */
 	req->cancel = false;
+	req->failover = failover;
+	req->force = force;
 	req->answered_at_once = false;
 	req->requester_latch = MyLatch;
 	req->state = -1;
@@ -275,13 +302,14 @@ ha_switchover(PG_FUNCTION_ARGS)
 		if (state == SW_FAILED)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("switchover %s: %s", accepted ? "failed" : "refused", error),
+					 errmsg("%s %s: %s", failover ? "failover" : "switchover",
+							accepted ? "failed" : "refused", error),
 					 hint[0] ? errhint("%s", hint) : 0));
 		if (state == SW_RUNNING || state == SW_HANDOVER)
 		{
 			if (!accepted)
 				ereport(LOG,
-						(errmsg("pg_ha: switchover to \"%s\" requested by %s",
+						(errmsg("pg_ha: %s to \"%s\" requested by %s", failover ? "failover" : "switchover",
 								chosen, GetUserNameFromId(GetUserId(), false))));
 			accepted = true;
 		}

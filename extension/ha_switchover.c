@@ -30,8 +30,8 @@
  * (static or in a static buffer) with a hint.
  */
 static const char *
-switchover_check(const char *candidate, char *chosen, char *hint,
-						size_t hintlen)
+switchover_check(const char *candidate, bool failover, bool force, char *chosen,
+				 char *hint, size_t hintlen)
 {
 	static char msg[256];
 	int64		now = ha_mono_ms();
@@ -60,7 +60,8 @@ switchover_check(const char *candidate, char *chosen, char *hint,
 	a.cluster_timeline = agent.cluster_timeline;
 	a.maximum_lag = (uint64) ha_maximum_lag_on_failover;
 	a.candidate = candidate;
-	v = ha_switchover_check(&a, &chosen_i, &leader_i);
+	v = failover ? ha_failover_check(&a, force, &chosen_i, &leader_i) :
+		ha_switchover_check(&a, &chosen_i, &leader_i);
 	m = chosen_i < 0 ? NULL : &agent.view.members[chosen_i];
 	leader = leader_i < 0 ? NULL : &agent.view.members[leader_i];
 
@@ -106,8 +107,13 @@ switchover_check(const char *candidate, char *chosen, char *hint,
 			snprintf(hint, hintlen, "Remove pg_ha.nofailover on \"%s\", or name another replica.", candidate);
 			snprintf(msg, sizeof(msg), "\"%s\" is tagged nofailover", candidate);
 			return msg;
+		case HA_SWV_NO_CANDIDATE:
+			snprintf(hint, hintlen, "Name the member to promote: ha_failover('node2'), or {\"candidate\": \"node2\"}.");
+			return "a failover needs a candidate";
 		case HA_SWV_NOT_SYNC_STANDBY:
-			snprintf(hint, hintlen, "Name the synchronous standby (ha_status() shows sync_standby) or call ha_switchover() without a candidate.");
+			snprintf(hint, hintlen, failover && !agent.leader_exists ?
+					 "Name the synchronous standby (ha_status() shows sync_standby), or force it: ha_failover(candidate, force => true) may lose commits only the synchronous standby acknowledged." :
+					 "Name the synchronous standby (ha_status() shows sync_standby) or call ha_switchover() without a candidate.");
 			snprintf(msg, sizeof(msg), "in synchronous mode only the synchronous standby can take over, and \"%s\" is not it", candidate);
 			return msg;
 		case HA_SWV_LAGGING:
@@ -125,11 +131,11 @@ switchover_check(const char *candidate, char *chosen, char *hint,
 
 /* Starts a checked switchover: writes /failover (the result comes back later). */
 static bool
-start_switchover(const char *candidate, const char *scheduled_at, char *err, size_t errlen,
-				 char *hint, size_t hintlen)
+start_switchover(const char *candidate, const char *scheduled_at, bool failover, bool force,
+				 char *err, size_t errlen, char *hint, size_t hintlen)
 {
 	char		chosen[HA_NAME_LEN];
-	const char *problem = switchover_check(candidate, chosen, hint, hintlen);
+	const char *problem = switchover_check(candidate, failover, force, chosen, hint, hintlen);
 
 	if (problem)
 	{
@@ -143,16 +149,24 @@ start_switchover(const char *candidate, const char *scheduled_at, char *err, siz
 	agent.sw_error[0] = agent.sw_hint[0] = '\0';
 	agent.sw_deadline_ms = ha_mono_ms() + SWITCHOVER_TIMEOUT_MS;
 	agent.sw_scheduled = scheduled_at[0] != '\0';
-	session_create_scheduled_failover(agent.view.leader, chosen, scheduled_at);
+	agent.sw_failover = failover && !agent.leader_exists;
+	/* with a leader a failover is a switchover to the candidate; without, it names no leader */
+	session_create_failover_request(agent.leader_exists ? agent.view.leader : "", chosen,
+									scheduled_at, agent.sw_failover && force);
 	if (agent.inflight[OP_FAILOVER_CREATE] == 0)
 	{
 		agent.sw_state = SW_FAILED;
 		strlcpy(err, "could not write the switchover request to ZooKeeper", errlen);
 		return false;
 	}
-	ereport(LOG,
-			(errmsg("pg_ha: switchover requested: from \"%s\" to \"%s\"%s%s", agent.view.leader, chosen,
-					agent.sw_scheduled ? " at " : "", scheduled_at)));
+	if (agent.sw_failover)
+		ereport(force ? WARNING : LOG,
+				(errmsg("pg_ha: manual failover requested%s: \"%s\" is to be promoted (the cluster has no leader)",
+						force ? " with force" : "", chosen)));
+	else
+		ereport(LOG,
+				(errmsg("pg_ha: switchover requested: from \"%s\" to \"%s\"%s%s", agent.view.leader, chosen,
+						agent.sw_scheduled ? " at " : "", scheduled_at)));
 	return true;
 }
 
@@ -268,6 +282,8 @@ switchover_poll_request(int64 now)
 	bool		ok;
 	bool		answered_at_once;
 	bool		cancel;
+	bool		failover;
+	bool		force;
 
 	track_switchover(now);
 
@@ -277,6 +293,8 @@ switchover_poll_request(int64 now)
 	strlcpy(scheduled_at, req->scheduled_at, sizeof(scheduled_at));
 	answered_at_once = req->answered_at_once;
 	cancel = req->cancel;
+	failover = req->failover;
+	force = req->force;
 	if (id == req->taken_id)
 	{
 		if (req->returned_id == id && agent.sw_answered_ms == 0)
@@ -297,7 +315,8 @@ switchover_poll_request(int64 now)
 	if (cancel)
 		ok = cancel_scheduled(err, sizeof(err), hint, sizeof(hint));
 	else
-		ok = start_switchover(candidate, scheduled_at, err, sizeof(err), hint, sizeof(hint));
+		ok = start_switchover(candidate, scheduled_at, failover, force, err, sizeof(err),
+							  hint, sizeof(hint));
 	agent.sw_from_sql = ok && !answered_at_once;
 	agent.sw_answered_ms = 0;
 

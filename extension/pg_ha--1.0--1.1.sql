@@ -87,3 +87,13 @@ COMMENT ON FUNCTION ha_status() IS
 
 REVOKE ALL ON FUNCTION ha_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ha_status() TO pg_monitor;
+
+CREATE FUNCTION ha_failover(candidate text, force boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_failover'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_failover(text, boolean) IS
+'pg_ha: manual failover to candidate: with a leader, a switchover to it; with none, the candidate is promoted if healthy (in synchronous mode only the confirmed synchronous standby, unless forced: a forced one may lose commits only that standby acknowledged); returns the new leader''s name';
+
+REVOKE ALL ON FUNCTION ha_failover(text, boolean) FROM PUBLIC;

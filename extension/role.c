@@ -49,9 +49,10 @@ decide_race(const HaFacts *f)
 		return decision(HA_ACT_FOLLOW, false, "no leader; a switchover names another member");
 	if (f->cluster_timeline != 0 && f->timeline < f->cluster_timeline)
 		return decision(HA_ACT_FOLLOW, false, "no leader; on an older timeline than the cluster, not racing");
-	if (f->sync_mode && !f->sync_standby_self && !f->sync_leader_self)
+	/* an operator's forced failover overrides S2 and S3 (logged as such by the duties) */
+	if (f->sync_mode && !f->sync_standby_self && !f->sync_leader_self && !f->failover_forced)
 		return decision(HA_ACT_FOLLOW, false, "no leader; synchronous mode and neither the confirmed synchronous standby nor the last leader");
-	if (!f->sync_mode && !f->lag_ok)
+	if (!f->sync_mode && !f->lag_ok && !f->failover_forced)
 		return decision(HA_ACT_FOLLOW, false, "no leader; lagging beyond maximum_lag_on_failover");
 	if (!f->switchover_self && !f->sync_mode)
 	{

@@ -40,6 +40,7 @@ typedef struct HaFacts
 									 * primary, every acknowledged commit is ours */
 	bool		switchover_other;	/* a switchover names another candidate */
 	bool		switchover_self;	/* a switchover names us */
+	bool		failover_forced;	/* ... a manual failover forced past S2/S3 (no leader) */
 	bool		lag_ok;			/* within maximum_lag_on_failover of the last leader */
 	bool		peers_settled;	/* the others' positions are fresh (or timed out) */
 	bool		better_peer;	/* a reachable eligible peer has more WAL */

@@ -152,3 +152,33 @@ ha_handover_judge(const HaHandoverFacts *f, bool *tell_local)
 	}
 	return HA_HO_HAND_OVER;
 }
+
+HaSwitchoverVerdict
+ha_failover_check(const HaSwitchoverAsk *a, bool force, int *chosen, int *leader_i)
+{
+	const HaMember *m;
+
+	*chosen = -1;
+	*leader_i = member_index(a->members, a->nmembers, a->leader);
+	if (!a->zk_reachable)
+		return HA_SWV_ZK_UNREACHABLE;
+	if (a->candidate == NULL || a->candidate[0] == '\0')
+		return HA_SWV_NO_CANDIDATE;
+	if (a->leader_exists)
+		return ha_switchover_check(a, chosen, leader_i);
+	if (a->failover_candidate || a->creating)
+		return HA_SWV_IN_PROGRESS;
+	*chosen = member_index(a->members, a->nmembers, a->candidate);
+	if (*chosen < 0)
+		return HA_SWV_NOT_MEMBER;
+	m = &a->members[*chosen];
+	if (!ha_member_running_replica(m) || !a->fresh[*chosen])
+		return HA_SWV_UNHEALTHY;
+	if (m->tags.nofailover)
+		return HA_SWV_NOFAILOVER;
+	if (a->cluster_timeline != 0 && m->timeline < a->cluster_timeline)
+		return HA_SWV_OLD_TIMELINE;
+	if (!force && !sync_allows(a, m))
+		return HA_SWV_NOT_SYNC_STANDBY;
+	return HA_SWV_OK;
+}

@@ -35,7 +35,8 @@ typedef enum HaSwitchoverVerdict
 	HA_SWV_NOFAILOVER,			/* ... tagged nofailover */
 	HA_SWV_NOT_SYNC_STANDBY,	/* ... synchronous mode, and not the confirmed standby */
 	HA_SWV_LAGGING,				/* ... beyond maximum_lag_on_failover */
-	HA_SWV_OLD_TIMELINE			/* ... on a timeline older than the cluster's */
+	HA_SWV_OLD_TIMELINE,		/* ... on a timeline older than the cluster's */
+	HA_SWV_NO_CANDIDATE			/* a failover names no candidate */
 } HaSwitchoverVerdict;
 
 typedef struct HaSwitchoverAsk
@@ -63,6 +64,17 @@ typedef struct HaSwitchoverAsk
  */
 extern HaSwitchoverVerdict ha_switchover_check(const HaSwitchoverAsk *a,
 											   int *chosen, int *leader);
+
+/*
+ * A manual failover (POST /failover, ha_failover()): with a leader it is a
+ * switchover to the candidate (ha_switchover_check); without one the
+ * candidate is promoted if it is a running replica heard from recently,
+ * not tagged nofailover and on the cluster's timeline.  In synchronous mode
+ * it must be the confirmed synchronous standby unless force is given (a
+ * forced failover may lose commits only that standby acknowledged).
+ */
+extern HaSwitchoverVerdict ha_failover_check(const HaSwitchoverAsk *a, bool force,
+											 int *chosen, int *leader);
 
 /*
  * The leader's side: a /failover request names this node as the leader.

@@ -13,7 +13,7 @@ SELECT name = current_setting('pg_ha.name') AS named_right,
        api_url LIKE 'http://%:%/patroni' AS api_url_ok,
        timeline = (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline_right,
        lsn <= pg_current_wal_lsn() AND lsn > '0/0' AS lsn_sane,
-       lag_bytes, sync_standby, tags, is_local, zookeeper
+       lag_bytes, sync_standby, tags, is_local, zookeeper, paused
 FROM ha_status() WHERE is_local;
 
 -- exactly one leader, and it is us

@@ -147,6 +147,17 @@ test_failover(void **state)
 	assert_true(failover_key_parse("{\"member\": \"node3\"}", 19, &r));
 	assert_string_equal(r.leader, "");
 	assert_string_equal(r.member, "node3");
+	assert_false(r.force);
+	/* forced (pg_ha's extra field) */
+	memset(&k, 0, sizeof(k));
+	strcpy(k.member, "node3");
+	k.force = true;
+	RENDER(failover_key_render(&k, &jb));
+	assert_string_equal(buf, "{\"member\":\"node3\",\"force\":true}");
+	assert_true(failover_key_parse(buf, strlen(buf), &r));
+	assert_true(r.force);
+	assert_true(failover_key_parse("{\"member\": \"n\", \"force\": 1}", 27, &r));
+	assert_false(r.force);
 	/* pg_ha 1.0's text */
 	assert_true(failover_key_parse("node1 node2", 11, &r));
 	assert_string_equal(r.leader, "node1");

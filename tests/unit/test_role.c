@@ -183,6 +183,42 @@ test_paused(void **state)
 	assert_decision(&f, HA_ACT_FENCE, false);
 }
 
+/*
+ * README "Manual failover": a failover with no leader names a candidate,
+ * which races alone; in synchronous mode (S2) and past the lag limit (S3)
+ * only when the operator forced it.
+ */
+static void
+test_manual_failover(void **state)
+{
+	HaFacts		f = candidate_facts();
+
+	(void) state;
+	f.switchover_self = true;
+	f.sync_mode = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);	/* not the confirmed standby */
+	f.failover_forced = true;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	f.sync_mode = false;
+	f.lag_ok = false;
+	assert_decision(&f, HA_ACT_ACQUIRE_LEADER, false);
+	f.failover_forced = false;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	/* never past S4 (an older timeline), nor nofailover */
+	f = candidate_facts();
+	f.switchover_self = f.failover_forced = true;
+	f.timeline = 1;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	f = candidate_facts();
+	f.switchover_self = f.failover_forced = true;
+	f.nofailover = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+	/* the others do not race while it names another member */
+	f = candidate_facts();
+	f.switchover_other = true;
+	assert_decision(&f, HA_ACT_FOLLOW, false);
+}
+
 /* S1: cut from ZooKeeper: not leader at once, fenced after retry_timeout. */
 static void
 test_unreachable_primary_fences(void **state)
@@ -832,6 +868,7 @@ main(void)
 		cmocka_unit_test(test_stale_own_key_is_taken_over),
 		cmocka_unit_test(test_primary_sees_other_leader_demotes),
 		cmocka_unit_test(test_paused),
+		cmocka_unit_test(test_manual_failover),
 		cmocka_unit_test(test_unreachable_primary_fences),
 		cmocka_unit_test(test_fenced_primary_waits_without_zookeeper),
 		cmocka_unit_test(test_fenced_primary_keeps_its_key),

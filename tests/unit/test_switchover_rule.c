@@ -411,10 +411,78 @@ test_handover_holds_for_local_answer(void **state)
 	assert_false(tell);
 }
 
+/*
+ * README "Manual failover": with a leader it is a switchover to the
+ * candidate; without one the candidate must be a healthy replica, not
+ * nofailover, on the cluster's timeline, and in synchronous mode the
+ * confirmed synchronous standby unless forced.
+ */
+static void
+test_failover(void **state)
+{
+	Cluster		c;
+	int			chosen,
+				leader;
+
+	(void) state;
+	cluster(&c);
+	/* a candidate is needed */
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_NO_CANDIDATE);
+	/* with a leader: the switchover's rules (n1 is the leader) */
+	c.ask.candidate = "n1";
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_IS_LEADER);
+	c.ask.candidate = "n3";
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_OK);
+	assert_int_equal(chosen, 2);
+
+	/* no leader: the old leader's entry is gone, n3 is promoted */
+	c.ask.leader_exists = false;
+	c.ask.leader = "";
+	c.members[0] = member("n1", HA_ROLE_MASTER, 1000);
+	strcpy(c.members[0].state, "stopped");
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_OK);
+	assert_int_equal(chosen, 2);
+	assert_int_equal(leader, -1);
+	/* lag does not count here: there is no leader to lag behind */
+	c.members[2].xlog_location = 1;
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_OK);
+	c.ask.candidate = "n9";
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_NOT_MEMBER);
+	c.ask.candidate = "n1";
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_UNHEALTHY);
+	c.ask.candidate = "n3";
+	c.fresh[2] = false;
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_UNHEALTHY);
+	c.fresh[2] = true;
+	c.members[2].tags.nofailover = true;
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_NOFAILOVER);
+	c.members[2].tags.nofailover = false;
+	c.members[2].timeline = 1;
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_OLD_TIMELINE);
+	c.members[2].timeline = c.members[1].timeline;
+	/* synchronous mode: the confirmed standby, or forced */
+	c.ask.sync_mode = true;
+	c.ask.sync_standby = "n2";
+	c.ask.sync_confirmed = true;
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_NOT_SYNC_STANDBY);
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_OK);
+	c.ask.candidate = "n2";
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_OK);
+	c.ask.sync_confirmed = false;
+	assert_int_equal(ha_failover_check(&c.ask, false, &chosen, &leader), HA_SWV_NOT_SYNC_STANDBY);
+	/* one at a time; and not while ZooKeeper is out of reach */
+	c.ask.failover_candidate = "n4";
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_IN_PROGRESS);
+	c.ask.failover_candidate = NULL;
+	c.ask.zk_reachable = false;
+	assert_int_equal(ha_failover_check(&c.ask, true, &chosen, &leader), HA_SWV_ZK_UNREACHABLE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_check_cluster_refusals),
 		cmocka_unit_test(test_check_named_refusals),
 		cmocka_unit_test(test_check_lag_and_timeline),
