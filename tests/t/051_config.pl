@@ -115,5 +115,32 @@ $n2->psql('ALTER SYSTEM RESET pg_ha.test_config_write_delay_ms');
 $n2->psql('SELECT pg_reload_conf()');
 applied('pg_ha.retry_timeout', '2s', 'retry_timeout 2 s');
 
+# --- manual failover: with a leader it is a switchover; with none (paused) the candidate is promoted
+($status, $body) = api($n1, 'POST', '/failover', '{}');
+is($status, 400, 'POST /failover without a candidate: 400');
+like(decode_json($body)->{error}, qr/a failover needs a candidate/, 'saying so');
+($rc, $out, $err) = $n1->psql(q{SELECT ha_failover('nobody')});
+like($err, qr/failover refused: "nobody" is not a member/, 'ha_failover() of an unknown member: refused');
+ok($n1->is_primary, 'and n1 still leads');
+($status, $body) = api($n1, 'POST', '/failover', '{"candidate": "n2"}');
+ok($status == 200 || $status == 202, 'POST /failover {"candidate": "n2"} with a leader: a switchover') or diag($body);
+ok(wait_until(sub { $n2->is_primary && $n1->is_replica }, 90, 'switched'), 'n2 leads, n1 follows');
+
+($rc, $out, $err) = $n1->psql(q{SELECT ha_pause()->>'pause'});
+is($out, 'true', 'ha_pause()') or diag($err);
+ok(wait_until(sub { $n1->psql('SELECT bool_and(paused) FROM ha_status()') eq 't' }, 30, 'paused'), 'both see it paused');
+my $pm = $n2->postmaster_pid;
+kill 'KILL', $pm;
+ok(wait_until(sub { $n2->supervisor_log =~ /-> down while paused/ }, 30, 'down'), 'the leader n2 is killed and stays down');
+ok(wait_until(sub { $n1->psql("SELECT count(*) FROM ha_status() WHERE role = 'leader'") eq '0' }, 30, 'no leader'),
+	'the cluster has no leader, and n1 does not race (paused)');
+($rc, $out, $err) = $n1->psql(q{SELECT ha_failover('n1')}, timeout => 90);
+is($out, 'n1', 'ha_failover(\'n1\') with no leader: n1 is promoted') or diag($err);
+ok($n1->is_primary, 'n1 leads, still paused');
+like($n1->postgres_log, qr/manual failover requested: "n1" is to be promoted/, 'logged');
+($rc, $out, $err) = $n1->psql(q{SELECT ha_resume()->>'pause'});
+is($out, undef, 'ha_resume()');
+ok(wait_until(sub { $n2->is_replica }, 90, 'rejoined'), 'resumed, the old leader n2 rejoins as a replica');
+
 $_->stop for @nodes;
 done_testing();
