@@ -232,5 +232,18 @@ ok(wait_until(sub {
 	$rc == 0 && $out =~ /^\[/ && @{ decode_json($out) } == 3
 }, 30, 'history 3'), 'patronictl history: a row per timeline change (3)') or diag($out);
 
+# --- patronictl failover (with a leader: to the confirmed synchronous standby)
+my $cand;
+ok(wait_until(sub { $cand = $after->psql('SELECT name FROM ha_status() WHERE sync_standby') }, 60, 'sync'),
+	'the leader after resume confirms a synchronous standby');
+($rc, $out, $err) = patronictl('failover', '--candidate', $cand, '--force');
+is($rc, 0, "patronictl failover --candidate $cand --force") or diag("$out\n$err");
+my ($cnode) = grep { $_->name eq $cand } @nodes;
+ok(wait_until(sub { $cnode->is_primary }, 90, 'failed over'), "$cand leads");
+ok(wait_until(sub {
+	($rc, $out) = patronictl('history', '-f', 'json');
+	$rc == 0 && $out =~ /^\[/ && @{ decode_json($out) } == 4
+}, 30, 'history 4'), 'patronictl history: 4 rows') or diag($out);
+
 $_->stop for @nodes;
 done_testing();
