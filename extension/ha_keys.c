@@ -310,6 +310,8 @@ session_delete_failover(void)
 		session_issue(OP_FAILOVER_DELETE, zk_delete(OP_FAILOVER_DELETE, agent.failover_path, -1));
 }
 
+static void failover_activate(int64 now);
+
 void
 keys_parse_failover(const ZkEvent *ev, int64 now)
 {
@@ -344,7 +346,7 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 			agent.failover_exists = false;
 			agent.failover_scheduled = due != 0;
 			if (!agent.failover_scheduled)
-				keys_failover_tick(now);	/* active at once */
+				failover_activate(now);	/* active at once */
 		}
 	}
 	else
@@ -360,27 +362,33 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 }
 
 /*
- * A switchover scheduled for later is no request before its time: no one
- * hands over, and an election is not held back by it.  At its time it
- * becomes one, seen now (the stale bound counts from then).
+ * The request read becomes one: seen now (the stale bound counts from
+ * then); the candidate publishes its position at once, the leader reads it.
  */
-void
-keys_failover_tick(int64 now)
+static void
+failover_activate(int64 now)
 {
-	if (agent.failover_exists || (agent.failover_scheduled && iso_time_now_us() < agent.failover_due_us))
-		return;
-	if (!agent.failover_scheduled && agent.failover_candidate[0] == '\0')
-		return;
-	if (agent.failover_scheduled)
-		ereport(LOG,
-				(errmsg("pg_ha: the switchover from \"%s\" to \"%s\" scheduled at %s is due",
-						agent.failover_leader, agent.failover_candidate, agent.failover_scheduled_at)));
 	agent.failover_scheduled = false;
 	agent.failover_exists = true;
 	agent.failover_seen_ms = now;
-	/* the candidate publishes its position at once: the leader checks it */
 	if (strcmp(agent.failover_candidate, agent.view.self.name) == 0)
 		agent.self_changed = true;
 	else if (strcmp(agent.failover_leader, agent.view.self.name) == 0)
 		agent.members_stale = true;
+}
+
+/*
+ * A switchover scheduled for later is no request before its time: no one
+ * hands over, and an election is not held back by it.  At its time it
+ * becomes one.
+ */
+void
+keys_failover_tick(int64 now)
+{
+	if (!agent.failover_scheduled || iso_time_now_us() < agent.failover_due_us)
+		return;
+	ereport(LOG,
+			(errmsg("pg_ha: the switchover from \"%s\" to \"%s\" scheduled at %s is due",
+					agent.failover_leader, agent.failover_candidate, agent.failover_scheduled_at)));
+	failover_activate(now);
 }
