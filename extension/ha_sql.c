@@ -24,6 +24,7 @@
 #include "cluster_keys.h"
 #include "ha_clock.h"
 #include "ha_shmem.h"
+#include "iso_time.h"
 #include "json_writer.h"
 
 PG_FUNCTION_INFO_V1(ha_status);
@@ -196,13 +197,14 @@ nap(long ms)
  * called on the leader itself, whose sessions end when it steps down, it
  * returns as soon as the hand-over has started.
  */
-static Datum request_leader_change(const char *candidate, bool failover, bool force);
+static Datum request_leader_change(const char *candidate, bool failover, bool force,
+									const char *scheduled_at, bool cancel);
 
 Datum
 ha_switchover(PG_FUNCTION_ARGS)
 {
 	return request_leader_change(PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0)),
-								 false, false);
+								 false, false, "", false);
 }
 
 /*
@@ -218,12 +220,57 @@ Datum
 ha_failover(PG_FUNCTION_ARGS)
 {
 	return request_leader_change(PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0)),
-								 true, PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1));
+								 true, PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1), "", false);
 }
 
-/* Asks the agent for a switchover or failover through the slot, and waits for the outcome. */
+/*
+ * ha_schedule_switchover(candidate text, at timestamptz): a switchover
+ * kept in /failover and carried out by the leader at that time (as POST
+ * /switchover with scheduled_at); returns the candidate once written.
+ */
+PG_FUNCTION_INFO_V1(ha_schedule_switchover);
+
+Datum
+ha_schedule_switchover(PG_FUNCTION_ARGS)
+{
+	const char *candidate = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TimestampTz at;
+	char		iso[ISO_TIME_LEN];
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a scheduled switchover needs a time"),
+				 errhint("Call ha_switchover() to switch over now.")));
+	at = PG_GETARG_TIMESTAMPTZ(1);
+	if (at <= GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot schedule a switchover in the past")));
+	iso_time_format(ha_timestamptz_to_unix_us(at), iso, sizeof(iso));
+	return request_leader_change(candidate, false, false, iso, false);
+}
+
+/*
+ * ha_cancel_switchover(): cancels the scheduled switchover (as DELETE
+ * /switchover); returns the candidate it named, or an ERROR when none is
+ * scheduled.
+ */
+PG_FUNCTION_INFO_V1(ha_cancel_switchover);
+
+Datum
+ha_cancel_switchover(PG_FUNCTION_ARGS)
+{
+	return request_leader_change("", false, false, "", true);
+}
+
+/*
+ * Asks the agent for a switchover (now or scheduled), a failover, or the
+ * cancel of a scheduled one through the slot, and waits for the outcome.
+ */
 static Datum
-request_leader_change(const char *candidate, bool failover, bool force)
+request_leader_change(const char *candidate, bool failover, bool force,
+					  const char *scheduled_at, bool cancel)
 {
 	HaSwitchoverRequest *req;
 	uint64		id;
@@ -259,8 +306,8 @@ request_leader_change(const char *candidate, bool failover, bool force)
 	}
 	id = ++req->id;
 	strlcpy(req->candidate, candidate, sizeof(req->candidate));
-	req->scheduled_at[0] = '\0';	/* now */
-	req->cancel = false;
+	strlcpy(req->scheduled_at, scheduled_at, sizeof(req->scheduled_at));	/* "": now */
+	req->cancel = cancel;
 	req->failover = failover;
 	req->force = force;
 	req->answered_at_once = false;
@@ -297,12 +344,12 @@ request_leader_change(const char *candidate, bool failover, bool force)
 		LWLockRelease(ha_shared->lock);
 
 		/* the candidate leads: the switchover happened, whatever came before */
-		if (state >= 0 && (state == SW_DONE || done))
+		if (state >= 0 && (state == SW_DONE || done || state == SW_SCHEDULED))
 			PG_RETURN_TEXT_P(cstring_to_text(chosen));
 		if (state == SW_FAILED)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("%s %s: %s", failover ? "failover" : "switchover",
+					 errmsg("%s %s: %s", cancel ? "cancel" : failover ? "failover" : "switchover",
 							accepted ? "failed" : "refused", error),
 					 hint[0] ? errhint("%s", hint) : 0));
 		if (state == SW_RUNNING || state == SW_HANDOVER)

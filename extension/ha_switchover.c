@@ -137,6 +137,11 @@ start_switchover(const char *candidate, const char *scheduled_at, bool failover,
 	char		chosen[HA_NAME_LEN];
 	const char *problem = switchover_check(candidate, failover, force, chosen, hint, hintlen);
 
+	if (problem == NULL && scheduled_at[0] && agent.view.paused)
+	{
+		snprintf(hint, hintlen, "Resume the cluster first (ha_resume(), patronictl resume).");
+		problem = "cannot schedule a switchover while the cluster is paused";
+	}
 	if (problem)
 	{
 		strlcpy(err, problem, errlen);

@@ -97,3 +97,22 @@ COMMENT ON FUNCTION ha_failover(text, boolean) IS
 'pg_ha: manual failover to candidate: with a leader, a switchover to it; with none, the candidate is promoted if healthy (in synchronous mode only the confirmed synchronous standby, unless forced: a forced one may lose commits only that standby acknowledged); returns the new leader''s name';
 
 REVOKE ALL ON FUNCTION ha_failover(text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION ha_schedule_switchover(candidate text, at timestamptz)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_schedule_switchover'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_schedule_switchover(text, timestamptz) IS
+'pg_ha: a switchover to candidate (NULL: the best replica) kept in /failover and carried out by the leader at that time; returns the candidate';
+
+CREATE FUNCTION ha_cancel_switchover()
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_cancel_switchover'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_cancel_switchover() IS
+'pg_ha: cancels the scheduled switchover; returns the candidate it named (an ERROR when none is scheduled)';
+
+REVOKE ALL ON FUNCTION ha_schedule_switchover(text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ha_cancel_switchover() FROM PUBLIC;

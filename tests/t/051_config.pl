@@ -115,6 +115,19 @@ $n2->psql('ALTER SYSTEM RESET pg_ha.test_config_write_delay_ms');
 $n2->psql('SELECT pg_reload_conf()');
 applied('pg_ha.retry_timeout', '2s', 'retry_timeout 2 s');
 
+# --- a scheduled switchover from SQL: kept, refused in the past, cancelled
+($rc, $out, $err) = $n1->psql(q{SELECT ha_schedule_switchover('n2', now() + interval '1 hour')});
+is($out, 'n2', 'ha_schedule_switchover() returns the candidate') or diag($err);
+like(zk_get($zk, '/service/pg_ha_test/failover') // '', qr/"scheduled_at":"\d{4}-/, '/failover holds it with its time');
+($rc, $out, $err) = $n2->psql(q{SELECT ha_schedule_switchover('n2', now() - interval '1 minute')});
+like($err, qr/cannot schedule a switchover in the past/, 'a time in the past is refused');
+($rc, $out, $err) = $n2->psql(q{SELECT ha_cancel_switchover()});
+is($out, 'n2', 'ha_cancel_switchover() cancels it') or diag($err);
+ok(wait_until(sub { !defined zk_get($zk, '/service/pg_ha_test/failover') }, 10, 'gone'), '/failover is gone');
+($rc, $out, $err) = $n2->psql(q{SELECT ha_cancel_switchover()});
+like($err, qr/cancel refused: no switchover is scheduled/, 'cancelling none: refused');
+ok($n1->is_primary, 'n1 still leads');
+
 # --- manual failover: with a leader it is a switchover; with none (paused) the candidate is promoted
 ($status, $body) = api($n1, 'POST', '/failover', '{}');
 is($status, 400, 'POST /failover without a candidate: 400');
