@@ -16,7 +16,7 @@
  * being refused; refusals are a PostgreSQL ErrorResponse, so libpq shows a
  * clear message instead of "server closed the connection unexpectedly".
  *
- * Why one file of ~820 lines: it is one state machine.  Every callback here
+ * Why one file of over 700 lines (about 830): it is one state machine.  Every callback here
  * (accept, connect, relay read and write, shutdown, timer, close) reads and
  * changes the same private Session and its SessionState, and each part ends
  * in session_close or session_route; split, the Session struct would be
