@@ -46,6 +46,7 @@ OBJS = \
 	common/addr.o \
 	common/cluster_keys.o \
 	common/dyn_config.o \
+	common/http_client.o \
 	common/http_evict.o \
 	common/iso_time.o \
 	common/json_merge.o \
