@@ -42,6 +42,7 @@ OBJS = \
 	extension/role.o \
 	extension/role_change.o \
 	extension/switchover_rule.o \
+	extension/reinit_rule.o \
 	extension/sync_rule.o \
 	common/addr.o \
 	common/cluster_keys.o \
