@@ -29,6 +29,8 @@ request_action_name(RequestAction a)
 			return "rejoin";
 		case REQ_HANDOVER:
 			return "handover";
+		case REQ_REINIT:
+			return "reinit";
 	}
 	return "?";
 }
@@ -108,6 +110,8 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 				r->action = REQ_REJOIN;
 			else if (strcmp(val, "handover") == 0)
 				r->action = REQ_HANDOVER;
+			else if (strcmp(val, "reinit") == 0)
+				r->action = REQ_REINIT;
 			else
 				return errbuf_fail(err, errlen, "line %d: unknown action \"%s\"", lineno, val);
 		}
@@ -136,7 +140,7 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 
 	if (r->action == REQ_NONE)
 		return errbuf_fail(err, errlen, "no action");
-	if ((r->action == REQ_REJOIN || r->action == REQ_HANDOVER) &&
+	if ((r->action == REQ_REJOIN || r->action == REQ_HANDOVER || r->action == REQ_REINIT) &&
 		(r->leader[0] == '\0' || r->conninfo[0] == '\0'))
 		return errbuf_fail(err, errlen, "%s needs leader and conninfo", request_action_name(r->action));
 	if (r->action == REQ_HANDOVER && r->api_url[0] == '\0')
