@@ -30,6 +30,7 @@ OBJS = \
 	extension/ha_history.o \
 	extension/ha_config.o \
 	extension/ha_switchover.o \
+	extension/ha_reinit.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
 	extension/ha_zk.o \

@@ -167,13 +167,14 @@ request_value_ok(const char *v)
 	return true;
 }
 
-void
+bool
 ha_request_supervisor(const char *action, const char *leader,
 					  const char *conninfo, const char *api_url,
 					  const char *reason, bool shutdown_now)
 {
 	pid_t		supervisor = ha_supervisor_pid();
 	StringInfoData s;
+	bool		written = false;
 
 	/*
 	 * The values come from other members' znodes, which any ZooKeeper client
@@ -200,8 +201,8 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (api_url)
 			appendStringInfo(&s, "api_url = %s\n", api_url);
 		appendStringInfo(&s, "reason = %s\n", reason);
-		if (ha_write_file_durably(HA_REQUEST_FILE, s.data) &&
-			kill(supervisor, SIGUSR1) != 0)
+		written = ha_write_file_durably(HA_REQUEST_FILE, s.data);
+		if (written && kill(supervisor, SIGUSR1) != 0)
 			ereport(LOG,
 					(errmsg("pg_ha: could not signal the supervisor (pid %d): %m",
 							(int) supervisor),
@@ -215,6 +216,7 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (kill(PostmasterPid, SIGINT) != 0)
 			ereport(WARNING, (errmsg("pg_ha: could not stop the postmaster: %m")));
 	}
+	return written;
 }
 
 int
