@@ -116,3 +116,13 @@ COMMENT ON FUNCTION ha_cancel_switchover() IS
 
 REVOKE ALL ON FUNCTION ha_schedule_switchover(text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ha_cancel_switchover() FROM PUBLIC;
+
+CREATE FUNCTION ha_reinitialize(member text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_reinitialize'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_reinitialize(text) IS
+'pg_ha: re-clones the replica member from the leader (as POST /reinitialize, patronictl reinit): its supervisor stops it, moves its data directory aside, runs pg_basebackup and starts the copy as a standby; returns the member''s answer once asked (an ERROR for an unknown member, the leader, or an unreachable member)';
+
+REVOKE ALL ON FUNCTION ha_reinitialize(text) FROM PUBLIC;
