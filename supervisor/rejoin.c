@@ -93,7 +93,7 @@ reclone(const NodeConf *c, const char *leader, const char *leader_ci)
 /*
  * The agent asked for a re-clone (POST /reinitialize, ha_reinitialize()):
  * postgres is stopped.  A failed clone leaves the old directory in place,
- * and it starts again as the leader's standby, as it ran before.
+ * and it starts again as it ran before (a standby).
  */
 bool
 reinit_steps(const NodeConf *c, const char *leader, const char *leader_ci)
@@ -107,9 +107,12 @@ reinit_steps(const NodeConf *c, const char *leader, const char *leader_ci)
 	pg_wait_shmem_free(c, 10000);
 	if (reclone_as(c, "reinit", leader, leader_ci))
 		return true;
-	sup_log("reinit: FAILED: could not re-clone from \"%s\" (%s); nothing was lost: the old data directory starts again as its standby",
+	sup_log("reinit: FAILED: could not re-clone from \"%s\" (%s); nothing was lost: the old data directory starts again as it ran before",
 			leader, leader_ci);
-	return configure_standby(c, leader_ci) && pg_start(c, "reinit: failed, the old data directory");
+	/* as it ran: its own standby settings (the agent points them at the leader) */
+	if (!pgd_is_standby(c) && !configure_standby(c, leader_ci))
+		return false;
+	return pg_start(c, "reinit: failed, the old data directory");
 }
 
 /* End of a crashed primary's valid WAL, by pg_waldump --quiet from its last checkpoint. */

@@ -33,8 +33,8 @@ extern bool reclone_as(const NodeConf *c, const char *step, const char *leader,
 
 /*
  * The agent's reinit request (postgres stopped): re-clone from leader; on a
- * failed clone the old data directory is back and starts again as its
- * standby.  True if postgres runs.
+ * failed clone the old data directory is back and starts again as it ran
+ * before.  True if postgres runs.
  */
 extern bool reinit_steps(const NodeConf *c, const char *leader, const char *leader_ci);
 

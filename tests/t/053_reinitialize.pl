@@ -167,6 +167,32 @@ like($sql_err, qr/member "n1" is the leader/, '... as the leader');
 ($sql_rc, undef, $sql_err) = $n2->psql("SELECT ha_reinitialize('n1')");
 isnt($sql_rc, 0, "ha_reinitialize('n1') called on a replica fails");
 like($sql_err, qr/member "n1" is the leader/, '... as the leader');
+# --- a clone that fails loses nothing: the supervisor gets a reinit request
+# (the file the agent writes, PROTOCOL.md) naming an address where nothing
+# listens; the old data directory must come back and run as before
+$marker2 = put_marker($n2);
+$inode2 = data_inode($n2);
+$pm2 = $n2->postmaster_pid;
+my $nowhere = PostgreSQL::Test::Cluster::get_free_port();
+open my $rq, '>', "$n2->{data}/pg_ha.request.tmp" or die $!;
+print $rq "action = reinit\nleader = n1\nconninfo = host=127.0.0.1 port=$nowhere\nreason = 053: a clone that fails\n";
+close $rq;
+rename "$n2->{data}/pg_ha.request.tmp", "$n2->{data}/pg_ha.request" or die $!;
+kill 'USR1', $n2->supervisor_pid;
+ok(wait_until(sub { $n2->supervisor_log =~ /reinit: FAILED: could not re-clone from "n1"/ }, 60, 'failed clone'),
+	'a failed clone: the supervisor says so') or diag($n2->supervisor_log);
+like($n2->supervisor_log, qr/reinit: re-clone failed; the old data directory is back in place/,
+	'... and puts the old data directory back');
+ok(wait_until(sub { my $pm = $n2->postmaster_pid; $pm && $pm != $pm2 && $n2->streams_from($n1) }, 60, 'n2 back'),
+	'... which starts again and streams from n1');
+ok(-e $marker2, '... the very same data: the file left in it is there');
+is(data_inode($n2), $inode2, '... the same directory');
+is(scalar(() = glob("$n2->{data}.pg_ha-old.*")), 0, '... and no old copy is left beside it');
+$n1->psql("INSERT INTO t VALUES (5, 'after-failed-clone')");
+ok(wait_until(sub { ($rows->($n2) // '') eq 'before,after-patronictl,after-http,after-sql,after-failed-clone' }, 30,
+		'rows on n2'),
+	'... and it follows the leader');
+
 ok($n1->is_primary, 'n1 still leads after all of it');
 is($n1->postmaster_pid, $pm1, "n1's postmaster was never restarted");
 is(count_reinit_lines($n1), 0, "n1's supervisor was never asked to re-clone");
