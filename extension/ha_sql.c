@@ -470,6 +470,19 @@ ha_config(PG_FUNCTION_ARGS)
 
 #define CONFIG_TIMEOUT_MS	10000
 
+/* ERROR for a request slot: the agent is not running, or busy says what holds it. */
+static void slot_unavailable(bool agent_running, const char *busy) pg_attribute_noreturn();
+
+static void
+slot_unavailable(bool agent_running, const char *busy)
+{
+	ereport(ERROR,
+			(errcode(agent_running ? ERRCODE_OBJECT_IN_USE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s", agent_running ? busy : "pg_ha agent is not running"),
+			 errhint(agent_running ? "Try again in a moment." :
+					 "Check the server log for the \"pg_ha agent\" background worker.")));
+}
+
 /*
  * ha_set_config(change jsonb, replace boolean DEFAULT false): changes the
  * cluster configuration, as PATCH /config (a JSON merge patch: null
@@ -504,12 +517,7 @@ ha_set_config(PG_FUNCTION_ARGS)
 		(req->taken_id != 0 && req->state == HA_CONFIG_PENDING))
 	{
 		LWLockRelease(ha_shared->lock);
-		ereport(ERROR,
-				(errcode(agent_latch ? ERRCODE_OBJECT_IN_USE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg(agent_latch ? "another configuration change is being made on this node" :
-						"pg_ha agent is not running"),
-				 errhint(agent_latch ? "Try again in a moment." :
-						 "Check the server log for the \"pg_ha agent\" background worker.")));
+		slot_unavailable(agent_latch != NULL, "another configuration change is being made on this node");
 	}
 	id = ++req->id;
 	req->replace = replace;
@@ -577,12 +585,7 @@ reinit_local(char *message, size_t cap)
 	if (agent_latch == NULL || req->id != req->taken_id)
 	{
 		LWLockRelease(ha_shared->lock);
-		ereport(ERROR,
-				(errcode(agent_latch ? ERRCODE_OBJECT_IN_USE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg(agent_latch ? "another reinitialize request is being checked on this node" :
-						"pg_ha agent is not running"),
-				 errhint(agent_latch ? "Try again in a moment." :
-						 "Check the server log for the \"pg_ha agent\" background worker.")));
+		slot_unavailable(agent_latch != NULL, "another reinitialize request is being checked on this node");
 	}
 	id = ++req->id;
 	req->force = false;
