@@ -30,6 +30,7 @@ OBJS = \
 	extension/ha_history.o \
 	extension/ha_config.o \
 	extension/ha_switchover.o \
+	extension/ha_restart.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
 	extension/ha_zk.o \
@@ -42,6 +43,7 @@ OBJS = \
 	extension/role.o \
 	extension/role_change.o \
 	extension/switchover_rule.o \
+	extension/restart_rule.o \
 	extension/sync_rule.o \
 	common/addr.o \
 	common/cluster_keys.o \
@@ -52,6 +54,7 @@ OBJS = \
 	common/json_reader.o \
 	common/json_rows.o \
 	common/json_writer.o \
+	common/reply_socket.o \
 	common/member_json.o \
 	common/text.o
 
