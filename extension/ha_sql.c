@@ -25,6 +25,7 @@
 #include "ha_clock.h"
 #include "ha_shmem.h"
 #include "iso_time.h"
+#include "json_reader.h"
 #include "json_writer.h"
 
 PG_FUNCTION_INFO_V1(ha_status);
@@ -556,4 +557,122 @@ ha_set_config(PG_FUNCTION_ARGS)
 		pfree(result);
 		nap(100);
 	}
+}
+
+/*
+ * ha_restart(member text, at timestamptz DEFAULT NULL): restarts a member's
+ * postgres in place, now or at a time (as patronictl restart).  The leader
+ * keeps its leadership.  On this node the request waits in the restart
+ * slot for the agent (the caller's own session ends with the restart); on
+ * another member it is that member's POST /restart, which answers once
+ * postgres is back.
+ */
+PG_FUNCTION_INFO_V1(ha_restart);
+
+#define RESTART_REMOTE_TIMEOUT_MS	90000
+
+/* Another member's POST /restart: its answer, or an ERROR with its reason. */
+static Datum
+restart_remote(const HaMember *m, const HaRestartRequest *r)
+{
+	char		body[128] = "";
+	char		answer[1024];
+	char		said[512] = "";
+	char		msg_err[64];
+	int			status;
+
+	if (r->scheduled)
+		snprintf(body, sizeof(body), "{\"schedule\": \"%s\"}", r->schedule);
+	status = ha_member_api_post(m->api_url, "/restart", body, RESTART_REMOTE_TIMEOUT_MS,
+								answer, sizeof(answer));
+	if (status == HTTP_CLIENT_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not reach the API of \"%s\" at %s", m->name, m->api_url),
+				 errhint("Call ha_restart() on that member itself.")));
+	if (!json_get_string(answer, strlen(answer), status < 400 ? "message" : "error",
+						 said, sizeof(said), msg_err, sizeof(msg_err)) || said[0] == '\0')
+		strlcpy(said, answer, sizeof(said));
+	if (status != 200 && status != 202)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("restart of \"%s\" refused (HTTP %d): %s", m->name, status, said)));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("restart of \"%s\": %s", m->name, said)));
+}
+
+Datum
+ha_restart(PG_FUNCTION_ARGS)
+{
+	const char *member;
+	bool		scheduled = !PG_ARGISNULL(1);
+	HaView	   *v;
+	const HaMember *m = NULL;
+	HaRestartRequest r;
+	char		msg[512];
+
+	require_loaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ha_restart() needs a member name"),
+				 errhint("SELECT name FROM ha_status() lists the members.")));
+	member = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	v = palloc(sizeof(HaView));
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	memcpy(v, &ha_shared->view, sizeof(HaView));
+	LWLockRelease(ha_shared->lock);
+	for (int i = 0; i < v->nmembers && m == NULL; i++)
+		if (strcmp(v->members[i].name, member) == 0)
+			m = &v->members[i];
+	if (m == NULL && strcmp(v->self.name, member) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no member \"%s\" in the cluster", member),
+				 errhint("SELECT name FROM ha_status() lists the members.")));
+
+	memset(&r, 0, sizeof(r));
+	if (scheduled)
+	{
+		TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
+
+		if (at <= GetCurrentTimestamp())
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot schedule a restart in the past")));
+		if (v->paused)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot schedule a restart while the cluster is paused"),
+					 errhint("Call ha_resume() first, or restart now.")));
+		r.scheduled = true;
+		r.at_us = ha_timestamptz_to_unix_us(at);
+		iso_time_format(r.at_us, r.schedule, sizeof(r.schedule));
+	}
+
+	if (strcmp(v->self.name, member) != 0)
+		return restart_remote(m, &r);
+
+	if (!v->self.supervised)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s\" does not run under pg_ha_supervisor, which restarts postgres", member)));
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	if (ha_shared->restart.active)
+	{
+		LWLockRelease(ha_shared->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("another restart is already waiting on \"%s\"", member),
+				 errhint("DELETE /restart (patronictl flush <scope> restart) drops a scheduled one.")));
+	}
+	ha_shared->restart.req = r;
+	ha_shared->restart.active = true;
+	if (ha_shared->agent_latch)
+		SetLatch(ha_shared->agent_latch);
+	LWLockRelease(ha_shared->lock);
+	if (scheduled)
+		snprintf(msg, sizeof(msg), "restart of \"%s\" scheduled for %s", member, r.schedule);
+	else
+		snprintf(msg, sizeof(msg), "restart of \"%s\" requested: its agent asks the supervisor now", member);
+	PG_RETURN_TEXT_P(cstring_to_text(msg));
 }
