@@ -31,6 +31,7 @@ OBJS = \
 	extension/ha_config.o \
 	extension/ha_switchover.o \
 	extension/ha_restart.o \
+	extension/ha_reinit.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
 	extension/ha_zk.o \
@@ -38,16 +39,19 @@ OBJS = \
 	extension/ha_api.o \
 	extension/ha_api_views.o \
 	extension/ha_sql.o \
+	extension/ha_member_api.o \
 	extension/http_parse.o \
 	extension/health.o \
 	extension/role.o \
 	extension/role_change.o \
 	extension/switchover_rule.o \
 	extension/restart_rule.o \
+	extension/reinit_rule.o \
 	extension/sync_rule.o \
 	common/addr.o \
 	common/cluster_keys.o \
 	common/dyn_config.o \
+	common/http_client.o \
 	common/http_evict.o \
 	common/iso_time.o \
 	common/json_merge.o \

@@ -12,6 +12,8 @@
  *	    ha_sync.c     the leader's synchronous standby (sync_rule.c)
  *	    ha_history.c  the /history key
  *	    ha_config.c   the /config key
+ *	    ha_reinit.c   reinitialize requests (SQL and HTTP, one slot;
+ *	                  checked by reinit_rule.c)
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
@@ -249,6 +251,9 @@ extern bool restart_ask(const char *reason, uint64 reply_token);
 extern void sync_manage_standby(int64 now);
 extern void sync_apply_written(void);
 extern uint64 sync_released_lsn(void);
+
+/* ha_reinit.c: reinitialize requests (SQL and HTTP, one slot) */
+extern void reinit_poll_request(int64 now);
 
 /* ha_switchover.c */
 extern void switchover_note_created(void);

@@ -10,9 +10,10 @@
  * It reads only the agent's view (HaView).  The writes go through the
  * shared-memory slots the SQL functions use, and wait parked for what the
  * agent reports there: POST and DELETE /switchover (ha_switchover()),
- * PATCH and PUT /config (ha_set_config()), a scheduled POST /restart
- * (ha_restart()).  An immediate POST /restart is answered by the
- * supervisor, which gets the client's connection (ha_api_hand_off).
+ * PATCH and PUT /config (ha_set_config()), POST /reinitialize
+ * (ha_reinitialize()), a scheduled POST /restart (ha_restart()).  An
+ * immediate POST /restart is answered by the supervisor, which gets the
+ * client's connection (ha_api_hand_off).
  *
  *-------------------------------------------------------------------------
  */
@@ -55,7 +56,8 @@ enum
 {
 	PARK_WATCH,					/* /watch: a change of the primary answer */
 	PARK_SWITCHOVER,			/* POST /switchover: the candidate leads */
-	PARK_CONFIG					/* PATCH/PUT /config: the agent wrote it */
+	PARK_CONFIG,				/* PATCH/PUT /config: the agent wrote it */
+	PARK_REINIT					/* POST /reinitialize: the agent judged it */
 };
 
 /* the agent answers a configuration change within a loop or two */
@@ -638,6 +640,91 @@ ha_api_hand_off(pgsocket sock, const HttpPark *park)
 	return true;
 }
 
+/* the agent answers a reinitialize within a loop turn */
+#define REINIT_PARK_MS		10000
+
+/* The last POST /reinitialize: its request id in ha_shared->reinit (0: none). */
+static uint64 reinit_request_id;
+
+/* Patroni answers /reinitialize in plain text; patronictl reads the text. */
+static void
+reply_plain(StringInfo out, int status, const char *text)
+{
+	ha_http_reply(out, status, false, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/*
+ * POST /reinitialize, optional body {"force": true|false} (Patroni's):
+ * asks the agent through the reinit slot, the one ha_reinitialize() uses,
+ * and waits parked for its verdict.  200 "reinitialize started" once the
+ * supervisor was asked (it then stops this postgres for the clone), 503
+ * with the reason when refused, 400 for a bad body.
+ */
+static HttpAnswer
+handle_reinitialize(const HttpRequest *req, StringInfo out, HttpPark *park)
+{
+	HaReinitRequest *rr = &ha_shared->reinit;
+	bool		force = false;
+	char		val[8];
+	char		err[256];
+
+	if (req->body_len > 0 && !json_is_object(req->body, req->body_len))
+	{
+		reply_plain(out, 400, "the body must be a JSON object such as {\"force\": true}");
+		return HTTP_ANSWER_NOW;
+	}
+	/* force: a JSON boolean, or absent or null (false) */
+	if (req->body_len > 0 && !json_find_bool(req->body, req->body_len, "force", &force) &&
+		(!json_get_string(req->body, req->body_len, "force", val, sizeof(val), err, sizeof(err)) ||
+		 val[0] != '\0'))
+	{
+		reply_plain(out, 400, "\"force\" must be true or false");
+		return HTTP_ANSWER_NOW;
+	}
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	if (rr->id != rr->taken_id)
+	{
+		LWLockRelease(ha_shared->lock);
+		reply_plain(out, 503, "another reinitialize request is being checked on this node");
+		return HTTP_ANSWER_NOW;
+	}
+	reinit_request_id = ++rr->id;
+	rr->force = force;
+	rr->requester_latch = NULL;
+	rr->status = 0;
+	rr->message[0] = '\0';
+	LWLockRelease(ha_shared->lock);
+	SetLatch(MyLatch);			/* the agent is this process: take it this turn */
+	park->kind = PARK_REINIT;
+	park->deadline_ms = ha_mono_ms() + REINIT_PARK_MS;
+	return HTTP_ANSWER_PARK;
+}
+
+/* The parked POST /reinitialize: the agent's status and text. */
+static bool
+poll_reinit(bool timed_out, StringInfo out)
+{
+	HaReinitRequest *rr = &ha_shared->reinit;
+	int			status = 0;
+	char		message[256] = "";
+
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	if (rr->taken_id == reinit_request_id)
+	{
+		status = rr->status;
+		strlcpy(message, rr->message, sizeof(message));
+	}
+	LWLockRelease(ha_shared->lock);
+	if (status != 0)
+		reply_plain(out, status, message);
+	else if (timed_out)
+		reply_plain(out, 503, "reinitialize status unknown");
+	else
+		return false;
+	reinit_request_id = 0;
+	return true;
+}
+
 HttpAnswer
 ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 {
@@ -681,8 +768,7 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 			if (req->method != HTTP_POST)
 				break;
 			if (write_allowed(req, out))
-				reply_text(out, 501, false,
-						   "{\"error\": \"not implemented in this version\"}\n");
+				return handle_reinitialize(req, out, park);
 			return HTTP_ANSWER_NOW;
 		default:
 			if (!read_method)
@@ -762,6 +848,8 @@ ha_api_poll(const HttpPark *park, bool timed_out, StringInfo out)
 		return poll_switchover(timed_out, out);
 	if (park->kind == PARK_CONFIG)
 		return poll_config(timed_out, out);
+	if (park->kind == PARK_REINIT)
+		return poll_reinit(timed_out, out);
 	if (!timed_out && park->watch_value == (ha_api_primary_status() == 200))
 		return false;
 	reply_watch(out);

@@ -183,13 +183,14 @@ post_request(pid_t supervisor, const char *text)
 	return true;
 }
 
-void
+bool
 ha_request_supervisor(const char *action, const char *leader,
 					  const char *conninfo, const char *api_url,
 					  const char *reason, bool shutdown_now)
 {
 	pid_t		supervisor = ha_supervisor_pid();
 	StringInfoData s;
+	bool		written = false;
 
 	/*
 	 * The values come from other members' znodes, which any ZooKeeper client
@@ -216,7 +217,7 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (api_url)
 			appendStringInfo(&s, "api_url = %s\n", api_url);
 		appendStringInfo(&s, "reason = %s\n", reason);
-		(void) post_request(supervisor, s.data);
+		written = post_request(supervisor, s.data);
 		pfree(s.data);
 	}
 
@@ -226,6 +227,7 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (kill(PostmasterPid, SIGINT) != 0)
 			ereport(WARNING, (errmsg("pg_ha: could not stop the postmaster: %m")));
 	}
+	return written;
 }
 
 bool

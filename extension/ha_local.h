@@ -45,11 +45,12 @@ extern void ha_append_conf_setting(StringInfo s, const char *name, const char *v
 extern bool ha_write_dynamic_conf(const char *text);
 
 /*
- * Stops accepting writes at once: fast shutdown of this postgres, after
- * leaving a request for the supervisor (action "fence" or "rejoin" or
- * "handover"; leader, conninfo and api_url may be NULL).
+ * Leaves a request for the supervisor (action "rejoin", "handover" or
+ * "reinit"; leader, conninfo and api_url may be NULL); with shutdown_now,
+ * stops accepting writes at once: fast shutdown of this postgres.  Returns whether
+ * the request file was written (false: unsupervised, or it failed, logged).
  */
-extern void ha_request_supervisor(const char *action, const char *leader,
+extern bool ha_request_supervisor(const char *action, const char *leader,
 								  const char *conninfo, const char *api_url,
 								  const char *reason, bool shutdown_now);
 

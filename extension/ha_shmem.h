@@ -137,6 +137,24 @@ typedef struct HaRestartSlot
 	HaRestartRequest req;		/* req.scheduled: at req.at_us; else at once */
 } HaRestartSlot;
 
+/*
+ * A re-clone of this node from its leader (POST /reinitialize in the
+ * agent's own API, ha_reinitialize() in a backend): the requester bumps id
+ * (and sets the agent's latch); the agent takes it on its next pass
+ * (taken_id = id), judges it (reinit_rule.c), asks its supervisor when
+ * accepted, and answers in status (200 or 503, the HTTP answer) and
+ * message (Patroni's text).
+ */
+typedef struct HaReinitRequest
+{
+	uint64		id;
+	uint64		taken_id;
+	bool		force;			/* replace another request not yet carried out */
+	Latch	   *requester_latch;	/* NULL: the agent's own API asked */
+	int			status;			/* 0 until answered */
+	char		message[256];
+} HaReinitRequest;
+
 typedef struct HaSharedState
 {
 	LWLock	   *lock;
@@ -145,6 +163,7 @@ typedef struct HaSharedState
 	HaSwitchoverRequest switchover;
 	HaConfigRequest config;
 	HaRestartSlot restart;
+	HaReinitRequest reinit;
 	HaWriteGate gate;			/* atomics: read by every committing backend */
 	HaView		view;
 } HaSharedState;

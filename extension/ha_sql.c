@@ -1,10 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * ha_sql.c
- *	  SQL functions: ha_status(), ha_switchover(), ha_history().
+ *	  SQL functions: ha_status(), ha_switchover() and the other changes of
+ *	  leader, ha_history(), ha_config(), ha_set_config(), ha_reinitialize(),
+ *	  ha_restart().
  *
  * They read the agent's view from shared memory and never talk to
  * ZooKeeper themselves, so they answer at once whatever ZooKeeper does.
+ * ha_reinitialize() and ha_restart() of another member ask that member's
+ * HTTP API.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +27,7 @@
 #include "addr.h"
 #include "cluster_keys.h"
 #include "ha_clock.h"
+#include "ha_member_api.h"
 #include "ha_shmem.h"
 #include "iso_time.h"
 #include "json_reader.h"
@@ -557,6 +562,140 @@ ha_set_config(PG_FUNCTION_ARGS)
 		pfree(result);
 		nap(100);
 	}
+}
+
+#define REINIT_ANSWER_TIMEOUT_MS	10000
+
+/* This node's agent judges the request through the reinit slot; its answer. */
+static int
+reinit_local(char *message, size_t cap)
+{
+	HaReinitRequest *req = &ha_shared->reinit;
+	Latch	   *agent_latch;
+	TimestampTz start = GetCurrentTimestamp();
+	uint64		id;
+
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	agent_latch = ha_shared->worker_pid != 0 ? ha_shared->agent_latch : NULL;
+	if (agent_latch == NULL || req->id != req->taken_id)
+	{
+		LWLockRelease(ha_shared->lock);
+		ereport(ERROR,
+				(errcode(agent_latch ? ERRCODE_OBJECT_IN_USE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(agent_latch ? "another reinitialize request is being checked on this node" :
+						"pg_ha agent is not running"),
+				 errhint(agent_latch ? "Try again in a moment." :
+						 "Check the server log for the \"pg_ha agent\" background worker.")));
+	}
+	id = ++req->id;
+	req->force = false;
+	req->requester_latch = MyLatch;
+	req->status = 0;
+	req->message[0] = '\0';
+	LWLockRelease(ha_shared->lock);
+	SetLatch(agent_latch);
+
+	for (;;)
+	{
+		int			status = 0;
+
+		LWLockAcquire(ha_shared->lock, LW_SHARED);
+		if (req->taken_id == id && req->status != 0)
+		{
+			status = req->status;
+			strlcpy(message, req->message, cap);
+		}
+		LWLockRelease(ha_shared->lock);
+		if (status != 0)
+			return status;
+		if (TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()) > REINIT_ANSWER_TIMEOUT_MS)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("pg_ha agent did not answer the reinitialize request within %d s",
+							REINIT_ANSWER_TIMEOUT_MS / 1000),
+					 errhint("Check the server log for the \"pg_ha agent\" background worker.")));
+		nap(100);
+	}
+}
+
+/*
+ * ha_reinitialize(member text): re-clones a replica from the leader, as
+ * POST /reinitialize (patronictl reinit).  For this node its agent judges
+ * the request (the slot POST /reinitialize uses); for another member that
+ * member's API is asked.  Returns the member's answer ("reinitialize
+ * started") once its supervisor was asked: the clone itself runs with that
+ * member's postgres stopped.  An unknown member, the leader, a refusal or
+ * an unreachable member is an ERROR.
+ */
+PG_FUNCTION_INFO_V1(ha_reinitialize);
+
+Datum
+ha_reinitialize(PG_FUNCTION_ARGS)
+{
+	char	   *member;
+	HaView	   *v;
+	const HaMember *m = NULL;
+	bool		is_local;
+	char		answer[1024];
+	int			status;
+
+	require_loaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ha_reinitialize() needs a member name"),
+				 errhint("SELECT name, role FROM ha_status() lists the members.")));
+	member = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	v = palloc(sizeof(HaView));
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	memcpy(v, &ha_shared->view, sizeof(HaView));
+	LWLockRelease(ha_shared->lock);
+
+	is_local = v->self.name[0] && strcmp(member, v->self.name) == 0;
+	for (int i = 0; i < v->nmembers && !is_local; i++)
+		if (strcmp(v->members[i].name, member) == 0)
+			m = &v->members[i];
+	if (!is_local && m == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("\"%s\" is not a member of the cluster", member),
+				 errdetail("This node's agent sees %d member(s)%s.", v->nmembers,
+						   v->zk_reachable ? "" : " (ZooKeeper is unreachable from this node)"),
+				 errhint("SELECT name, role FROM ha_status() lists the members.")));
+	if ((v->leader[0] && strcmp(v->leader, member) == 0) || (is_local && v->is_leader))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("member \"%s\" is the leader: it cannot be reinitialized", member),
+				 errdetail("A reinitialize re-clones a replica from the leader."),
+				 errhint("Switch over first (ha_switchover()), then reinitialize it as a replica.")));
+
+	if (is_local)
+		status = reinit_local(answer, sizeof(answer));
+	else
+	{
+		status = ha_member_api_post(m->api_url, "/reinitialize", "{\"force\": false}",
+									REINIT_ANSWER_TIMEOUT_MS, answer, sizeof(answer));
+		if (status < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("member \"%s\" is unreachable", member),
+					 errdetail("POST /reinitialize to its API (%s) got no answer within %d s.",
+							   m->api_url, REINIT_ANSWER_TIMEOUT_MS / 1000),
+					 errhint("Check that its pg_ha agent runs; SELECT * FROM ha_status() shows its state.")));
+	}
+	if (status != 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("member \"%s\" refused to reinitialize: %s", member, answer),
+				 errdetail("Its agent answered HTTP %d.", status)));
+	ereport(LOG,
+			(errmsg("pg_ha: reinitialize of \"%s\" requested by %s", member,
+					GetUserNameFromId(GetUserId(), false))));
+	if (is_local)
+		ereport(NOTICE,
+				(errmsg("this node is re-cloned now: its postgres stops and its sessions end")));
+	PG_RETURN_TEXT_P(cstring_to_text(answer));
 }
 
 /*

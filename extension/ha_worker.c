@@ -371,6 +371,7 @@ ha_worker_main(Datum main_arg)
 		switchover_poll_request(now);
 		config_poll_request(now, session_reachable(now));
 		restart_tick();
+		reinit_poll_request(now);	/* before the HTTP answer it waits for */
 		http_timeout = ha_http_service(now);
 
 		if (agent.view_dirty || now >= next_publish_ms)

@@ -127,3 +127,14 @@ COMMENT ON FUNCTION ha_restart(text, timestamptz) IS
 'pg_ha: restarts a member''s postgres in place (the leader keeps its leadership), now or at a time; on another member it returns once postgres is back';
 
 REVOKE ALL ON FUNCTION ha_restart(text, timestamptz) FROM PUBLIC;
+
+-- Re-clone a replica from the leader (patronictl reinit).
+CREATE FUNCTION ha_reinitialize(member text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_reinitialize'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_reinitialize(text) IS
+'pg_ha: re-clones the replica member from the leader (as POST /reinitialize, patronictl reinit): its supervisor stops it, moves its data directory aside, runs pg_basebackup and starts the copy as a standby; returns the member''s answer once asked (an ERROR for an unknown member, the leader, or an unreachable member)';
+
+REVOKE ALL ON FUNCTION ha_reinitialize(text) FROM PUBLIC;

@@ -21,7 +21,7 @@
 #include "actions.h"
 #include "cluster_keys.h"
 #include "handover.h"
-#include "http.h"
+#include "http_client.h"
 #include "log.h"
 #include "pg.h"
 #include "proto.h"
@@ -29,6 +29,22 @@
 #include "zk.h"
 
 #define HANDOVER_TIMEOUT_MS		10000
+
+/* GET url (an agent's api_url) within timeout_ms: the HTTP status, or < 0. */
+static int
+get_patroni(const char *url, int timeout_ms, char *body, size_t cap, size_t *len)
+{
+	char		host[256],
+				path[512];
+	HttpCall	call = {.method = "GET", .user_agent = "pg_ha_supervisor"};
+
+	if (!url_parse(url, host, sizeof(host), &call.port, path, sizeof(path)))
+		return HTTP_CLIENT_FAILED;
+	call.host = host;
+	call.path = path;
+	call.timeout_ms = timeout_ms;
+	return http_call(&call, body, cap, len);
+}
 
 /*
  * Synchronous mode: only the confirmed synchronous standby named in /sync
@@ -153,7 +169,7 @@ handover_release(const NodeConf *c, const char *target_name, const char *target_
 				continue;
 			if (left <= 0)
 				break;
-			status = http_get(url, left < 1000 ? (int) left : 1000, body, 16384, &len);
+			status = get_patroni(url, left < 1000 ? (int) left : 1000, body, 16384, &len);
 			if (status == 200 && patroni_received_location(body, len, &got))
 			{
 				char		at[24];

@@ -121,6 +121,24 @@ rejoin(const NodeConf *c, const char *leader, const char *leader_ci, const char 
 	return rejoin_stopped(c, leader, leader_ci);
 }
 
+/*
+ * Reinit (POST /reinitialize): stops postgres as for a rejoin, then
+ * re-clones (rejoin.c's reinit_steps()).
+ */
+static void
+reinit(const NodeConf *c, const char *leader, const char *leader_ci, const char *reason)
+{
+	char		why[HA_NAME_LEN + 32];
+
+	sup_log("reinit: re-cloning from \"%s\" (%s)", leader, reason);
+	if (pg_running())
+		pg_stop(SIGINT, REJOIN_STOP_TIMEOUT_MS, "reinit");
+	snprintf(why, sizeof(why), "reinit from \"%s\"", leader);
+	node_enter(NODE_REJOINING, why);
+	if (reinit_steps(c, leader, leader_ci))
+		node_enter(NODE_RUNNING, why);
+}
+
 /* ---------------------------------------------------------------------
  * Start with data
  * ---------------------------------------------------------------------
@@ -377,6 +395,9 @@ do_request(const NodeConf *c, const Request *r)
 			break;
 		case REQ_REJOIN:
 			rejoin(c, r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");
+			break;
+		case REQ_REINIT:
+			reinit(c, r->leader, r->conninfo, r->reason[0] ? r->reason : "requested by the agent");
 			break;
 		case REQ_HANDOVER:
 			node_enter(NODE_HANDING_OVER, "requested by the agent");

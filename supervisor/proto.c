@@ -31,6 +31,8 @@ request_action_name(RequestAction a)
 			return "handover";
 		case REQ_RESTART:
 			return "restart";
+		case REQ_REINIT:
+			return "reinit";
 	}
 	return "?";
 }
@@ -112,6 +114,8 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 				r->action = REQ_HANDOVER;
 			else if (strcmp(val, "restart") == 0)
 				r->action = REQ_RESTART;
+			else if (strcmp(val, "reinit") == 0)
+				r->action = REQ_REINIT;
 			else
 				return errbuf_fail(err, errlen, "line %d: unknown action \"%s\"", lineno, val);
 		}
@@ -158,7 +162,7 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 
 	if (r->action == REQ_NONE)
 		return errbuf_fail(err, errlen, "no action");
-	if ((r->action == REQ_REJOIN || r->action == REQ_HANDOVER) &&
+	if ((r->action == REQ_REJOIN || r->action == REQ_HANDOVER || r->action == REQ_REINIT) &&
 		(r->leader[0] == '\0' || r->conninfo[0] == '\0'))
 		return errbuf_fail(err, errlen, "%s needs leader and conninfo", request_action_name(r->action));
 	if (r->action == REQ_HANDOVER && r->api_url[0] == '\0')

@@ -20,7 +20,8 @@ typedef enum RequestAction
 	REQ_NONE,
 	REQ_REJOIN,
 	REQ_HANDOVER,
-	REQ_RESTART
+	REQ_RESTART,
+	REQ_REINIT
 } RequestAction;
 
 typedef struct Request
@@ -39,8 +40,8 @@ extern const char *request_action_name(RequestAction a);
 /*
  * Parses pg_ha.request ("key = value" lines, "#" comments, values
  * optionally single-quoted).  Unknown keys are ignored (a newer agent may
- * add some); a missing or unknown action, or a rejoin/handover without
- * leader and conninfo, or a handover without api_url, is an error.
+ * add some); a missing or unknown action, or a rejoin/handover/reinit
+ * without leader and conninfo, or a handover without api_url, is an error.
  */
 extern bool request_parse(const char *text, size_t len, Request *r,
 						  char *err, size_t errlen);

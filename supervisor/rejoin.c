@@ -28,9 +28,12 @@
 
 #define READY_TIMEOUT_MS		120000
 
-/* Moves data_dir aside, clones from the leader; restores on failure. */
+/*
+ * Moves data_dir aside, clones from the leader; restores on failure.  step
+ * starts the log lines ("rejoin", "reinit").
+ */
 bool
-reclone(const NodeConf *c, const char *leader, const char *leader_ci)
+reclone_as(const NodeConf *c, const char *step, const char *leader, const char *leader_ci)
 {
 	char		old[CONF_PATH_LEN + 64];
 	char		stamp[32];
@@ -38,20 +41,22 @@ reclone(const NodeConf *c, const char *leader, const char *leader_ci)
 	struct tm	tm;
 	int			rc;
 	bool		was_rewinding;
+	char		started_why[64];
 
+	snprintf(started_why, sizeof(started_why), "%s: re-cloned", step);
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	snprintf(old, sizeof(old), "%s.pg_ha-old.%s", c->data_dir, stamp);
 	if (rename(c->data_dir, old) != 0)
 	{
-		sup_log("rejoin: cannot move \"%s\" aside to \"%s\": %s; not re-cloning",
-				c->data_dir, old, strerror(errno));
+		sup_log("%s: cannot move \"%s\" aside to \"%s\": %s; not re-cloning",
+				step, c->data_dir, old, strerror(errno));
 		return false;
 	}
 	was_rewinding = marker_exists(c, MARK_REWINDING);
 	marker_set(c, MARK_REWINDING, false);	/* a half-rewound copy is the old one now */
-	sup_log("rejoin: re-cloning from \"%s\"; the old data directory is kept as \"%s\" until the new one runs",
-			leader, old);
+	sup_log("%s: re-cloning from \"%s\"; the old data directory is kept as \"%s\" until the new one runs",
+			step, leader, old);
 	marker_set(c, MARK_CLONING, true);
 	rc = run_basebackup(c, leader_ci);
 	if (rc != 0)
@@ -59,24 +64,52 @@ reclone(const NodeConf *c, const char *leader, const char *leader_ci)
 		remove_partial_clone(c);
 		marker_set(c, MARK_CLONING, false);
 		if (rename(old, c->data_dir) != 0)
-			sup_log("rejoin: could not move \"%s\" back to \"%s\": %s", old, c->data_dir, strerror(errno));
+			sup_log("%s: could not move \"%s\" back to \"%s\": %s", step, old, c->data_dir, strerror(errno));
 		else
-			sup_log("rejoin: re-clone failed; the old data directory is back in place%s",
-					was_rewinding ? " (half rewound: it will not be started, only cloned again)" : "");
+			sup_log("%s: re-clone failed; the old data directory is back in place%s",
+					step, was_rewinding ? " (half rewound: it will not be started, only cloned again)" : "");
 		marker_set(c, MARK_REWINDING, was_rewinding);
 		return false;
 	}
 	marker_set(c, MARK_CLONING, false);
-	if (!configure_standby(c, leader_ci) || !pg_start(c, "rejoin: re-cloned"))
+	if (!configure_standby(c, leader_ci) || !pg_start(c, started_why))
 		return false;
 	if (pg_wait_ready(c, READY_TIMEOUT_MS))
 	{
 		if (pgd_remove_tree(old))
-			sup_log("rejoin: the new copy runs; removed the old data directory \"%s\"", old);
+			sup_log("%s: the new copy runs; removed the old data directory \"%s\"", step, old);
 	}
 	else
-		sup_log("rejoin: the new copy is not up yet; the old data directory stays in \"%s\"", old);
+		sup_log("%s: the new copy is not up yet; the old data directory stays in \"%s\"", step, old);
 	return true;
+}
+
+bool
+reclone(const NodeConf *c, const char *leader, const char *leader_ci)
+{
+	return reclone_as(c, "rejoin", leader, leader_ci);
+}
+
+/*
+ * The agent asked for a re-clone (POST /reinitialize, ha_reinitialize()):
+ * postgres is stopped.  A failed clone leaves the old directory in place,
+ * and it starts again as the leader's standby, as it ran before.
+ */
+bool
+reinit_steps(const NodeConf *c, const char *leader, const char *leader_ci)
+{
+	if (strcmp(leader, c->name) == 0)
+	{
+		sup_log("reinit: refusing: the request names this node (\"%s\") as the leader to clone from; starting it again unchanged",
+				leader);
+		return pg_start(c, "reinit: refused");
+	}
+	pg_wait_shmem_free(c, 10000);
+	if (reclone_as(c, "reinit", leader, leader_ci))
+		return true;
+	sup_log("reinit: FAILED: could not re-clone from \"%s\" (%s); nothing was lost: the old data directory starts again as its standby",
+			leader, leader_ci);
+	return configure_standby(c, leader_ci) && pg_start(c, "reinit: failed, the old data directory");
 }
 
 /* End of a crashed primary's valid WAL, by pg_waldump --quiet from its last checkpoint. */

@@ -27,4 +27,15 @@ extern RejoinResult rejoin_steps(const NodeConf *c, const char *leader, const ch
 /* Moves the data directory aside and clones leader again; true if postgres runs. */
 extern bool reclone(const NodeConf *c, const char *leader, const char *leader_ci);
 
+/* The same, with step ("rejoin", "reinit") starting its log lines. */
+extern bool reclone_as(const NodeConf *c, const char *step, const char *leader,
+					   const char *leader_ci);
+
+/*
+ * The agent's reinit request (postgres stopped): re-clone from leader; on a
+ * failed clone the old data directory is back and starts again as its
+ * standby.  True if postgres runs.
+ */
+extern bool reinit_steps(const NodeConf *c, const char *leader, const char *leader_ci);
+
 #endif							/* SUP_REJOIN_H */

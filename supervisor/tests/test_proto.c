@@ -56,6 +56,25 @@ test_requests(void **state)
 	assert_int_equal(r.timeout_s, 30);
 }
 
+/* POST /reinitialize: re-clone from the leader named */
+static void
+test_reinit_request(void **state)
+{
+	(void) state;
+	assert_true(parse("action = reinit\nleader = node1\nconninfo = host=10.0.0.1 port=5432\n"
+					  "reason = POST /reinitialize\n"));
+	assert_int_equal(r.action, REQ_REINIT);
+	assert_string_equal(request_action_name(r.action), "reinit");
+	assert_string_equal(r.leader, "node1");
+	assert_string_equal(r.conninfo, "host=10.0.0.1 port=5432");
+	/* no api_url needed (only a hand-over waits on one) */
+	assert_string_equal(r.api_url, "");
+	assert_false(parse("action = reinit\nconninfo = host=h port=1\n"));
+	assert_string_equal(err, "reinit needs leader and conninfo");
+	assert_false(parse("action = reinit\nleader = node1\n"));
+	assert_string_equal(err, "reinit needs leader and conninfo");
+}
+
 static void
 test_bad_requests(void **state)
 {
@@ -170,6 +189,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_reinit_request),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_patroni),
 	};

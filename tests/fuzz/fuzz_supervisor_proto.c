@@ -56,7 +56,7 @@ same_request(const Request *a, const Request *b)
 static void
 check_accepted(const Request *r)
 {
-	CHECK(r->action == REQ_REJOIN || r->action == REQ_HANDOVER);
+	CHECK(r->action == REQ_REJOIN || r->action == REQ_HANDOVER || r->action == REQ_REINIT);
 	CHECK(terminated(r->leader, sizeof(r->leader)) && r->leader[0] != '\0');
 	CHECK(terminated(r->conninfo, sizeof(r->conninfo)) && r->conninfo[0] != '\0');
 	CHECK(terminated(r->api_url, sizeof(r->api_url)));

@@ -11,13 +11,14 @@ use Exporter 'import';
 use File::Temp ();
 use IO::Select;
 use IO::Socket::INET;
+use IPC::Run ();
 use Time::HiRes qw(time sleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(zk_start zk_stop zk_restart zk_get zk_cli pg_ha_node http_request http_status
-  wait_until agent_pid rss_kb json_field);
+  wait_until agent_pid rss_kb json_field patronictl_config run_patronictl);
 
 my $srcdir = $ENV{PGHA_SRCDIR} // die "PGHA_SRCDIR must point at the source tree";
 my %zk;    # dir => port
@@ -191,6 +192,28 @@ sub json_field
 	return $1 if $json =~ /"\Q$key\E"\s*:\s*"((?:[^"\\]|\\.)*)"/;
 	return $1 if $json =~ /"\Q$key\E"\s*:\s*([-\w.]+)/;
 	return undef;
+}
+
+# A patronictl.yml for the test cluster (scope pg_ha_test) on $zk; its path.
+sub patronictl_config
+{
+	my ($zk) = @_;
+	my $conf = PostgreSQL::Test::Utils::tempdir('patronictl') . '/patronictl.yml';
+	open my $fh, '>', $conf or die "$conf: $!";
+	print $fh "scope: pg_ha_test\nnamespace: /service/\nzookeeper:\n  hosts: ['$zk->{hosts}']\n";
+	close $fh;
+	return $conf;
+}
+
+# Runs Debian's patronictl with that configuration (at most 90 s); returns
+# (exit code, stdout, stderr).
+sub run_patronictl
+{
+	my ($conf, @args) = @_;
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run(['timeout', '90', 'patronictl', '-c', $conf, @args],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return ($ok ? 0 : $? >> 8, $out, $err);
 }
 
 1;

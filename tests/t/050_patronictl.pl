@@ -19,20 +19,10 @@ my @nodes = map { PgHaNode->new(name => $_, zk_hosts => $zk->{hosts}, extra => "
   qw(n1 n2 n3);
 my ($n1, $n2, $n3) = @nodes;
 
-my $ctl_conf = PostgreSQL::Test::Utils::tempdir('patronictl') . '/patronictl.yml';
-open my $fh, '>', $ctl_conf or die "$ctl_conf: $!";
-print $fh "scope: pg_ha_test\nnamespace: /service/\nzookeeper:\n  hosts: ['$zk->{hosts}']\n";
-close $fh;
+my $ctl_conf = patronictl_config($zk);
 
 # Runs patronictl; returns (exit code, stdout, stderr).
-sub patronictl
-{
-	my @args = @_;
-	my ($out, $err) = ('', '');
-	my $ok = IPC::Run::run(['timeout', '90', 'patronictl', '-c', $ctl_conf, @args],
-		'<', \undef, '>', \$out, '2>', \$err);
-	return ($ok ? 0 : $? >> 8, $out, $err);
-}
+sub patronictl { return run_patronictl($ctl_conf, @_) }
 
 # The body of a GET on a node's API.
 sub http_body
