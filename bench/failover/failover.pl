@@ -39,6 +39,7 @@ use IPC::Run ();
 use List::Util qw(max min sum);
 use POSIX ();
 use Time::HiRes qw(time sleep);
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 # The exit status.  This END block is compiled between PostgreSQL::Test::Utils
@@ -476,6 +477,27 @@ sub run_fault
 	return \%r;
 }
 
+# --- the restart fault's baseline: postgres alone ------------------------------
+# The same restart without pg_ha, in the same run: a standalone postgres with
+# the nodes' settings, "pg_ctl restart -m fast -w" and the first query after
+# it, timed from the command.  What a client waits at least.
+my @pg_restart;
+if (grep { $_ eq 'restart' } @faults)
+{
+	my $b = PostgreSQL::Test::Cluster->new('restart_baseline');
+	$b->init;
+	$b->append_conf('postgresql.conf', "fsync = off\nshared_buffers = 16MB\n");
+	$b->start;
+	for (1 .. $opt{runs})
+	{
+		my $t = time;
+		system('pg_ctl', '-D', $b->data_dir, '-m', 'fast', '-w', '-l', $b->logfile, 'restart') == 0 or last;
+		wait_until(sub { $b->safe_psql('postgres', 'SELECT 1') eq '1' }, 30, 'baseline up') or last;
+		push @pg_restart, time - $t;
+	}
+	$b->stop;
+}
+
 # --- the runs ----------------------------------------------------------------
 my @results;
 my %lost_before;    # values already reported lost by an earlier run
@@ -579,6 +601,14 @@ $tbl .= "\nunavailable: fault -> first write acknowledged by the new primary, at
   . "  answered (postgres is back), rejoin = both replicas stream again (the leader stays);\n"
   . "lost: acknowledged writes missing on the new primary; stale: writes acknowledged by the old\n"
   . "  primary after the new primary's first acknowledgement (must be 0).\n";
+if (grep { $_ eq 'restart' } @faults)
+{
+	my @u = grep { defined } map { $_->{unavailable} } grep { $_->{fault} eq 'restart' } @results;
+	$tbl .= sprintf("restart baseline (the same run): pg_ctl restart -m fast of a standalone postgres with the nodes'\n"
+		. "  settings, to its first query: %s s over %d restarts; POST /restart of the leader: unavailable median\n"
+		. "  %s the baseline's\n", mmm(@pg_restart), scalar @pg_restart,
+		@pg_restart && @u ? sprintf('%.2f x', median(@u) / median(@pg_restart)) : '- x');
+}
 $tbl .= "final check: " . (defined $final_lost ? "$final_lost of $total_acked acknowledged writes missing on the final primary\n"
 	: "not done\n");
 if (my @failed = grep { $_->{error} } @results)
