@@ -30,6 +30,7 @@ OBJS = \
 	extension/ha_history.o \
 	extension/ha_config.o \
 	extension/ha_switchover.o \
+	extension/ha_restart.o \
 	extension/ha_reinit.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
@@ -38,12 +39,14 @@ OBJS = \
 	extension/ha_api.o \
 	extension/ha_api_views.o \
 	extension/ha_sql.o \
+	extension/ha_sql_member.o \
 	extension/ha_member_api.o \
 	extension/http_parse.o \
 	extension/health.o \
 	extension/role.o \
 	extension/role_change.o \
 	extension/switchover_rule.o \
+	extension/restart_rule.o \
 	extension/reinit_rule.o \
 	extension/sync_rule.o \
 	common/addr.o \
@@ -56,6 +59,7 @@ OBJS = \
 	common/json_reader.o \
 	common/json_rows.o \
 	common/json_writer.o \
+	common/reply_socket.o \
 	common/member_json.o \
 	common/text.o
 

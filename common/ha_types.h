@@ -24,6 +24,7 @@
 #define HA_MAX_MEMBERS	32
 #define HA_HISTORY_JSON_CAP	16384	/* /history as kept in the view (newest rows) */
 #define HA_CONFIG_JSON_CAP	8192	/* the largest /config the agent takes */
+#define HA_TIME_LEN		40		/* an ISO 8601 time, incl. NUL (= ISO_TIME_LEN) */
 
 /* Member roles as published (Patroni 3.0 spells a primary "master"). */
 #define HA_ROLE_MASTER	"master"
@@ -78,6 +79,9 @@ typedef struct HaMember
 	bool		supervised;		/* run by pg_ha_supervisor (can hand over) */
 	bool		pending_restart;	/* a changed setting waits for a restart */
 	bool		paused;			/* it sees the cluster paused (Patroni's "pause") */
+	/* Patroni's scheduled_restart: its time ("" none) and version condition */
+	char		scheduled_restart[HA_TIME_LEN];
+	char		scheduled_restart_version[16];
 	HaTags		tags;
 } HaMember;
 

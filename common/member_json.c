@@ -79,6 +79,19 @@ member_to_json(const HaMember *m, JsonBuf *jb)
 		json_key(jb, "pause");
 		json_bool(jb, true);
 	}
+	if (m->scheduled_restart[0])
+	{
+		json_key(jb, "scheduled_restart");
+		json_object_begin(jb);
+		json_key(jb, "schedule");
+		json_string(jb, m->scheduled_restart);
+		if (m->scheduled_restart_version[0])
+		{
+			json_key(jb, "postgres_version");
+			json_string(jb, m->scheduled_restart_version);
+		}
+		json_object_end(jb);
+	}
 	json_key(jb, "tags");
 	json_object_begin(jb);
 	json_key(jb, "nofailover");
@@ -129,6 +142,20 @@ tags_member(JsonParser *P, const char *key, size_t keylen, int depth,
 	if (jp_key_is(key, keylen, "clonefrom"))
 		return jp_get_bool(P, &tags->clonefrom);
 	/* Patroni allows tags of the user's own, of any type */
+	return jp_skip_value(P, depth);
+}
+
+/* Patroni's {"schedule": ..., "postgres_version": ...}; the rest it may hold is skipped */
+static bool
+scheduled_restart_member(JsonParser *P, const char *key, size_t keylen, int depth,
+						 void *arg)
+{
+	HaMember   *m = (HaMember *) arg;
+
+	if (jp_key_is(key, keylen, "schedule"))
+		return jp_get_string(P, m->scheduled_restart, sizeof(m->scheduled_restart));
+	if (jp_key_is(key, keylen, "postgres_version"))
+		return jp_get_string(P, m->scheduled_restart_version, sizeof(m->scheduled_restart_version));
 	return jp_skip_value(P, depth);
 }
 
@@ -183,6 +210,14 @@ member_member(JsonParser *P, const char *key, size_t keylen, int depth,
 		return jp_get_bool(P, &m->paused);
 	if (jp_key_is(key, keylen, "maximum_lag_on_failover"))
 		return jp_get_uint(P, UINT64_MAX, &m->maximum_lag_on_failover);
+	if (jp_key_is(key, keylen, "scheduled_restart"))
+	{
+		if (jp_take_null(P))
+			return true;
+		if (P->p >= P->end || *P->p != '{')
+			return jp_error(P, "scheduled_restart is not an object");
+		return jp_parse_object(P, depth + 1, scheduled_restart_member, m);
+	}
 	if (jp_key_is(key, keylen, "tags"))
 	{
 		if (jp_take_null(P))
@@ -198,5 +233,7 @@ bool
 member_from_json(const char *data, size_t len, HaMember *m,
 				 char *err, size_t errlen)
 {
+	/* written only while one is scheduled: absent means none */
+	m->scheduled_restart[0] = m->scheduled_restart_version[0] = '\0';
 	return jp_parse_document(data, len, member_member, m, err, errlen);
 }

@@ -241,6 +241,12 @@ extern void config_handle_set(const ZkEvent *ev);
 extern void duties_decide_and_act(int64 now);
 extern long duties_wake_within_ms(int64 now);
 
+/* ha_restart.c: a restart waiting in the restart slot */
+extern void restart_tick(void);
+extern bool restart_in_progress(void);
+/* asks the supervisor to restart postgres, once; false if asked already or it failed */
+extern bool restart_ask(const char *reason, uint64 reply_token);
+
 /* ha_sync.c */
 extern void sync_manage_standby(int64 now);
 extern void sync_apply_written(void);

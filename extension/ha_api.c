@@ -11,7 +11,9 @@
  * shared-memory slots the SQL functions use, and wait parked for what the
  * agent reports there: POST and DELETE /switchover (ha_switchover()),
  * PATCH and PUT /config (ha_set_config()), POST /reinitialize
- * (ha_reinitialize()).
+ * (ha_reinitialize()), a scheduled POST /restart (ha_restart()).  An
+ * immediate POST /restart is answered by the supervisor, which gets the
+ * client's connection (ha_api_hand_off).
  *
  *-------------------------------------------------------------------------
  */
@@ -19,10 +21,12 @@
 
 #include "miscadmin.h"
 
+#include "ha_agent.h"
 #include "ha_api.h"
 #include "ha_api_views.h"
 #include "ha_guc.h"
 #include "ha_http.h"
+#include "ha_local.h"
 #include "ha_shmem.h"
 #include "health.h"
 #include "iso_time.h"
@@ -530,6 +534,112 @@ poll_config(bool timed_out, StringInfo out)
 	return true;
 }
 
+/* The reply_token of the restart whose client goes to the supervisor. */
+static uint64 restart_token;
+
+/*
+ * POST /restart (Patroni's body: schedule, role, postgres_version,
+ * restart_pending, timeout).  With a schedule it waits in the restart slot
+ * (202; 409 when one waits already).  Without one it is carried out now by
+ * the supervisor, which answers the client once postgres accepts
+ * connections again (200) or failed to (503): the connection is handed to
+ * it, as this agent stops with postgres.
+ */
+static HttpAnswer
+handle_restart(const HttpRequest *req, StringInfo out)
+{
+	HaRestartRequest r;
+	HaRestartFacts f;
+	char		err[256];
+	int			status;
+	const char *mismatch;
+
+	status = ha_restart_parse(req->body, req->body_len, iso_time_now_us(), &r, err, sizeof(err));
+	if (status != 0)
+	{
+		reply_message(out, status, err, NULL);
+		return HTTP_ANSWER_NOW;
+	}
+	if (r.scheduled && view->paused)
+	{
+		reply_message(out, 400, "Can't schedule restart in the paused state",
+					  "Resume the cluster first (patronictl resume, ha_resume()), or restart now.");
+		return HTTP_ANSWER_NOW;
+	}
+	if (r.scheduled)
+	{
+		bool		taken;
+
+		LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+		taken = ha_shared->restart.active;
+		if (!taken)
+		{
+			ha_shared->restart.req = r;
+			ha_shared->restart.active = true;
+		}
+		LWLockRelease(ha_shared->lock);
+		if (taken)
+			reply_message(out, 409, "Another restart is already scheduled",
+						  "DELETE /restart (patronictl flush <scope> restart) drops it.");
+		else
+			reply_message(out, 202, "Restart scheduled", NULL);
+		return HTTP_ANSWER_NOW;
+	}
+	ha_restart_facts(view, &f);
+	mismatch = ha_restart_mismatch(&r, &f);
+	if (mismatch)
+	{
+		reply_message(out, 503, "restart conditions are not satisfied", mismatch);
+		return HTTP_ANSWER_NOW;
+	}
+	if (!view->self.supervised)
+	{
+		reply_message(out, 503, "restart failed",
+					  "Only pg_ha_supervisor can restart postgres; this node runs without it.");
+		return HTTP_ANSWER_NOW;
+	}
+	if (restart_in_progress())
+	{
+		reply_message(out, 503, "restart already in progress", NULL);
+		return HTTP_ANSWER_NOW;
+	}
+	/* what the client gets if the supervisor cannot take it */
+	reply_message(out, 503, "restart failed", "The supervisor could not be reached; nothing was done.");
+	/* unique enough: the supervisor answers only clients of this request */
+	restart_token = ((uint64) MyProcPid << 32) | (uint64) (ha_mono_ms() & 0xFFFFFFFF) | 1;
+	return HTTP_ANSWER_HAND_OFF;
+}
+
+/* DELETE /restart: drops the scheduled restart (Patroni's answers). */
+static void
+handle_restart_delete(StringInfo out)
+{
+	bool		had;
+
+	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
+	had = ha_shared->restart.active && ha_shared->restart.req.scheduled;
+	if (had)
+		ha_shared->restart.active = false;
+	LWLockRelease(ha_shared->lock);
+	if (had)
+		reply_message(out, 200, "scheduled restart deleted", NULL);
+	else
+		reply_message(out, 404, "no restarts are scheduled", NULL);
+}
+
+bool
+ha_api_hand_off(pgsocket sock, const HttpPark *park)
+{
+	(void) park;
+	if (!ha_hand_client_to_supervisor(sock, restart_token))
+		return false;
+	if (!restart_ask("restart requested through the API", restart_token))
+		return false;			/* the supervisor's copy gets a 503 when it expires */
+	ereport(LOG,
+			(errmsg("pg_ha: restart requested through the API; the supervisor restarts postgres and answers the client")));
+	return true;
+}
+
 /* the agent answers a reinitialize within a loop turn */
 #define REINIT_PARK_MS		10000
 
@@ -643,18 +753,22 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 			if (write_allowed(req, out))
 				return handle_failover(req, out, park);
 			return HTTP_ANSWER_NOW;
+		case HA_ROUTE_RESTART:
+			if (req->method != HTTP_POST && req->method != HTTP_DELETE)
+				break;
+			if (!write_allowed(req, out))
+				return HTTP_ANSWER_NOW;
+			if (req->method == HTTP_DELETE)
+			{
+				handle_restart_delete(out);
+				return HTTP_ANSWER_NOW;
+			}
+			return handle_restart(req, out);
 		case HA_ROUTE_REINITIALIZE:
 			if (req->method != HTTP_POST)
 				break;
 			if (write_allowed(req, out))
 				return handle_reinitialize(req, out, park);
-			return HTTP_ANSWER_NOW;
-		case HA_ROUTE_RESTART:
-			if (req->method != HTTP_POST)
-				break;
-			if (write_allowed(req, out))
-				reply_text(out, 501, false,
-						   "{\"error\": \"not implemented in this version\"}\n");
 			return HTTP_ANSWER_NOW;
 		default:
 			if (!read_method)

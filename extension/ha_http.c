@@ -59,7 +59,8 @@ typedef enum HttpConnState
 {
 	CONN_READING,
 	CONN_PARKED,
-	CONN_WRITING
+	CONN_WRITING,
+	CONN_HANDED_OFF				/* another process answers it: just close */
 } HttpConnState;
 
 typedef struct HttpConn
@@ -97,6 +98,7 @@ static struct
 	int64		evict_logged_ms;
 	HttpHandler handler;
 	HttpParkPoll poll;
+	HttpHandOff hand_off;
 	MemoryContext cxt;
 }			srv = {.listen_sock = PGINVALID_SOCKET};
 
@@ -204,7 +206,7 @@ try_bind(void)
 
 void
 ha_http_start(const char *listen_addr, int max_conns, HttpHandler handler,
-			  HttpParkPoll poll)
+			  HttpParkPoll poll, HttpHandOff hand_off)
 {
 	srv.cxt = AllocSetContextCreate(TopMemoryContext, "pg_ha http",
 									ALLOCSET_SMALL_SIZES);
@@ -214,6 +216,7 @@ ha_http_start(const char *listen_addr, int max_conns, HttpHandler handler,
 	srv.cands = MemoryContextAllocZero(srv.cxt, sizeof(HttpEvictCand) * max_conns);
 	srv.handler = handler;
 	srv.poll = poll;
+	srv.hand_off = hand_off;
 	if (!try_bind())
 		srv.next_bind_ms = ha_mono_ms() + HTTP_BIND_RETRY_MS;
 }
@@ -436,6 +439,8 @@ dispatch(HttpConn *c, const HttpRequest *req)
 	MemoryContextSwitchTo(old);
 	if (answer == HTTP_ANSWER_PARK)
 		c->state = CONN_PARKED;
+	else if (answer == HTTP_ANSWER_HAND_OFF && srv.hand_off(c->sock, &c->park))
+		c->state = CONN_HANDED_OFF;
 	else
 	{
 		c->state = CONN_WRITING;
@@ -490,6 +495,8 @@ conn_read(int slot)
 	/* the socket is almost always writable: do not wait a loop turn for it */
 	if (c->state == CONN_WRITING)
 		conn_write(slot);
+	else if (c->state == CONN_HANDED_OFF)
+		conn_close(slot);		/* close() only: the other copy stays open */
 }
 
 static void

@@ -21,7 +21,10 @@
 typedef enum HttpAnswer
 {
 	HTTP_ANSWER_NOW,			/* out holds the full response */
-	HTTP_ANSWER_PARK			/* long-poll: ask again until ready */
+	HTTP_ANSWER_PARK,			/* long-poll: ask again until ready */
+	HTTP_ANSWER_HAND_OFF		/* someone else answers: give the socket to
+								 * the HttpHandOff; out holds the answer for
+								 * when that fails */
 } HttpAnswer;
 
 typedef struct HttpPark
@@ -38,8 +41,15 @@ typedef HttpAnswer (*HttpHandler) (const HttpRequest *req, StringInfo out,
 typedef bool (*HttpParkPoll) (const HttpPark *park, bool timed_out,
 							  StringInfo out);
 
+/*
+ * Gives the client's socket away (the server then closes only its own
+ * descriptor, without a word to the client); false keeps it here.
+ */
+typedef bool (*HttpHandOff) (pgsocket sock, const HttpPark *park);
+
 extern void ha_http_start(const char *listen_addr, int max_conns,
-						  HttpHandler handler, HttpParkPoll poll);
+						  HttpHandler handler, HttpParkPoll poll,
+						  HttpHandOff hand_off);
 extern void ha_http_stop(void);
 extern int	ha_http_wait_events(void);	/* how many events it may add */
 extern void ha_http_add_events(WaitEventSet *set);

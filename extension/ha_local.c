@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "access/xlog.h"
@@ -22,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "ha_local.h"
+#include "reply_socket.h"
 
 static char *runtime_conf_written = NULL;	/* what we last wrote, in TopMemoryContext */
 static char *dynamic_conf_written = NULL;
@@ -167,6 +169,20 @@ request_value_ok(const char *v)
 	return true;
 }
 
+/* Writes the request file and wakes the supervisor; false if the file could not be written. */
+static bool
+post_request(pid_t supervisor, const char *text)
+{
+	if (!ha_write_file_durably(HA_REQUEST_FILE, text))
+		return false;
+	if (kill(supervisor, SIGUSR1) != 0)
+		ereport(LOG,
+				(errmsg("pg_ha: could not signal the supervisor (pid %d): %m",
+						(int) supervisor),
+				 errdetail("It reads the request file within a second anyway.")));
+	return true;
+}
+
 bool
 ha_request_supervisor(const char *action, const char *leader,
 					  const char *conninfo, const char *api_url,
@@ -201,12 +217,7 @@ ha_request_supervisor(const char *action, const char *leader,
 		if (api_url)
 			appendStringInfo(&s, "api_url = %s\n", api_url);
 		appendStringInfo(&s, "reason = %s\n", reason);
-		written = ha_write_file_durably(HA_REQUEST_FILE, s.data);
-		if (written && kill(supervisor, SIGUSR1) != 0)
-			ereport(LOG,
-					(errmsg("pg_ha: could not signal the supervisor (pid %d): %m",
-							(int) supervisor),
-					 errdetail("It reads the request file within a second anyway.")));
+		written = post_request(supervisor, s.data);
 		pfree(s.data);
 	}
 
@@ -217,6 +228,77 @@ ha_request_supervisor(const char *action, const char *leader,
 			ereport(WARNING, (errmsg("pg_ha: could not stop the postmaster: %m")));
 	}
 	return written;
+}
+
+bool
+ha_hand_client_to_supervisor(int sock, uint64 token)
+{
+	pid_t		supervisor = ha_supervisor_pid();
+	struct sockaddr_un addr;
+	socklen_t	addrlen;
+	char		payload[REPLY_PAYLOAD_CAP];
+	struct iovec iov;
+	struct msghdr msg;
+	union
+	{
+		struct cmsghdr align;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}			control;
+	struct cmsghdr *cmsg;
+	int			out;
+	ssize_t		sent;
+
+	if (supervisor == 0)
+		return false;
+	out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (out < 0)
+	{
+		ereport(LOG, (errmsg("pg_ha: could not create a socket to the supervisor: %m")));
+		return false;
+	}
+	addrlen = reply_socket_addr(supervisor, &addr);
+	iov.iov_base = payload;
+	iov.iov_len = snprintf(payload, sizeof(payload), "token=" UINT64_FORMAT, token);
+	memset(&msg, 0, sizeof(msg));
+	memset(&control, 0, sizeof(control));
+	msg.msg_name = &addr;
+	msg.msg_namelen = addrlen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &sock, sizeof(int));
+	sent = sendmsg(out, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (sent < 0)
+		ereport(LOG,
+				(errmsg("pg_ha: could not hand an HTTP client to the supervisor (pid %d): %m",
+						(int) supervisor),
+				 errdetail("A supervisor older than the agent has no reply socket; the client is answered here.")));
+	close(out);
+	return sent >= 0;
+}
+
+bool
+ha_request_restart(const char *reason, uint64 reply_token)
+{
+	pid_t		supervisor = ha_supervisor_pid();
+	StringInfoData s;
+	bool		ok;
+
+	if (supervisor == 0 || !request_value_ok(reason))
+		return false;
+	initStringInfo(&s);
+	appendStringInfoString(&s, "action = restart\n");
+	if (reply_token != 0)
+		appendStringInfo(&s, "reply_token = " UINT64_FORMAT "\n", reply_token);
+	appendStringInfo(&s, "reason = %s\n", reason);
+	ok = post_request(supervisor, s.data);
+	pfree(s.data);
+	return ok;
 }
 
 int

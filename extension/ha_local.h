@@ -55,6 +55,22 @@ extern bool ha_request_supervisor(const char *action, const char *leader,
 								  const char *reason, bool shutdown_now);
 
 /*
+ * Hands the HTTP client on sock to the supervisor (SCM_RIGHTS over its
+ * reply socket, common/reply_socket.h), which answers it once the request
+ * with this reply_token is carried out.  False: nobody took it, answer it
+ * here.  The caller closes its own descriptor either way.
+ */
+extern bool ha_hand_client_to_supervisor(int sock, uint64 token);
+
+/*
+ * Asks the supervisor to restart postgres in place (action "restart";
+ * reply_token 0: no client waits).  The agent does not stop postgres
+ * itself: the supervisor does, and starts it again.  False if unsupervised
+ * or the request could not be written.
+ */
+extern bool ha_request_restart(const char *reason, uint64 reply_token);
+
+/*
  * Reads pg_wal/<timeline>.history into buf (at most cap - 1 bytes, NUL
  * added); returns its length, or -1 (with a LOG line) if it cannot be read.
  */

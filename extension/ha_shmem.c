@@ -12,6 +12,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/guc.h"
 
 #include "ha_shmem.h"
 
@@ -57,4 +58,14 @@ ha_zk_state_name(HaZkState s)
 			return "misconfigured";
 	}
 	return "unknown";
+}
+
+void
+ha_restart_facts(const HaView *v, HaRestartFacts *f)
+{
+	const char *num = GetConfigOption("server_version_num", false, false);
+
+	f->is_primary = strcmp(v->self.role, HA_ROLE_MASTER) == 0;
+	f->server_version_num = num ? atoi(num) : PG_VERSION_NUM;
+	f->pending_restart = v->self.pending_restart;
 }

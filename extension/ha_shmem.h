@@ -19,6 +19,7 @@
 #include "ha_gate.h"
 #include "ha_types.h"
 #include "iso_time.h"
+#include "restart_rule.h"
 
 /* ZooKeeper connection as the agent sees it. */
 typedef enum HaZkState
@@ -125,6 +126,18 @@ typedef struct HaConfigRequest
 } HaConfigRequest;
 
 /*
+ * A restart of this node waiting for the agent (Patroni's scheduled
+ * restart, POST /restart with a schedule; ha_restart() from SQL): the
+ * agent's duties carry it out when due, if its conditions hold then.
+ * Kept in memory only, as Patroni keeps it: postgres' restart forgets it.
+ */
+typedef struct HaRestartSlot
+{
+	bool		active;			/* a restart waits here */
+	HaRestartRequest req;		/* req.scheduled: at req.at_us; else at once */
+} HaRestartSlot;
+
+/*
  * A re-clone of this node from its leader (POST /reinitialize in the
  * agent's own API, ha_reinitialize() in a backend): the requester bumps id
  * (and sets the agent's latch); the agent takes it on its next pass
@@ -149,6 +162,7 @@ typedef struct HaSharedState
 	Latch	   *agent_latch;
 	HaSwitchoverRequest switchover;
 	HaConfigRequest config;
+	HaRestartSlot restart;
 	HaReinitRequest reinit;
 	HaWriteGate gate;			/* atomics: read by every committing backend */
 	HaView		view;
@@ -163,6 +177,9 @@ ha_view_is_sync_standby(const HaView *v, const char *name)
 	return v->sync_confirmed && v->sync_standby[0] != '\0' &&
 		strcmp(v->sync_standby, name) == 0;
 }
+
+/* The facts a restart's conditions are checked against, from a view. */
+extern void ha_restart_facts(const HaView *v, HaRestartFacts *f);
 
 extern void ha_shmem_request(void);
 extern void ha_shmem_startup(void (*init_new) (HaSharedState *shared));

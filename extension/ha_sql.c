@@ -2,11 +2,11 @@
  *
  * ha_sql.c
  *	  SQL functions: ha_status(), ha_switchover() and the other changes of
- *	  leader, ha_history(), ha_config(), ha_set_config(), ha_reinitialize().
+ *	  leader, ha_history(), ha_config(), ha_set_config().  Those of one
+ *	  member (ha_restart(), ha_reinitialize()) are in ha_sql_member.c.
  *
  * They read the agent's view from shared memory and never talk to
  * ZooKeeper themselves, so they answer at once whatever ZooKeeper does.
- * ha_reinitialize() of another member asks that member's HTTP API.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,16 +25,16 @@
 #include "addr.h"
 #include "cluster_keys.h"
 #include "ha_clock.h"
-#include "ha_member_api.h"
 #include "ha_shmem.h"
+#include "ha_sql.h"
 #include "iso_time.h"
+#include "json_reader.h"
 #include "json_writer.h"
 
 PG_FUNCTION_INFO_V1(ha_status);
 
-/* ERROR unless the library was preloaded (the agent's shared memory exists). */
-static void
-require_loaded(void)
+void
+ha_sql_require_loaded(void)
 {
 	if (ha_shared == NULL)
 		ereport(ERROR,
@@ -132,7 +132,7 @@ ha_status(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	require_loaded();
+	ha_sql_require_loaded();
 
 	v = palloc(sizeof(HaView));
 	LWLockAcquire(ha_shared->lock, LW_SHARED);
@@ -181,9 +181,8 @@ PG_FUNCTION_INFO_V1(ha_switchover);
 #define SWITCHOVER_ACCEPT_TIMEOUT_MS	10000
 #define SWITCHOVER_TOTAL_TIMEOUT_MS		70000
 
-/* Waits on our latch for at most ms (interruptible, exits on postmaster death). */
-static void
-nap(long ms)
+void
+ha_sql_nap(long ms)
 {
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 					 ms, PG_WAIT_EXTENSION);
@@ -282,7 +281,7 @@ request_leader_change(const char *candidate, bool failover, bool force,
 	char		chosen[HA_NAME_LEN] = "";
 	bool		accepted = false;
 
-	require_loaded();
+	ha_sql_require_loaded();
 	if (strlen(candidate) >= HA_NAME_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -387,7 +386,7 @@ request_leader_change(const char *candidate, bool failover, bool force,
 					 errmsg("switchover to \"%s\" did not complete within %d s",
 							chosen, SWITCHOVER_TOTAL_TIMEOUT_MS / 1000),
 					 errhint("SELECT * FROM ha_status() shows the roles now.")));
-		nap(100);
+		ha_sql_nap(100);
 	}
 }
 
@@ -410,7 +409,7 @@ ha_history(PG_FUNCTION_ARGS)
 	int			n;
 
 	InitMaterializedSRF(fcinfo, 0);
-	require_loaded();
+	ha_sql_require_loaded();
 
 	json = palloc(HA_HISTORY_JSON_CAP);
 	LWLockAcquire(ha_shared->lock, LW_SHARED);
@@ -458,7 +457,7 @@ ha_config(PG_FUNCTION_ARGS)
 {
 	char	   *json = palloc(HA_CONFIG_JSON_CAP);
 
-	require_loaded();
+	ha_sql_require_loaded();
 	LWLockAcquire(ha_shared->lock, LW_SHARED);
 	memcpy(json, ha_shared->view.config_json, HA_CONFIG_JSON_CAP);
 	LWLockRelease(ha_shared->lock);
@@ -471,10 +470,8 @@ ha_config(PG_FUNCTION_ARGS)
 #define CONFIG_TIMEOUT_MS	10000
 
 /* ERROR for a request slot: the agent is not running, or busy says what holds it. */
-static void slot_unavailable(bool agent_running, const char *busy) pg_attribute_noreturn();
-
-static void
-slot_unavailable(bool agent_running, const char *busy)
+void
+ha_sql_slot_unavailable(bool agent_running, const char *busy)
 {
 	ereport(ERROR,
 			(errcode(agent_running ? ERRCODE_OBJECT_IN_USE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -504,7 +501,7 @@ ha_set_config(PG_FUNCTION_ARGS)
 	TimestampTz start = GetCurrentTimestamp();
 	uint64		id;
 
-	require_loaded();
+	ha_sql_require_loaded();
 	if (strlen(change) >= sizeof(ha_shared->config.body))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -517,7 +514,7 @@ ha_set_config(PG_FUNCTION_ARGS)
 		(req->taken_id != 0 && req->state == HA_CONFIG_PENDING))
 	{
 		LWLockRelease(ha_shared->lock);
-		slot_unavailable(agent_latch != NULL, "another configuration change is being made on this node");
+		ha_sql_slot_unavailable(agent_latch != NULL, "another configuration change is being made on this node");
 	}
 	id = ++req->id;
 	req->replace = replace;
@@ -565,135 +562,6 @@ ha_set_config(PG_FUNCTION_ARGS)
 							CONFIG_TIMEOUT_MS / 1000),
 					 errhint("SELECT ha_config() shows the configuration now.")));
 		pfree(result);
-		nap(100);
+		ha_sql_nap(100);
 	}
-}
-
-#define REINIT_ANSWER_TIMEOUT_MS	10000
-
-/* This node's agent judges the request through the reinit slot; its answer. */
-static int
-reinit_local(char *message, size_t cap)
-{
-	HaReinitRequest *req = &ha_shared->reinit;
-	Latch	   *agent_latch;
-	TimestampTz start = GetCurrentTimestamp();
-	uint64		id;
-
-	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
-	agent_latch = ha_shared->worker_pid != 0 ? ha_shared->agent_latch : NULL;
-	if (agent_latch == NULL || req->id != req->taken_id)
-	{
-		LWLockRelease(ha_shared->lock);
-		slot_unavailable(agent_latch != NULL, "another reinitialize request is being checked on this node");
-	}
-	id = ++req->id;
-	req->force = false;
-	req->requester_latch = MyLatch;
-	req->status = 0;
-	req->message[0] = '\0';
-	LWLockRelease(ha_shared->lock);
-	SetLatch(agent_latch);
-
-	for (;;)
-	{
-		int			status = 0;
-
-		LWLockAcquire(ha_shared->lock, LW_SHARED);
-		if (req->taken_id == id && req->status != 0)
-		{
-			status = req->status;
-			strlcpy(message, req->message, cap);
-		}
-		LWLockRelease(ha_shared->lock);
-		if (status != 0)
-			return status;
-		if (TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()) > REINIT_ANSWER_TIMEOUT_MS)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("pg_ha agent did not answer the reinitialize request within %d s",
-							REINIT_ANSWER_TIMEOUT_MS / 1000),
-					 errhint("Check the server log for the \"pg_ha agent\" background worker.")));
-		nap(100);
-	}
-}
-
-/*
- * ha_reinitialize(member text): re-clones a replica from the leader, as
- * POST /reinitialize (patronictl reinit).  For this node its agent judges
- * the request (the slot POST /reinitialize uses); for another member that
- * member's API is asked.  Returns the member's answer ("reinitialize
- * started") once its supervisor was asked: the clone itself runs with that
- * member's postgres stopped.  An unknown member, the leader, a refusal or
- * an unreachable member is an ERROR.
- */
-PG_FUNCTION_INFO_V1(ha_reinitialize);
-
-Datum
-ha_reinitialize(PG_FUNCTION_ARGS)
-{
-	char	   *member;
-	HaView	   *v;
-	const HaMember *m = NULL;
-	bool		is_local;
-	char		answer[1024];
-	int			status;
-
-	require_loaded();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ha_reinitialize() needs a member name"),
-				 errhint("SELECT name, role FROM ha_status() lists the members.")));
-	member = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	v = palloc(sizeof(HaView));
-	LWLockAcquire(ha_shared->lock, LW_SHARED);
-	memcpy(v, &ha_shared->view, sizeof(HaView));
-	LWLockRelease(ha_shared->lock);
-
-	is_local = v->self.name[0] && strcmp(member, v->self.name) == 0;
-	for (int i = 0; i < v->nmembers && !is_local; i++)
-		if (strcmp(v->members[i].name, member) == 0)
-			m = &v->members[i];
-	if (!is_local && m == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("\"%s\" is not a member of the cluster", member),
-				 errdetail("This node's agent sees %d member(s)%s.", v->nmembers,
-						   v->zk_reachable ? "" : " (ZooKeeper is unreachable from this node)"),
-				 errhint("SELECT name, role FROM ha_status() lists the members.")));
-	if ((v->leader[0] && strcmp(v->leader, member) == 0) || (is_local && v->is_leader))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("member \"%s\" is the leader: it cannot be reinitialized", member),
-				 errdetail("A reinitialize re-clones a replica from the leader."),
-				 errhint("Switch over first (ha_switchover()), then reinitialize it as a replica.")));
-
-	if (is_local)
-		status = reinit_local(answer, sizeof(answer));
-	else
-	{
-		status = ha_member_api_post(m->api_url, "/reinitialize", "{\"force\": false}",
-									REINIT_ANSWER_TIMEOUT_MS, answer, sizeof(answer));
-		if (status < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("member \"%s\" is unreachable", member),
-					 errdetail("POST /reinitialize to its API (%s) got no answer within %d s.",
-							   m->api_url, REINIT_ANSWER_TIMEOUT_MS / 1000),
-					 errhint("Check that its pg_ha agent runs; SELECT * FROM ha_status() shows its state.")));
-	}
-	if (status != 200)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("member \"%s\" refused to reinitialize: %s", member, answer),
-				 errdetail("Its agent answered HTTP %d.", status)));
-	ereport(LOG,
-			(errmsg("pg_ha: reinitialize of \"%s\" requested by %s", member,
-					GetUserNameFromId(GetUserId(), false))));
-	if (is_local)
-		ereport(NOTICE,
-				(errmsg("this node is re-cloned now: its postgres stops and its sessions end")));
-	PG_RETURN_TEXT_P(cstring_to_text(answer));
 }

@@ -328,7 +328,8 @@ ha_worker_main(Datum main_arg)
 				 errhint("Fix the setting and reload; the HTTP API reports the node as not leader meanwhile.")));
 
 	ha_api_init(&agent.view);
-	ha_http_start(ha_api_listen, ha_api_max_connections, ha_api_handle, ha_api_poll);
+	ha_http_start(ha_api_listen, ha_api_max_connections, ha_api_handle, ha_api_poll,
+				  ha_api_hand_off);
 
 	ereport(LOG,
 			(errmsg("pg_ha: agent started for node \"%s\" in cluster \"%s\" (ZooKeeper \"%s\", API \"%s\"%s)",
@@ -369,6 +370,7 @@ ha_worker_main(Datum main_arg)
 		duties_decide_and_act(now);
 		switchover_poll_request(now);
 		config_poll_request(now, session_reachable(now));
+		restart_tick();
 		reinit_poll_request(now);	/* before the HTTP answer it waits for */
 		http_timeout = ha_http_service(now);
 

@@ -117,6 +117,18 @@ COMMENT ON FUNCTION ha_cancel_switchover() IS
 REVOKE ALL ON FUNCTION ha_schedule_switchover(text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ha_cancel_switchover() FROM PUBLIC;
 
+-- Restart a member's postgres in place, now or at a time (patronictl restart).
+CREATE FUNCTION ha_restart(member text, at timestamptz DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ha_restart'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ha_restart(text, timestamptz) IS
+'pg_ha: restarts a member''s postgres in place (the leader keeps its leadership), now or at a time; on another member it returns once postgres is back';
+
+REVOKE ALL ON FUNCTION ha_restart(text, timestamptz) FROM PUBLIC;
+
+-- Re-clone a replica from the leader (patronictl reinit).
 CREATE FUNCTION ha_reinitialize(member text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ha_reinitialize'

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "node.h"
 #include "pg.h"
+#include "replies.h"
 #include "run.h"
 #include "zk.h"
 
@@ -151,6 +152,7 @@ main(int argc, char **argv)
 	if (!sig_setup())
 		return SUP_EXIT_FAIL;
 	zkc_setup(conf.zk_hosts, conf.ttl * 1000, conf.namespace_, conf.scope);
+	(void) replies_open();
 	sup_log("starting: node \"%s\" of cluster \"%s\", data_dir %s, ZooKeeper %s",
 			conf.name, conf.scope, conf.data_dir, conf.zk_hosts);
 
@@ -213,6 +215,7 @@ main(int argc, char **argv)
 			if (node_check_request())
 				continue;
 		}
+		replies_expire(now);
 		o = node_tick();
 		if (o != NODE_CONTINUE)
 			goto out;

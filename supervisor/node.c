@@ -43,10 +43,12 @@
 #include "node.h"
 #include "pg.h"
 #include "rejoin.h"
+#include "replies.h"
 #include "run.h"
 #include "zk.h"
 
 #define REJOIN_STOP_TIMEOUT_MS	5000
+#define RESTART_READY_TIMEOUT_S 60	/* a requested restart's default bound */
 
 NodeConf   *node_conf = NULL;
 
@@ -349,6 +351,41 @@ after_unconfirmed_handover(const NodeConf *c)
 		start_fenced(c, "handover: no new leader yet");
 }
 
+/*
+ * A restart in place asked by the agent (POST /restart, a scheduled
+ * restart, ha_restart()).  The leader's agent leaves its session and the
+ * leader key in place when postgres stops (it is supervised), and the new
+ * agent takes the key over: no failover.  The clients handed over with the
+ * request are answered once postgres accepts connections again, or not in
+ * time (Patroni answers POST /restart the same way, when it is done).
+ */
+static void
+restart_in_place(const NodeConf *c, const Request *r)
+{
+	int			timeout_s = r->timeout_s > 0 ? r->timeout_s : RESTART_READY_TIMEOUT_S;
+	bool		ok;
+
+	node_enter(NODE_RESTARTING, r->reason[0] ? r->reason : "requested by the agent");
+	sup_log("restart: %s: fast shutdown, then start again in place",
+			r->reason[0] ? r->reason : "requested by the agent");
+	if (pg_running())
+		pg_stop(SIGINT, STOP_TIMEOUT_MS, "restart");
+	pg_wait_shmem_free(c, 10000);
+	ok = pg_start(c, "restart: requested") && pg_wait_ready(c, timeout_s * 1000);
+	replies_collect();
+	if (ok)
+	{
+		sup_log("restart: postgres accepts connections again");
+		replies_answer(r->reply_token, 200, "restarted successfully", NULL);
+	}
+	else
+	{
+		sup_log("restart: postgres did not accept connections within %d s", timeout_s);
+		replies_answer(r->reply_token, 503, "restart failed",
+					   "postgres did not accept connections in time; the supervisor's log says why.");
+	}
+}
+
 static void
 do_request(const NodeConf *c, const Request *r)
 {
@@ -373,6 +410,9 @@ do_request(const NodeConf *c, const Request *r)
 			}
 			else
 				after_unconfirmed_handover(c);
+			break;
+		case REQ_RESTART:
+			restart_in_place(c, r);
 			break;
 	}
 }

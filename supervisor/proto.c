@@ -29,6 +29,8 @@ request_action_name(RequestAction a)
 			return "rejoin";
 		case REQ_HANDOVER:
 			return "handover";
+		case REQ_RESTART:
+			return "restart";
 		case REQ_REINIT:
 			return "reinit";
 	}
@@ -110,6 +112,8 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 				r->action = REQ_REJOIN;
 			else if (strcmp(val, "handover") == 0)
 				r->action = REQ_HANDOVER;
+			else if (strcmp(val, "restart") == 0)
+				r->action = REQ_RESTART;
 			else if (strcmp(val, "reinit") == 0)
 				r->action = REQ_REINIT;
 			else
@@ -129,6 +133,24 @@ request_parse(const char *text, size_t len, Request *r, char *err, size_t errlen
 		{
 			if (!copy_field(r->api_url, sizeof(r->api_url), val, key, lineno, err, errlen))
 				return false;
+		}
+		else if (strcmp(key, "reply_token") == 0)
+		{
+			char	   *tend;
+
+			errno = 0;
+			r->reply_token = strtoull(val, &tend, 10);
+			if (errno != 0 || tend == val || *tend != '\0' || val[0] == '-')
+				return errbuf_fail(err, errlen, "line %d: reply_token is not a number", lineno);
+		}
+		else if (strcmp(key, "timeout") == 0)
+		{
+			char	   *tend;
+			long		t = strtol(val, &tend, 10);
+
+			if (tend == val || *tend != '\0' || t <= 0 || t > 86400)
+				return errbuf_fail(err, errlen, "line %d: timeout is not a number of seconds", lineno);
+			r->timeout_s = (int) t;
 		}
 		else if (strcmp(key, "reason") == 0)
 		{

@@ -20,6 +20,7 @@ typedef enum RequestAction
 	REQ_NONE,
 	REQ_REJOIN,
 	REQ_HANDOVER,
+	REQ_RESTART,
 	REQ_REINIT
 } RequestAction;
 
@@ -30,6 +31,8 @@ typedef struct Request
 	char		conninfo[512];
 	char		api_url[256];
 	char		reason[256];
+	uint64_t	reply_token;	/* restart: the clients handed over with it (0: none) */
+	int			timeout_s;		/* restart: how long postgres may take to start (0: default) */
 } Request;
 
 extern const char *request_action_name(RequestAction a);

@@ -20,6 +20,8 @@ node_state_name(NodeState s)
 			return "rejoining";
 		case NODE_HANDING_OVER:
 			return "handing over";
+		case NODE_RESTARTING:
+			return "restarting";
 		case NODE_RESTART_WAIT:
 			return "waiting to restart";
 		case NODE_PAUSED:

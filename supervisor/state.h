@@ -19,6 +19,7 @@ typedef enum NodeState
 	NODE_RUNNING,				/* postgres runs under this supervisor */
 	NODE_REJOINING,				/* becoming a standby of a leader */
 	NODE_HANDING_OVER,			/* a graceful hand-over requested by the agent */
+	NODE_RESTARTING,			/* a restart in place requested by the agent */
 	NODE_RESTART_WAIT,			/* postgres is down; a restart is scheduled */
 	NODE_PAUSED,				/* postgres crashed while the cluster is paused: it stays down until resumed */
 	NODE_STOPPING,				/* a shutdown signal is being carried out (final) */

@@ -39,6 +39,7 @@ use IPC::Run ();
 use List::Util qw(max min sum);
 use POSIX ();
 use Time::HiRes qw(time sleep);
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 # The exit status.  This END block is compiled between PostgreSQL::Test::Utils
@@ -59,8 +60,8 @@ GetOptions(\%opt, 'runs=i', 'async', 'faults=s', 'freeze-seconds=f', 'probe-time
   or usage_error('usage: [--runs N] [--async] [--faults LIST] [--freeze-seconds S] [--probe-timeout S] [--out FILE]');
 usage_error('--probe-timeout must be 0.05..2') unless $opt{'probe-timeout'} >= 0.05 && $opt{'probe-timeout'} <= 2;
 my @faults = split /,/, $opt{faults};
-my %known = map { $_ => 1 } qw(switchover sigterm kill9 freeze sync-kill9 sync-freeze sync-stop);
-$known{$_} or usage_error("unknown fault '$_' (switchover, sigterm, kill9, freeze, sync-kill9, sync-freeze, sync-stop)")
+my %known = map { $_ => 1 } qw(switchover sigterm kill9 freeze sync-kill9 sync-freeze sync-stop restart);
+$known{$_} or usage_error("unknown fault '$_' (switchover, sigterm, kill9, freeze, sync-kill9, sync-freeze, sync-stop, restart)")
   for @faults;
 !$opt{async} or !grep { /^sync-/ } @faults or usage_error('the sync-* faults need synchronous mode (no --async)');
 usage_error('--runs must be 1..50') unless $opt{runs} >= 1 && $opt{runs} <= 50;
@@ -218,7 +219,56 @@ sub steady
 
 # --- one run -----------------------------------------------------------------
 my %bound = (switchover => 60, sigterm => 90, kill9 => 90, freeze => 120,
-	'sync-kill9' => 90, 'sync-freeze' => 90, 'sync-stop' => 90);
+	'sync-kill9' => 90, 'sync-freeze' => 90, 'sync-stop' => 90, restart => 90);
+
+# Every value acknowledged so far must be on the leader $p: $r->{lost}.
+sub count_lost
+{
+	my ($r, $p) = @_;
+	read_acks();
+	my ($rc, $out) = $p->psql('SELECT v FROM pg_ha_acked', timeout => 60);
+	return if $rc != 0;
+	my %have = map { $_ => 1 } split /\n/, $out;
+	my @lost = grep { !$have{ $_->[0] } } @acks;
+	$r->{lost_list} = [map { "$_->[0]\@$_->[1]\@$_->[2]" } @lost];
+	$r->{lost} = scalar @lost;
+}
+
+# The leader $p restarted in place (POST /restart, as patronictl restart):
+# no failover.  "unavailable" and "pause" are the longest gap between two
+# acknowledged writes around it, "promoted" is when POST /restart answered
+# (postgres is back), "rejoin" is when both replicas stream from it again.
+sub run_restart
+{
+	my ($p) = @_;
+	my %r = (fault => 'restart', old => $p->name, new => $p->name);
+	my @others = grep { $_ != $p } @nodes;
+	my $t0 = time;
+	my ($status, $raw) = http_request($p->api_port, "POST /restart HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+		timeout => $bound{restart});
+	my $t_answer = time;
+	my ($t_rejoin, $failover);
+	my $deadline = $t0 + $bound{restart};
+	while (time < $deadline)
+	{
+		$failover ||= grep { $_->is_primary } @others;
+		last if time > $t_answer + 3 && ($t_rejoin = (2 == grep { $_->streams_from($p) } @others) ? time : undef);
+		sleep 0.05;
+	}
+	$r{t0} = $t0;
+	$r{promoted} = $t_answer - $t0 if $status == 200;
+	$r{rejoin} = $t_rejoin - $t0 if $t_rejoin;
+	my @t = map { $_->[2] } acks_since($t0 - 5);
+	my @before = grep { $_ <= $t0 } @t;
+	@t = grep { $_ >= ($before[-1] // $t0) } @t;
+	$r{pause} = $r{unavailable} = @t > 1 ? max(map { $t[$_] - $t[$_ - 1] } 1 .. $#t) : undef;
+	$r{stale} = scalar grep { $_->[1] ne $p->name } acks_since($t0);
+	my @missing = ($status != 200 ? "POST /restart answered $status" : (), $failover ? 'a replica became primary' : (),
+		!defined $r{pause} ? 'no writes after the restart' : (), !$t_rejoin ? 'the replicas did not stream again' : ());
+	$r{error} = join('; ', @missing) . " within $bound{restart} s" if @missing;
+	count_lost(\%r, $p);
+	return \%r;
+}
 
 # A "sync standby lost" fault (see the top): the leader $p stays.
 sub run_sync_lost
@@ -264,15 +314,7 @@ sub run_sync_lost
 	my @missing = (!$t_named ? 'the other replica was not named' : (), !defined $r{pause} ? 'no writes after the fault' : (),
 		!$t_rejoin ? 'the lost standby did not stream again' : ());
 	$r{error} = join('; ', @missing) . " within $bound{$fault} s" if @missing;
-	read_acks();
-	my ($rc, $out) = $p->psql('SELECT v FROM pg_ha_acked', timeout => 60);
-	if ($rc == 0)
-	{
-		my %have = map { $_ => 1 } split /\n/, $out;
-		my @lost = grep { !$have{ $_->[0] } } @acks;
-		$r{lost_list} = [map { "$_->[0]\@$_->[1]\@$_->[2]" } @lost];
-		$r{lost} = scalar @lost;
-	}
+	count_lost(\%r, $p);
 	return \%r;
 }
 
@@ -280,6 +322,7 @@ sub run_fault
 {
 	my ($fault, $old) = @_;
 	return run_sync_lost($fault, $old) if $fault =~ /^sync-/;
+	return run_restart($old) if $fault eq 'restart';
 	my %r = (fault => $fault, old => $old->name);
 	my @others = grep { $_ != $old } @nodes;
 	my $sw;    # switchover psql
@@ -434,6 +477,27 @@ sub run_fault
 	return \%r;
 }
 
+# --- the restart fault's baseline: postgres alone ------------------------------
+# The same restart without pg_ha, in the same run: a standalone postgres with
+# the nodes' settings, "pg_ctl restart -m fast -w" and the first query after
+# it, timed from the command.  What a client waits at least.
+my @pg_restart;
+if (grep { $_ eq 'restart' } @faults)
+{
+	my $b = PostgreSQL::Test::Cluster->new('restart_baseline');
+	$b->init;
+	$b->append_conf('postgresql.conf', "fsync = off\nshared_buffers = 16MB\n");
+	$b->start;
+	for (1 .. $opt{runs})
+	{
+		my $t = time;
+		system('pg_ctl', '-D', $b->data_dir, '-m', 'fast', '-w', '-l', $b->logfile, 'restart') == 0 or last;
+		wait_until(sub { $b->safe_psql('postgres', 'SELECT 1') eq '1' }, 30, 'baseline up') or last;
+		push @pg_restart, time - $t;
+	}
+	$b->stop;
+}
+
 # --- the runs ----------------------------------------------------------------
 my @results;
 my %lost_before;    # values already reported lost by an earlier run
@@ -495,9 +559,9 @@ sub mmm
 my %label = (switchover => 'switchover (ha_switchover)', sigterm => 'SIGTERM primary supervisor',
 	kill9 => 'kill -9 primary postmaster', freeze => "SIGSTOP whole primary node",
 	'sync-kill9' => 'kill -9 sync standby postmaster', 'sync-freeze' => 'SIGSTOP whole sync standby',
-	'sync-stop' => 'SIGTERM sync standby supervisor');
+	'sync-stop' => 'SIGTERM sync standby supervisor', restart => 'POST /restart of the leader');
 my %target = (switchover => 1, sigterm => 1, kill9 => 1, freeze => $TTL + 1,
-	'sync-kill9' => 1, 'sync-freeze' => 1, 'sync-stop' => 1);
+	'sync-kill9' => 1, 'sync-freeze' => 1, 'sync-stop' => 1, restart => 5);
 
 my $tbl = '';
 $tbl .= sprintf("\npg_ha failover bench: %s mode, 3 nodes, ttl %d s, loop_wait 1 s, retry_timeout 3 s, "
@@ -533,8 +597,18 @@ $tbl .= "\nunavailable: fault -> first write acknowledged by the new primary, at
   . "  again as soon as it has exited; freeze: SIGCONT after the freeze);\n"
   . "sync standby faults: unavailable = longest pause = the commit stall, /primary answers = the other\n"
   . "  replica named synchronous standby, rejoin = the lost standby streams again (the leader stays);\n"
+  . "restart: unavailable = longest pause = the longest gap in writes, /primary answers = POST /restart\n"
+  . "  answered (postgres is back), rejoin = both replicas stream again (the leader stays);\n"
   . "lost: acknowledged writes missing on the new primary; stale: writes acknowledged by the old\n"
   . "  primary after the new primary's first acknowledgement (must be 0).\n";
+if (grep { $_ eq 'restart' } @faults)
+{
+	my @u = grep { defined } map { $_->{unavailable} } grep { $_->{fault} eq 'restart' } @results;
+	$tbl .= sprintf("restart baseline (the same run): pg_ctl restart -m fast of a standalone postgres with the nodes'\n"
+		. "  settings, to its first query: %s s over %d restarts; POST /restart of the leader: unavailable median\n"
+		. "  %s the baseline's\n", mmm(@pg_restart), scalar @pg_restart,
+		@pg_restart && @u ? sprintf('%.2f x', median(@u) / median(@pg_restart)) : '- x');
+}
 $tbl .= "final check: " . (defined $final_lost ? "$final_lost of $total_acked acknowledged writes missing on the final primary\n"
 	: "not done\n");
 if (my @failed = grep { $_->{error} } @results)

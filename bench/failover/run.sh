@@ -8,11 +8,12 @@
 # Three nodes run by pg_ha_supervisor (ttl 6 s, loop_wait 1 s, retry_timeout
 # 3 s) and a real ZooKeeper, all on loopback ports from
 # PostgreSQL::Test::Cluster::get_free_port; a continuous writer.  For each
-# fault (switchover, sigterm, kill9, freeze), --runs times (default 5):
+# fault (switchover, sigterm, kill9, freeze; also restart), --runs times (default 5):
 # write unavailability, rejoin time of the old primary, lost acknowledged
 # commits; min / median / max.  Synchronous mode unless --async.
 #   --faults         comma list, default switchover,sigterm,kill9,freeze; also
-#                    sync-kill9,sync-freeze,sync-stop (the synchronous standby is lost)
+#                    sync-kill9,sync-freeze,sync-stop (the synchronous standby is lost), restart
+#                    (POST /restart of the leader: no failover)
 #   --freeze-seconds how long the whole primary node stays stopped (default 8 = ttl + 2)
 #   --probe-timeout  how long the writer waits for each node's /primary answer
 #                    (default 0.25; 1 is tests/perl/Writer.pm's own value)
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$(realpath -m "$2"); shift 2 ;;
 	--runs | --faults | --freeze-seconds | --probe-timeout) args+=("$1" "$2"); shift 2 ;;
 	--async) args+=("$1"); shift ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done

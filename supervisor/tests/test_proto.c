@@ -43,6 +43,17 @@ test_requests(void **state)
 	assert_int_equal(r.action, REQ_HANDOVER);
 	assert_string_equal(r.api_url, "http://h:8009/patroni");
 	assert_string_equal(r.conninfo, "host=h port=1");
+
+	/* a restart needs no leader; its reply_token names the clients handed over */
+	assert_true(parse("action = restart\nreply_token = 18446744073709551615\nreason = API\n"));
+	assert_int_equal(r.action, REQ_RESTART);
+	assert_true(r.reply_token == UINT64_MAX);
+	assert_string_equal(request_action_name(r.action), "restart");
+	assert_true(parse("action = restart\n"));
+	assert_true(r.reply_token == 0);
+	assert_int_equal(r.timeout_s, 0);
+	assert_true(parse("action = restart\ntimeout = 30\n"));
+	assert_int_equal(r.timeout_s, 30);
 }
 
 /* POST /reinitialize: re-clone from the leader named */
@@ -79,6 +90,12 @@ test_bad_requests(void **state)
 	assert_string_equal(err, "rejoin needs leader and conninfo");
 	assert_false(parse("action = handover\nleader = n\nconninfo = host=h port=1\n"));
 	assert_string_equal(err, "handover needs api_url");
+	assert_false(parse("action = restart\nreply_token = -1\n"));
+	assert_string_equal(err, "line 2: reply_token is not a number");
+	assert_false(parse("action = restart\nreply_token = 12x\n"));
+	assert_false(parse("action = restart\ntimeout = 0\n"));
+	assert_string_equal(err, "line 2: timeout is not a number of seconds");
+	assert_false(parse("action = restart\nreply_token = 99999999999999999999\n"));
 	assert_false(parse("action rejoin\n"));
 	assert_string_equal(err, "line 1: expected \"key = value\"");
 	{

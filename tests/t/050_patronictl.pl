@@ -235,5 +235,42 @@ ok(wait_until(sub {
 	$rc == 0 && $out =~ /^\[/ && @{ decode_json($out) } == 4
 }, 30, 'history 4'), 'patronictl history: 4 rows') or diag($out);
 
+# --- restart: one member
+my ($rnode) = grep { !$_->is_primary } @nodes;
+my $rpid = $rnode->postmaster_pid;
+($rc, $out, $err) = patronictl('restart', 'pg_ha_test', $rnode->name, '--force');
+is($rc, 0, 'patronictl restart pg_ha_test ' . $rnode->name . ' --force') or diag("$out\n$err");
+like($out, qr/Success: restart on member \Q${\ $rnode->name }\E/, 'patronictl reports success');
+isnt($rnode->postmaster_pid, $rpid, $rnode->name . ' runs a new postmaster');
+ok(wait_until(sub { $rnode->is_replica }, 60, 'replica again'), $rnode->name . ' is a replica again');
+
+# --- restart: the whole cluster, rolling, at most one node down at a time
+my ($leader_now) = grep { $_->is_primary } @nodes;
+my %before = map { $_->name => $_->postmaster_pid } @nodes;
+my ($rout, $rerr) = ('', '');
+my $roll = IPC::Run::start(['timeout', '300', 'patronictl', '-c', $ctl_conf, 'restart', 'pg_ha_test', '--force'],
+	'<', \undef, '>', \$rout, '2>', \$rerr);
+my ($most_down, $samples) = (0, 0);
+my $roll_deadline = time + 300;
+while ($roll->pumpable && time < $roll_deadline)
+{
+	my $down = grep { PgHaTest::http_status($_->api_port, 'GET', '/liveness') != 200 } @nodes;
+	$most_down = $down if $down > $most_down;
+	$samples++;
+	$roll->pump_nb;
+	select(undef, undef, undef, 0.1);
+}
+$roll->finish;
+is($roll->result, 0, 'patronictl restart pg_ha_test --force (every member)') or diag("$rout\n$rerr");
+is(scalar(() = $rout =~ /Success: restart on member/g), 3, 'patronictl reports success on each of the 3 members')
+  or diag($rout);
+cmp_ok($most_down, '<=', 1, "at most one node was down at a time ($samples samples)");
+for my $node (@nodes)
+{
+	isnt($node->postmaster_pid, $before{ $node->name }, $node->name . ' was restarted');
+}
+ok(wait_until(sub { $leader_now->is_primary && 2 == grep { $_->is_replica } @nodes }, 60, 'roles'),
+	$leader_now->name . ' still leads after the rolling restart (no failover)');
+
 $_->stop for @nodes;
 done_testing();

@@ -239,6 +239,8 @@ assert_member_equal(const HaMember *a, const HaMember *b)
 	assert_int_equal(a->tags.noloadbalance, b->tags.noloadbalance);
 	assert_int_equal(a->tags.nosync, b->tags.nosync);
 	assert_int_equal(a->tags.clonefrom, b->tags.clonefrom);
+	assert_string_equal(a->scheduled_restart, b->scheduled_restart);
+	assert_string_equal(a->scheduled_restart_version, b->scheduled_restart_version);
 }
 
 static bool
@@ -312,6 +314,8 @@ test_member_round_trip(void **state)
 	m.maximum_lag_on_failover = UINT64_MAX;
 	m.tags.nofailover = true;
 	m.tags.nosync = true;
+	strcpy(m.scheduled_restart, "2026-12-02T10:00:00+00:00");
+	strcpy(m.scheduled_restart_version, "15.9");
 
 	json_init(&jb, buf, sizeof(buf));
 	member_to_json(&m, &jb);
@@ -352,6 +356,7 @@ test_member_patroni_body(void **state)
 					  "\"state\": \"running\", \"role\": \"replica\", "
 					  "\"version\": \"3.0.2\", \"xlog_location\": 67108864, "
 					  "\"timeline\": 2, \"pending_restart\": true, "
+					  "\"scheduled_restart\": {\"schedule\": \"2026-12-02T10:00:00+00:00\", \"x\": 1}, "
 					  "\"tags\": {\"nofailover\": true, \"region\": \"eu\", "
 					  "\"weight\": -1.5e3, \"list\": [1, {\"a\": null}, []]}, "
 					  "\"extra\": {\"deep\": [[[\"x\"]]]}}", &m));
@@ -363,6 +368,8 @@ test_member_patroni_body(void **state)
 	assert_int_equal(m.timeline, 2);
 	assert_true(m.tags.nofailover);
 	assert_false(m.tags.noloadbalance);
+	assert_string_equal(m.scheduled_restart, "2026-12-02T10:00:00+00:00");
+	assert_string_equal(m.scheduled_restart_version, "");
 	/* absent keys keep the caller's defaults */
 	assert_int_equal(m.ttl, 0);
 	assert_int_equal(m.system_id, 0);
