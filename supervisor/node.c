@@ -37,6 +37,7 @@
 
 #include "actions.h"
 #include "bootstrap.h"
+#include "callbacks.h"
 #include "crash_policy.h"
 #include "handover.h"
 #include "log.h"
@@ -116,6 +117,8 @@ rejoin(const NodeConf *c, const char *leader, const char *leader_ci, const char 
 	sup_log("rejoin: becoming a standby of \"%s\" (%s)", leader, reason);
 	if (pg_running())
 		pg_stop(SIGINT, REJOIN_STOP_TIMEOUT_MS, "rejoin");
+	else
+		callbacks_postgres_stopped();	/* the agent stopped it for this request */
 	return rejoin_stopped(c, leader, leader_ci);
 }
 
