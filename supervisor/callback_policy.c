@@ -45,13 +45,13 @@ cb_role_word(CbRole r)
 }
 
 CbRole
-cb_role_of_pm_status(const char *status)
+cb_role_of(const char *pm_status, bool standby_signal)
 {
-	if (status == NULL)
+	if (pm_status == NULL)
 		return CB_ROLE_NONE;
-	if (strncmp(status, "ready", 5) == 0)
-		return CB_ROLE_MASTER;
-	if (strncmp(status, "standby", 7) == 0)
+	if (strncmp(pm_status, "ready", 5) == 0)
+		return standby_signal ? CB_ROLE_REPLICA : CB_ROLE_MASTER;
+	if (strncmp(pm_status, "standby", 7) == 0)
 		return CB_ROLE_REPLICA;
 	return CB_ROLE_NONE;
 }

@@ -8,11 +8,12 @@
  *	  (a stop on purpose, a restart in place, a reload).  No I/O;
  *	  unit-tested in tests/test_callback_policy.c.  callbacks.c runs them.
  *
- * The role comes from postmaster.pid, which postgres itself keeps: its
- * status line says "ready" once the server accepts writes (a primary,
- * also at the end of a promotion) and "standby" once a hot standby
- * accepts read-only connections (a replica).  Other states (starting,
- * stopping) change nothing.
+ * The role comes from what postgres itself keeps in its data directory:
+ * postmaster.pid's status line says "ready" once the server accepts
+ * connections (a primary, or a hot standby: read-only), "standby" for a
+ * standby without hot_standby; standby.signal is there while it is a
+ * standby (the supervisor writes it, postgres removes it when a
+ * promotion ends).  Other states (starting, stopping) change nothing.
  *
  *-------------------------------------------------------------------------
  */
@@ -53,8 +54,8 @@ extern const char *cb_action_name(CbAction a);
 /* The role word passed to callbacks, as the agent's /patroni says it: "master", "replica" */
 extern const char *cb_role_word(CbRole r);
 
-/* The role that postmaster.pid's status line ("ready", "standby ", ...) shows */
-extern CbRole cb_role_of_pm_status(const char *status);
+/* The role shown by postmaster.pid's status line ("ready   ", "standby ", ...) and standby.signal */
+extern CbRole cb_role_of(const char *pm_status, bool standby_signal);
 
 /*
  * Every loop turn: our postmaster's pid (0: not running) and the role it

@@ -158,10 +158,10 @@ run_callback(CbAction a, CbRole role)
 }
 
 void
-callbacks_observe(pid_t postmaster, const char *pm_status)
+callbacks_observe(pid_t postmaster, const char *pm_status, bool standby_signal)
 {
 	CbAction	a = cb_observe(&track, postmaster > 0 ? (long) postmaster : 0,
-							   cb_role_of_pm_status(pm_status));
+							   cb_role_of(pm_status, standby_signal));
 
 	run_callback(a, track.role);
 }

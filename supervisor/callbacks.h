@@ -20,6 +20,7 @@
 #ifndef SUP_CALLBACKS_H
 #define SUP_CALLBACKS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -28,11 +29,11 @@
 extern void callbacks_setup(const NodeConf *c);
 
 /*
- * Every loop turn: our postmaster (0: none) and its postmaster.pid status
- * line ("" when unknown).  Runs on_start, on_restart or on_role_change
- * when one is due.
+ * Every loop turn: our postmaster (0: none), its postmaster.pid status
+ * line ("" when unknown) and whether standby.signal is there.  Runs
+ * on_start, on_restart or on_role_change when one is due.
  */
-extern void callbacks_observe(pid_t postmaster, const char *pm_status);
+extern void callbacks_observe(pid_t postmaster, const char *pm_status, bool standby_signal);
 
 /* Postgres was stopped on purpose (pg_stop, or by the agent for a request): on_stop. */
 extern void callbacks_postgres_stopped(void);

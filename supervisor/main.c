@@ -108,8 +108,12 @@ observe_for_callbacks(void)
 {
 	char		status[32];
 
-	callbacks_observe(pg_running() ? pg_pid() : 0,
-					  pg_pm_status(&conf, status, sizeof(status)) ? status : "");
+	if (!pg_running())
+		callbacks_observe(0, "", false);
+	else if (!pg_pm_status(&conf, status, sizeof(status)))
+		callbacks_observe(pg_pid(), "", false);
+	else
+		callbacks_observe(pg_pid(), status, pgd_is_standby(&conf));
 }
 
 int

@@ -25,17 +25,19 @@ fresh(void)
 	return t;
 }
 
-/* postmaster.pid's status line, padded as postgres writes it */
+/* postmaster.pid's status line, padded as postgres writes it, and standby.signal */
 static void
-test_role_of_pm_status(void **state)
+test_role_of(void **state)
 {
 	(void) state;
-	assert_int_equal(cb_role_of_pm_status("ready   "), M);
-	assert_int_equal(cb_role_of_pm_status("standby "), R);
-	assert_int_equal(cb_role_of_pm_status("starting"), N);
-	assert_int_equal(cb_role_of_pm_status("stopping"), N);
-	assert_int_equal(cb_role_of_pm_status(""), N);
-	assert_int_equal(cb_role_of_pm_status(NULL), N);
+	assert_int_equal(cb_role_of("ready   ", false), M);
+	assert_int_equal(cb_role_of("ready   ", true), R);	/* a hot standby */
+	assert_int_equal(cb_role_of("standby ", true), R);	/* hot_standby = off */
+	assert_int_equal(cb_role_of("starting", false), N);
+	assert_int_equal(cb_role_of("starting", true), N);
+	assert_int_equal(cb_role_of("stopping", false), N);
+	assert_int_equal(cb_role_of("", false), N);
+	assert_int_equal(cb_role_of(NULL, true), N);
 	assert_string_equal(cb_role_word(M), "master");
 	assert_string_equal(cb_role_word(R), "replica");
 	assert_string_equal(cb_action_name(CB_ON_ROLE_CHANGE), "on_role_change");
@@ -192,7 +194,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_role_of_pm_status),
+		cmocka_unit_test(test_role_of),
 		cmocka_unit_test(test_start_once_ready),
 		cmocka_unit_test(test_promotion),
 		cmocka_unit_test(test_demotion_after_stop),
