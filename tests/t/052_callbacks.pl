@@ -117,7 +117,21 @@ like($n2->supervisor_log, qr/callback on_reload: stopped: it ran longer than cal
 my $sleep_pid = PostgreSQL::Test::Utils::slurp_file("$dir/sleep.pid");
 chomp $sleep_pid;
 ok(wait_until(sub { !kill(0, $sleep_pid) }, 20, 'sleep gone'), "the callback's child (pid $sleep_pid) is gone too");
+
+# a new callback stops the previous one if it still runs (as Patroni does)
+unlink "$dir/sleep.pid";
+kill 'HUP', $n2->supervisor_pid;
+ok(wait_until(sub { -s "$dir/sleep.pid" }, 30, 'slow on_reload runs'), 'a slow on_reload runs again');
+$sleep_pid = PostgreSQL::Test::Utils::slurp_file("$dir/sleep.pid");
+chomp $sleep_pid;
 unlink "$dir/slow";
+kill 'HUP', $n2->supervisor_pid;
+ok(wait_until(sub { $n2->supervisor_log =~ /callback on_reload: still running; stopping it to run on_reload/ }, 30,
+	'replaced'), 'the next callback stops the one still running, and says so');
+ok(wait_until(sub { !kill(0, $sleep_pid) }, 20, 'sleep gone'), "the stopped callback's child (pid $sleep_pid) is gone");
+ok(wait_until(sub { $n2->supervisor_log =~ /callback on_reload: stopped before its end\n(?s:.*)callback on_reload: exit code 3/ }, 30,
+	'the next ran'), 'the stopped one is logged, the next one ran to its end');
+is(scalar(grep { $_ eq 'on_reload master pg_ha_test' } calls('n2')), 4, 'n2: four on_reload calls');
 ok($n2->is_primary, 'n2 still leads');
 
 # --- on_stop when the supervisor stops
