@@ -31,6 +31,7 @@ typedef enum KeyType
 	K_NAME,						/* node name / scope: [A-Za-z0-9_.-] */
 	K_NAMESPACE,				/* /path */
 	K_PATH,						/* absolute file system path */
+	K_COMMAND,					/* a program run without a shell: absolute path, or empty */
 	K_ZK_HOSTS,
 	K_HOST_PORT,				/* host:port (empty allowed when optional) */
 	K_AUTH,						/* user:password or empty */
@@ -84,6 +85,12 @@ static const KeyDef key_defs[] = {
 	I(clonefrom, K_BOOL, 0, 0),
 	I(use_pg_rewind, K_BOOL, 0, 0),
 	S(log_file, K_STR, false),
+	S(on_start, K_COMMAND, false),
+	S(on_stop, K_COMMAND, false),
+	S(on_restart, K_COMMAND, false),
+	S(on_reload, K_COMMAND, false),
+	S(on_role_change, K_COMMAND, false),
+	I(callback_timeout, K_SECONDS, 1, 3600),
 };
 
 #define NKEYS ((int) (sizeof(key_defs) / sizeof(key_defs[0])))
@@ -206,6 +213,7 @@ set_defaults(NodeConf *c)
 	c->retry_timeout = 5;
 	c->maximum_lag_on_failover = 1048576;
 	c->use_pg_rewind = true;
+	c->callback_timeout = 30;
 }
 
 /* Stores one "key = value"; where is "file:line" for messages. */
@@ -224,6 +232,7 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 		case K_NAME:
 		case K_NAMESPACE:
 		case K_PATH:
+		case K_COMMAND:
 		case K_ZK_HOSTS:
 		case K_HOST_PORT:
 		case K_AUTH:
@@ -240,6 +249,9 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 							where, value);
 			if (k->type == K_PATH && value[0] != '/')
 				return errbuf_fail(err, errlen, "%s: %s must be an absolute path, not \"%s\"",
+							where, k->key, value);
+			if (k->type == K_COMMAND && value[0] != '\0' && value[0] != '/')
+				return errbuf_fail(err, errlen, "%s: %s must be the absolute path of a program (it runs without a shell, with the arguments action, role and scope), not \"%s\"",
 							where, k->key, value);
 			if (k->type == K_ZK_HOSTS && !addr_valid_zk_hosts(value, why, sizeof(why)))
 				return errbuf_fail(err, errlen, "%s: invalid zk_hosts \"%s\": %s (use host:port[,host:port...][/chroot])",

@@ -66,6 +66,13 @@ typedef struct NodeConf
 	bool		clonefrom;
 	bool		use_pg_rewind;
 	char		log_file[CONF_PATH_LEN];
+	/* callbacks (Patroni's postgresql.callbacks): absolute paths, "" = none */
+	char		on_start[CONF_PATH_LEN];
+	char		on_stop[CONF_PATH_LEN];
+	char		on_restart[CONF_PATH_LEN];
+	char		on_reload[CONF_PATH_LEN];
+	char		on_role_change[CONF_PATH_LEN];
+	int			callback_timeout;	/* seconds */
 	int			npg;
 	ConfParam	pg[CONF_MAX_PG];	/* pg.<param> = value, in file order */
 	int			nhba;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "callbacks.h"
 #include "conf.h"
 #include "log.h"
 #include "node.h"
@@ -98,7 +99,22 @@ reload(void)
 	{
 		kill(pg_pid(), SIGHUP);
 		sup_log("reload: sent SIGHUP to postgres (settings marked \"restart\" apply at its next start)");
+		callbacks_reloaded();
 	}
+}
+
+/* What the callbacks need to know of postgres, every loop turn */
+static void
+observe_for_callbacks(void)
+{
+	char		status[32];
+
+	if (!pg_running())
+		callbacks_observe(0, "", false);
+	else if (!pg_pm_status(&conf, status, sizeof(status)))
+		callbacks_observe(pg_pid(), "", false);
+	else
+		callbacks_observe(pg_pid(), status, pgd_is_standby(&conf));
 }
 
 int
@@ -108,6 +124,10 @@ main(int argc, char **argv)
 	long long	next_request_check = 0;
 	int			rc;
 	NodeOutcome o;
+
+	/* a callback's runner (callbacks.c starts it), not a node */
+	if (argc >= 2 && strcmp(argv[1], "--run-callback") == 0)
+		return callbacks_runner_main(argc - 2, argv + 2);
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -149,6 +169,7 @@ main(int argc, char **argv)
 	}
 	umask(077);
 	node_conf = &conf;
+	callbacks_setup(&conf);
 	if (!sig_setup())
 		return SUP_EXIT_FAIL;
 	zkc_setup(conf.zk_hosts, conf.ttl * 1000, conf.namespace_, conf.scope);
@@ -165,6 +186,7 @@ main(int argc, char **argv)
 		if (pg_running())
 			node_shutdown(SIGINT);
 		zkc_close();
+		callbacks_finish();
 		sup_log("exiting (code %d)", rc);
 		return rc;
 	}
@@ -219,6 +241,7 @@ main(int argc, char **argv)
 		o = node_tick();
 		if (o != NODE_CONTINUE)
 			goto out;
+		observe_for_callbacks();
 	}
 	o = NODE_EXIT_OK;
 out:
@@ -226,6 +249,7 @@ out:
 	if (rc != SUP_EXIT_OK && pg_running())
 		node_shutdown(SIGINT);
 	zkc_close();
+	callbacks_finish();
 	sup_log("exiting (code %d)", rc);
 	return rc;
 }

@@ -37,6 +37,7 @@
 
 #include "actions.h"
 #include "bootstrap.h"
+#include "callbacks.h"
 #include "crash_policy.h"
 #include "handover.h"
 #include "log.h"
@@ -118,6 +119,8 @@ rejoin(const NodeConf *c, const char *leader, const char *leader_ci, const char 
 	sup_log("rejoin: becoming a standby of \"%s\" (%s)", leader, reason);
 	if (pg_running())
 		pg_stop(SIGINT, REJOIN_STOP_TIMEOUT_MS, "rejoin");
+	else
+		callbacks_postgres_stopped();	/* the agent stopped it for this request */
 	return rejoin_stopped(c, leader, leader_ci);
 }
 
@@ -368,6 +371,7 @@ restart_in_place(const NodeConf *c, const Request *r)
 	node_enter(NODE_RESTARTING, r->reason[0] ? r->reason : "requested by the agent");
 	sup_log("restart: %s: fast shutdown, then start again in place",
 			r->reason[0] ? r->reason : "requested by the agent");
+	callbacks_expect_restart(); /* on_restart, not on_stop then on_start */
 	if (pg_running())
 		pg_stop(SIGINT, STOP_TIMEOUT_MS, "restart");
 	pg_wait_shmem_free(c, 10000);

@@ -24,6 +24,7 @@
 
 #include <libpq-fe.h>
 
+#include "callbacks.h"
 #include "ha_types.h"
 #include "log.h"
 #include "datadir.h"
@@ -101,8 +102,9 @@ pg_started_at(void)
 /*
  * Reaps every exited child, not only postgres: as a container's PID 1
  * the supervisor inherits orphans (the backends of a postmaster killed
- * with -9), which would otherwise stay zombies.  No other child of ours
- * exists while this runs: run_program() waits for its own.
+ * with -9), which would otherwise stay zombies, and callback runners
+ * (callbacks.c watches them through a pidfd, not their exit status).
+ * run_program() waits for its own children.
  */
 bool
 pg_reap(int *status)
@@ -140,7 +142,10 @@ pg_stop(int sig, int timeout_ms, const char *why)
 	for (;;)
 	{
 		if (pg_reap(&status))
+		{
+			callbacks_postgres_stopped();
 			return status;
+		}
 		if (now_ms() >= deadline)
 		{
 			if (stage == 0 && sig != SIGQUIT)
@@ -204,6 +209,15 @@ pidfile_line(const NodeConf *c, int n, char *buf, size_t cap)
 }
 
 bool
+pg_pm_status(const NodeConf *c, char *buf, size_t cap)
+{
+	char		line[64];
+
+	return postgres_pid > 0 && pidfile_line(c, 1, line, sizeof(line)) &&
+		atoi(line) == (int) postgres_pid && pidfile_line(c, 8, buf, cap);
+}
+
+bool
 pg_wait_ready(const NodeConf *c, int timeout_ms)
 {
 	long long	deadline = now_ms() + timeout_ms;
@@ -212,8 +226,7 @@ pg_wait_ready(const NodeConf *c, int timeout_ms)
 	{
 		char		line[64];
 
-		if (pidfile_line(c, 1, line, sizeof(line)) && atoi(line) == (int) postgres_pid &&
-			pidfile_line(c, 8, line, sizeof(line)) &&
+		if (pg_pm_status(c, line, sizeof(line)) &&
 			(strncmp(line, "ready", 5) == 0 || strncmp(line, "standby", 7) == 0))
 			return true;
 		if (sig_stop_pending())

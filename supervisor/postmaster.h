@@ -9,6 +9,7 @@
 #define SUP_POSTMASTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -27,6 +28,13 @@ extern bool pg_reap(int *status);
  * process group.  Returns the wait status (or -1 if it was not running).
  */
 extern int	pg_stop(int sig, int timeout_ms, const char *why);
+
+/*
+ * The status line of our postmaster's postmaster.pid ("starting",
+ * "ready", "standby", "stopping"); false when it does not run or the
+ * file is not its own.
+ */
+extern bool pg_pm_status(const NodeConf *c, char *buf, size_t cap);
 
 /* Waits until the postmaster says it accepts connections (or is a standby). */
 extern bool pg_wait_ready(const NodeConf *c, int timeout_ms);

@@ -687,3 +687,24 @@ fail:
 	free(env);
 	return -1;
 }
+
+pid_t
+run_spawn_detached(const char *label, const char *const *argv)
+{
+	int			devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	char	  **env = build_env(NULL);
+	pid_t		pid = -1;
+
+	if (devnull < 0 || env == NULL)
+		sup_log("%s: could not prepare to run: %s", label, strerror(errno));
+	else if ((pid = fork()) < 0)
+		sup_log("%s: could not fork: %s", label, strerror(errno));
+	else if (pid == 0)
+		child_exec(argv, env, devnull, STDERR_FILENO, STDERR_FILENO, true);
+	else
+		setpgid(pid, pid);
+	if (devnull >= 0)
+		close(devnull);
+	free(env);
+	return pid;
+}

@@ -81,6 +81,14 @@ extern const char *const run_c_locale_env[];
 extern pid_t run_spawn(const char *label, const char *const *argv, const char *const *env,
 					   const char *log_path);
 
+/*
+ * Starts a program in its own process group, stdin /dev/null, its stdout
+ * and stderr our stderr (for a program whose lines are log lines
+ * already: the callback runner).  Not logged, not waited for.  Returns
+ * its pid, or -1 (logged).
+ */
+extern pid_t run_spawn_detached(const char *label, const char *const *argv);
+
 /* Renders an exit status for the log: "exit code 1", "signal 9 (Killed)". */
 extern void run_describe_status(int status, char *buf, size_t cap);
 

@@ -139,6 +139,34 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(err, "node.conf:1: NUL byte in line"));
 }
 
+/* Patroni's postgresql.callbacks: programs run without a shell */
+static void
+test_callbacks(void **state)
+{
+	(void) state;
+	assert_true(parse(MIN_CONF));
+	assert_string_equal(conf.on_start, "");
+	assert_string_equal(conf.on_role_change, "");
+	assert_int_equal(conf.callback_timeout, 30);
+	assert_true(parse(MIN_CONF "on_start = /etc/pg_ha/cb.sh\non_stop = /bin/true\non_restart = /x\n"
+					  "on_reload = '/path with blanks/cb'\non_role_change = /etc/pg_ha/role.sh\n"
+					  "callback_timeout = 5s\n"));
+	assert_string_equal(conf.on_start, "/etc/pg_ha/cb.sh");
+	assert_string_equal(conf.on_stop, "/bin/true");
+	assert_string_equal(conf.on_restart, "/x");
+	assert_string_equal(conf.on_reload, "/path with blanks/cb");
+	assert_string_equal(conf.on_role_change, "/etc/pg_ha/role.sh");
+	assert_int_equal(conf.callback_timeout, 5);
+	assert_true(parse(MIN_CONF "on_stop =\n"));	/* empty: none */
+	assert_string_equal(conf.on_stop, "");
+	assert_fails_with(MIN_CONF "on_role_change = cb.sh\n",
+					  "node.conf:4: on_role_change must be the absolute path of a program");
+	assert_fails_with(MIN_CONF "on_start = 'sh -c x'\n", "node.conf:4: on_start must be the absolute path");
+	assert_fails_with(MIN_CONF "callback_timeout = 0\n", "node.conf:4: callback_timeout = 0 is out of range (1 .. 3600)");
+	assert_fails_with(MIN_CONF "callback_timeout = soon\n", "node.conf:4: invalid value for callback_timeout");
+	assert_fails_with(MIN_CONF "on_reload = /a\non_reload = /b\n", "node.conf:5: \"on_reload\" is set twice");
+}
+
 static void
 test_required_and_cross_checks(void **state)
 {
@@ -354,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values_quotes_comments),
 		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_callbacks),
 		cmocka_unit_test(test_required_and_cross_checks),
 		cmocka_unit_test(test_pg_params),
 		cmocka_unit_test(test_render),
