@@ -15,7 +15,20 @@ use PgHaTest;
 use PgHaNode;
 
 my $zk = zk_start();
-my @nodes = map { PgHaNode->new(name => "r$_", zk_hosts => $zk->{hosts}) } 1 .. 3;
+# Each node's callbacks append their arguments to $dir/<node>.calls.
+my $dir = PostgreSQL::Test::Utils::tempdir('restart_callbacks');
+sub callbacks_of
+{
+	my ($name) = @_;
+	my $path = "$dir/cb_$name.sh";
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh "#!/bin/sh\necho \"\$*\" >> '$dir/$name.calls'\n";
+	close $fh;
+	chmod 0755, $path;
+	return join('', map { "$_ = $path\n" } qw(on_start on_stop on_restart on_role_change));
+}
+sub calls { -f "$dir/$_[0].calls" ? PostgreSQL::Test::Utils::slurp_file("$dir/$_[0].calls") : '' }
+my @nodes = map { PgHaNode->new(name => "r$_", zk_hosts => $zk->{hosts}, extra => callbacks_of("r$_")) } 1 .. 3;
 my ($r1, $r2, $r3) = @nodes;
 $r1->start;
 ok(wait_until(sub { $r1->is_primary }, 60, 'r1 leads'), 'r1 bootstraps and leads');
@@ -50,6 +63,8 @@ isnt($r2->postmaster_pid, $pid, 'r2 runs a new postmaster');
 ok(wait_until(sub { $r2->is_replica && $r2->streams_from($r1) }, 60, 'r2 streams'), 'r2 streams from r1 again');
 like($r2->supervisor_log, qr/restart: restart requested through the API: fast shutdown, then start again in place/,
 	"r2's supervisor logged the restart and its reason");
+ok(wait_until(sub { calls('r2') =~ /^on_restart replica pg_ha_test$/m }, 30, 'on_restart'),
+	"r2's on_restart callback ran with replica and the scope");
 
 # --- the leader, now: no failover
 my $tli = timeline($r1);
@@ -67,6 +82,10 @@ ok(!$r2->is_primary && !$r3->is_primary, 'and no replica is primary');
 like($r1->postgres_log, qr/leaving the leader key of "r1" in place/, "r1's agent left its leader key for the restart");
 ok(wait_until(sub { $r2->streams_from($r1) && $r3->streams_from($r1) }, 60, 'replicas follow'),
 	'both replicas stream from r1 again');
+ok(wait_until(sub { calls('r1') =~ /^on_restart master pg_ha_test$/m }, 30, 'on_restart'),
+	"r1's on_restart callback ran with master");
+is(join(',', grep { /on_stop|on_role_change/ } split /\n/, calls('r1')), '',
+	'r1 had no on_stop and no on_role_change: restarted, not demoted');
 
 # --- conditions not met: 503, nothing restarted
 $pid = $r1->postmaster_pid;
