@@ -260,8 +260,8 @@ while ($roll->pumpable && time < $roll_deadline)
 	$roll->pump_nb;
 	select(undef, undef, undef, 0.1);
 }
-$roll->finish;
-is($roll->result, 0, 'patronictl restart pg_ha_test --force (every member)') or diag("$rout\n$rerr");
+my $roll_ok = $roll->finish;
+ok($roll_ok, 'patronictl restart pg_ha_test --force (every member) exits 0') or diag("$rout\n$rerr");
 is(scalar(() = $rout =~ /Success: restart on member/g), 3, 'patronictl reports success on each of the 3 members')
   or diag($rout);
 cmp_ok($most_down, '<=', 1, "at most one node was down at a time ($samples samples)");
