@@ -258,7 +258,7 @@ while ($roll->pumpable && time < $roll_deadline)
 	$most_down = $down if $down > $most_down;
 	$samples++;
 	$roll->pump_nb;
-	select(undef, undef, undef, 0.1);
+	select(undef, undef, undef, 0.02);
 }
 my $roll_ok = $roll->finish;
 ok($roll_ok, 'patronictl restart pg_ha_test --force (every member) exits 0') or diag("$rout\n$rerr");
