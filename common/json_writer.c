@@ -224,3 +224,17 @@ json_raw_n(JsonBuf *jb, const char *raw, size_t n)
 	jb_put(jb, raw, n);
 	jb->need_comma = true;
 }
+
+void
+json_answer(JsonBuf *jb, bool error, const char *message, const char *hint)
+{
+	json_object_begin(jb);
+	json_key(jb, error ? "error" : "message");
+	json_string(jb, message);
+	if (hint && hint[0])
+	{
+		json_key(jb, "hint");
+		json_string(jb, hint);
+	}
+	json_object_end(jb);
+}

@@ -40,4 +40,10 @@ extern void json_null(JsonBuf *jb);
 extern void json_raw(JsonBuf *jb, const char *raw);	/* already-valid JSON */
 extern void json_raw_n(JsonBuf *jb, const char *raw, size_t n);
 
+/*
+ * The API's answer to a write: {"message": ...} (error false) or
+ * {"error": ...}, with a "hint" when hint is neither NULL nor "".
+ */
+extern void json_answer(JsonBuf *jb, bool error, const char *message, const char *hint);
+
 #endif							/* JSON_WRITER_H */

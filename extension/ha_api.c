@@ -201,15 +201,7 @@ reply_message(StringInfo out, int status, const char *message, const char *hint)
 	JsonBuf		jb;
 
 	json_init(&jb, buf, sizeof(buf));
-	json_object_begin(&jb);
-	json_key(&jb, status < 400 ? "message" : "error");
-	json_string(&jb, message);
-	if (hint && hint[0])
-	{
-		json_key(&jb, "hint");
-		json_string(&jb, hint);
-	}
-	json_object_end(&jb);
+	json_answer(&jb, status >= 400, message, hint);
 	ha_http_reply(out, status, false, "application/json", jb.data, jb.len);
 }
 

@@ -23,6 +23,29 @@
 #include "iso_time.h"
 #include "json_reader.h"
 
+/*
+ * The member the first argument names (an ERROR when it is NULL) and a copy
+ * of the agent's view, which says who the members are.
+ */
+static HaView *
+member_arg_and_view(FunctionCallInfo fcinfo, const char *function, char **member)
+{
+	HaView	   *v;
+
+	ha_sql_require_loaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s() needs a member name", function),
+				 errhint("SELECT name, role FROM ha_status() lists the members.")));
+	*member = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	v = palloc(sizeof(HaView));
+	LWLockAcquire(ha_shared->lock, LW_SHARED);
+	memcpy(v, &ha_shared->view, sizeof(HaView));
+	LWLockRelease(ha_shared->lock);
+	return v;
+}
+
 #define REINIT_ANSWER_TIMEOUT_MS	10000
 
 /* This node's agent judges the request through the reinit slot; its answer. */
@@ -93,18 +116,7 @@ ha_reinitialize(PG_FUNCTION_ARGS)
 	char		answer[1024];
 	int			status;
 
-	ha_sql_require_loaded();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ha_reinitialize() needs a member name"),
-				 errhint("SELECT name, role FROM ha_status() lists the members.")));
-	member = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	v = palloc(sizeof(HaView));
-	LWLockAcquire(ha_shared->lock, LW_SHARED);
-	memcpy(v, &ha_shared->view, sizeof(HaView));
-	LWLockRelease(ha_shared->lock);
+	v = member_arg_and_view(fcinfo, "ha_reinitialize", &member);
 
 	is_local = v->self.name[0] && strcmp(member, v->self.name) == 0;
 	for (int i = 0; i < v->nmembers && !is_local; i++)
@@ -196,24 +208,14 @@ restart_remote(const HaMember *m, const HaRestartRequest *r)
 Datum
 ha_restart(PG_FUNCTION_ARGS)
 {
-	const char *member;
+	char	   *member;
 	bool		scheduled = !PG_ARGISNULL(1);
 	HaView	   *v;
 	const HaMember *m = NULL;
 	HaRestartRequest r;
 	char		msg[512];
 
-	ha_sql_require_loaded();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ha_restart() needs a member name"),
-				 errhint("SELECT name FROM ha_status() lists the members.")));
-	member = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	v = palloc(sizeof(HaView));
-	LWLockAcquire(ha_shared->lock, LW_SHARED);
-	memcpy(v, &ha_shared->view, sizeof(HaView));
-	LWLockRelease(ha_shared->lock);
+	v = member_arg_and_view(fcinfo, "ha_restart", &member);
 	for (int i = 0; i < v->nmembers && m == NULL; i++)
 		if (strcmp(v->members[i].name, member) == 0)
 			m = &v->members[i];

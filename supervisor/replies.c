@@ -73,15 +73,7 @@ answer_fd(int fd, int status, const char *message, const char *hint)
 	int			n;
 
 	json_init(&jb, body, sizeof(body));
-	json_object_begin(&jb);
-	json_key(&jb, status < 400 ? "message" : "error");
-	json_string(&jb, message);
-	if (hint && hint[0])
-	{
-		json_key(&jb, "hint");
-		json_string(&jb, hint);
-	}
-	json_object_end(&jb);
+	json_answer(&jb, status >= 400, message, hint);
 	n = snprintf(out, sizeof(out),
 				 "HTTP/1.0 %d %s\r\nContent-Type: application/json\r\n"
 				 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
