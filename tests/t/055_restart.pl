@@ -54,6 +54,10 @@ sub iso_in { strftime('%Y-%m-%dT%H:%M:%S+00:00', gmtime(time + $_[0])) }
 sub timeline { scalar $_[0]->psql('SELECT timeline_id FROM pg_control_checkpoint()') }
 sub leader_key { zk_get($zk, '/service/pg_ha_test/leader') }
 
+# the callbacks saw every first start (a restart runs on_restart after one)
+ok(wait_until(sub { 3 == grep { calls($_->name) =~ /^on_start / } @nodes }, 30, 'on_start'),
+	'on_start ran on every node');
+
 # --- a replica, now
 my $pid = $r2->postmaster_pid;
 my ($status, $json, $text) = api($r2, 'POST', '/restart', '', 90);
