@@ -59,6 +59,7 @@ rc=0
 runuser -u postgres -- env \
 	PATH="/usr/lib/postgresql/15/bin:$PATH" \
 	PERL5LIB="$pgxs/src/test/perl:$run_src/tests/perl" \
+	PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 	TESTDIR="$work" PGHA_SRCDIR="$run_src" ${keep:+PG_TEST_NOCLEAN=1} \
 	bash -c 'cd "$TESTDIR" && exec perl "$0" "$@"' "$run_src/bench/failover/failover.pl" \
 	--out "$tsv" "${args[@]}" || rc=$?
