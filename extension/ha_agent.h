@@ -170,6 +170,7 @@ typedef struct Agent
 
 	/* acting */
 	bool		promoting;
+	bool		stream_nudging; /* a replica woken until it streams (role.h) */
 	int64		promote_started_ms;
 	int64		behind_timeline_ms; /* since when a standby is on an old timeline */
 	bool		was_leader;		/* for the role-change log line */

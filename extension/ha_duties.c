@@ -15,6 +15,7 @@
 #include "access/xlog.h"
 #include "access/xlogdefs.h"
 #include "access/xlogrecovery.h"
+#include "replication/walreceiver.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
@@ -422,6 +423,13 @@ follow_leader(int64 now)
 	 */
 	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
 
+	/* the leader was away a moment (a restart): stream again now (see role.h) */
+	agent.stream_nudging = ha_stream_nudge(RecoveryInProgress(), WalRcvStreaming(),
+										   strcmp(leader->role, HA_ROLE_MASTER) == 0 &&
+										   strcmp(leader->state, "running") == 0);
+	if (agent.stream_nudging)
+		WakeupRecovery();
+
 	if (agent.cluster_timeline <= agent.view.self.timeline)
 	{
 		agent.behind_timeline_ms = 0;
@@ -566,6 +574,8 @@ duties_wake_within_ms(int64 now)
 	if (ha_promote_nudge(agent.promoting, RecoveryInProgress(),
 						 now - agent.promote_started_ms))
 		return HA_PROMOTE_NUDGE_EVERY_MS;
+	if (agent.stream_nudging && RecoveryInProgress())
+		return HA_STREAM_NUDGE_EVERY_MS;
 	/* commits wait for the synchronous standby: nudge it, or see it stall, in time */
 	if (agent.view.is_leader && ha_synchronous_mode && agent.sync_named_ms != 0 &&
 		!RecoveryInProgress() && sync_released_lsn() < GetFlushRecPtr(NULL))

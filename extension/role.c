@@ -222,6 +222,12 @@ ha_promote_nudge(bool promoting, bool in_recovery, int64_t since_request_ms)
 		since_request_ms < HA_PROMOTE_NUDGE_FOR_MS;
 }
 
+bool
+ha_stream_nudge(bool in_recovery, bool receiver_active, bool leader_runs_as_primary)
+{
+	return in_recovery && !receiver_active && leader_runs_as_primary;
+}
+
 HaSwitchoverOutcome
 ha_switchover_outcome(bool views_fresh, bool request_exists, const char *leader,
 					  const char *candidate, bool candidate_primary)

@@ -145,6 +145,20 @@ extern bool ha_promote_nudge(bool promoting, bool in_recovery,
 							 int64_t since_request_ms);
 
 /*
+ * The same sleep delays a replica whose leader went away for a moment
+ * (restarted in place: POST /restart): its WAL receiver failed, and the
+ * startup process tries streaming again only once wal_retrieve_retry_interval
+ * (5 s) has passed; in synchronous mode the leader's commits wait for it.
+ * While a replica has no WAL receiver and its leader's member key says it
+ * runs as primary, wake it every HA_STREAM_NUDGE_EVERY_MS (a connection
+ * attempt each, refused at once while the leader is down).
+ */
+#define HA_STREAM_NUDGE_EVERY_MS	200
+
+extern bool ha_stream_nudge(bool in_recovery, bool receiver_active,
+							bool leader_runs_as_primary);
+
+/*
  * What a planned switchover this node asked for has come to, from the
  * view it has now.  The /failover request is deleted by the candidate once
  * it leads, or by the leader when it cancels: which one it was shows only

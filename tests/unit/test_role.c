@@ -22,6 +22,8 @@
  *	  the winner promotes; the startup process is
  *	  woken every 20 ms for at most 60 s              test_replica_holding_key_promotes,
  *	                                                  test_promote_nudge
+ *	  a replica whose leader restarted streams again at
+ *	  once, not after wal_retrieve_retry_interval         test_stream_nudge
  *	  a restarted primary takes over its own key
  *	  atomically                                      test_stale_own_key_is_taken_over
  *	  Fencing: not leader at once without ZooKeeper,
@@ -568,6 +570,20 @@ test_promote_nudge(void **state)
 	assert_false(ha_promote_nudge(true, true, -1));
 }
 
+/* A replica without a WAL receiver is woken while its leader runs, and only then. */
+static void
+test_stream_nudge(void **state)
+{
+	(void) state;
+	assert_true(ha_stream_nudge(true, false, true));
+	/* streaming (or starting): nothing to wake */
+	assert_false(ha_stream_nudge(true, true, true));
+	/* the leader is not up as a primary: waking would only fail again */
+	assert_false(ha_stream_nudge(true, false, false));
+	/* not a replica */
+	assert_false(ha_stream_nudge(false, false, true));
+}
+
 /*
  * A switchover's outcome, as the node that asked for it sees the cluster
  * (issue 9: "cancelled" was reported from a view in which the leader key
@@ -889,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_commit_replicated),
 		cmocka_unit_test(test_action_names),
 		cmocka_unit_test(test_promote_nudge),
+		cmocka_unit_test(test_stream_nudge),
 		cmocka_unit_test(test_switchover_outcome),
 		cmocka_unit_test(test_sync_nudge),
 		cmocka_unit_test(test_sync_standby_stalled),
