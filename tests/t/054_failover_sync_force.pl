@@ -68,8 +68,9 @@ sub leaderless
 	ok(wait_until(sub { $on->psql('SELECT bool_and(paused) FROM ha_status()') eq 't' }, 30, 'paused'),
 		"$what: every member is paused");
 	my $pm = $leader->postmaster_pid;
+	my $from = length $leader->supervisor_log;
 	ok($pm && kill('KILL', $pm), "$what: kill -9 of the leader " . $leader->name . "'s postmaster");
-	ok(wait_until(sub { $leader->supervisor_log =~ /-> down while paused/ }, 30, 'down'),
+	ok(wait_until(sub { substr($leader->supervisor_log, $from) =~ /-> down while paused/ }, 30, 'down'),
 		"$what: " . $leader->name . ' stays down (paused)');
 	ok(wait_until(sub { !defined zk_get($zk, "$keys/leader") }, 30, 'no leader key'),
 		"$what: the leader key is gone, and nobody races for it (paused)");
