@@ -375,32 +375,7 @@ jp_skip_value(JsonParser *P, int depth)
 		case '{':
 			return jp_parse_object(P, depth + 1, NULL, NULL);
 		case '[':
-			if (depth + 1 > JSON_MAX_DEPTH)
-				return jp_error(P, "nesting too deep");
-			P->p++;
-			jp_skip_ws(P);
-			if (P->p < P->end && *P->p == ']')
-			{
-				P->p++;
-				return true;
-			}
-			for (;;)
-			{
-				jp_skip_ws(P);
-				if (!jp_skip_value(P, depth + 1))
-					return false;
-				jp_skip_ws(P);
-				if (P->p >= P->end)
-					return jp_error(P, "unterminated array");
-				if (*P->p == ']')
-				{
-					P->p++;
-					return true;
-				}
-				if (*P->p != ',')
-					return jp_error(P, "expected ',' or ']'");
-				P->p++;
-			}
+			return jp_parse_array(P, depth + 1, NULL, NULL);
 		case '"':
 			return parse_string(P, NULL, 0, &len, &toolong);
 		case 't':
@@ -413,6 +388,48 @@ jp_skip_value(JsonParser *P, int depth)
 			if (*P->p == '-' || (*P->p >= '0' && *P->p <= '9'))
 				return skip_number(P);
 			return jp_error(P, "unexpected character");
+	}
+}
+
+/*
+ * Parses an array at P->p, calling fn for each element (fn NULL: skip
+ * them).
+ */
+bool
+jp_parse_array(JsonParser *P, int depth, JsonElementFn fn, void *arg)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return jp_error(P, "nesting too deep");
+	if (P->p >= P->end || *P->p != '[')
+		return jp_error(P, "expected an array");
+	P->p++;
+	jp_skip_ws(P);
+	if (P->p < P->end && *P->p == ']')
+	{
+		P->p++;
+		return true;
+	}
+	for (int i = 0;; i++)
+	{
+		jp_skip_ws(P);
+		if (fn != NULL)
+		{
+			if (!fn(P, i, depth, arg))
+				return false;
+		}
+		else if (!jp_skip_value(P, depth))
+			return false;
+		jp_skip_ws(P);
+		if (P->p >= P->end)
+			return jp_error(P, "unterminated array");
+		if (*P->p == ']')
+		{
+			P->p++;
+			return true;
+		}
+		if (*P->p != ',')
+			return jp_error(P, "expected ',' or ']'");
+		P->p++;
 	}
 }
 

@@ -76,10 +76,10 @@ extern bool json_read_rows(const char *data, size_t len, int maxcells,
 /*
  * The parser, for a reader of one format: jp_parse_document parses an
  * object and calls fn for each of its members, which must consume the
- * value (jp_get_*, jp_parse_object for a nested object, jp_skip_value for
- * anything else).  Every function returns false on an error, recording
- * the first one in the parser (jp_error); jp_parse_document then writes it
- * with its offset into err.
+ * value (jp_get_*, jp_parse_object for a nested object, jp_parse_array
+ * for an array, jp_skip_value for anything else).  Every function returns
+ * false on an error, recording the first one in the parser (jp_error);
+ * jp_parse_document then writes it with its offset into err.
  */
 typedef struct JsonParser
 {
@@ -102,6 +102,13 @@ extern bool jp_parse_document(const char *data, size_t len, JsonMemberFn fn,
 /* the object at P->p; fn NULL skips its members; keys too long come as "" */
 extern bool jp_parse_object(JsonParser *P, int depth, JsonMemberFn fn,
 							void *arg);
+
+/* an element of an array, index from 0; depth: that of the array */
+typedef bool (*JsonElementFn) (JsonParser *P, int index, int depth, void *arg);
+
+/* the array at P->p; fn, which must consume the element, NULL skips them */
+extern bool jp_parse_array(JsonParser *P, int depth, JsonElementFn fn,
+						   void *arg);
 /* any value; depth is that of the container holding it */
 extern bool jp_skip_value(JsonParser *P, int depth);
 extern bool jp_key_is(const char *key, size_t keylen, const char *name);

@@ -19,7 +19,7 @@
  * caller as cells.
  */
 static bool
-read_cell(JsonParser *P, JsonCell *c)
+read_cell(JsonParser *P, int depth, JsonCell *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (P->p >= P->end)
@@ -41,41 +41,43 @@ read_cell(JsonParser *P, JsonCell *c)
 	}
 	/* any other value: checked, kept as "other" */
 	c->kind = JSON_CELL_OTHER;
-	return jp_skip_value(P, 2);
+	return jp_skip_value(P, depth);
 }
 
-/* One row at P->p ('['): its cells, then fn. */
-static bool
-read_row(JsonParser *P, int maxcells, JsonCell *cells, JsonRowFn fn, void *arg)
+/* What reading rows carries from element to element. */
+typedef struct RowsRead
 {
-	int			n = 0;
+	int			maxcells;
+	JsonCell   *cells;
+	int			ncells;			/* of the row being read */
+	JsonRowFn	fn;
+	void	   *arg;
+} RowsRead;
 
-	P->p++;
-	jp_skip_ws(P);
-	if (P->p < P->end && *P->p == ']')
-	{
-		P->p++;
-		return fn(arg, cells, 0) || jp_error(P, "row refused");
-	}
-	for (;;)
-	{
-		jp_skip_ws(P);
-		if (n >= maxcells)
-			return jp_error(P, "too many cells in a row");
-		if (!read_cell(P, &cells[n++]))
-			return false;
-		jp_skip_ws(P);
-		if (P->p >= P->end)
-			return jp_error(P, "unterminated array");
-		if (*P->p == ']')
-		{
-			P->p++;
-			return fn(arg, cells, n) || jp_error(P, "row refused");
-		}
-		if (*P->p != ',')
-			return jp_error(P, "expected ',' or ']'");
-		P->p++;
-	}
+static bool
+row_cell(JsonParser *P, int index, int depth, void *arg)
+{
+	RowsRead   *r = arg;
+
+	if (index >= r->maxcells)
+		return jp_error(P, "too many cells in a row");
+	r->ncells = index + 1;
+	return read_cell(P, depth, &r->cells[index]);
+}
+
+/* One row: its cells, then the caller's fn. */
+static bool
+read_row(JsonParser *P, int index, int depth, void *arg)
+{
+	RowsRead   *r = arg;
+
+	(void) index;
+	if (P->p >= P->end || *P->p != '[')
+		return jp_error(P, "expected a row (an array)");
+	r->ncells = 0;
+	if (!jp_parse_array(P, depth + 1, row_cell, r))
+		return false;
+	return r->fn(r->arg, r->cells, r->ncells) || jp_error(P, "row refused");
 }
 
 bool
@@ -83,43 +85,9 @@ json_read_rows(const char *data, size_t len, int maxcells, JsonCell *cells,
 			   JsonRowFn fn, void *arg, char *err, size_t errlen)
 {
 	JsonParser	P;
-	bool		ok = true;
+	RowsRead	r = {maxcells, cells, 0, fn, arg};
 
 	jp_init(&P, data, len);
-
 	jp_skip_ws(&P);
-	if (P.p >= P.end || *P.p != '[')
-		ok = jp_error(&P, "expected an array");
-	else
-	{
-		P.p++;
-		jp_skip_ws(&P);
-		if (P.p < P.end && *P.p == ']')
-			P.p++;
-		else
-			for (;;)
-			{
-				jp_skip_ws(&P);
-				if (P.p >= P.end || *P.p != '[')
-				{
-					ok = jp_error(&P, "expected a row (an array)");
-					break;
-				}
-				if (!(ok = read_row(&P, maxcells, cells, fn, arg)))
-					break;
-				jp_skip_ws(&P);
-				if (P.p < P.end && *P.p == ']')
-				{
-					P.p++;
-					break;
-				}
-				if (P.p >= P.end || *P.p != ',')
-				{
-					ok = jp_error(&P, "expected ',' or ']'");
-					break;
-				}
-				P.p++;
-			}
-	}
-	return jp_document_end(&P, ok, err, errlen);
+	return jp_document_end(&P, jp_parse_array(&P, 1, read_row, &r), err, errlen);
 }

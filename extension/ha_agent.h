@@ -155,11 +155,10 @@ typedef struct Agent
 	uint64		sync_confirm_lsn;	/* the standby must reach this */
 	bool		failover_known;
 	bool		failover_stale;
-	bool		failover_exists;
+	bool		failover_exists;	/* /failover holds a request, active now */
 	char		failover_leader[HA_NAME_LEN];
-	char		failover_candidate[HA_NAME_LEN];
+	char		failover_candidate[HA_NAME_LEN];	/* "": no request held */
 	int64		failover_seen_ms;
-	bool		failover_scheduled; /* a request for later: not active until due */
 	bool		failover_force; /* a manual failover forced past the sync rule */
 	int64		failover_due_us;	/* its time, Unix microseconds (0: now) */
 	char		failover_scheduled_at[ISO_TIME_LEN];	/* ... as written */
@@ -223,6 +222,7 @@ extern void keys_parse_status(const char *data, int len);
 extern void keys_parse_sync(const char *data, int len);
 extern void keys_parse_failover(const ZkEvent *ev, int64 now);
 extern void keys_failover_tick(int64 now);
+extern bool keys_failover_scheduled(void);
 extern void session_create_failover_request(const char *leader, const char *candidate,
 											const char *scheduled_at, bool force);
 

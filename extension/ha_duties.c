@@ -335,7 +335,7 @@ leader_duties(int64 now)
 	history_update(now);
 	config_update();
 	/* a switchover planned for another leader is moot: it no longer leads */
-	if ((agent.failover_exists || agent.failover_scheduled) && agent.failover_leader[0] &&
+	if ((agent.failover_exists || keys_failover_scheduled()) && agent.failover_leader[0] &&
 		strcmp(agent.failover_leader, agent.view.self.name) != 0 &&
 		strcmp(agent.failover_candidate, agent.view.self.name) != 0 &&
 		agent.inflight[OP_FAILOVER_DELETE] == 0)

@@ -333,7 +333,7 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 	}
 	if (ok)
 	{
-		bool		changed = !(agent.failover_exists || agent.failover_scheduled) ||
+		bool		changed = !(agent.failover_exists || keys_failover_scheduled()) ||
 			strcmp(agent.failover_candidate, k.member) != 0 || agent.failover_due_us != due;
 
 		strlcpy(agent.failover_leader, k.leader, HA_NAME_LEN);
@@ -343,16 +343,15 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 		agent.failover_force = k.force;
 		if (changed)
 		{
+			/* one for later stays inactive until due (keys_failover_tick) */
 			agent.failover_exists = false;
-			agent.failover_scheduled = due != 0;
-			if (!agent.failover_scheduled)
+			if (due == 0)
 				failover_activate(now);	/* active at once */
 		}
 	}
 	else
 	{
 		agent.failover_exists = false;
-		agent.failover_scheduled = false;
 		agent.failover_due_us = 0;
 		agent.failover_force = false;
 		agent.failover_leader[0] = '\0';
@@ -368,13 +367,23 @@ keys_parse_failover(const ZkEvent *ev, int64 now)
 static void
 failover_activate(int64 now)
 {
-	agent.failover_scheduled = false;
 	agent.failover_exists = true;
 	agent.failover_seen_ms = now;
 	if (strcmp(agent.failover_candidate, agent.view.self.name) == 0)
 		agent.self_changed = true;
 	else if (strcmp(agent.failover_leader, agent.view.self.name) == 0)
 		agent.members_stale = true;
+}
+
+/*
+ * /failover holds a request for later that is not active yet: one is held
+ * (a candidate), it has a time, and it has not become one (failover_exists).
+ */
+bool
+keys_failover_scheduled(void)
+{
+	return agent.failover_candidate[0] != '\0' && agent.failover_due_us != 0 &&
+		!agent.failover_exists;
 }
 
 /*
@@ -385,7 +394,7 @@ failover_activate(int64 now)
 void
 keys_failover_tick(int64 now)
 {
-	if (!agent.failover_scheduled || iso_time_now_us() < agent.failover_due_us)
+	if (!keys_failover_scheduled() || iso_time_now_us() < agent.failover_due_us)
 		return;
 	ereport(LOG,
 			(errmsg("pg_ha: the switchover from \"%s\" to \"%s\" scheduled at %s is due",

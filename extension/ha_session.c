@@ -495,7 +495,7 @@ handle_result(const ZkEvent *ev, int64 now)
 		case OP_FAILOVER_DELETE:
 			if (ev->rc == ZOK || ev->rc == ZNONODE)
 			{
-				agent.failover_exists = agent.failover_scheduled = false;
+				agent.failover_exists = false;
 				agent.failover_candidate[0] = agent.failover_leader[0] = '\0';
 			}
 			agent.failover_stale = true;

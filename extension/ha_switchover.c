@@ -51,7 +51,7 @@ switchover_check(const char *candidate, bool failover, bool force, char *chosen,
 	a.zk_reachable = session_reachable(now);
 	a.leader_exists = agent.leader_exists;
 	a.leader = agent.view.leader;
-	a.failover_candidate = agent.failover_exists || agent.failover_scheduled ?
+	a.failover_candidate = agent.failover_exists || keys_failover_scheduled() ?
 		agent.failover_candidate : NULL;
 	a.creating = agent.sw_state == SW_CREATING;
 	a.sync_mode = ha_synchronous_mode;
@@ -180,7 +180,7 @@ static bool
 cancel_scheduled(char *err, size_t errlen, char *hint, size_t hintlen)
 {
 	hint[0] = '\0';
-	if (!agent.failover_scheduled)
+	if (!keys_failover_scheduled())
 	{
 		strlcpy(err, "no switchover is scheduled", errlen);
 		return false;

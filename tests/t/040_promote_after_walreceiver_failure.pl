@@ -60,40 +60,115 @@ sub first_line
 	return undef;
 }
 
+# Is $pid a live process (a zombie the held postmaster has not reaped is not)?
+sub alive
+{
+	my ($pid) = @_;
+	open my $fh, '<', "/proc/$pid/stat" or return 0;
+	my $stat = <$fh> // '';
+	return $stat =~ /\)\s+([^ZX])\s/ ? 1 : 0;
+}
+
+# Holds the replica's postmaster (SIGSTOP) and ends the walsender of its WAL
+# receiver until that WAL receiver fails with the connection ("could not
+# receive data from WAL stream").  Returns (1, postmaster pid, log offset)
+# with the postmaster still held, or (0) after at most 5 attempts.
+#
+# An attempt counts only when the walsender ended is the one of the WAL
+# receiver running under the held postmaster.  Just after a replica starts,
+# its agent writes its own primary_conninfo (it differs from the
+# supervisor's), and the reload restarts the WAL receiver: if that restart
+# falls between "the replica streams" and the SIGSTOP, the walsender looked
+# up is gone or has no WAL receiver behind it, no failure is logged, and the
+# startup process only waits for a new WAL receiver (no retry sleep, not the
+# case under test).  Once the postmaster is held no reload reaches recovery
+# and no new WAL receiver starts, so the pair seen then is the one broken;
+# an attempt that finds no such pair is undone (SIGCONT) and retried.
+sub fail_walreceiver
+{
+	my ($replica, $primary) = @_;
+	my $app = $replica->name;
+	# its pid if exactly one walsender serves $app and it streams, else what there is
+	my $sender_sql = "SELECT CASE WHEN count(*) = 1 AND bool_and(state = 'streaming') THEN min(pid)::text "
+	  . "ELSE coalesce(string_agg(pid || ' ' || state, ', '), 'none') END "
+	  . "FROM pg_stat_replication WHERE application_name = '$app'";
+	my @seen;
+	for my $attempt (1 .. 5)
+	{
+		last unless wait_until(sub { $replica->is_replica && $replica->streams_from($primary) }, 90, 'replica streams');
+		my $from = length $replica->postgres_log;
+		my ($rc1, $receiver, $err1) = $replica->psql("SELECT pid FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+		my $pm = $replica->postmaster_pid;
+		if ($receiver !~ /^\d+$/ || !defined $pm)
+		{
+			push @seen, "attempt $attempt: WAL receiver '$receiver' ($err1), postmaster " . ($pm // 'none');
+			next;
+		}
+		kill 'STOP', $pm;
+
+		my ($rc2, $sender, $err2) = $primary->psql($sender_sql);
+		my $why;
+		if (!alive($receiver))
+		{
+			$why = "WAL receiver $receiver gone before the walsender was ended";
+		}
+		elsif ($sender !~ /^\d+$/)
+		{
+			$why = "walsender(s) '$sender' ($err2): not exactly one, streaming, for $app";
+		}
+		else
+		{
+			my ($rc3, $ended, $err3) = $primary->psql("SELECT pg_terminate_backend($sender)");
+			$why = "pg_terminate_backend($sender) gave '$ended' ($err3)" if $ended ne 't';
+		}
+		my $log = '';
+		unless ($why)
+		{
+			# the message is written before the WAL receiver exits
+			my $deadline = time + 10;
+			while (time < $deadline)
+			{
+				my $gone = !alive($receiver);
+				$log = substr($replica->postgres_log, $from);
+				if ($log =~ /could not (?:receive|send) data (?:from|to) WAL stream/)
+				{
+					diag("the WAL receiver failed at attempt $attempt; before:\n" . join("\n", @seen)) if @seen;
+					return (1, $pm, $from);
+				}
+				last if $gone;
+				sleep 0.005;
+			}
+			$why = alive($receiver) ? "WAL receiver $receiver still runs after 10 s" : "WAL receiver $receiver exited";
+		}
+		kill 'CONT', $pm;
+		push @seen, "attempt $attempt: $why; replica log since:\n$log";
+	}
+	diag("the replica's WAL receiver did not fail with its connection:\n" . join("\n", @seen));
+	return (0);
+}
+
 for my $run (1 .. $RUNS)
 {
 	my ($replica) = grep { $_ != $primary } @nodes;
 	ok(wait_until(sub { $replica->is_replica && $replica->streams_from($primary) }, 90, 'replica streams'),
 		"run $run: " . $replica->name . ' streams from ' . $primary->name)
 	  or last;
-	my $from = length $replica->postgres_log;
-	my $app = $replica->name;
-	my $sender = $primary->psql("SELECT pid FROM pg_stat_replication WHERE application_name = '$app'");
-	my $replica_pm = $replica->postmaster_pid;
 
 	# The replica's postmaster is held (SIGSTOP) so that it starts no new
-	# WAL receiver and passes on no promote request until released.
-	kill 'STOP', $replica_pm;
-
-	# the replica's WAL receiver fails ...
-	$primary->psql("SELECT pg_terminate_backend($sender)");
-	my $failed = 0;
-	my $deadline = time + 10;
-	while (!$failed && time < $deadline)
-	{
-		$failed = substr($replica->postgres_log, $from) =~ /could not receive data from WAL stream/;
-		sleep 0.005 unless $failed;
-	}
+	# WAL receiver and passes on no promote request until released; the
+	# replica's WAL receiver fails ...
+	my ($failed, $replica_pm, $from) = fail_walreceiver($replica, $primary);
 
 	# ... the primary's postmaster dies; the replica's agent takes the
 	# leader key and asks for the promotion ...
 	my $old = $primary;
-	kill 'KILL', $old->postmaster_pid if $failed;
+	my $old_pm = $old->postmaster_pid;
+	kill 'KILL', $old_pm if $failed && $old_pm;
 	my $asked = $failed && wait_until(sub { -e "$replica->{data}/promote" }, 30, 'the promote signal file');
 
 	# ... and the postmaster gets the new WAL receiver's start and the
 	# promote request at once
-	kill 'CONT', $replica_pm;
+	kill 'CONT', $replica_pm if $failed;
 	ok($failed, "run $run: the replica's WAL receiver failed") or last;
 	ok($asked, "run $run: the replica's agent asked to promote") or last;
 	ok(wait_until(sub { $replica->is_primary }, 30, 'the replica leads'), "run $run: " . $replica->name . ' took over')

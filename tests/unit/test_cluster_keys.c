@@ -231,6 +231,8 @@ test_history_key(void **state)
 	HaHistoryRow rows[4];
 	const char *patroni = "[[1,50331976,\"no recovery target specified\",\"2026-12-02T09:10:11.5+01:00\",\"node2\"],"
 	"[2, 83886080, \"no recovery target specified\"]]";
+	const char *deep8 = "[[1,2,\"x\",[[[[[[1]]]]]]]]";
+	const char *deep9 = "[[1,2,\"x\",[[[[[[[1]]]]]]]]]";
 	char		err[64];
 
 	(void) state;
@@ -257,6 +259,19 @@ test_history_key(void **state)
 	assert_int_equal(history_key_parse("[[1,2,\"x\"]] x", 13, rows, 4, err, sizeof(err)), -1);
 	assert_int_equal(history_key_parse("[[-1,2,\"x\"]]", 12, rows, 4, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "offset"));
+	/* the reasons of the array reader (jp_parse_array), where they arise */
+	assert_int_equal(history_key_parse("[1]", 3, rows, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "expected a row (an array) at offset 1");
+	assert_int_equal(history_key_parse("[[1,2,\"x\"]", 10, rows, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "unterminated array at offset 10");
+	assert_int_equal(history_key_parse("[[1 2]]", 7, rows, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "expected ',' or ']' at offset 4");
+	assert_int_equal(history_key_parse("[[1,2,3,4,5,6,7,8,9]]", 21, rows, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "too many cells in a row at offset 18");
+	/* 8 levels deep is the reader's limit: a cell of 6 nested arrays in a row */
+	assert_int_equal(history_key_parse(deep8, strlen(deep8), rows, 4, err, sizeof(err)), 1);
+	assert_int_equal(history_key_parse(deep9, strlen(deep9), rows, 4, err, sizeof(err)), -1);
+	assert_string_equal(err, "nesting too deep at offset 16");
 	/* a timestamp of another type is unknown, the row kept */
 	assert_int_equal(history_key_parse("[[1,2,\"x\",3,{\"a\":[1]}]]", 23, rows, 4, err, sizeof(err)), 1);
 	assert_string_equal(rows[0].timestamp, "");
