@@ -252,7 +252,8 @@ sub run_restart
 	while (time < $deadline)
 	{
 		$failover ||= grep { $_->is_primary } @others;
-		last if time > $t_answer + 3 && ($t_rejoin = (2 == grep { $_->streams_from($p) } @others) ? time : undef);
+		$t_rejoin //= (2 == grep { $_->streams_from($p) } @others) ? time : undef;
+		last if $t_rejoin && time > $t_answer + 3;    # and no failover for 3 s
 		sleep 0.05;
 	}
 	$r{t0} = $t0;
