@@ -51,6 +51,7 @@ OBJS = \
 	extension/sync_rule.o \
 	common/addr.o \
 	common/cluster_keys.o \
+	common/conninfo.o \
 	common/dyn_config.o \
 	common/http_client.o \
 	common/http_evict.o \

@@ -22,6 +22,7 @@
 #include "storage/lwlock.h"
 
 #include "addr.h"
+#include "conninfo.h"
 #include "ha_agent.h"
 #include "ha_gate.h"
 #include "ha_guc.h"
@@ -37,44 +38,6 @@ settle_ms(void)
 	return (int64) ha_loop_wait * 2000 + 500;
 }
 
-/*
- * primary_conninfo for following member m: its host and port, our
- * replication user, and our name as application_name (which is what
- * synchronous_standby_names names).
- */
-static void
-conninfo_for(const HaMember *m, char *out, size_t outlen)
-{
-	char		host[HA_HOST_LEN];
-	int			port;
-	StringInfoData s;
-
-	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
-	initStringInfo(&s);
-	appendStringInfo(&s, "host=%s port=%d user='", host, port);
-	for (const char *p = ha_replication_user; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			appendStringInfoChar(&s, '\\');
-		appendStringInfoChar(&s, *p);
-	}
-	appendStringInfoChar(&s, '\'');
-	if (ha_replication_password && ha_replication_password[0])
-	{
-		appendStringInfoString(&s, " password='");
-		for (const char *p = ha_replication_password; *p; p++)
-		{
-			if (*p == '\'' || *p == '\\')
-				appendStringInfoChar(&s, '\\');
-			appendStringInfoChar(&s, *p);
-		}
-		appendStringInfoChar(&s, '\'');
-	}
-	appendStringInfo(&s, " application_name='%s' connect_timeout=2", agent.view.self.name);
-	strlcpy(out, s.data, outlen);
-	pfree(s.data);
-}
-
 /* Only host and port: what goes into a request file (no password). */
 static void
 address_for(const HaMember *m, char *out, size_t outlen)
@@ -83,7 +46,23 @@ address_for(const HaMember *m, char *out, size_t outlen)
 	int			port;
 
 	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
-	snprintf(out, outlen, "host=%s port=%d", host, port);
+	if (!conninfo_address(out, outlen, host, port))
+		out[0] = '\0';
+}
+
+/*
+ * primary_conninfo for following member m: its address, our replication
+ * user, and our name as application_name (which is what
+ * synchronous_standby_names names), the very string the supervisor writes
+ * (common/conninfo.c).
+ */
+static void
+conninfo_for(const HaMember *m, char *out, size_t outlen)
+{
+	address_for(m, out, outlen);
+	if (!conninfo_standby(out, outlen, out, ha_replication_user, ha_replication_password,
+						  agent.view.self.name))
+		out[0] = '\0';
 }
 
 /*

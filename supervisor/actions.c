@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conninfo.h"
 #include "actions.h"
 #include "addr.h"
 #include "log.h"
@@ -58,10 +59,7 @@ member_conninfo(const HaMember *m, char *buf, size_t cap)
 	int			port = 0;
 
 	addr_split_conn_url(m->conn_url, host, sizeof(host), &port);
-	if (host[0] == '\0' || port <= 0)
-		return false;
-	buf[0] = '\0';
-	return conf_conninfo_add(buf, cap, "host", host) && snprintf(buf + strlen(buf), cap - strlen(buf), " port=%d", port) > 0;
+	return conninfo_address(buf, cap, host, port);
 }
 
 void
@@ -146,8 +144,8 @@ run_basebackup(const NodeConf *c, const char *conninfo)
 
 	snprintf(dsn, sizeof(dsn), "%s", conninfo);
 	/* not application_name=<name>: its walsender must not pass for our standby */
-	if (!conf_conninfo_add(dsn, sizeof(dsn), "user", c->replication_user) ||
-		!conf_conninfo_add(dsn, sizeof(dsn), "application_name", "pg_ha_clone"))
+	if (!conninfo_add(dsn, sizeof(dsn), "user", c->replication_user) ||
+		!conninfo_add(dsn, sizeof(dsn), "application_name", "pg_ha_clone"))
 		return RUN_FAILED_TO_START;
 	bin_path(c, "pg_basebackup", prog, sizeof(prog));
 	return run_simple("pg_basebackup", argv, env[0] ? env : NULL, NULL, true);

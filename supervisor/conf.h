@@ -109,15 +109,6 @@ extern int	conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap);
  */
 extern int	conf_quote(const char *value, char *buf, size_t cap);
 
-/*
- * Appends " key=value" to a libpq connection string, quoting the value
- * ('...', with \ and ' escaped) when it is empty or holds a blank (any
- * of libpq's: space, \t \n \r \v \f), a quote or a backslash.  Returns
- * false if cap is too small.
- */
-extern bool conf_conninfo_add(char *buf, size_t cap, const char *key,
-							  const char *value);
-
 /* Parses on/off/true/false/yes/no/1/0 (any case). */
 extern bool conf_parse_bool(const char *s, bool *out);
 

@@ -43,39 +43,6 @@ conf_quote(const char *value, char *buf, size_t cap)
 	return (int) o;
 }
 
-bool
-conf_conninfo_add(char *buf, size_t cap, const char *key, const char *value)
-{
-	size_t		o = strlen(buf);
-	/* libpq ends an unquoted value at any isspace() byte, \r \v \f too */
-	bool		quote = value[0] == '\0' || strpbrk(value, " \t\n\r\v\f'\\") != NULL;
-	int			n;
-
-	n = snprintf(buf + o, cap - o, "%s%s=%s", o > 0 ? " " : "", key, quote ? "'" : "");
-	if (n < 0 || (size_t) n >= cap - o)
-		return false;
-	o += (size_t) n;
-	for (const char *p = value; *p; p++)
-	{
-		if (quote && (*p == '\'' || *p == '\\'))
-		{
-			if (o + 1 >= cap)
-				return false;
-			buf[o++] = '\\';
-		}
-		if (o + 1 >= cap)
-			return false;
-		buf[o++] = *p;
-	}
-	if (quote)
-	{
-		if (o + 1 >= cap)
-			return false;
-		buf[o++] = '\'';
-	}
-	buf[o] = '\0';
-	return true;
-}
 
 /* Appends "name = 'value'\n" (quoted) to buf at *o. */
 static bool

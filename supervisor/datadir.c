@@ -25,6 +25,7 @@
 
 #include <libpq-fe.h>
 
+#include "conninfo.h"
 #include "ha_types.h"
 #include "log.h"
 #include "datadir.h"
@@ -385,11 +386,9 @@ pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo)
 	{
 		if (strlen(leader_conninfo) >= sizeof(ci) - 512)
 			return false;
-		snprintf(ci, sizeof(ci), "%s", leader_conninfo);
-		if (!conf_conninfo_add(ci, sizeof(ci), "user", c->replication_user) ||
-			(c->replication_password[0] &&
-			 !conf_conninfo_add(ci, sizeof(ci), "password", c->replication_password)) ||
-			!conf_conninfo_add(ci, sizeof(ci), "application_name", c->name))
+		/* exactly what the agent writes: a different text restarts the WAL receiver */
+		if (!conninfo_standby(ci, sizeof(ci), leader_conninfo, c->replication_user,
+							  c->replication_password, c->name))
 			return false;
 	}
 	if (conf_quote(ci, q, sizeof(q)) < 0)

@@ -24,6 +24,7 @@
 
 #include <libpq-fe.h>
 
+#include "conninfo.h"
 #include "ha_types.h"
 #include "log.h"
 #include "leader_link.h"
@@ -50,12 +51,12 @@ connect_to(const char *base, const char *user, const char *password, bool replic
 	PGconn	   *conn;
 
 	snprintf(ci, sizeof(ci), "%s", base);
-	if (!conf_conninfo_add(ci, sizeof(ci), "user", user) ||
-		(password[0] && !conf_conninfo_add(ci, sizeof(ci), "password", password)) ||
-		!conf_conninfo_add(ci, sizeof(ci), "dbname", replication ? "replication" : "postgres") ||
-		(replication && !conf_conninfo_add(ci, sizeof(ci), "replication", "true")) ||
-		!conf_conninfo_add(ci, sizeof(ci), "connect_timeout", "5") ||
-		!conf_conninfo_add(ci, sizeof(ci), "application_name", "pg_ha_supervisor"))
+	if (!conninfo_add(ci, sizeof(ci), "user", user) ||
+		(password[0] && !conninfo_add(ci, sizeof(ci), "password", password)) ||
+		!conninfo_add(ci, sizeof(ci), "dbname", replication ? "replication" : "postgres") ||
+		(replication && !conninfo_add(ci, sizeof(ci), "replication", "true")) ||
+		!conninfo_add(ci, sizeof(ci), "connect_timeout", "5") ||
+		!conninfo_add(ci, sizeof(ci), "application_name", "pg_ha_supervisor"))
 	{
 		snprintf(err, errlen, "connection string too long");
 		return NULL;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "conninfo.h"
 #include "log.h"
 #include "pg.h"
 #include "rejoin.h"
@@ -273,9 +274,9 @@ rejoin_steps(const NodeConf *c, const char *leader, const char *leader_ci)
 		bin_path(c, "pg_rewind", prog, sizeof(prog));
 		snprintf(target, sizeof(target), "--target-pgdata=%s", c->data_dir);
 		snprintf(src, sizeof(src), "--source-server=%s", leader_ci);
-		if (!conf_conninfo_add(src, sizeof(src), "user", c->superuser) ||
-			!conf_conninfo_add(src, sizeof(src), "dbname", "postgres") ||
-			!conf_conninfo_add(src, sizeof(src), "connect_timeout", "10"))
+		if (!conninfo_add(src, sizeof(src), "user", c->superuser) ||
+			!conninfo_add(src, sizeof(src), "dbname", "postgres") ||
+			!conninfo_add(src, sizeof(src), "connect_timeout", "10"))
 			return REJOIN_NOT_STARTED;
 		marker_set(c, MARK_REWINDING, true);
 		rc = run_simple("pg_rewind", argv, env[0] ? env : NULL, NULL, false);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "conninfo.h"
 
 static NodeConf conf;
 static char err[1024];
@@ -319,19 +320,34 @@ test_conninfo(void **state)
 	char		buf[128] = "";
 
 	(void) state;
-	assert_true(conf_conninfo_add(buf, sizeof(buf), "host", "10.0.0.2"));
-	assert_true(conf_conninfo_add(buf, sizeof(buf), "password", "a b'c\\d"));
-	assert_true(conf_conninfo_add(buf, sizeof(buf), "user", ""));
+	assert_true(conninfo_add(buf, sizeof(buf), "host", "10.0.0.2"));
+	assert_true(conninfo_add(buf, sizeof(buf), "password", "a b'c\\d"));
+	assert_true(conninfo_add(buf, sizeof(buf), "user", ""));
 	assert_string_equal(buf, "host=10.0.0.2 password='a b\\'c\\\\d' user=''");
 	/* libpq's blanks include \r \v \f: unquoted, "a\rb" would read as "a" */
 	buf[0] = '\0';
-	assert_true(conf_conninfo_add(buf, sizeof(buf), "password", "a\rb"));
-	assert_true(conf_conninfo_add(buf, sizeof(buf), "user", "c\vd\fe"));
+	assert_true(conninfo_add(buf, sizeof(buf), "password", "a\rb"));
+	assert_true(conninfo_add(buf, sizeof(buf), "user", "c\vd\fe"));
 	assert_string_equal(buf, "password='a\rb' user='c\vd\fe'");
 	{
 		char		small[16] = "host=x";
 
-		assert_false(conf_conninfo_add(small, sizeof(small), "password", "0123456789"));
+		assert_false(conninfo_add(small, sizeof(small), "password", "0123456789"));
+	}
+	/* a standby's primary_conninfo: the one string the agent writes too */
+	assert_true(conninfo_address(buf, sizeof(buf), "10.0.0.2", 5432));
+	assert_true(conninfo_standby(buf, sizeof(buf), buf, "replicator", "s3 cret", "node2"));
+	assert_string_equal(buf, "host=10.0.0.2 port=5432 user=replicator password='s3 cret' "
+						"application_name=node2 connect_timeout=2");
+	assert_true(conninfo_standby(buf, sizeof(buf), "host=h port=1", "u", "", "n"));
+	assert_string_equal(buf, "host=h port=1 user=u application_name=n connect_timeout=2");
+	assert_true(conninfo_standby(buf, sizeof(buf), "host=h port=1", "u", NULL, "n"));
+	assert_false(conninfo_address(buf, sizeof(buf), "", 5432));
+	assert_false(conninfo_address(buf, sizeof(buf), "h", 0));
+	{
+		char		small[40];
+
+		assert_false(conninfo_standby(small, sizeof(small), "host=h port=1", "u", "p", "a-long-node-name"));
 	}
 }
 

@@ -15,9 +15,9 @@
  *   - its pg_ha.conf renders into CONF_PG_HA_CONF_MAX bytes, and read back
  *     as postgres reads postgresql.conf (a small reader of its quoting),
  *     every pg_ha.* setting and every pg.<param> has its value;
- *   - its strings put into a connection string with conf_conninfo_add
+ *   - its strings put into a connection string with conninfo_add
  *     come back from libpq's own parser (PQconninfoParse) unchanged;
- *   - conf_quote and conf_conninfo_add, with every small buffer, fail or
+ *   - conf_quote and conninfo_add, with every small buffer, fail or
  *     stay within it.
  *
  *-------------------------------------------------------------------------
@@ -30,6 +30,7 @@
 
 #include <libpq-fe.h>
 
+#include "conninfo.h"
 #include "conf.h"
 #include "fuzz_check.h"
 #include "fuzz_out.h"
@@ -279,7 +280,7 @@ check_pg_ha_conf(const NodeConf *c)
 	}
 }
 
-/* conf_conninfo_add, read back with libpq's parser */
+/* conninfo_add, read back with libpq's parser */
 static void
 check_conninfo(const char *user, const char *password, const char *appname)
 {
@@ -289,14 +290,14 @@ check_conninfo(const char *user, const char *password, const char *appname)
 	int			found = 0;
 
 	ci[0] = '\0';
-	CHECK(conf_conninfo_add(ci, sizeof(ci), "user", user));
-	CHECK(conf_conninfo_add(ci, sizeof(ci), "password", password));
-	CHECK(conf_conninfo_add(ci, sizeof(ci), "application_name", appname));
+	CHECK(conninfo_add(ci, sizeof(ci), "user", user));
+	CHECK(conninfo_add(ci, sizeof(ci), "password", password));
+	CHECK(conninfo_add(ci, sizeof(ci), "application_name", appname));
 	opts = PQconninfoParse(ci, &errmsg);
 	if (opts == NULL)
 	{
 		fprintf(stderr, "libpq rejects [%s]: %s\n", ci, errmsg ? errmsg : "out of memory");
-		CHECK(!"libpq reads what conf_conninfo_add writes");
+		CHECK(!"libpq reads what conninfo_add writes");
 	}
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
 	{
@@ -316,7 +317,7 @@ check_conninfo(const char *user, const char *password, const char *appname)
 	PQconninfoFree(opts);
 }
 
-/* conf_quote and conf_conninfo_add with every small buffer */
+/* conf_quote and conninfo_add with every small buffer */
 static void
 check_small_buffers(const char *value)
 {
@@ -329,7 +330,7 @@ check_small_buffers(const char *value)
 		n = conf_quote(value, b, cap);
 		CHECK(n == -1 || ((size_t) n < cap && strlen(b) == (size_t) n));
 		b[0] = '\0';
-		if (conf_conninfo_add(b, cap, "k", value))
+		if (conninfo_add(b, cap, "k", value))
 			CHECK(strlen(b) < cap);
 		free(b);
 	}
