@@ -562,7 +562,7 @@ my %label = (switchover => 'switchover (ha_switchover)', sigterm => 'SIGTERM pri
 	'sync-kill9' => 'kill -9 sync standby postmaster', 'sync-freeze' => 'SIGSTOP whole sync standby',
 	'sync-stop' => 'SIGTERM sync standby supervisor', restart => 'POST /restart of the leader');
 my %target = (switchover => 1, sigterm => 1, kill9 => 1, freeze => $TTL + 1,
-	'sync-kill9' => 1, 'sync-freeze' => 1, 'sync-stop' => 1, restart => 5);
+	'sync-kill9' => 1, 'sync-freeze' => 1, 'sync-stop' => 1, restart => 1);
 
 my $tbl = '';
 $tbl .= sprintf("\npg_ha failover bench: %s mode, 3 nodes, ttl %d s, loop_wait 1 s, retry_timeout 3 s, "
