@@ -48,6 +48,7 @@ OBJS = \
 	extension/switchover_rule.o \
 	extension/restart_rule.o \
 	extension/reinit_rule.o \
+	extension/stranded_rule.o \
 	extension/sync_rule.o \
 	common/addr.o \
 	common/cluster_keys.o \
