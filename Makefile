@@ -32,6 +32,7 @@ OBJS = \
 	extension/ha_switchover.o \
 	extension/ha_restart.o \
 	extension/ha_reinit.o \
+	extension/ha_stranded.o \
 	extension/ha_local.o \
 	extension/ha_gate.o \
 	extension/ha_zk.o \

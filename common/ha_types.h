@@ -31,6 +31,13 @@
 #define HA_ROLE_REPLICA "replica"
 
 /*
+ * The state of a running replica whose WAL is gone from its leader and the
+ * archive (README "Stranded replicas"): it serves no reads (/replica 503)
+ * and is re-cloned, or waits for an operator.
+ */
+#define HA_STATE_STRANDED "stranded"
+
+/*
  * synchronous_standby_names of a standby in synchronous mode.  No standby
  * can have this name (node names have no blanks), so once promoted it
  * acknowledges no commit until its agent has named itself leader in /sync
@@ -70,6 +77,7 @@ typedef struct HaMember
 	uint32_t	timeline;
 	uint64_t	xlog_location;	/* primary: flush LSN; replica: max(receive, replay) */
 	uint64_t	replayed_location;	/* replica only, else 0 */
+	uint64_t	wal_oldest;		/* primary: start of the oldest WAL segment it keeps; 0 unknown */
 	uint64_t	system_id;		/* pg_control system identifier */
 	char		node_id[HA_NAME_LEN];	/* random id kept in the data dir */
 	int			ttl;			/* settings that must agree cluster-wide */

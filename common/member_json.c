@@ -68,6 +68,12 @@ member_to_json(const HaMember *m, JsonBuf *jb)
 	json_uint(jb, m->maximum_lag_on_failover);
 	json_key(jb, "supervised");
 	json_bool(jb, m->supervised);
+	/* a primary's: replicas judge from it whether they are stranded */
+	if (m->wal_oldest)
+	{
+		json_key(jb, "wal_oldest");
+		json_uint(jb, m->wal_oldest);
+	}
 	/* Patroni writes these only when true */
 	if (m->pending_restart)
 	{
@@ -188,6 +194,8 @@ member_member(JsonParser *P, const char *key, size_t keylen, int depth,
 		return jp_get_uint(P, UINT64_MAX, &m->xlog_location);
 	if (jp_key_is(key, keylen, "replayed_location"))
 		return jp_get_uint(P, UINT64_MAX, &m->replayed_location);
+	if (jp_key_is(key, keylen, "wal_oldest"))
+		return jp_get_uint(P, UINT64_MAX, &m->wal_oldest);
 	if (jp_key_is(key, keylen, "system_id"))
 		return get_system_id(P, &m->system_id);
 	if (jp_key_is(key, keylen, "ttl") || jp_key_is(key, keylen, "retry_timeout"))
@@ -235,5 +243,6 @@ member_from_json(const char *data, size_t len, HaMember *m,
 {
 	/* written only while one is scheduled: absent means none */
 	m->scheduled_restart[0] = m->scheduled_restart_version[0] = '\0';
+	m->wal_oldest = 0;			/* written by a primary only */
 	return jp_parse_document(data, len, member_member, m, err, errlen);
 }

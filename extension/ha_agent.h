@@ -14,6 +14,8 @@
  *	    ha_config.c   the /config key
  *	    ha_reinit.c   reinitialize requests (SQL and HTTP, one slot;
  *	                  checked by reinit_rule.c)
+ *	    ha_stranded.c a replica stranded without the WAL it needs, and its
+ *	                  automatic re-clone (stranded_rule.c)
  *
  * ZooKeeper layout under <namespace>/<scope> (Patroni's, so operators'
  * habits carry over):
@@ -170,6 +172,7 @@ typedef struct Agent
 	/* acting */
 	bool		promoting;
 	bool		stream_nudging; /* a replica woken until it streams (role.h) */
+	bool		stranded;		/* its WAL is gone from the leader (ha_stranded.c) */
 	int64		promote_started_ms;
 	int64		behind_timeline_ms; /* since when a standby is on an old timeline */
 	bool		was_leader;		/* for the role-change log line */
@@ -255,6 +258,11 @@ extern uint64 sync_released_lsn(void);
 
 /* ha_reinit.c: reinitialize requests (SQL and HTTP, one slot) */
 extern void reinit_poll_request(int64 now);
+/* the same checks and request for the agent's own (ha_stranded.c); 200 if asked */
+extern int	reinit_ask(int64 now, const char *reason, char *msg, size_t cap);
+
+/* ha_stranded.c: a replica whose WAL is gone from the leader (stranded_rule.c) */
+extern void stranded_check(int64 now, bool following);
 
 /* ha_switchover.c */
 extern void switchover_note_created(void);

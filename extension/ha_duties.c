@@ -140,7 +140,9 @@ gather_facts(HaFacts *f, int64 now)
 
 	memset(f, 0, sizeof(*f));
 	f->config_ok = agent.view.config_problem == NULL;
-	f->pg_running = strcmp(self->state, "running") == 0;
+	/* a stranded replica runs; it only serves no reads */
+	f->pg_running = strcmp(self->state, "running") == 0 ||
+		strcmp(self->state, HA_STATE_STRANDED) == 0;
 	f->in_recovery = strcmp(self->role, HA_ROLE_REPLICA) == 0;
 	f->promoting = agent.promoting;
 	f->fenced = ha_gate_state() == HA_GATE_FENCED;
@@ -533,6 +535,8 @@ duties_decide_and_act(int64 now)
 		case HA_ACT_WAIT:
 			break;
 	}
+
+	stranded_check(now, d.action == HA_ACT_FOLLOW);
 
 	if (agent.view.is_leader != d.is_leader ||
 		agent.view.zk_reachable != f.zk_reachable)

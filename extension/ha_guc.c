@@ -42,6 +42,7 @@ bool		ha_nofailover = false;
 bool		ha_noloadbalance = false;
 bool		ha_nosync = false;
 bool		ha_clonefrom = false;
+bool		ha_auto_reclone = true;
 char	   *ha_replication_user = NULL;
 char	   *ha_replication_password = NULL;
 int			ha_test_hold_after_commit_ms = 0;
@@ -246,6 +247,11 @@ ha_define_gucs(void)
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pg_ha.clonefrom", "Tag: preferred source for cloning new nodes.",
 							 NULL, &ha_clonefrom, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.auto_reclone",
+							 "Re-clone this replica from the leader when the WAL it needs is gone from the leader and the archive.",
+							 "Off: a stranded replica is only reported (state \"stranded\").",
+							 &ha_auto_reclone, true,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomStringVariable("pg_ha.replication_user",

@@ -28,6 +28,7 @@ extern bool ha_nofailover;
 extern bool ha_noloadbalance;
 extern bool ha_nosync;
 extern bool ha_clonefrom;
+extern bool ha_auto_reclone;
 extern char *ha_replication_user;
 extern char *ha_replication_password;
 extern int	ha_test_hold_after_commit_ms;

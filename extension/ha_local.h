@@ -17,6 +17,7 @@
 #define HA_DYNAMIC_CONF		"pg_ha.dynamic.conf"
 #define HA_REQUEST_FILE		"pg_ha.request"
 #define HA_NODE_ID_FILE		"pg_ha.node"	/* the agent ran here before */
+#define HA_RECLONE_FILE		"pg_ha.reclone"	/* automatic re-clones asked for here */
 
 /* pid of pg_ha_supervisor (PG_HA_SUPERVISOR_PID), 0 when unsupervised */
 extern pid_t ha_supervisor_pid(void);

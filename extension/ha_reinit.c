@@ -56,9 +56,12 @@ pending_request(char *action, size_t cap)
 	return true;
 }
 
-/* Judges a request and acts on it; the HTTP status, and the text in msg. */
+/*
+ * Judges a request and acts on it; the HTTP status, and the text in msg.
+ * reason goes to the supervisor (NULL: an operator's request).
+ */
 static int
-reinit_answer(int64 now, bool force, char *msg, size_t cap)
+reinit_answer(int64 now, bool force, const char *reason, char *msg, size_t cap)
 {
 	const HaMember *leader = agent.view.leader[0] ? session_member(agent.view.leader) : NULL;
 	char		host[HA_HOST_LEN] = "";
@@ -89,9 +92,9 @@ reinit_answer(int64 now, bool force, char *msg, size_t cap)
 		return 503;
 	}
 	snprintf(conninfo, sizeof(conninfo), "host=%s port=%d", host, port);
-	if (!ha_request_supervisor("reinit", leader->name, conninfo, NULL,
-							   force ? "reinitialize requested (forced)" : "reinitialize requested",
-							   false))
+	if (reason == NULL)
+		reason = force ? "reinitialize requested (forced)" : "reinitialize requested";
+	if (!ha_request_supervisor("reinit", leader->name, conninfo, NULL, reason, false))
 	{
 		strlcpy(msg, "could not write the request for the supervisor, can not reinitialize", cap);
 		return 503;
@@ -103,6 +106,12 @@ reinit_answer(int64 now, bool force, char *msg, size_t cap)
 					   f.pending_action ? " It replaces the pending request for the supervisor (forced)." : "")));
 	reinit_asked_ms = now;
 	return 200;
+}
+
+int
+reinit_ask(int64 now, const char *reason, char *msg, size_t cap)
+{
+	return reinit_answer(now, false, reason, msg, cap);
 }
 
 void
@@ -127,7 +136,7 @@ reinit_poll_request(int64 now)
 	force = req->force;
 	LWLockRelease(ha_shared->lock);
 
-	status = reinit_answer(now, force, msg, sizeof(msg));
+	status = reinit_answer(now, force, NULL, msg, sizeof(msg));
 
 	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
 	requester = NULL;

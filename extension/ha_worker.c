@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "access/xlogrecovery.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -211,6 +212,9 @@ refresh_local_state(void)
 	{
 		self->xlog_location = GetFlushRecPtr(&tli);
 		self->replayed_location = 0;
+		/* for the replicas: is the WAL they need still here (ha_stranded.c) */
+		XLogSegNoOffsetToRecPtr(XLogGetLastRemovedSegno() + 1, 0, wal_segment_size,
+								self->wal_oldest);
 		agent.view.received_location = 0;
 		state = "running";
 	}
@@ -223,9 +227,10 @@ refresh_local_state(void)
 		self->replayed_location = replay;
 		agent.view.received_location = received;
 		self->xlog_location = Max(received, replay);
+		self->wal_oldest = 0;
 		agent.view.replayed_timestamp = GetLatestXTime();
 		agent.view.replay_paused = GetRecoveryPauseState() != RECOVERY_NOT_PAUSED;
-		state = HotStandbyActive() ? "running" : "starting";
+		state = agent.stranded ? HA_STATE_STRANDED : HotStandbyActive() ? "running" : "starting";
 	}
 
 	if (strcmp(self->role, role) != 0 || strcmp(self->state, state) != 0 ||

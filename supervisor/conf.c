@@ -84,6 +84,7 @@ static const KeyDef key_defs[] = {
 	I(nosync, K_BOOL, 0, 0),
 	I(clonefrom, K_BOOL, 0, 0),
 	I(use_pg_rewind, K_BOOL, 0, 0),
+	I(auto_reclone, K_BOOL, 0, 0),
 	S(log_file, K_STR, false),
 	S(on_start, K_COMMAND, false),
 	S(on_stop, K_COMMAND, false),
@@ -213,6 +214,7 @@ set_defaults(NodeConf *c)
 	c->retry_timeout = 5;
 	c->maximum_lag_on_failover = 1048576;
 	c->use_pg_rewind = true;
+	c->auto_reclone = true;
 	c->callback_timeout = 30;
 }
 

@@ -65,6 +65,7 @@ typedef struct NodeConf
 	bool		nosync;
 	bool		clonefrom;
 	bool		use_pg_rewind;
+	bool		auto_reclone;	/* re-clone a stranded replica (pg_ha.auto_reclone) */
 	char		log_file[CONF_PATH_LEN];
 	/* callbacks (Patroni's postgresql.callbacks): absolute paths, "" = none */
 	char		on_start[CONF_PATH_LEN];

@@ -153,6 +153,7 @@ conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
 	ok = ok && emit(buf, cap, &o, "pg_ha.noloadbalance", onoff(c->noloadbalance), false);
 	ok = ok && emit(buf, cap, &o, "pg_ha.nosync", onoff(c->nosync), false);
 	ok = ok && emit(buf, cap, &o, "pg_ha.clonefrom", onoff(c->clonefrom), false);
+	ok = ok && emit(buf, cap, &o, "pg_ha.auto_reclone", onoff(c->auto_reclone), false);
 	ok = ok && emit(buf, cap, &o, "pg_ha.replication_user", c->replication_user, true);
 	ok = ok && emit(buf, cap, &o, "pg_ha.replication_password", c->replication_password, true);
 	for (int i = 0; ok && i < c->npg; i++)

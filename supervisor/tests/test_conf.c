@@ -58,6 +58,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.maximum_lag_on_failover, 1048576);
 	assert_int_equal(conf.primary_start_timeout, 0);
 	assert_true(conf.use_pg_rewind);
+	assert_true(conf.auto_reclone);
 	assert_false(conf.clonefrom);
 	assert_string_equal(conf.log_file, "");
 	assert_int_equal(conf.npg, 0);
@@ -83,6 +84,7 @@ test_values_quotes_comments(void **state)
 					  "synchronous_mode = TRUE\n"
 					  "nofailover = yes\n"
 					  "use_pg_rewind = off\n"
+					  "auto_reclone = off\n"
 					  "data_dir = /data/pg/\n"
 					  "pg.wal_level = replica\n"
 					  "pg.Hot_Standby = 'on'\n"
@@ -101,6 +103,7 @@ test_values_quotes_comments(void **state)
 	assert_true(conf.synchronous_mode);
 	assert_true(conf.nofailover);
 	assert_false(conf.use_pg_rewind);
+	assert_false(conf.auto_reclone);
 	assert_string_equal(conf.data_dir, "/data/pg");
 	assert_int_equal(conf.npg, 2);
 	assert_string_equal(conf.pg[0].name, "wal_level");
@@ -217,6 +220,8 @@ test_render(void **state)
 	assert_true(parse(MIN_CONF "scope = my_cluster\nport = 5433\nlisten_addresses = '127.0.0.1, ::1'\n"
 					  "pg.shared_preload_libraries = 'pg_stat_statements,pg_ha, auto_explain'\n"
 					  "pg.archive_command = 'cp %p /arch/%f'\n"
+					  "pg.archive_mode = always\n"
+					  "pg.restore_command = 'cp /arch/%f %p'\n"
 					  "replication_password = 'a''b\\c'\n"
 					  "synchronous_mode = on\nmaximum_lag_on_failover = 10MB\n"));
 	n = conf_render_pg_ha_conf(&conf, buf, sizeof(buf));
@@ -239,9 +244,13 @@ test_render(void **state)
 	assert_non_null(strstr(buf, "\npg_ha.maximum_lag_on_failover = 10485760\n"));
 	assert_non_null(strstr(buf, "\npg_ha.primary_start_timeout = 0\n"));
 	assert_non_null(strstr(buf, "\npg_ha.clonefrom = off\n"));
+	assert_non_null(strstr(buf, "\npg_ha.auto_reclone = on\n"));
 	assert_non_null(strstr(buf, "\npg_ha.replication_user = 'replicator'\n"));
 	assert_non_null(strstr(buf, "\npg_ha.replication_password = 'a''b\\\\c'\n"));
 	assert_non_null(strstr(buf, "\narchive_command = 'cp %p /arch/%f'\n"));
+	/* the archive is the user's: given as is, never set by the supervisor */
+	assert_non_null(strstr(buf, "\narchive_mode = 'always'\n"));
+	assert_non_null(strstr(buf, "\nrestore_command = 'cp /arch/%f %p'\n"));
 	/* the user's shared_preload_libraries is merged, not repeated */
 	assert_null(strstr(buf, "pg_stat_statements,pg_ha"));
 

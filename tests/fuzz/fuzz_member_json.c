@@ -42,6 +42,7 @@ member_equal(const HaMember *a, const HaMember *b)
 		a->timeline == b->timeline &&
 		a->xlog_location == b->xlog_location &&
 		a->replayed_location == b->replayed_location &&
+		a->wal_oldest == b->wal_oldest &&
 		a->system_id == b->system_id &&
 		strcmp(a->node_id, b->node_id) == 0 &&
 		a->ttl == b->ttl &&

@@ -229,6 +229,7 @@ assert_member_equal(const HaMember *a, const HaMember *b)
 	assert_int_equal(a->timeline, b->timeline);
 	assert_int_equal(a->xlog_location, b->xlog_location);
 	assert_int_equal(a->replayed_location, b->replayed_location);
+	assert_int_equal(a->wal_oldest, b->wal_oldest);
 	assert_int_equal(a->system_id, b->system_id);
 	assert_string_equal(a->node_id, b->node_id);
 	assert_int_equal(a->ttl, b->ttl);
@@ -282,6 +283,14 @@ test_member_format(void **state)
 						"\"maximum_lag_on_failover\":1048576,\"supervised\":false,"
 						"\"tags\":{\"nofailover\":false,\"noloadbalance\":true,"
 						"\"nosync\":false,\"clonefrom\":true}}");
+
+	/* a primary's oldest WAL, written when known; absent reads as 0 */
+	m.wal_oldest = UINT64_C(167772160);
+	json_init(&jb, buf, sizeof(buf));
+	member_to_json(&m, &jb);
+	assert_non_null(strstr(buf, "\"supervised\":false,\"wal_oldest\":167772160,\"tags\""));
+	assert_true(member_from_json("{\"role\":\"replica\"}", 18, &m, buf, sizeof(buf)));
+	assert_int_equal(m.wal_oldest, 0);
 }
 
 static void
@@ -308,6 +317,7 @@ test_member_round_trip(void **state)
 	m.timeline = UINT32_MAX;
 	m.xlog_location = UINT64_MAX;
 	m.replayed_location = UINT64_MAX - 1;
+	m.wal_oldest = UINT64_MAX - 2;
 	m.system_id = UINT64_MAX;
 	m.ttl = INT32_MAX;
 	m.retry_timeout = 0;

@@ -54,7 +54,6 @@ test_stranded_after_bound(void **state)
 	HaStrandedFacts f = stuck();
 
 	(void) state;
-
 	assert_int_equal(ha_stranded(&f), HA_STRANDED_YES);
 	assert_int_equal(ha_stranded_bound_ms(&f), HA_STRANDED_AFTER_MS);
 	f.still_since_ms = NOW - HA_STRANDED_AFTER_MS + 1;
@@ -70,7 +69,6 @@ test_segment_start(void **state)
 	HaStrandedFacts f = stuck();
 
 	(void) state;
-
 	/* at the very start of the oldest segment the leader keeps: it can stream */
 	f.resume_lsn = f.leader_wal_oldest;
 	assert_int_equal(ha_stranded(&f), HA_STRANDED_NO);
@@ -90,7 +88,6 @@ test_leader_has_wal(void **state)
 	HaStrandedFacts f = stuck();
 
 	(void) state;
-
 	f.resume_lsn = 20 * (uint64_t) SEG;
 	f.still_since_ms = NOW - 3600 * 1000;	/* an idle cluster: no progress for an hour */
 	assert_int_equal(ha_stranded(&f), HA_STRANDED_NO);
@@ -109,7 +106,6 @@ test_archive_bound(void **state)
 	HaStrandedFacts f = stuck();
 
 	(void) state;
-
 	f.archive = true;
 	assert_int_equal(ha_stranded_bound_ms(&f), HA_STRANDED_ARCHIVE_AFTER_MS);
 	assert_int_equal(ha_stranded(&f), HA_STRANDED_WAITING);
@@ -126,7 +122,6 @@ test_progress_resets(void **state)
 	HaStrandedFacts f = stuck();
 
 	(void) state;
-
 	/* the caller restarts still_since_ms when the position moves */
 	f.still_since_ms = NOW;
 	assert_int_equal(ha_stranded(&f), HA_STRANDED_WAITING);
@@ -142,7 +137,6 @@ test_not_judged(void **state)
 	HaStrandedFacts f = stuck();
 
 	(void) state;
-
 	f.in_recovery = false;
 	assert_int_equal(ha_stranded(&f), HA_STRANDED_NO);
 	f = stuck();
@@ -175,7 +169,6 @@ test_reclone_refusals(void **state)
 	HaRecloneFacts r = asking();
 
 	(void) state;
-
 	assert_int_equal(ha_reclone_judge(&r), HA_RECLONE_ASK);
 	r.stranded = false;
 	assert_int_equal(ha_reclone_judge(&r), HA_RECLONE_NONE);
@@ -198,7 +191,6 @@ test_reclone_backoff(void **state)
 	HaRecloneFacts r = asking();
 
 	(void) state;
-
 	assert_int_equal(ha_reclone_backoff_s(1), HA_RECLONE_BACKOFF_S);
 	assert_int_equal(ha_reclone_backoff_s(2), 2 * HA_RECLONE_BACKOFF_S);
 	assert_int_equal(ha_reclone_backoff_s(3), 4 * HA_RECLONE_BACKOFF_S);
