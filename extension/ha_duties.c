@@ -404,8 +404,11 @@ follow_leader(int64 now)
 	 */
 	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
 
-	/* the leader was away a moment (a restart): stream again now (see role.h) */
-	agent.stream_nudging = ha_stream_nudge(RecoveryInProgress(), WalRcvStreaming(),
+	/*
+	 * the leader was away a moment (a restart): stream again now (see
+	 * role.h); not a stranded replica, whose every try the leader refuses
+	 */
+	agent.stream_nudging = !agent.stranded && ha_stream_nudge(RecoveryInProgress(), WalRcvStreaming(),
 										   strcmp(leader->role, HA_ROLE_MASTER) == 0 &&
 										   strcmp(leader->state, "running") == 0);
 	if (agent.stream_nudging)

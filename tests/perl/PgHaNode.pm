@@ -18,7 +18,8 @@ $ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
 $ENV{PGCONNECT_TIMEOUT} = 3;
 
 # %opt: name, zk_hosts, extra (conf lines), port, api_port,
-# ttl / loop_wait / retry_timeout (default 6 / 1 / 3)
+# ttl / loop_wait / retry_timeout (default 6 / 1 / 3), wal_keep_size (256MB;
+# a key may be given once, so not through extra)
 sub new
 {
 	my ($class, %opt) = @_;
@@ -54,7 +55,7 @@ loop_wait = @{[ $self->{loop_wait} // 1 ]}
 retry_timeout = @{[ $self->{retry_timeout} // 3 ]}
 log_file = $self->{dir}/postgres.log
 pg.unix_socket_directories = '$self->{dir}'
-pg.wal_keep_size = 256MB
+pg.wal_keep_size = @{[ $self->{wal_keep_size} // '256MB' ]}
 pg.max_wal_senders = 10
 pg.shared_buffers = 16MB
 pg.fsync = off
