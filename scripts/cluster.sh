@@ -40,7 +40,8 @@ start_node() {
 	mkdir -p "$dir/$n"
 	"$srcdir/cluster/render-node-conf.sh" "$srcdir/cluster/node.conf.in" \
 		NAME="$n" HOST=127.0.0.1 LISTEN=127.0.0.1 PORT="${pg_port[$n]}" API_PORT="${api_port[$n]}" \
-		ZK_HOSTS=127.0.0.1:2181 DIR="$dir/$n" NET=127.0.0.1/32 LOG_FILE="$dir/$n/postgres.log" > "$conf"
+		ZK_HOSTS=127.0.0.1:2181 DIR="$dir/$n" NET=127.0.0.1/32 LOG_FILE="$dir/$n/postgres.log" \
+		ARCHIVE_DIR="$dir/wal_archive" > "$conf"
 	chown -R postgres:postgres "$dir/$n"
 	runuser -u postgres -- bash -c "nohup pg_ha_supervisor -c '$conf' >> '$dir/$n/supervisor.log' 2>&1 < /dev/null & echo \$! > '$dir/$n/supervisor.pid'"
 }
