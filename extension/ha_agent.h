@@ -263,6 +263,8 @@ extern int	reinit_ask(int64 now, const char *reason, char *msg, size_t cap);
 
 /* ha_stranded.c: a replica whose WAL is gone from the leader (stranded_rule.c) */
 extern void stranded_check(int64 now, bool following);
+/* a primary's wal_oldest: the start of the oldest WAL segment it keeps (0 unknown) */
+extern uint64 stranded_wal_oldest(void);
 
 /* ha_switchover.c */
 extern void switchover_note_created(void);

@@ -29,12 +29,68 @@
 
 #include "ha_agent.h"
 #include "ha_guc.h"
+#include "ha_http.h"
 #include "ha_local.h"
 #include "stranded_rule.h"
+
+/* With no segment removed since postgres started, pg_wal is read this often. */
+#define WAL_SCAN_EVERY_MS		10000
 
 static uint64 still_lsn;		/* the position last seen ... */
 static int64 still_since_ms;	/* ... and since when it has not moved */
 static HaReclone last_reclone = HA_RECLONE_NONE;
+
+/* The oldest WAL segment in pg_wal (0: none found). */
+static XLogSegNo
+oldest_segment_in_pg_wal(void)
+{
+	DIR		   *dir = AllocateDir(XLOGDIR);
+	struct dirent *de;
+	XLogSegNo	oldest = 0;
+
+	while ((de = ReadDir(dir, XLOGDIR)) != NULL)
+	{
+		TimeLineID	tli;
+		XLogSegNo	segno;
+
+		if (!IsXLogFileName(de->d_name))
+			continue;
+		XLogFromFileName(de->d_name, &tli, &segno, wal_segment_size);
+		if (oldest == 0 || segno < oldest)
+			oldest = segno;
+	}
+	FreeDir(dir);
+	return oldest;
+}
+
+uint64
+stranded_wal_oldest(void)
+{
+	static int64 scanned_ms = 0;
+	static XLogSegNo scanned = 0;
+	XLogSegNo	removed = XLogGetLastRemovedSegno();
+	XLogSegNo	oldest;
+	XLogRecPtr	lsn;
+	int64		now;
+
+	if (removed != 0)
+		oldest = removed + 1;
+	else
+	{
+		/* none removed since postgres started: the oldest file says it */
+		now = ha_mono_ms();
+		if (scanned_ms == 0 || now - scanned_ms >= WAL_SCAN_EVERY_MS)
+		{
+			scanned = oldest_segment_in_pg_wal();
+			scanned_ms = now;
+		}
+		oldest = scanned;
+	}
+	if (oldest == 0)
+		return 0;
+	XLogSegNoOffsetToRecPtr(oldest, 0, wal_segment_size, lsn);
+	return lsn;
+}
 
 /* The automatic re-clones of this data directory (0: none, or not ours). */
 static void

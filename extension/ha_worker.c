@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "access/xlog.h"
-#include "access/xlog_internal.h"
 #include "access/xlogrecovery.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -212,9 +211,8 @@ refresh_local_state(void)
 	{
 		self->xlog_location = GetFlushRecPtr(&tli);
 		self->replayed_location = 0;
-		/* for the replicas: is the WAL they need still here (ha_stranded.c) */
-		XLogSegNoOffsetToRecPtr(XLogGetLastRemovedSegno() + 1, 0, wal_segment_size,
-								self->wal_oldest);
+		/* for the replicas: is the WAL they need still here */
+		self->wal_oldest = stranded_wal_oldest();
 		agent.view.received_location = 0;
 		state = "running";
 	}
