@@ -173,6 +173,7 @@ typedef struct Agent
 	bool		promoting;
 	bool		stream_nudging; /* a replica woken until it streams (role.h) */
 	bool		stranded;		/* its WAL is gone from the leader (ha_stranded.c) */
+	bool		wal_gone;		/* ... not judged stranded yet, maybe: no nudging */
 	int64		promote_started_ms;
 	int64		behind_timeline_ms; /* since when a standby is on an old timeline */
 	bool		was_leader;		/* for the role-change log line */

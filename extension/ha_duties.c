@@ -406,9 +406,10 @@ follow_leader(int64 now)
 
 	/*
 	 * the leader was away a moment (a restart): stream again now (see
-	 * role.h); not a stranded replica, whose every try the leader refuses
+	 * role.h); not a replica whose WAL the leader no longer has: it refuses
+	 * every try
 	 */
-	agent.stream_nudging = !agent.stranded && ha_stream_nudge(RecoveryInProgress(), WalRcvStreaming(),
+	agent.stream_nudging = !agent.wal_gone && ha_stream_nudge(RecoveryInProgress(), WalRcvStreaming(),
 										   strcmp(leader->role, HA_ROLE_MASTER) == 0 &&
 										   strcmp(leader->state, "running") == 0);
 	if (agent.stream_nudging)

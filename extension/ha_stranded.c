@@ -214,6 +214,7 @@ stranded_check(int64 now, bool following)
 	}
 	f.still_since_ms = still_since_ms;
 	v = ha_stranded(&f);
+	agent.wal_gone = v != HA_STRANDED_NO;
 
 	if ((v == HA_STRANDED_YES) != agent.stranded)
 	{
