@@ -53,19 +53,26 @@ sub child_named
 	return $child;
 }
 
+# A process that runs (a zombie does not: an orphan's may wait for a reaper).
+sub running_pid
+{
+	my ($pid) = @_;
+	open my $fh, '<', "/proc/$pid/stat" or return 0;
+	my $stat = <$fh> // '';
+	return $stat !~ /^\d+ \(.*\) Z /;
+}
+
 # kill -9 of the supervisor and of the program it runs (its own process
-# group: pg_basebackup's WAL streamer too); waits until all are gone.
+# group: pg_basebackup's WAL streamer too); waits until none runs.
 sub kill9_with_child
 {
 	my ($node, $child) = @_;
-	my $sup = $node->supervisor_pid;
-	kill 'KILL', $sup;
+	kill 'KILL', $node->supervisor_pid;
 	kill 'KILL', -$child;
-	my $gone = wait_until(sub { !kill(0, $sup) && !kill(0, $child) && !`pgrep -g $child` }, 30,
-		"$node->{name}'s supervisor and $child to die");
 	$node->{h}->finish;
 	$node->{h} = $node->{pid} = undef;
-	return $gone;
+	return wait_until(sub { !grep { running_pid($_) } ($child, split /\s+/, `pgrep -g $child`) }, 30,
+		"$node->{name}'s supervisor and $child to die");
 }
 
 # Checks a re-clone by the rejoin: the old directory was moved aside, then
@@ -163,7 +170,10 @@ ok( wait_until(
 	'(c) pg_rewind waits for the lock on p1');
 $trace = put_trace($n2, 'c');
 $inode = data_inode($n2);
+like($n2->supervisor_log, qr/pg_rewind: .*rewinding from last common checkpoint/,
+	'(c) pg_rewind got under way: it found the last common checkpoint');
 ok(kill9_with_child($n2, $rewind), '(c) kill -9 of the supervisor and pg_rewind');
+unlike($n2->supervisor_log, qr/rejoin: pg_rewind done|pg_rewind: .*Done!/, '(c) pg_rewind never finished');
 $lock_in .= "COMMIT;\n\\q\n";
 $locker->finish;
 ok(-e "$n2->{data}.pg_ha-rewinding", '(c) the rewind marker stays');
