@@ -17,7 +17,8 @@ our $SUPERUSER_PASSWORD = 'pg-ha-test';
 $ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
 $ENV{PGCONNECT_TIMEOUT} = 3;
 
-# %opt: name, zk_hosts, extra (conf lines), port, api_port,
+# %opt: name, zk_hosts, extra (conf lines), port, api_port, wal_keep (the
+# line that keeps WAL for replicas, default pg.wal_keep_size = 256MB),
 # ttl / loop_wait / retry_timeout (default 6 / 1 / 3)
 sub new
 {
@@ -54,7 +55,7 @@ loop_wait = @{[ $self->{loop_wait} // 1 ]}
 retry_timeout = @{[ $self->{retry_timeout} // 3 ]}
 log_file = $self->{dir}/postgres.log
 pg.unix_socket_directories = '$self->{dir}'
-pg.wal_keep_size = 256MB
+@{[ $self->{wal_keep} // 'pg.wal_keep_size = 256MB' ]}
 pg.max_wal_senders = 10
 pg.shared_buffers = 16MB
 pg.fsync = off

@@ -12,6 +12,7 @@
 #      rate (basebackup_max_rate = 32k) and is killed -9 halfway; the next
 #      start finds <data_dir>.pg_ha-cloning, removes the partial copy and
 #      clones again.
+# And pg.wal_keep_segments (PostgreSQL 12's name) becomes wal_keep_size.
 # Three supervised nodes, ZooKeeper; every wait bounded.
 use strict;
 use warnings;
@@ -25,7 +26,12 @@ use PgHaNode;
 my $zk = zk_start();
 my $n1 = PgHaNode->new(name => 'p1', zk_hosts => $zk->{hosts}, extra => "pg.wal_log_hints = off\n");
 my $n2 = PgHaNode->new(name => 'p2', zk_hosts => $zk->{hosts});
-my $n3 = PgHaNode->new(name => 'p3', zk_hosts => $zk->{hosts}, extra => "basebackup_max_rate = 32k\n");
+# p3 keeps WAL with PostgreSQL 12's name, as the lab's Patroni file does
+my $n3 = PgHaNode->new(
+	name => 'p3',
+	zk_hosts => $zk->{hosts},
+	extra => "basebackup_max_rate = 32k\n",
+	wal_keep => 'pg.wal_keep_segments = 16');
 
 sub data_inode { return (stat($_[0]{data}))[1] }
 
@@ -217,6 +223,27 @@ ok(!-e "$n3->{data}.pg_ha-cloning", '(b) the clone marker is gone');
 ok(!-e $trace, '(b) nothing of the partial copy is left: the file put in it is gone');
 is(scalar(() = glob("$n3->{data}.pg_ha-old.*")), 0, '(b) no old copy beside it');
 ok(wait_until(sub { rows($n3) eq '1,2,3' }, 30, 'rows on p3'), "(b) p3 has every row of the leader");
+
+
+# --- pg.wal_keep_segments: PostgreSQL 15 gets wal_keep_size = 16 x 16 MB
+is($n3->psql('SHOW wal_keep_size'), '256MB', 'p3 runs with wal_keep_size = 256MB (pg.wal_keep_segments = 16)');
+like($n3->supervisor_log,
+	qr/configuration: pg\.wal_keep_segments = 16 \(the name before PostgreSQL 13\) is set as wal_keep_size = 256MB: 16 segments x 16 MB, the default WAL segment size/,
+	"p3's supervisor says how it translated it");
+unlike(PostgreSQL::Test::Utils::slurp_file("$n3->{data}/pg_ha.conf"), qr/wal_keep_segments/,
+	'pg_ha.conf never names wal_keep_segments');
+{
+	my $both = "$n3->{dir}/both.conf";
+	my $text = PostgreSQL::Test::Utils::slurp_file($n3->{conf}) . "pg.wal_keep_size = 128MB\n";
+	open my $fh, '>', $both or die "$both: $!";
+	print $fh $text;
+	close $fh;
+	my ($out, $err) = ('', '');
+	IPC::Run::run(['pg_ha_supervisor', '--check', $both], '>', \$out, '2>', \$err);
+	is($? >> 8, 2, 'both pg.wal_keep_segments and pg.wal_keep_size: refused, exit 2');
+	like("$out$err", qr/both\.conf:\d+: "pg\.wal_keep_segments" \(its name before PostgreSQL 13\) and "pg\.wal_keep_size" are both set/,
+		'... naming the file, the line and both keys');
+}
 
 is(scalar(grep { $_->is_primary } ($n1, $n2, $n3)), 1, 'exactly one primary');
 $_->stop for ($n3, $n2, $n1);
