@@ -138,8 +138,9 @@ run_basebackup(const NodeConf *c, const char *conninfo)
 {
 	char		prog[CONF_PATH_LEN + 32];
 	char		dsn[1024];
+	char		rate[32];
 	const char *argv[] = {prog, "-D", c->data_dir, "-X", "stream", "--checkpoint=fast",
-	"-w", "-d", dsn, NULL};
+	"-w", "-d", dsn, NULL, NULL};
 	const char *env[2] = {pg_password_env(c->replication_password), NULL};
 
 	snprintf(dsn, sizeof(dsn), "%s", conninfo);
@@ -147,6 +148,11 @@ run_basebackup(const NodeConf *c, const char *conninfo)
 	if (!conninfo_add(dsn, sizeof(dsn), "user", c->replication_user) ||
 		!conninfo_add(dsn, sizeof(dsn), "application_name", "pg_ha_clone"))
 		return RUN_FAILED_TO_START;
+	if (c->basebackup_max_rate > 0)
+	{
+		snprintf(rate, sizeof(rate), "--max-rate=%dk", c->basebackup_max_rate);
+		argv[9] = rate;
+	}
 	bin_path(c, "pg_basebackup", prog, sizeof(prog));
 	return run_simple("pg_basebackup", argv, env[0] ? env : NULL, NULL, true);
 }

@@ -38,6 +38,7 @@ typedef enum KeyType
 	K_PORT,
 	K_SECONDS,					/* int, optional "s" suffix */
 	K_BYTES,					/* int, optional kB/MB/GB suffix */
+	K_RATE,						/* pg_basebackup's --max-rate: kB/s, optional k or M suffix */
 	K_BOOL
 } KeyType;
 
@@ -85,6 +86,7 @@ static const KeyDef key_defs[] = {
 	I(clonefrom, K_BOOL, 0, 0),
 	I(use_pg_rewind, K_BOOL, 0, 0),
 	I(auto_reclone, K_BOOL, 0, 0),
+	I(basebackup_max_rate, K_RATE, 32, 1048576),
 	S(log_file, K_STR, false),
 	S(on_start, K_COMMAND, false),
 	S(on_stop, K_COMMAND, false),
@@ -177,6 +179,27 @@ parse_int_unit(const char *s, bool bytes, int64_t *out)
 	return true;
 }
 
+/* pg_basebackup's --max-rate: "N" or "Nk" (kB/s), "NM" (MB/s); in kB/s */
+static bool
+parse_rate(const char *s, int64_t *out)
+{
+	char	   *end;
+	long long	v;
+
+	if (!isdigit((unsigned char) s[0]))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v > INT_MAX / 1024)
+		return false;
+	if (strcmp(end, "M") == 0)
+		v *= 1024;
+	else if (*end != '\0' && strcmp(end, "k") != 0)
+		return false;
+	*out = v;
+	return true;
+}
+
 static bool
 valid_namespace(const char *s)
 {
@@ -215,6 +238,7 @@ set_defaults(NodeConf *c)
 	c->maximum_lag_on_failover = 1048576;
 	c->use_pg_rewind = true;
 	c->auto_reclone = true;
+	c->wal_keep_segments = -1;
 	c->callback_timeout = 30;
 }
 
@@ -284,6 +308,16 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 				*(int *) (void *) dst = (int) v;
 			return true;
 
+		case K_RATE:
+			if (!parse_rate(value, &v))
+				return errbuf_fail(err, errlen, "%s: invalid value for %s: \"%s\" (kB per second, optionally with k or M, as pg_basebackup's --max-rate)",
+							where, k->key, value);
+			if (v != 0 && (v < k->min || v > k->max))
+				return errbuf_fail(err, errlen, "%s: %s = %lldk is out of range (0 for no limit, or %dk .. %dk, pg_basebackup's bounds)",
+							where, k->key, (long long) v, k->min, k->max);
+			*(int *) (void *) dst = (int) v;
+			return true;
+
 		case K_BOOL:
 			if (!conf_parse_bool(value, &b))
 				return errbuf_fail(err, errlen, "%s: invalid value for %s: \"%s\" (use on or off)",
@@ -292,6 +326,46 @@ set_key(NodeConf *c, const KeyDef *k, const char *value, const char *where,
 			return true;
 	}
 	return false;
+}
+
+#define WAL_KEEP_BOTH "%s: \"pg.wal_keep_segments\" (its name before PostgreSQL 13) and \"pg.wal_keep_size\" are both set: keep only pg.wal_keep_size (PostgreSQL 15 has no wal_keep_segments)"
+#define WAL_SEGMENT_MB 16
+
+/*
+ * pg.wal_keep_segments (PostgreSQL 12 and older; Patroni files still
+ * carry it, and Patroni translates it) would stop
+ * PostgreSQL 15 from starting: it becomes wal_keep_size = N x 16 MB, the
+ * default WAL segment size (that of every cluster initdb makes without
+ * --wal-segsize, as the supervisor's bootstrap does).  The parsed value
+ * stays in wal_keep_segments, for the supervisor's log line.
+ */
+static bool
+set_wal_keep_segments(NodeConf *c, const char *value, const char *where,
+					  char *err, size_t errlen)
+{
+	char	   *end;
+	long long	v;
+
+	if (c->wal_keep_segments >= 0)
+		return errbuf_fail(err, errlen, "%s: \"pg.wal_keep_segments\" is set twice", where);
+	for (int i = 0; i < c->npg; i++)
+		if (strcmp(c->pg[i].name, "wal_keep_size") == 0)
+			return errbuf_fail(err, errlen, WAL_KEEP_BOTH, where);
+	errno = 0;
+	v = isdigit((unsigned char) value[0]) ? strtoll(value, &end, 10) : -1;
+	if (v < 0 || errno != 0 || *end != '\0')
+		return errbuf_fail(err, errlen, "%s: invalid value for pg.wal_keep_segments: \"%s\" (a number of WAL segments)",
+					where, value);
+	if (v > INT_MAX / WAL_SEGMENT_MB)
+		return errbuf_fail(err, errlen, "%s: pg.wal_keep_segments = %lld is out of range (0 .. %d)",
+					where, v, INT_MAX / WAL_SEGMENT_MB);
+	if (c->npg >= CONF_MAX_PG)
+		return errbuf_fail(err, errlen, "%s: too many pg.* parameters (at most %d)", where, CONF_MAX_PG);
+	snprintf(c->pg[c->npg].name, sizeof(c->pg[0].name), "wal_keep_size");
+	snprintf(c->pg[c->npg].value, sizeof(c->pg[0].value), "%lldMB", v * WAL_SEGMENT_MB);
+	c->npg++;
+	c->wal_keep_segments = (int) v;
+	return true;
 }
 
 static bool
@@ -312,6 +386,10 @@ set_pg_param(NodeConf *c, const char *param, const char *value, const char *wher
 		if (strcmp(lower, managed_params[i].param) == 0)
 			return errbuf_fail(err, errlen, "%s: \"pg.%s\" is managed by pg_ha_supervisor: use %s",
 						where, lower, managed_params[i].instead);
+	if (strcmp(lower, "wal_keep_segments") == 0)
+		return set_wal_keep_segments(c, value, where, err, errlen);
+	if (strcmp(lower, "wal_keep_size") == 0 && c->wal_keep_segments >= 0)
+		return errbuf_fail(err, errlen, WAL_KEEP_BOTH, where);
 	for (int i = 0; i < c->npg; i++)
 		if (strcmp(c->pg[i].name, lower) == 0)
 			return errbuf_fail(err, errlen, "%s: \"pg.%s\" is set twice", where, lower);

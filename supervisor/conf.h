@@ -66,6 +66,8 @@ typedef struct NodeConf
 	bool		clonefrom;
 	bool		use_pg_rewind;
 	bool		auto_reclone;	/* re-clone a stranded replica (pg_ha.auto_reclone) */
+	int			basebackup_max_rate;	/* kB/s, pg_basebackup --max-rate; 0 = unthrottled */
+	int			wal_keep_segments;	/* pg.wal_keep_segments as given (-1: not); see conf.c */
 	char		log_file[CONF_PATH_LEN];
 	/* callbacks (Patroni's postgresql.callbacks): absolute paths, "" = none */
 	char		on_start[CONF_PATH_LEN];

@@ -66,6 +66,9 @@ load_conf(const char *path, NodeConf *out)
 	free(text);
 	if (!ok)
 		sup_log("invalid node configuration: %s", err);
+	else if (out->wal_keep_segments >= 0)
+		sup_log("configuration: pg.wal_keep_segments = %d (the name before PostgreSQL 13) is set as wal_keep_size = %lldMB: %d segments x 16 MB, the default WAL segment size",
+				out->wal_keep_segments, (long long) out->wal_keep_segments * 16, out->wal_keep_segments);
 	return ok;
 }
 

@@ -374,6 +374,65 @@ test_bool(void **state)
 }
 
 /* The shipped sample must stay valid. */
+/* PostgreSQL 12's wal_keep_segments: wal_keep_size = N x 16 MB, or an error with wal_keep_size */
+static void
+test_wal_keep_segments(void **state)
+{
+	char		buf[16384];
+
+	(void) state;
+	assert_true(parse(MIN_CONF "pg.wal_level = replica\npg.wal_keep_segments = 8\n"));
+	assert_int_equal(conf.wal_keep_segments, 8);
+	assert_int_equal(conf.npg, 2);
+	assert_string_equal(conf.pg[1].name, "wal_keep_size");
+	assert_string_equal(conf.pg[1].value, "128MB");
+	assert_true(conf_render_pg_ha_conf(&conf, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nwal_keep_size = '128MB'\n"));
+	assert_null(strstr(buf, "wal_keep_segments"));
+	assert_true(parse(MIN_CONF "pg.WAL_KEEP_SEGMENTS = 0\n"));
+	assert_string_equal(conf.pg[0].value, "0MB");
+	assert_true(parse(MIN_CONF "pg.wal_keep_segments = 134217727\n"));
+	assert_string_equal(conf.pg[0].value, "2147483632MB");
+	/* not given: nothing recorded */
+	assert_true(parse(MIN_CONF "pg.wal_keep_size = 1GB\n"));
+	assert_int_equal(conf.wal_keep_segments, -1);
+
+	/* both names, in either order: refused */
+	assert_fails_with(MIN_CONF "pg.wal_keep_size = 1GB\npg.wal_keep_segments = 8\n",
+					  "node.conf:5: \"pg.wal_keep_segments\" (its name before PostgreSQL 13) and \"pg.wal_keep_size\" are both set");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = 8\npg.wal_keep_size = 1GB\n",
+					  "node.conf:5: \"pg.wal_keep_segments\" (its name before PostgreSQL 13) and \"pg.wal_keep_size\" are both set");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = 8\npg.wal_keep_segments = 9\n",
+					  "node.conf:5: \"pg.wal_keep_segments\" is set twice");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = 8MB\n", "invalid value for pg.wal_keep_segments: \"8MB\"");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = -1\n", "invalid value for pg.wal_keep_segments");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = ''\n", "invalid value for pg.wal_keep_segments");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = 134217728\n", "out of range (0 .. 134217727)");
+	assert_fails_with(MIN_CONF "pg.wal_keep_segments = 99999999999999999999\n", "invalid value");
+}
+
+/* basebackup_max_rate: pg_basebackup's --max-rate, in kB/s */
+static void
+test_basebackup_max_rate(void **state)
+{
+	(void) state;
+	assert_true(parse(MIN_CONF));
+	assert_int_equal(conf.basebackup_max_rate, 0);
+	assert_true(parse(MIN_CONF "basebackup_max_rate = 32k\n"));
+	assert_int_equal(conf.basebackup_max_rate, 32);
+	assert_true(parse(MIN_CONF "basebackup_max_rate = 100M\n"));
+	assert_int_equal(conf.basebackup_max_rate, 102400);
+	assert_true(parse(MIN_CONF "basebackup_max_rate = 500\n"));
+	assert_int_equal(conf.basebackup_max_rate, 500);
+	assert_true(parse(MIN_CONF "basebackup_max_rate = 0\n"));
+	assert_int_equal(conf.basebackup_max_rate, 0);
+	assert_fails_with(MIN_CONF "basebackup_max_rate = 31k\n", "basebackup_max_rate = 31k is out of range");
+	assert_fails_with(MIN_CONF "basebackup_max_rate = 1025M\n", "out of range");
+	assert_fails_with(MIN_CONF "basebackup_max_rate = 10MB\n", "invalid value for basebackup_max_rate: \"10MB\"");
+	assert_fails_with(MIN_CONF "basebackup_max_rate = fast\n", "invalid value for basebackup_max_rate");
+	assert_fails_with(MIN_CONF "basebackup_max_rate = 99999999999M\n", "invalid value");
+}
+
 static void
 test_sample_file(void **state)
 {
@@ -415,6 +474,8 @@ main(void)
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_conninfo),
 		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_wal_keep_segments),
+		cmocka_unit_test(test_basebackup_max_rate),
 		cmocka_unit_test(test_sample_file),
 	};
 

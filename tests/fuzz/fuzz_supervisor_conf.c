@@ -24,6 +24,7 @@
  */
 #include <stdarg.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,11 +83,24 @@ write_node_conf(FuzzOut *o, const NodeConf *c)
 	fuzz_out(o, "nofailover = %s\nnoloadbalance = %s\nnosync = %s\nclonefrom = %s\nuse_pg_rewind = %s\n",
 		onoff(c->nofailover), onoff(c->noloadbalance), onoff(c->nosync),
 		onoff(c->clonefrom), onoff(c->use_pg_rewind));
+	fuzz_out(o, "basebackup_max_rate = %dk\n", c->basebackup_max_rate);
 	out_str(o, "log_file", c->log_file);
+	out_str(o, "on_start", c->on_start);
+	out_str(o, "on_stop", c->on_stop);
+	out_str(o, "on_restart", c->on_restart);
+	out_str(o, "on_reload", c->on_reload);
+	out_str(o, "on_role_change", c->on_role_change);
+	fuzz_out(o, "callback_timeout = %d\n", c->callback_timeout);
 	for (int i = 0; i < c->npg; i++)
 	{
 		char		key[CONF_NAME_LEN + 8];
 
+		/* what pg.wal_keep_segments became: written back under its own name */
+		if (c->wal_keep_segments >= 0 && strcmp(c->pg[i].name, "wal_keep_size") == 0)
+		{
+			fuzz_out(o, "pg.wal_keep_segments = %d\n", c->wal_keep_segments);
+			continue;
+		}
 		snprintf(key, sizeof(key), "pg.%s", c->pg[i].name);
 		out_str(o, key, c->pg[i].value);
 	}
@@ -106,6 +120,8 @@ check_bounds(const NodeConf *c)
 	size_t		dl = strlen(c->data_dir);
 
 	CHECK(terminated(c->name, sizeof(c->name)) && c->name[0] != '\0');
+	CHECK(c->basebackup_max_rate == 0 || (c->basebackup_max_rate >= 32 && c->basebackup_max_rate <= 1048576));
+	CHECK(c->wal_keep_segments >= -1 && c->wal_keep_segments <= INT_MAX / 16);
 	CHECK(terminated(c->zk_hosts, sizeof(c->zk_hosts)) && c->zk_hosts[0] != '\0');
 	CHECK(terminated(c->connect_address, sizeof(c->connect_address)) && c->connect_address[0] != '\0');
 	CHECK(terminated(c->connect_host, sizeof(c->connect_host)) && c->connect_host[0] != '\0');
