@@ -84,6 +84,7 @@ write_node_conf(FuzzOut *o, const NodeConf *c)
 		onoff(c->nofailover), onoff(c->noloadbalance), onoff(c->nosync),
 		onoff(c->clonefrom), onoff(c->use_pg_rewind));
 	fuzz_out(o, "basebackup_max_rate = %dk\n", c->basebackup_max_rate);
+	fuzz_out(o, "auto_reclone = %s\n", onoff(c->auto_reclone));
 	out_str(o, "log_file", c->log_file);
 	out_str(o, "on_start", c->on_start);
 	out_str(o, "on_stop", c->on_stop);
