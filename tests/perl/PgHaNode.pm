@@ -18,7 +18,9 @@ $ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
 $ENV{PGCONNECT_TIMEOUT} = 3;
 
 # %opt: name, zk_hosts, extra (conf lines), port, api_port,
-# ttl / loop_wait / retry_timeout (default 6 / 1 / 3)
+# ttl / loop_wait / retry_timeout (default 6 / 1 / 3), wal_keep_size and
+# max_slot_wal_keep_size (default 256MB and 1GB; a node file sets a
+# parameter only once)
 sub new
 {
 	my ($class, %opt) = @_;
@@ -54,7 +56,8 @@ loop_wait = @{[ $self->{loop_wait} // 1 ]}
 retry_timeout = @{[ $self->{retry_timeout} // 3 ]}
 log_file = $self->{dir}/postgres.log
 pg.unix_socket_directories = '$self->{dir}'
-pg.wal_keep_size = 256MB
+pg.wal_keep_size = @{[ $self->{wal_keep_size} // '256MB' ]}
+pg.max_slot_wal_keep_size = @{[ $self->{max_slot_wal_keep_size} // '1GB' ]}
 pg.max_wal_senders = 10
 pg.shared_buffers = 16MB
 pg.fsync = off
