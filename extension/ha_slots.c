@@ -262,9 +262,10 @@ do_action(const HaSlotAction *a)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		/* the slot locks first: releasing the slot takes ProcArrayLock */
+		LWLockReleaseAll();
 		if (MyReplicationSlot != NULL)
 			ReplicationSlotRelease();
-		LWLockReleaseAll();
 	}
 	PG_END_TRY();
 
