@@ -126,8 +126,10 @@ ok(wait_until(sub {
 }, 30, 'invalidated'), "(d) $gone\'s slot was invalidated (beyond max_slot_wal_keep_size)");
 cmp_ok($new->psql("SELECT coalesce(max(pg_current_wal_lsn() - restart_lsn), 0) FROM pg_replication_slots WHERE slot_name = '$gone'"),
 	'<=', ($slot_max + 32) * $MB, "(d) $gone\'s slot holds no more than max_slot_wal_keep_size now");
-my ($rc, $out, $err) = $new->psql('SELECT count(*) FROM ha_status()');
-like($err, qr/invalidated on this node: $gone/, '(d) ha_status() reports the lost slot');
+my ($rc, $out, $err);
+ok(wait_until(sub { ($rc, $out, $err) = $new->psql('SELECT count(*) FROM ha_status()'); $err =~ /invalidated on this node: $gone/ },
+	10, 'ha_status warns'), '(d) ha_status() reports the lost slot') or diag($err);
+like($new->postgres_log, qr/WARNING:  pg_ha: the replication slot "$gone" was invalidated/, '(d) the agent logged it as a WARNING');
 ($rc) = $new->psql('INSERT INTO t VALUES (42)');
 is($rc, 0, '(d) the leader goes on and accepts writes');
 is($new->in_recovery, 'f', '(d) it still leads');
