@@ -307,22 +307,17 @@ publish_lost(void)
 	}
 }
 
-/* The member list is complete and current: this node is in it, every row read. */
+/*
+ * The member list is current and this node is in it (a list read before
+ * our own member key was made is not).  A row whose data is not read yet
+ * has its name, which is all a slot needs; its position is 0 until then.
+ */
 static bool
 members_known(int64 now)
 {
-	bool		self_listed = false;
-
 	if (!session_reachable(now) || agent.members_listed_ms == 0 || agent.members_stale)
 		return false;
-	for (int i = 0; i < agent.view.nmembers; i++)
-	{
-		if (agent.meta[i].version < 0)
-			return false;
-		if (strcmp(agent.view.members[i].name, agent.view.self.name) == 0)
-			self_listed = true;
-	}
-	return self_listed;
+	return session_member_index(agent.view.self.name) >= 0;
 }
 
 const char *
