@@ -243,6 +243,8 @@ do_action(const HaSlotAction *a)
 	{
 		switch (a->op)
 		{
+			case HA_SLOT_LOST:
+				break;
 			case HA_SLOT_CREATE:
 				create_slot(a->name);
 				break;
@@ -402,12 +404,14 @@ slots_manage(int64 now)
 	{
 		const HaSlotAction *a = &actions[i];
 
-		if (a->op == HA_SLOT_DROP_LOST &&
+		if ((a->op == HA_SLOT_DROP_LOST || a->op == HA_SLOT_LOST) &&
 			set_note(lost, &nlost, lengthof(lost), a->name, "lost"))
 			ereport(WARNING,
 					(errmsg("pg_ha: the replication slot \"%s\" was invalidated: the WAL its member needs is gone",
 							a->name),
-					 errdetail("It held more than max_slot_wal_keep_size (%d MB); the slot is dropped and made again.",
+					 errdetail(a->op == HA_SLOT_LOST ?
+							   "It held more than max_slot_wal_keep_size (%d MB); its member is gone, the slot is kept for member_slots_ttl." :
+							   "It held more than max_slot_wal_keep_size (%d MB); the slot is dropped and made again.",
 							   max_slot_wal_keep_size_mb),
 					 errhint("If that member cannot find its WAL, clone it again (patronictl reinit, or ha_reinitialize()).")));
 		if (!do_action(a))
@@ -440,6 +444,7 @@ slots_manage(int64 now)
 				changed = true;
 				break;
 			case HA_SLOT_ADVANCE:
+			case HA_SLOT_LOST:
 				break;
 		}
 	}

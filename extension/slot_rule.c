@@ -21,6 +21,8 @@ ha_slot_op_name(HaSlotOp op)
 			return "drop";
 		case HA_SLOT_DROP_LOST:
 			return "drop lost";
+		case HA_SLOT_LOST:
+			return "report lost";
 		case HA_SLOT_ADVANCE:
 			return "advance";
 		case HA_SLOT_ADOPT:
@@ -107,7 +109,7 @@ plan_existing(const HaSlotFacts *f, const HaSlotHave *s, const char *self_slot,
 	/* a member that is gone keeps its slot member_slots_ttl long */
 	if (m < 0 && wants_slots(f) && strcmp(s->name, self_slot) != 0 &&
 		(s->seen_ms == 0 || f->now_ms - s->seen_ms < f->ttl_ms))
-		return n;
+		return s->lost ? add(out, cap, n, HA_SLOT_LOST, s->name, 0) : n;
 	return add(out, cap, n, HA_SLOT_DROP, s->name, 0);
 }
 

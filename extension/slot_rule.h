@@ -64,6 +64,7 @@ typedef enum HaSlotOp
 	HA_SLOT_CREATE,				/* a physical slot reserving WAL now */
 	HA_SLOT_DROP,				/* one of ours no longer wanted */
 	HA_SLOT_DROP_LOST,			/* one of ours invalidated: dropped, created again later */
+	HA_SLOT_LOST,				/* a gone member's, invalidated: only reported (kept for the ttl) */
 	HA_SLOT_ADVANCE,			/* a replica's copy: restart_lsn to lsn */
 	HA_SLOT_ADOPT				/* a physical slot with a member's name: recorded as ours */
 } HaSlotOp;

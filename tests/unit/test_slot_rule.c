@@ -13,7 +13,7 @@
  *	   dropped (0: at once)"                                        test_gone_member_ttl
  *	  "slots pg_ha did not create are never touched"                test_foreign_slots_untouched
  *	  "an invalidated slot (wal_status lost) is dropped and
- *	   created again"                                               test_lost_slot
+ *	   created again"; a gone member's is reported, kept        test_lost_slot
  *	  "use_slots off: pg_ha's slots are dropped"                    test_use_slots_off
  *	  a nofailover replica keeps no copies                          test_nofailover_replica
  *	  nothing is created or dropped before the members are read     test_members_unknown
@@ -247,6 +247,17 @@ test_lost_slot(void **state)
 	n = plan(&f, a);
 	assert_int_equal(n, 1);
 	assert_action(&a[0], HA_SLOT_DROP_LOST, "node_2");
+
+	/* a gone member's lost slot: reported, kept for the ttl, then dropped */
+	f = facts(true, slots, 1);
+	f.nmembers = 1;				/* only n1 listed */
+	n = plan(&f, a);
+	assert_int_equal(n, 1);
+	assert_action(&a[0], HA_SLOT_LOST, "node_2");
+	slots[0].seen_ms = NOW - TTL;
+	n = plan(&f, a);
+	assert_action(&a[0], HA_SLOT_DROP, "node_2");
+	slots[0].seen_ms = NOW;
 
 	/* on a replica the same: a copy that is lost is no copy */
 	f = facts(false, slots, 1);
