@@ -65,6 +65,7 @@ static SlotNote errors[HA_SLOTS_MAX];
 static int	nlost = 0;
 static SlotNote lost[HA_MAX_MEMBERS];	/* reported until used again */
 static int64 next_pass_ms = 0;
+static int64 listed_ms = 0;		/* the member list the last pass saw */
 
 static SlotNote *
 find_note(SlotNote *notes, int n, const char *name)
@@ -343,8 +344,10 @@ slots_manage(int64 now)
 	bool		changed = false;
 	bool		known = members_known(now);
 
-	if (now < next_pass_ms)
+	/* a new member list is acted on at once: a new replica waits for its slot */
+	if (now < next_pass_ms && agent.members_listed_ms == listed_ms)
 		return;
+	listed_ms = agent.members_listed_ms;
 	next_pass_ms = now + Max(ha_loop_wait, 1) * 1000;
 	if (!record_loaded)
 		load_record(now);
