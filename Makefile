@@ -51,6 +51,8 @@ OBJS = \
 	extension/reinit_rule.o \
 	extension/stranded_rule.o \
 	extension/sync_rule.o \
+	extension/slot_rule.o \
+	extension/ha_slots.o \
 	common/addr.o \
 	common/cluster_keys.o \
 	common/conninfo.o \
@@ -63,6 +65,7 @@ OBJS = \
 	common/json_rows.o \
 	common/json_writer.o \
 	common/reply_socket.o \
+	common/slot_name.o \
 	common/member_json.o \
 	common/text.o
 

@@ -11,6 +11,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dyn_config.h"
@@ -25,6 +26,8 @@ dyn_config_defaults(HaDynConfig *c)
 	c->retry_timeout = HA_DEFAULT_RETRY_TIMEOUT;
 	c->maximum_lag_on_failover = HA_DEFAULT_MAXIMUM_LAG;
 	c->primary_start_timeout = HA_DEFAULT_PRIMARY_START_TIMEOUT;
+	c->use_slots = HA_DEFAULT_USE_SLOTS;
+	c->member_slots_ttl = HA_DEFAULT_MEMBER_SLOTS_TTL;
 }
 
 void
@@ -45,6 +48,8 @@ dyn_config_render(const HaDynConfig *c, JsonBuf *jb)
 	json_bool(jb, c->synchronous_mode_strict);
 	json_key(jb, "primary_start_timeout");
 	json_int(jb, c->primary_start_timeout);
+	json_key(jb, "member_slots_ttl");
+	json_int(jb, c->member_slots_ttl);
 	if (c->pause)
 	{
 		json_key(jb, "pause");
@@ -60,6 +65,8 @@ dyn_config_render(const HaDynConfig *c, JsonBuf *jb)
 		json_string(jb, c->params[i].value);
 	}
 	json_object_end(jb);
+	json_key(jb, "use_slots");
+	json_bool(jb, c->use_slots);
 	json_object_end(jb);
 	json_object_end(jb);
 }
@@ -150,6 +157,47 @@ dyn_bool(JsonParser *P, DynParse *d, const char *key, bool *field)
 	return true;
 }
 
+/*
+ * Seconds, as a whole number or a string with a unit (Patroni's
+ * member_slots_ttl: "30min"); no more than INT_MAX seconds.
+ */
+static bool
+dyn_duration(JsonParser *P, DynParse *d, const char *key, int *field)
+{
+	static const struct
+	{
+		const char *unit;
+		int64_t		seconds;
+	}			units[] = {{"", 1}, {"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400}};
+	char		text[32];
+	char	   *end;
+	long long	v;
+
+	if (jp_take_null(P))
+		return true;
+	if (P->p >= P->end || *P->p != '"')
+		return dyn_int(P, d, key, 0, INT_MAX, field);
+	if (!jp_get_string(P, text, sizeof(text)))
+	{
+		P->error = NULL;
+		return dyn_problem(P, d, "\"%s\" must be seconds, or a string like \"30min\"", key);
+	}
+	if (text[0] < '0' || text[0] > '9')
+		return dyn_problem(P, d, "\"%s\" must be seconds, or a string like \"30min\"", key);
+	v = strtoll(text, &end, 10);
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+		{
+			if (v > INT_MAX / units[i].seconds)
+				return dyn_problem(P, d, "\"%s\" is too long", key);
+			*field = (int) (v * units[i].seconds);
+			return true;
+		}
+	return dyn_problem(P, d, "\"%s\" must be seconds, or a string like \"30min\" (units s, min, h, d)", key);
+}
+
 /* A parameter value: string, number (its text) or boolean (on/off). */
 static bool
 param_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
@@ -214,6 +262,8 @@ postgresql_member(JsonParser *P, const char *key, size_t keylen, int depth, void
 {
 	DynParse   *d = (DynParse *) arg;
 
+	if (jp_key_is(key, keylen, "use_slots"))
+		return dyn_bool(P, d, "postgresql.use_slots", &d->c->use_slots);
 	if (!jp_key_is(key, keylen, "parameters"))
 		return jp_skip_value(P, depth);
 	if (jp_take_null(P))
@@ -239,6 +289,8 @@ config_member(JsonParser *P, const char *key, size_t keylen, int depth, void *ar
 		return dyn_int(P, d, "retry_timeout", 1, 3600, &c->retry_timeout);
 	if (jp_key_is(key, keylen, "primary_start_timeout"))
 		return dyn_int(P, d, "primary_start_timeout", 0, 3600, &c->primary_start_timeout);
+	if (jp_key_is(key, keylen, "member_slots_ttl"))
+		return dyn_duration(P, d, "member_slots_ttl", &c->member_slots_ttl);
 	if (jp_key_is(key, keylen, "maximum_lag_on_failover"))
 	{
 		lag = (int) (c->maximum_lag_on_failover > INT_MAX ? INT_MAX : c->maximum_lag_on_failover);

@@ -34,6 +34,8 @@ typedef struct HaDynConfig
 	bool		synchronous_mode;
 	bool		synchronous_mode_strict;
 	int			primary_start_timeout;	/* seconds */
+	bool		use_slots;		/* postgresql.use_slots */
+	int			member_slots_ttl;	/* seconds */
 	bool		pause;
 	int			nparams;
 	HaDynParam	params[HA_DYN_MAX_PARAMS];
@@ -45,6 +47,8 @@ typedef struct HaDynConfig
 #define HA_DEFAULT_RETRY_TIMEOUT		5
 #define HA_DEFAULT_MAXIMUM_LAG			1048576
 #define HA_DEFAULT_PRIMARY_START_TIMEOUT 0
+#define HA_DEFAULT_USE_SLOTS			true
+#define HA_DEFAULT_MEMBER_SLOTS_TTL		1800	/* Patroni's 30min */
 
 extern void dyn_config_defaults(HaDynConfig *c);
 
@@ -59,7 +63,9 @@ extern void dyn_config_render(const HaDynConfig *c, JsonBuf *jb);
  * other (loop_wait and retry_timeout must be less than ttl), or a
  * parameter is malformed or one pg_ha manages itself; c is then
  * unchanged.  Keys pg_ha does not know (Patroni has many) are ignored, as
- * is everything in "postgresql" but "parameters".  A parameter's value is
+ * is everything in "postgresql" but "parameters" and "use_slots".
+ * member_slots_ttl is whole seconds or, as Patroni writes it, a string
+ * with a unit ("30min", "1h", "90s", "1d").  A parameter's value is
  * a string, a number or a boolean ("on"/"off").
  */
 extern bool dyn_config_parse(const char *data, size_t len, HaDynConfig *c,

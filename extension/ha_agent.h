@@ -257,6 +257,11 @@ extern void sync_manage_standby(int64 now);
 extern void sync_apply_written(void);
 extern uint64 sync_released_lsn(void);
 
+/* ha_slots.c: member replication slots (use_slots) */
+extern void slots_manage(int64 now);
+/* this replica's primary_slot_name: its slot on the leader, "" with use_slots off */
+extern const char *slots_primary_slot_name(void);
+
 /* ha_reinit.c: reinitialize requests (SQL and HTTP, one slot) */
 extern void reinit_poll_request(int64 now);
 /* the same checks and request for the agent's own (ha_stranded.c); 200 if asked */

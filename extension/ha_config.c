@@ -59,6 +59,9 @@ apply_dynamic(const HaDynConfig *c, const char *source)
 						   c->synchronous_mode_strict ? "on" : "off");
 	snprintf(num, sizeof(num), "%d", c->primary_start_timeout);
 	ha_append_conf_setting(&s, "pg_ha.primary_start_timeout", num);
+	ha_append_conf_setting(&s, "pg_ha.use_slots", c->use_slots ? "on" : "off");
+	snprintf(num, sizeof(num), "%d", c->member_slots_ttl);
+	ha_append_conf_setting(&s, "pg_ha.member_slots_ttl", num);
 	for (int i = 0; i < c->nparams; i++)
 		ha_append_conf_setting(&s, c->params[i].name, c->params[i].value);
 	if (ha_write_dynamic_conf(s.data) && strcmp(applied_text, s.data) != 0)
@@ -153,6 +156,8 @@ config_update(void)
 	c.synchronous_mode = ha_synchronous_mode;
 	c.synchronous_mode_strict = ha_synchronous_mode_strict;
 	c.primary_start_timeout = ha_primary_start_timeout;
+	c.use_slots = ha_use_slots;
+	c.member_slots_ttl = ha_member_slots_ttl;
 	json_init(&jb, buf, sizeof(buf));
 	dyn_config_render(&c, &jb);
 	Assert(!jb.overflow);

@@ -402,7 +402,8 @@ follow_leader(int64 now)
 	 * (ha_sync.c), so the old leader /sync still names can never
 	 * miss an acknowledged one.
 	 */
-	ha_write_runtime_conf(conninfo, ha_synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
+	ha_write_runtime_conf(conninfo, slots_primary_slot_name(),
+						  ha_synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
 
 	/*
 	 * the leader was away a moment (a restart): stream again now (see
@@ -540,6 +541,9 @@ duties_decide_and_act(int64 now)
 			break;
 	}
 
+	/* the member slots: the leader's for its replicas, a replica's copies */
+	if (d.action == HA_ACT_LEAD || d.action == HA_ACT_FOLLOW)
+		slots_manage(now);
 	stranded_check(now, d.action == HA_ACT_FOLLOW);
 
 	if (agent.view.is_leader != d.is_leader ||

@@ -38,6 +38,8 @@ bool		ha_synchronous_mode = false;
 bool		ha_synchronous_mode_strict = false;
 int			ha_maximum_lag_on_failover = 1048576;
 int			ha_primary_start_timeout = 0;
+bool		ha_use_slots = true;
+int			ha_member_slots_ttl = HA_DEFAULT_MEMBER_SLOTS_TTL;
 bool		ha_nofailover = false;
 bool		ha_noloadbalance = false;
 bool		ha_nosync = false;
@@ -235,6 +237,16 @@ ha_define_gucs(void)
 							"After a crash of the primary, how long to try restarting it in place before failing over.",
 							"0 means fail over at once.",
 							&ha_primary_start_timeout, HA_DEFAULT_PRIMARY_START_TIMEOUT, 0, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.use_slots",
+							 "Keep a physical replication slot per member; replicas stream through theirs.",
+							 "Like Patroni's postgresql.use_slots: the leader holds the WAL a replica still needs (up to max_slot_wal_keep_size).",
+							 &ha_use_slots, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_ha.member_slots_ttl",
+							"How long the slot of a member that is gone is kept.",
+							"0 means it is dropped at once.",
+							&ha_member_slots_ttl, HA_DEFAULT_MEMBER_SLOTS_TTL, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pg_ha.nofailover", "Tag: this node never becomes leader.",
 							 NULL, &ha_nofailover, false,

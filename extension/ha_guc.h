@@ -24,6 +24,8 @@ extern bool ha_synchronous_mode;
 extern bool ha_synchronous_mode_strict;
 extern int	ha_maximum_lag_on_failover;
 extern int	ha_primary_start_timeout;
+extern bool ha_use_slots;
+extern int	ha_member_slots_ttl;
 extern bool ha_nofailover;
 extern bool ha_noloadbalance;
 extern bool ha_nosync;

@@ -136,6 +136,7 @@ write_conf_and_reload(const char *path, const char *text, char **written)
 
 void
 ha_write_runtime_conf(const char *primary_conninfo,
+					  const char *primary_slot_name,
 					  const char *synchronous_standby_names)
 {
 	StringInfoData s;
@@ -144,6 +145,7 @@ ha_write_runtime_conf(const char *primary_conninfo,
 	appendStringInfoString(&s,
 						   "# Written by the pg_ha agent; changes at run time. Do not edit.\n");
 	ha_append_conf_setting(&s, "primary_conninfo", primary_conninfo);
+	ha_append_conf_setting(&s, "primary_slot_name", primary_slot_name);
 	ha_append_conf_setting(&s, "recovery_target_timeline", "latest");
 	ha_append_conf_setting(&s, "synchronous_standby_names", synchronous_standby_names);
 

@@ -30,9 +30,12 @@ extern bool ha_promote(void);
 
 /*
  * Writes pg_ha.runtime.conf (atomically) and reloads postgres, unless it
- * already says exactly this.  conninfo "" = no upstream.
+ * already says exactly this.  conninfo "" = no upstream; slot "" = none
+ * (the supervisor writes the same file when it prepares a standby: the
+ * same values, or the WAL receiver restarts).
  */
 extern void ha_write_runtime_conf(const char *primary_conninfo,
+								  const char *primary_slot_name,
 								  const char *synchronous_standby_names);
 
 /* Appends "name = 'value'" (quoted for postgresql.conf) and a newline. */

@@ -50,6 +50,7 @@ typedef struct HaView
 	bool		replay_paused;	/* replica: WAL replay is paused (pg_wal_replay_pause) */
 	const char *config_problem; /* static string, NULL when settings agree */
 	char		decision[128];	/* the agent's last decision and its reason */
+	char		slots_lost[256];	/* member slots invalidated (wal_status lost), "a, b" */
 	char		history_json[HA_HISTORY_JSON_CAP];	/* the /history key ("[]") */
 	char		config_json[HA_CONFIG_JSON_CAP];	/* the /config key, "" if none (or unreadable) */
 	bool		paused;			/* maintenance mode ("pause": true in /config) */

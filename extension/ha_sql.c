@@ -159,6 +159,12 @@ ha_status(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
+	if (v->slots_lost[0])
+		ereport(WARNING,
+				(errmsg("pg_ha: replication slot(s) of members invalidated on this node: %s", v->slots_lost),
+				 errdetail("Their WAL was removed (max_slot_wal_keep_size): a member that still needs it cannot stream."),
+				 errhint("Clone such a member again (patronictl reinit, or ha_reinitialize()).")));
+
 	for (int i = 0; i < v->nmembers; i++)
 		if (v->leader[0] && strcmp(v->members[i].name, v->leader) == 0)
 			leader = &v->members[i];

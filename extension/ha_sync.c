@@ -39,11 +39,11 @@ apply_sync_names(void)
 	const char *standby = agent.view.sync_standby;
 
 	if (!ha_synchronous_mode)
-		ha_write_runtime_conf("", "");
+		ha_write_runtime_conf("", "", "");
 	else if (standby[0] && strcmp(agent.sync_leader, agent.view.self.name) == 0)
-		ha_write_runtime_conf("", quoted_standby(standby));
+		ha_write_runtime_conf("", "", quoted_standby(standby));
 	else
-		ha_write_runtime_conf("", ha_synchronous_mode_strict ? "*" : "");
+		ha_write_runtime_conf("", "", ha_synchronous_mode_strict ? "*" : "");
 }
 
 /* Our /sync write succeeded (ha_session.c recorded it): apply the name. */

@@ -24,6 +24,7 @@ hot_standby = on
 max_wal_senders = 10
 max_replication_slots = 10
 wal_keep_size = '128MB'
+max_slot_wal_keep_size = '1GB'
 wal_log_hints = on
 logging_collector = off
 pg_ha.name = '$name'

@@ -20,6 +20,8 @@
 
 #include "conninfo.h"
 #include "actions.h"
+#include "leader_link.h"
+#include "slot_name.h"
 #include "addr.h"
 #include "log.h"
 #include "pg.h"
@@ -180,11 +182,23 @@ remove_partial_clone(const NodeConf *c)
 	pgd_remove_tree(c->data_dir);
 }
 
-/* After a clone or pg_rewind: our files, not the source's. */
+/*
+ * After a clone or pg_rewind: our files, not the source's; and our slot
+ * on the leader (use_slots), so that the WAL receiver need not wait for
+ * the leader's agent to make it.  Without it the agent makes it soon.
+ */
 bool
 configure_standby(const NodeConf *c, const char *leader_ci)
 {
+	char		slot[SLOT_NAME_LEN];
+	char		err[256];
+
 	pgd_forget_source_files(c);
+	if (c->use_slots && leader_ci && leader_ci[0] &&
+		slot_name_for_member(c->name, slot, sizeof(slot)) &&
+		!pg_leader_ensure_slot(c, leader_ci, slot, err, sizeof(err)))
+		sup_log("standby: could not make the replication slot \"%s\" on the leader (its agent makes it): %s",
+				slot, err);
 	return pgd_clean_auto_conf(c) && pgd_set_standby(c, true) &&
 		pgd_write_runtime_conf(c, leader_ci);
 }

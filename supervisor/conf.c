@@ -80,6 +80,8 @@ static const KeyDef key_defs[] = {
 	I(synchronous_mode_strict, K_BOOL, 0, 0),
 	I(maximum_lag_on_failover, K_BYTES, 0, INT_MAX),
 	I(primary_start_timeout, K_SECONDS, 0, 3600),
+	I(use_slots, K_BOOL, 0, 0),
+	I(member_slots_ttl, K_SECONDS, 0, INT_MAX),
 	I(nofailover, K_BOOL, 0, 0),
 	I(noloadbalance, K_BOOL, 0, 0),
 	I(nosync, K_BOOL, 0, 0),
@@ -107,7 +109,7 @@ static const struct
 	{"port", "the key \"port\""},
 	{"listen_addresses", "the key \"listen_addresses\""},
 	{"primary_conninfo", "nothing: pg_ha points replicas at the leader"},
-	{"primary_slot_name", "nothing: pg_ha manages replication"},
+	{"primary_slot_name", "the key \"use_slots\": pg_ha names each replica's slot"},
 	{"synchronous_standby_names", "the key \"synchronous_mode\""},
 	{"recovery_target_timeline", "nothing: pg_ha always follows the latest timeline"},
 	{"include", "nothing: includes are not allowed here"},
@@ -239,6 +241,8 @@ set_defaults(NodeConf *c)
 	c->use_pg_rewind = true;
 	c->auto_reclone = true;
 	c->wal_keep_segments = -1;
+	c->use_slots = true;
+	c->member_slots_ttl = 1800;
 	c->callback_timeout = 30;
 }
 

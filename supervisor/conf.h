@@ -60,6 +60,8 @@ typedef struct NodeConf
 	bool		synchronous_mode_strict;
 	int64_t		maximum_lag_on_failover;	/* bytes */
 	int			primary_start_timeout;	/* seconds */
+	bool		use_slots;		/* Patroni's postgresql.use_slots */
+	int			member_slots_ttl;	/* seconds */
 	bool		nofailover;
 	bool		noloadbalance;
 	bool		nosync;

@@ -149,6 +149,8 @@ conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
 	ok = ok && emit(buf, cap, &o, "pg_ha.synchronous_mode_strict", onoff(c->synchronous_mode_strict), false);
 	ok = ok && emit_int(buf, cap, &o, "pg_ha.maximum_lag_on_failover", (long long) c->maximum_lag_on_failover);
 	ok = ok && emit_int(buf, cap, &o, "pg_ha.primary_start_timeout", c->primary_start_timeout);
+	ok = ok && emit(buf, cap, &o, "pg_ha.use_slots", onoff(c->use_slots), false);
+	ok = ok && emit_int(buf, cap, &o, "pg_ha.member_slots_ttl", c->member_slots_ttl);
 	ok = ok && emit(buf, cap, &o, "pg_ha.nofailover", onoff(c->nofailover), false);
 	ok = ok && emit(buf, cap, &o, "pg_ha.noloadbalance", onoff(c->noloadbalance), false);
 	ok = ok && emit(buf, cap, &o, "pg_ha.nosync", onoff(c->nosync), false);

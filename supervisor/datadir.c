@@ -28,6 +28,7 @@
 #include "conninfo.h"
 #include "ha_types.h"
 #include "log.h"
+#include "slot_name.h"
 #include "datadir.h"
 #include "run.h"
 
@@ -275,7 +276,8 @@ is_include_line(const char *line)
 static bool
 is_agent_setting(const char *line)
 {
-	static const char *const names[] = {"primary_conninfo", "synchronous_standby_names"};
+	static const char *const names[] = {"primary_conninfo", "primary_slot_name",
+	"synchronous_standby_names"};
 
 	while (*line == ' ' || *line == '\t')
 		line++;
@@ -366,7 +368,7 @@ pgd_clean_auto_conf(const NodeConf *c)
 	{
 		ok = pgd_write_atomic(path, out, o);
 		if (ok)
-			sup_log("config: removed primary_conninfo/synchronous_standby_names from postgresql.auto.conf");
+			sup_log("config: removed primary_conninfo/primary_slot_name/synchronous_standby_names from postgresql.auto.conf");
 	}
 	free(text);
 	free(out);
@@ -377,6 +379,7 @@ bool
 pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo)
 {
 	char		ci[2048] = "";
+	char		slot[SLOT_NAME_LEN] = "";
 	char		q[4200];
 	char		text[4400];
 	char		path[CONF_PATH_LEN + 32];
@@ -390,6 +393,9 @@ pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo)
 		if (!conninfo_standby(ci, sizeof(ci), leader_conninfo, c->replication_user,
 							  c->replication_password, c->name))
 			return false;
+		/* the agent's name too (common/slot_name.c): it creates the slots */
+		if (c->use_slots && !slot_name_for_member(c->name, slot, sizeof(slot)))
+			return false;
 	}
 	if (conf_quote(ci, q, sizeof(q)) < 0)
 		return false;
@@ -401,8 +407,9 @@ pgd_write_runtime_conf(const NodeConf *c, const char *leader_conninfo)
 	n = snprintf(text, sizeof(text),
 				 "# Written by pg_ha_supervisor and the pg_ha agent (atomically); do not edit.\n"
 				 "primary_conninfo = %s\n"
+				 "primary_slot_name = '%s'\n"
 				 "recovery_target_timeline = 'latest'\n"
-				 "synchronous_standby_names = '%s'\n", q,
+				 "synchronous_standby_names = '%s'\n", q, slot,
 				 c->synchronous_mode ? HA_SYNC_NAMES_NOT_YET : "");
 	if (n < 0 || (size_t) n >= sizeof(text))
 		return false;
@@ -458,7 +465,9 @@ pgd_forget_source_files(const NodeConf *c)
 {
 	static const char *const files[] = {
 		"pg_ha.request", "pg_ha.request.tmp", "pg_ha.runtime.conf", "pg_ha.runtime.conf.tmp",
-		"pg_ha.conf.tmp", "postmaster.opts", "recovery.signal", NULL
+		"pg_ha.conf.tmp", "postmaster.opts", "recovery.signal",
+		/* the slots the source made (the agent adopts the member slots this node has) */
+		"pg_ha.slots", "pg_ha.slots.tmp", NULL
 	};
 
 	for (int i = 0; files[i]; i++)

@@ -78,6 +78,40 @@ connect_to(const char *base, const char *user, const char *password, bool replic
 }
 
 bool
+pg_leader_ensure_slot(const NodeConf *c, const char *leader_conninfo, const char *slot,
+					  char *err, size_t errlen)
+{
+	PGconn	   *conn;
+	PGresult   *res;
+	char		cmd[128];
+	const char *state;
+	bool		ok;
+
+	conn = connect_to(leader_conninfo, c->replication_user, c->replication_password, true,
+					  err, errlen);
+	if (conn == NULL)
+		return false;
+	/* a slot name is [a-z0-9_] (common/slot_name.c): nothing to quote */
+	snprintf(cmd, sizeof(cmd), "CREATE_REPLICATION_SLOT \"%s\" PHYSICAL RESERVE_WAL", slot);
+	res = PQexec(conn, cmd);
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	/* 42710 duplicate_object: it has it already (the agent made it, or a copy) */
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK || (state && strcmp(state, "42710") == 0);
+	if (!ok)
+	{
+		size_t		l;
+
+		snprintf(err, errlen, "%s", PQerrorMessage(conn));
+		l = strlen(err);
+		while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
+			err[--l] = '\0';
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return ok;
+}
+
+bool
 pg_leader_info(const NodeConf *c, const char *leader_conninfo, LeaderInfo *li,
 			   char *err, size_t errlen)
 {

@@ -32,6 +32,15 @@ extern bool pg_leader_info(const NodeConf *c, const char *leader_conninfo, Leade
 extern bool pg_leader_checkpoint(const NodeConf *c, const char *leader_conninfo,
 								 char *err, size_t errlen);
 
+/*
+ * Makes the physical replication slot slot on the leader (reserving WAL
+ * now) unless it has one by that name: so that a standby about to start
+ * can stream through its slot at once, before the leader's agent sees
+ * its member key.  False, with the reason in err, if it could not.
+ */
+extern bool pg_leader_ensure_slot(const NodeConf *c, const char *leader_conninfo,
+								  const char *slot, char *err, size_t errlen);
+
 /* Password in the environment of a child: "PGPASSWORD=..." (static buffer). */
 extern const char *pg_password_env(const char *password);
 

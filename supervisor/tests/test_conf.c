@@ -59,6 +59,8 @@ test_defaults(void **state)
 	assert_int_equal(conf.primary_start_timeout, 0);
 	assert_true(conf.use_pg_rewind);
 	assert_true(conf.auto_reclone);
+	assert_true(conf.use_slots);
+	assert_int_equal(conf.member_slots_ttl, 1800);
 	assert_false(conf.clonefrom);
 	assert_string_equal(conf.log_file, "");
 	assert_int_equal(conf.npg, 0);
@@ -168,6 +170,10 @@ test_callbacks(void **state)
 	assert_fails_with(MIN_CONF "on_start = 'sh -c x'\n", "node.conf:4: on_start must be the absolute path");
 	assert_fails_with(MIN_CONF "callback_timeout = 0\n", "node.conf:4: callback_timeout = 0 is out of range (1 .. 3600)");
 	assert_fails_with(MIN_CONF "callback_timeout = soon\n", "node.conf:4: invalid value for callback_timeout");
+	assert_true(parse(MIN_CONF "use_slots = off\nmember_slots_ttl = 0\n"));
+	assert_false(conf.use_slots);
+	assert_int_equal(conf.member_slots_ttl, 0);
+	assert_fails_with(MIN_CONF "member_slots_ttl = 30min\n", "node.conf:4: invalid value for member_slots_ttl");
 	assert_fails_with(MIN_CONF "on_reload = /a\non_reload = /b\n", "node.conf:5: \"on_reload\" is set twice");
 }
 
@@ -200,6 +206,7 @@ test_pg_params(void **state)
 	(void) state;
 	assert_fails_with(MIN_CONF "pg.port = 5433\n", "\"pg.port\" is managed by pg_ha_supervisor: use the key \"port\"");
 	assert_fails_with(MIN_CONF "pg.primary_conninfo = x\n", "managed by pg_ha_supervisor");
+	assert_fails_with(MIN_CONF "pg.primary_slot_name = x\n", "managed by pg_ha_supervisor: use the key \"use_slots\"");
 	assert_fails_with(MIN_CONF "pg.SYNCHRONOUS_STANDBY_NAMES = x\n", "managed by pg_ha_supervisor");
 	assert_fails_with(MIN_CONF "pg.include = x\n", "includes are not allowed");
 	assert_fails_with(MIN_CONF "pg.pg_ha.ttl = 3\n", "set \"pg_ha.ttl\" with the key \"ttl\"");
@@ -243,6 +250,8 @@ test_render(void **state)
 	assert_non_null(strstr(buf, "\npg_ha.synchronous_mode_strict = off\n"));
 	assert_non_null(strstr(buf, "\npg_ha.maximum_lag_on_failover = 10485760\n"));
 	assert_non_null(strstr(buf, "\npg_ha.primary_start_timeout = 0\n"));
+	assert_non_null(strstr(buf, "\npg_ha.use_slots = on\n"));	/* Patroni's default */
+	assert_non_null(strstr(buf, "\npg_ha.member_slots_ttl = 1800\n"));
 	assert_non_null(strstr(buf, "\npg_ha.clonefrom = off\n"));
 	assert_non_null(strstr(buf, "\npg_ha.auto_reclone = on\n"));
 	assert_non_null(strstr(buf, "\npg_ha.replication_user = 'replicator'\n"));

@@ -85,6 +85,7 @@ write_node_conf(FuzzOut *o, const NodeConf *c)
 		onoff(c->clonefrom), onoff(c->use_pg_rewind));
 	fuzz_out(o, "basebackup_max_rate = %dk\n", c->basebackup_max_rate);
 	fuzz_out(o, "auto_reclone = %s\n", onoff(c->auto_reclone));
+	fuzz_out(o, "use_slots = %s\nmember_slots_ttl = %d\n", onoff(c->use_slots), c->member_slots_ttl);
 	out_str(o, "log_file", c->log_file);
 	out_str(o, "on_start", c->on_start);
 	out_str(o, "on_stop", c->on_stop);

@@ -18,9 +18,10 @@ $ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
 $ENV{PGCONNECT_TIMEOUT} = 3;
 
 # %opt: name, zk_hosts, extra (conf lines), port, api_port,
-# ttl / loop_wait / retry_timeout (default 6 / 1 / 3), wal_keep_size (256MB;
-# a key may be given once, so not through extra), wal_keep (instead: the
-# whole line that keeps WAL for replicas, default pg.wal_keep_size = 256MB)
+# ttl / loop_wait / retry_timeout (default 6 / 1 / 3), wal_keep_size and
+# max_slot_wal_keep_size (default 256MB and 1GB; a node file sets a
+# parameter only once), wal_keep (instead: the whole line that keeps WAL for
+# replicas, default pg.wal_keep_size = 256MB)
 sub new
 {
 	my ($class, %opt) = @_;
@@ -57,6 +58,7 @@ retry_timeout = @{[ $self->{retry_timeout} // 3 ]}
 log_file = $self->{dir}/postgres.log
 pg.unix_socket_directories = '$self->{dir}'
 @{[ $self->{wal_keep} // ('pg.wal_keep_size = ' . ($self->{wal_keep_size} // '256MB')) ]}
+pg.max_slot_wal_keep_size = @{[ $self->{max_slot_wal_keep_size} // '1GB' ]}
 pg.max_wal_senders = 10
 pg.shared_buffers = 16MB
 pg.fsync = off

@@ -64,7 +64,7 @@ test_round_trip(void **state)
 	dyn_config_render(&c, &jb);
 	assert_false(jb.overflow);
 	assert_non_null(strstr(buf, "\"ttl\":30,\"loop_wait\":10,\"retry_timeout\":10"));
-	assert_non_null(strstr(buf, "\"postgresql\":{\"parameters\":{\"work_mem\":\"8MB\",\"max_connections\":\"200\"}}"));
+	assert_non_null(strstr(buf, "\"postgresql\":{\"parameters\":{\"work_mem\":\"8MB\",\"max_connections\":\"200\"},\"use_slots\":false}"));
 	assert_true(dyn_config_parse(buf, strlen(buf), &r, err, sizeof(err)));
 	assert_memory_equal(&r, &c, sizeof(c));
 }
@@ -135,6 +135,41 @@ test_refused(void **state)
 	refused("{\"postgresql\": {\"parameters\": {\"work_mem\": {\"a\": 1}}}}", "must be a string, a number or a boolean");
 }
 
+/* Patroni's postgresql.use_slots and member_slots_ttl (seconds or "30min") */
+static void
+test_slots(void **state)
+{
+	HaDynConfig c;
+	char		err[160];
+	char		buf[8192];
+	JsonBuf		jb;
+
+	(void) state;
+	dyn_config_defaults(&c);
+	assert_true(c.use_slots);
+	assert_int_equal(c.member_slots_ttl, 1800);
+	json_init(&jb, buf, sizeof(buf));
+	dyn_config_render(&c, &jb);
+	assert_non_null(strstr(buf, "\"member_slots_ttl\":1800"));
+	assert_non_null(strstr(buf, "\"use_slots\":true"));
+	assert_true(parse("{\"member_slots_ttl\": \"30min\", \"postgresql\": {\"use_slots\": false}}", &c, err));
+	assert_int_equal(c.member_slots_ttl, 1800);
+	assert_false(c.use_slots);
+	assert_true(parse("{\"member_slots_ttl\": 0}", &c, err));
+	assert_int_equal(c.member_slots_ttl, 0);
+	assert_true(parse("{\"member_slots_ttl\": \"2h\"}", &c, err));
+	assert_int_equal(c.member_slots_ttl, 7200);
+	assert_true(parse("{\"member_slots_ttl\": \"90s\"}", &c, err));
+	assert_int_equal(c.member_slots_ttl, 90);
+	assert_true(parse("{\"member_slots_ttl\": \"1d\"}", &c, err));
+	assert_int_equal(c.member_slots_ttl, 86400);
+	refused("{\"member_slots_ttl\": \"30 minutes\"}", "\"member_slots_ttl\" must be seconds");
+	refused("{\"member_slots_ttl\": \"-1min\"}", "\"member_slots_ttl\" must be seconds");
+	refused("{\"member_slots_ttl\": \"99999999999d\"}", "\"member_slots_ttl\" is too long");
+	refused("{\"member_slots_ttl\": -5}", "\"member_slots_ttl\" must be a whole number");
+	refused("{\"postgresql\": {\"use_slots\": \"yes\"}}", "\"postgresql.use_slots\" must be true or false");
+}
+
 static void
 test_managed(void **state)
 {
@@ -152,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_patroni_config),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_managed),
 	};
 
