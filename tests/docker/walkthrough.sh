@@ -27,6 +27,16 @@ check "pg-slave is a replica (GET /replica = 200)" wait_for 120 api_is pg-slave 
 check "pg-slave is the synchronous standby (GET /sync = 200)" wait_for 30 api_is pg-slave /sync
 note "cluster ready $(elapsed "$t_ready") s after up"
 
+# the lab's use_slots and archive_mode: pg-slave streams through its slot,
+# both nodes archive into the shared archive volume
+slot_active() { [ "$(psql_in "$1" -c "SELECT active FROM pg_replication_slots WHERE slot_name = '$2'")" = t ]; }
+check "pg-master keeps a replication slot for pg-slave (postgresql1), in use" wait_for 60 slot_active pg-master postgresql1
+archived() { # $1 container: it archived a segment and none failed
+	psql_in "$1" -c 'SELECT pg_switch_wal()' >/dev/null 2>&1
+	[ "$(psql_in "$1" -c 'SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver')" = t ]
+}
+check "pg-master archives WAL into the shared archive (none failed)" wait_for 60 archived pg-master
+
 logs_master=$(podman logs pg-master 2>&1); logs_slave=$(podman logs pg-slave 2>&1)
 check "logs: pg-master leads" grep -qE 'starting as primary|acquired the leader key' <<<"$logs_master"
 check "logs: pg-slave is a replica" grep -qE 'starting as a standby' <<<"$logs_slave"
@@ -63,6 +73,7 @@ podman start pg-master >/dev/null 2>&1
 t_start=$(now)
 check "pg-master: pg_is_in_recovery() = t after start" wait_for 90 in_recovery_is pg-master t
 check "pg-master streams from pg-slave" wait_for 60 streams_from pg-master pg-slave
+check "pg-master streams through its slot on pg-slave (postgresql0)" wait_for 60 slot_active pg-slave postgresql0
 note "pg-master rejoined $(elapsed "$t_start") s after start"
 has_rows() { [ "$(psql_host $PG_MASTER_PORT -c "SELECT count(*) FROM t1 WHERE txt IN ('before_failover','after_failover_write')")" = 2 ]; }
 check "pg-master has both rows" wait_for 10 has_rows
