@@ -327,8 +327,8 @@ slot_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
 
 	if (!valid_slot_name(key, keylen))
 		return dyn_problem(P, d, "a permanent slot name must be 1 to 63 characters of [a-z0-9_]%s", "");
+	memset(name, 0, sizeof(name));
 	memcpy(name, key, keylen);
-	name[keylen] = '\0';
 	for (i = 0; i < c->nslots; i++)
 		if (strcmp(c->slots[i], name) == 0)
 			break;
@@ -339,6 +339,7 @@ slot_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
 		{
 			memmove(c->slots[i], c->slots[i + 1], (size_t) (c->nslots - i - 1) * SLOT_NAME_LEN);
 			c->nslots--;
+			memset(c->slots[c->nslots], 0, SLOT_NAME_LEN);	/* equal sets: equal bytes */
 		}
 		return true;
 	}
@@ -355,7 +356,7 @@ slot_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
 		return true;
 	if (c->nslots == HA_DYN_MAX_SLOTS)
 		return dyn_problem(P, d, "more than 32 permanent slots%s", "");
-	strcpy(c->slots[c->nslots++], name);
+	memcpy(c->slots[c->nslots++], name, sizeof(name));	/* zero-filled: equal sets, equal bytes */
 	return true;
 }
 
@@ -412,11 +413,13 @@ config_member(JsonParser *P, const char *key, size_t keylen, int depth, void *ar
 		if (jp_take_null(P))
 		{
 			c->nslots = 0;
+			memset(c->slots, 0, sizeof(c->slots));
 			return true;
 		}
 		if (P->p >= P->end || *P->p != '{')
 			return dyn_problem(P, d, "\"%s\" must be an object", "slots");
 		c->nslots = 0;			/* the key holds the whole set */
+		memset(c->slots, 0, sizeof(c->slots));
 		return jp_parse_object(P, depth + 1, slot_member, d);
 	}
 	if (jp_key_is(key, keylen, "postgresql"))

@@ -208,6 +208,14 @@ test_permanent_slots(void **state)
 	assert_int_equal(c.nslots, 0);
 	assert_true(parse("{\"slots\": null}", &c, err));
 	assert_int_equal(c.nslots, 0);
+	/* a name taken out leaves no bytes behind: rendered and read again, equal (fuzz_config) */
+	assert_true(parse("{\"slots\": {\"backup1\": {}, \"b_2\": {}, \"backup1\": null}, "
+					  "\"slots\": {\"b_2\": {}}}", &c, err));
+	json_init(&jb, buf, sizeof(buf));
+	dyn_config_render(&c, &jb);
+	r = defaults;
+	assert_true(dyn_config_parse(buf, jb.len, &r, err, sizeof(err)));
+	assert_memory_equal(&c, &r, sizeof(c));
 	/* refused, nothing changed */
 	refused("{\"slots\": {\"l1\": {\"type\": \"logical\", \"database\": \"db\", \"plugin\": \"pgoutput\"}}}",
 			"slot \"l1\" is logical: pg_ha keeps physical permanent slots only");
