@@ -354,6 +354,13 @@ slots_manage(int64 now)
 	bool		changed = false;
 	bool		known = members_known(now);
 
+	/*
+	 * Not before the startup process has restored the slots from disk
+	 * (replay begins only after that): the record would be pruned of every
+	 * slot, and a permanent one would look made by hand.
+	 */
+	if (RecoveryInProgress() && GetXLogReplayRecPtr(NULL) == InvalidXLogRecPtr)
+		return;
 	/* a new member list (a new replica waits for its slot), new permanent slots: at once */
 	if (now < next_pass_ms && agent.members_listed_ms == listed_ms &&
 		agent.permanent_slots_gen == permanent_gen)
