@@ -373,7 +373,9 @@ postgresql_member(JsonParser *P, const char *key, size_t keylen, int depth, void
 		return true;
 	if (P->p >= P->end || *P->p != '{')
 		return dyn_problem(P, d, "\"%s\" must be an object", "postgresql.parameters");
-	d->c->nparams = 0;			/* the key holds the whole set */
+	/* the key holds the whole set: nothing of an earlier one stays behind */
+	d->c->nparams = 0;
+	memset(d->c->params, 0, sizeof(d->c->params));
 	return jp_parse_object(P, depth + 1, param_member, d);
 }
 

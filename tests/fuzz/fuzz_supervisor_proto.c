@@ -50,15 +50,20 @@ same_request(const Request *a, const Request *b)
 {
 	return a->action == b->action && strcmp(a->leader, b->leader) == 0 &&
 		strcmp(a->conninfo, b->conninfo) == 0 && strcmp(a->api_url, b->api_url) == 0 &&
-		strcmp(a->reason, b->reason) == 0;
+		strcmp(a->reason, b->reason) == 0 && a->reply_token == b->reply_token &&
+		a->timeout_s == b->timeout_s;
 }
 
 static void
 check_accepted(const Request *r)
 {
-	CHECK(r->action == REQ_REJOIN || r->action == REQ_HANDOVER || r->action == REQ_REINIT);
-	CHECK(terminated(r->leader, sizeof(r->leader)) && r->leader[0] != '\0');
-	CHECK(terminated(r->conninfo, sizeof(r->conninfo)) && r->conninfo[0] != '\0');
+	CHECK(r->action == REQ_REJOIN || r->action == REQ_HANDOVER || r->action == REQ_REINIT ||
+		  r->action == REQ_RESTART);
+	/* a restart needs no leader; the others do */
+	CHECK(terminated(r->leader, sizeof(r->leader)) && (r->leader[0] != '\0' || r->action == REQ_RESTART));
+	CHECK(terminated(r->conninfo, sizeof(r->conninfo)) &&
+		  (r->conninfo[0] != '\0' || r->action == REQ_RESTART));
+	CHECK(r->timeout_s >= 0 && r->timeout_s <= 86400);
 	CHECK(terminated(r->api_url, sizeof(r->api_url)));
 	CHECK(terminated(r->reason, sizeof(r->reason)));
 	if (r->action == REQ_HANDOVER)
@@ -77,6 +82,10 @@ check_written_back(const Request *r)
 	fuzz_out(&o, "# written back\naction = %s\n", request_action_name(r->action));
 	fuzz_out(&o, "leader = '%s'\nconninfo = '%s'\n", r->leader, r->conninfo);
 	fuzz_out(&o, "api_url = '%s'\nreason = '%s'\nfuture_key = 1\n", r->api_url, r->reason);
+	if (r->reply_token)
+		fuzz_out(&o, "reply_token = %llu\n", (unsigned long long) r->reply_token);
+	if (r->timeout_s)
+		fuzz_out(&o, "timeout = %d\n", r->timeout_s);
 	CHECK(request_parse(o.buf, o.len, &again, err, sizeof(err)));
 	CHECK(same_request(r, &again));
 }
