@@ -39,6 +39,7 @@ OBJS = \
 	extension/ha_http.o \
 	extension/ha_api.o \
 	extension/ha_api_views.o \
+	extension/ha_api_member.o \
 	extension/ha_sql.o \
 	extension/ha_sql_member.o \
 	extension/ha_member_api.o \

@@ -10,10 +10,8 @@
  * It reads only the agent's view (HaView).  The writes go through the
  * shared-memory slots the SQL functions use, and wait parked for what the
  * agent reports there: POST and DELETE /switchover (ha_switchover()),
- * PATCH and PUT /config (ha_set_config()), POST /reinitialize
- * (ha_reinitialize()), a scheduled POST /restart (ha_restart()).  An
- * immediate POST /restart is answered by the supervisor, which gets the
- * client's connection (ha_api_hand_off).
+ * PATCH and PUT /config (ha_set_config()).  The writes that act on this
+ * member (/restart, /reinitialize) are ha_api_member.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +21,7 @@
 
 #include "ha_agent.h"
 #include "ha_api.h"
+#include "ha_api_member.h"
 #include "ha_api_views.h"
 #include "ha_guc.h"
 #include "ha_http.h"
@@ -194,17 +193,6 @@ write_allowed(const HttpRequest *req, StringInfo out)
 	return true;
 }
 
-static void
-reply_message(StringInfo out, int status, const char *message, const char *hint)
-{
-	char		buf[1024];
-	JsonBuf		jb;
-
-	json_init(&jb, buf, sizeof(buf));
-	json_answer(&jb, status >= 400, message, hint);
-	ha_http_reply(out, status, false, "application/json", jb.data, jb.len);
-}
-
 /*
  * POST /switchover {"leader": "...", "candidate": "..."} (Patroni's body;
  * "member" is accepted for "candidate").  Refusals are 412 with the reason;
@@ -228,7 +216,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		 (candidate[0] == '\0' &&
 		  !json_get_string(req->body, req->body_len, "member", candidate, sizeof(candidate), err, sizeof(err)))))
 	{
-		reply_message(out, 400, err, "Send a JSON object like {\"leader\": \"node1\", \"candidate\": \"node2\"}.");
+		api_reply_message(out, 400, err, "Send a JSON object like {\"leader\": \"node1\", \"candidate\": \"node2\"}.");
 		return HTTP_ANSWER_NOW;
 	}
 	/* a switchover for later: kept in /failover, carried out by the leader then */
@@ -236,7 +224,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		!json_get_string(req->body, req->body_len, "scheduled_at", scheduled, sizeof(scheduled),
 						 err, sizeof(err)))
 	{
-		reply_message(out, 400, err, "scheduled_at is an ISO 8601 time with a zone, such as 2026-12-02T10:00+00:00.");
+		api_reply_message(out, 400, err, "scheduled_at is an ISO 8601 time with a zone, such as 2026-12-02T10:00+00:00.");
 		return HTTP_ANSWER_NOW;
 	}
 	if (scheduled[0])
@@ -245,18 +233,18 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 
 		if (!iso_time_parse(scheduled, &at) || strlen(scheduled) >= ISO_TIME_LEN)
 		{
-			reply_message(out, 400, "scheduled_at is not an ISO 8601 time with a zone",
+			api_reply_message(out, 400, "scheduled_at is not an ISO 8601 time with a zone",
 						  "Such as 2026-12-02T10:00+00:00.");
 			return HTTP_ANSWER_NOW;
 		}
 		if (at <= iso_time_now_us())
 		{
-			reply_message(out, 422, "Cannot schedule switchover in the past", NULL);
+			api_reply_message(out, 422, "Cannot schedule switchover in the past", NULL);
 			return HTTP_ANSWER_NOW;
 		}
 		if (view->paused)
 		{
-			reply_message(out, 400, "Can't schedule switchover in the paused state",
+			api_reply_message(out, 400, "Can't schedule switchover in the paused state",
 						  "Resume the cluster first (patronictl resume, ha_resume()).");
 			return HTTP_ANSWER_NOW;
 		}
@@ -264,7 +252,7 @@ handle_switchover(const HttpRequest *req, StringInfo out, HttpPark *park)
 	if (leader[0] && strcmp(leader, view->leader) != 0)
 	{
 		snprintf(err, sizeof(err), "leader name does not match: the leader is \"%s\"", view->leader);
-		reply_message(out, 412, err, NULL);
+		api_reply_message(out, 412, err, NULL);
 		return HTTP_ANSWER_NOW;
 	}
 	return ask_switchover_slot(candidate, scheduled, false, false, false, out, park);
@@ -284,7 +272,7 @@ ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
 	if (ha_shared->switchover.id != ha_shared->switchover.taken_id)
 	{
 		LWLockRelease(ha_shared->lock);
-		reply_message(out, 412, "another switchover request is being checked on this node",
+		api_reply_message(out, 412, "another switchover request is being checked on this node",
 					  "Try again in a moment.");
 		return HTTP_ANSWER_NOW;
 	}
@@ -295,7 +283,7 @@ ask_switchover_slot(const char *candidate, const char *scheduled, bool cancel,
 	{
 		LWLockRelease(ha_shared->lock);
 		snprintf(err, sizeof(err), "a switchover to \"%s\" is already in progress", sw_chosen);
-		reply_message(out, 412, err, "Wait for it to finish (ha_status() shows the roles).");
+		api_reply_message(out, 412, err, "Wait for it to finish (ha_status() shows the roles).");
 		return HTTP_ANSWER_NOW;
 	}
 	{
@@ -343,7 +331,7 @@ handle_failover(const HttpRequest *req, StringInfo out, HttpPark *park)
 		!json_get_string(req->body, req->body_len, "leader", leader, sizeof(leader), err, sizeof(err)) ||
 		candidate[0] == '\0')
 	{
-		reply_message(out, 400, err, "Send a JSON object like {\"candidate\": \"node2\"}.");
+		api_reply_message(out, 400, err, "Send a JSON object like {\"candidate\": \"node2\"}.");
 		return HTTP_ANSWER_NOW;
 	}
 	if (!json_find_bool(req->body, req->body_len, "force", &force))
@@ -351,7 +339,7 @@ handle_failover(const HttpRequest *req, StringInfo out, HttpPark *park)
 	if (leader[0] && strcmp(leader, view->leader) != 0)
 	{
 		snprintf(err, sizeof(err), "leader name does not match: the leader is \"%s\"", view->leader);
-		reply_message(out, 412, err, NULL);
+		api_reply_message(out, 412, err, NULL);
 		return HTTP_ANSWER_NOW;
 	}
 	return ask_switchover_slot(candidate, "", false, true, force, out, park);
@@ -407,34 +395,34 @@ poll_switchover(bool timed_out, StringInfo out)
 	if (sw_cancel && taken && (state == SW_DONE || state == SW_FAILED))
 	{
 		if (state == SW_DONE)
-			reply_message(out, 200, "scheduled switchover deleted", NULL);
+			api_reply_message(out, 200, "scheduled switchover deleted", NULL);
 		else
-			reply_message(out, 404, error, NULL);
+			api_reply_message(out, 404, error, NULL);
 	}
 	else if (taken && state == SW_FAILED && !accepted)
-		reply_message(out, 412, error, hint);
+		api_reply_message(out, 412, error, hint);
 	else if (taken && state == SW_SCHEDULED)
 	{
 		snprintf(msg, sizeof(msg), "Switchover scheduled: to \"%s\"", sw_chosen);
-		reply_message(out, 202, msg, NULL);
+		api_reply_message(out, 202, msg, NULL);
 	}
 	else if (taken && accepted && sw_asked_leader && !sw_scheduled)
 	{
 		snprintf(msg, sizeof(msg), "switchover to \"%s\" started; this leader steps down now",
 				 sw_chosen);
-		reply_message(out, 202, msg, NULL);
+		api_reply_message(out, 202, msg, NULL);
 	}
 	else if ((taken && state == SW_DONE) || (!taken && leads_now(sw_chosen)))
 	{
 		/* (not taken: a later request took the slot; the view tells) */
 		snprintf(msg, sizeof(msg), "Successfully %s to \"%s\"",
 				 sw_failover ? "failed over" : "switched over", sw_chosen);
-		reply_message(out, 200, msg, NULL);
+		api_reply_message(out, 200, msg, NULL);
 	}
 	else if (taken && state == SW_FAILED)
-		reply_message(out, 503, error, hint);
+		api_reply_message(out, 503, error, hint);
 	else if (timed_out)
-		reply_message(out, 503, "switchover status unknown", "SELECT * FROM ha_status() shows the roles now.");
+		api_reply_message(out, 503, "switchover status unknown", "SELECT * FROM ha_status() shows the roles now.");
 	else
 		return false;
 	sw_request_id = 0;
@@ -455,7 +443,7 @@ handle_config_change(const HttpRequest *req, StringInfo out, HttpPark *park,
 	if (req->body_len == 0 || req->body_len >= sizeof(cr->body) ||
 		memchr(req->body, '\0', req->body_len) != NULL)
 	{
-		reply_message(out, 400, "the body must be a JSON object",
+		api_reply_message(out, 400, "the body must be a JSON object",
 					  replace ? "Send the whole configuration, as GET /config shows it." :
 					  "Send a JSON merge patch such as {\"ttl\": 30}; null removes a key.");
 		return HTTP_ANSWER_NOW;
@@ -466,7 +454,7 @@ handle_config_change(const HttpRequest *req, StringInfo out, HttpPark *park,
 		 cr->state == HA_CONFIG_PENDING))
 	{
 		LWLockRelease(ha_shared->lock);
-		reply_message(out, 409, "another configuration change is being made on this node",
+		api_reply_message(out, 409, "another configuration change is being made on this node",
 					  "Try again in a moment.");
 		return HTTP_ANSWER_NOW;
 	}
@@ -507,213 +495,22 @@ poll_config(bool timed_out, StringInfo out)
 			reply_text(out, 200, false, result);
 			break;
 		case HA_CONFIG_REFUSED:
-			reply_message(out, 400, error, "Nothing was changed.");
+			api_reply_message(out, 400, error, "Nothing was changed.");
 			break;
 		case HA_CONFIG_CONFLICT:
-			reply_message(out, 409, error, "Read GET /config again and retry.");
+			api_reply_message(out, 409, error, "Read GET /config again and retry.");
 			break;
 		case HA_CONFIG_FAILED:
-			reply_message(out, 503, error, NULL);
+			api_reply_message(out, 503, error, NULL);
 			break;
 		default:
 			if (!timed_out)
 				return false;
-			reply_message(out, 503, "configuration change status unknown",
+			api_reply_message(out, 503, "configuration change status unknown",
 						  "GET /config shows the configuration now.");
 			break;
 	}
 	config_request_id = 0;
-	return true;
-}
-
-/* The reply_token of the restart whose client goes to the supervisor. */
-static uint64 restart_token;
-
-/*
- * POST /restart (Patroni's body: schedule, role, postgres_version,
- * restart_pending, timeout).  With a schedule it waits in the restart slot
- * (202; 409 when one waits already).  Without one it is carried out now by
- * the supervisor, which answers the client once postgres accepts
- * connections again (200) or failed to (503): the connection is handed to
- * it, as this agent stops with postgres.
- */
-static HttpAnswer
-handle_restart(const HttpRequest *req, StringInfo out)
-{
-	HaRestartRequest r;
-	HaRestartFacts f;
-	char		err[256];
-	int			status;
-	const char *mismatch;
-
-	status = ha_restart_parse(req->body, req->body_len, iso_time_now_us(), &r, err, sizeof(err));
-	if (status != 0)
-	{
-		reply_message(out, status, err, NULL);
-		return HTTP_ANSWER_NOW;
-	}
-	if (r.scheduled && view->paused)
-	{
-		reply_message(out, 400, "Can't schedule restart in the paused state",
-					  "Resume the cluster first (patronictl resume, ha_resume()), or restart now.");
-		return HTTP_ANSWER_NOW;
-	}
-	if (r.scheduled)
-	{
-		bool		taken;
-
-		LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
-		taken = ha_shared->restart.active;
-		if (!taken)
-		{
-			ha_shared->restart.req = r;
-			ha_shared->restart.active = true;
-		}
-		LWLockRelease(ha_shared->lock);
-		if (taken)
-			reply_message(out, 409, "Another restart is already scheduled",
-						  "DELETE /restart (patronictl flush <scope> restart) drops it.");
-		else
-			reply_message(out, 202, "Restart scheduled", NULL);
-		return HTTP_ANSWER_NOW;
-	}
-	ha_restart_facts(view, &f);
-	mismatch = ha_restart_mismatch(&r, &f);
-	if (mismatch)
-	{
-		reply_message(out, 503, "restart conditions are not satisfied", mismatch);
-		return HTTP_ANSWER_NOW;
-	}
-	if (!view->self.supervised)
-	{
-		reply_message(out, 503, "restart failed",
-					  "Only pg_ha_supervisor can restart postgres; this node runs without it.");
-		return HTTP_ANSWER_NOW;
-	}
-	if (restart_in_progress())
-	{
-		reply_message(out, 503, "restart already in progress", NULL);
-		return HTTP_ANSWER_NOW;
-	}
-	/* what the client gets if the supervisor cannot take it */
-	reply_message(out, 503, "restart failed", "The supervisor could not be reached; nothing was done.");
-	/* unique enough: the supervisor answers only clients of this request */
-	restart_token = ((uint64) MyProcPid << 32) | (uint64) (ha_mono_ms() & 0xFFFFFFFF) | 1;
-	return HTTP_ANSWER_HAND_OFF;
-}
-
-/* DELETE /restart: drops the scheduled restart (Patroni's answers). */
-static void
-handle_restart_delete(StringInfo out)
-{
-	bool		had;
-
-	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
-	had = ha_shared->restart.active && ha_shared->restart.req.scheduled;
-	if (had)
-		ha_shared->restart.active = false;
-	LWLockRelease(ha_shared->lock);
-	if (had)
-		reply_message(out, 200, "scheduled restart deleted", NULL);
-	else
-		reply_message(out, 404, "no restarts are scheduled", NULL);
-}
-
-bool
-ha_api_hand_off(pgsocket sock, const HttpPark *park)
-{
-	(void) park;
-	if (!ha_hand_client_to_supervisor(sock, restart_token))
-		return false;
-	if (!restart_ask("restart requested through the API", restart_token))
-		return false;			/* the supervisor's copy gets a 503 when it expires */
-	ereport(LOG,
-			(errmsg("pg_ha: restart requested through the API; the supervisor restarts postgres and answers the client")));
-	return true;
-}
-
-/* the agent answers a reinitialize within a loop turn */
-#define REINIT_PARK_MS		10000
-
-/* The last POST /reinitialize: its request id in ha_shared->reinit (0: none). */
-static uint64 reinit_request_id;
-
-/* Patroni answers /reinitialize in plain text; patronictl reads the text. */
-static void
-reply_plain(StringInfo out, int status, const char *text)
-{
-	ha_http_reply(out, status, false, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-/*
- * POST /reinitialize, optional body {"force": true|false} (Patroni's):
- * asks the agent through the reinit slot, the one ha_reinitialize() uses,
- * and waits parked for its verdict.  200 "reinitialize started" once the
- * supervisor was asked (it then stops this postgres for the clone), 503
- * with the reason when refused, 400 for a bad body.
- */
-static HttpAnswer
-handle_reinitialize(const HttpRequest *req, StringInfo out, HttpPark *park)
-{
-	HaReinitRequest *rr = &ha_shared->reinit;
-	bool		force = false;
-	char		val[8];
-	char		err[256];
-
-	if (req->body_len > 0 && !json_is_object(req->body, req->body_len))
-	{
-		reply_plain(out, 400, "the body must be a JSON object such as {\"force\": true}");
-		return HTTP_ANSWER_NOW;
-	}
-	/* force: a JSON boolean, or absent or null (false) */
-	if (req->body_len > 0 && !json_find_bool(req->body, req->body_len, "force", &force) &&
-		(!json_get_string(req->body, req->body_len, "force", val, sizeof(val), err, sizeof(err)) ||
-		 val[0] != '\0'))
-	{
-		reply_plain(out, 400, "\"force\" must be true or false");
-		return HTTP_ANSWER_NOW;
-	}
-	LWLockAcquire(ha_shared->lock, LW_EXCLUSIVE);
-	if (rr->id != rr->taken_id)
-	{
-		LWLockRelease(ha_shared->lock);
-		reply_plain(out, 503, "another reinitialize request is being checked on this node");
-		return HTTP_ANSWER_NOW;
-	}
-	reinit_request_id = ++rr->id;
-	rr->force = force;
-	rr->requester_latch = NULL;
-	rr->status = 0;
-	rr->message[0] = '\0';
-	LWLockRelease(ha_shared->lock);
-	SetLatch(MyLatch);			/* the agent is this process: take it this turn */
-	park->kind = PARK_REINIT;
-	park->deadline_ms = ha_mono_ms() + REINIT_PARK_MS;
-	return HTTP_ANSWER_PARK;
-}
-
-/* The parked POST /reinitialize: the agent's status and text. */
-static bool
-poll_reinit(bool timed_out, StringInfo out)
-{
-	HaReinitRequest *rr = &ha_shared->reinit;
-	int			status = 0;
-	char		message[256] = "";
-
-	LWLockAcquire(ha_shared->lock, LW_SHARED);
-	if (rr->taken_id == reinit_request_id)
-	{
-		status = rr->status;
-		strlcpy(message, rr->message, sizeof(message));
-	}
-	LWLockRelease(ha_shared->lock);
-	if (status != 0)
-		reply_plain(out, status, message);
-	else if (timed_out)
-		reply_plain(out, 503, "reinitialize status unknown");
-	else
-		return false;
-	reinit_request_id = 0;
 	return true;
 }
 
@@ -752,15 +549,15 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 				return HTTP_ANSWER_NOW;
 			if (req->method == HTTP_DELETE)
 			{
-				handle_restart_delete(out);
+				api_handle_restart_delete(out);
 				return HTTP_ANSWER_NOW;
 			}
-			return handle_restart(req, out);
+			return api_handle_restart(view, req, out);
 		case HA_ROUTE_REINITIALIZE:
 			if (req->method != HTTP_POST)
 				break;
 			if (write_allowed(req, out))
-				return handle_reinitialize(req, out, park);
+				return api_handle_reinitialize(req, out, park, PARK_REINIT);
 			return HTTP_ANSWER_NOW;
 		default:
 			if (!read_method)
@@ -841,7 +638,7 @@ ha_api_poll(const HttpPark *park, bool timed_out, StringInfo out)
 	if (park->kind == PARK_CONFIG)
 		return poll_config(timed_out, out);
 	if (park->kind == PARK_REINIT)
-		return poll_reinit(timed_out, out);
+		return api_poll_reinit(timed_out, out);
 	if (!timed_out && park->watch_value == (ha_api_primary_status() == 200))
 		return false;
 	reply_watch(out);

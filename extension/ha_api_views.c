@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "ha_api_views.h"
+#include "ha_http.h"
 #include "ha_gate.h"
 #include "ha_guc.h"
 #include "json_writer.h"
@@ -330,3 +331,13 @@ api_metrics_text(const HaView *v, StringInfo s)
 		   (double) v->leader_epoch);
 }
 
+void
+api_reply_message(StringInfo out, int status, const char *message, const char *hint)
+{
+	char		buf[1024];
+	JsonBuf		jb;
+
+	json_init(&jb, buf, sizeof(buf));
+	json_answer(&jb, status >= 400, message, hint);
+	ha_http_reply(out, status, false, "application/json", jb.data, jb.len);
+}

@@ -21,5 +21,7 @@ extern void api_status_json(const HaView *v, JsonBuf *jb);	/* /patroni */
 extern void api_cluster_json(const HaView *v, JsonBuf *jb); /* /cluster */
 extern void api_config_json(const HaView *v, JsonBuf *jb);	/* this node's settings */
 extern void api_metrics_text(const HaView *v, StringInfo s);	/* /metrics */
+/* A write's answer: {"message"} below 400, else {"error"}, with a hint. */
+extern void api_reply_message(StringInfo out, int status, const char *message, const char *hint);
 
 #endif							/* HA_API_VIEWS_H */
