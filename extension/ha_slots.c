@@ -14,10 +14,13 @@
  * (max_replication_slots too small, a full disk) ends only that action:
  * it is logged once, as a WARNING, and tried again at the next pass.
  *
- * Which slots pg_ha made is kept in the data directory (HA_SLOTS_FILE), so
- * that a slot of a member that is gone can be told from one pg_ha did not
- * make, which is never touched; a permanent slot (/config "slots") is
- * marked so, to be dropped once it is no longer declared.  When a member was last listed is kept in
+ * Which slots pg_ha made is kept beside the slots (HA_SLOTS_FILE), so that
+ * a slot of a member that is gone can be told from one pg_ha did not make,
+ * which is never touched; a permanent slot (/config "slots") is marked so,
+ * to be dropped once it is no longer declared.  The record lives in
+ * pg_replslot/, whose plain files postgres skips, so it shares the slots'
+ * fate: pg_basebackup does not copy it, pg_rewind removes it with them, a
+ * restart in place keeps both.  When a member was last listed is kept in
  * memory only: after a restart of the agent a gone member's slot gets the
  * whole member_slots_ttl again.
  *
@@ -40,7 +43,7 @@
 #include "slot_rule.h"
 
 /* the slots pg_ha made, one name a line ("<name> permanent" for a permanent slot) */
-#define HA_SLOTS_FILE	"pg_ha.slots"
+#define HA_SLOTS_FILE	"pg_replslot/pg_ha.slots"
 
 /* the most slots this looks at: max_replication_slots' own maximum is far more */
 #define HA_SLOTS_MAX	(2 * HA_MAX_MEMBERS + 32)
