@@ -55,6 +55,20 @@ dyn_config_render(const HaDynConfig *c, JsonBuf *jb)
 		json_key(jb, "pause");
 		json_bool(jb, true);
 	}
+	if (c->nslots > 0)
+	{
+		json_key(jb, "slots");
+		json_object_begin(jb);
+		for (int i = 0; i < c->nslots; i++)
+		{
+			json_key(jb, c->slots[i]);
+			json_object_begin(jb);
+			json_key(jb, "type");
+			json_string(jb, "physical");
+			json_object_end(jb);
+		}
+		json_object_end(jb);
+	}
 	json_key(jb, "postgresql");
 	json_object_begin(jb);
 	json_key(jb, "parameters");
@@ -257,6 +271,95 @@ param_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg
 	return true;
 }
 
+/* A permanent slot's name: [a-z0-9_], 1 to 63 bytes (what postgres allows). */
+static bool
+valid_slot_name(const char *s, size_t len)
+{
+	if (len == 0 || len >= SLOT_NAME_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* One permanent slot's attributes: only "type" is read. */
+typedef struct SlotParse
+{
+	DynParse   *d;
+	const char *name;
+	bool		logical;
+} SlotParse;
+
+static bool
+slot_attr(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	SlotParse  *sp = (SlotParse *) arg;
+	char		type[16];
+
+	if (jp_key_is(key, keylen, "database") || jp_key_is(key, keylen, "plugin"))
+		sp->logical = true;		/* Patroni's logical slot, whatever its type */
+	if (!jp_key_is(key, keylen, "type"))
+		return jp_skip_value(P, depth);
+	if (jp_take_null(P))
+		return true;
+	if (!jp_get_string(P, type, sizeof(type)))
+	{
+		P->error = NULL;
+		return dyn_problem(P, sp->d, "the type of slot \"%s\" must be \"physical\"", sp->name);
+	}
+	if (strcmp(type, "logical") == 0)
+		sp->logical = true;
+	else if (strcmp(type, "physical") != 0)
+		return dyn_problem(P, sp->d, "the type of slot \"%s\" must be \"physical\"", sp->name);
+	return true;
+}
+
+/* "slots": {"name": {"type": "physical"}, ...} */
+static bool
+slot_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	DynParse   *d = (DynParse *) arg;
+	HaDynConfig *c = d->c;
+	char		name[SLOT_NAME_LEN];
+	SlotParse	sp;
+	int			i;
+
+	if (!valid_slot_name(key, keylen))
+		return dyn_problem(P, d, "a permanent slot name must be 1 to 63 characters of [a-z0-9_]%s", "");
+	memset(name, 0, sizeof(name));
+	memcpy(name, key, keylen);
+	for (i = 0; i < c->nslots; i++)
+		if (strcmp(c->slots[i], name) == 0)
+			break;
+	if (jp_take_null(P))
+	{
+		/* null: not declared (a repeated key: the last one counts) */
+		if (i < c->nslots)
+		{
+			memmove(c->slots[i], c->slots[i + 1], (size_t) (c->nslots - i - 1) * SLOT_NAME_LEN);
+			c->nslots--;
+			memset(c->slots[c->nslots], 0, SLOT_NAME_LEN);	/* equal sets: equal bytes */
+		}
+		return true;
+	}
+	if (P->p >= P->end || *P->p != '{')
+		return dyn_problem(P, d, "slot \"%s\" must be an object like {\"type\": \"physical\"}", name);
+	sp.d = d;
+	sp.name = name;
+	sp.logical = false;
+	if (!jp_parse_object(P, depth + 1, slot_attr, &sp))
+		return false;
+	if (sp.logical)
+		return dyn_problem(P, d, "slot \"%s\" is logical: pg_ha keeps physical permanent slots only", name);
+	if (i < c->nslots)
+		return true;
+	if (c->nslots == HA_DYN_MAX_SLOTS)
+		return dyn_problem(P, d, "more than 32 permanent slots%s", "");
+	memcpy(c->slots[c->nslots++], name, sizeof(name));	/* zero-filled: equal sets, equal bytes */
+	return true;
+}
+
 static bool
 postgresql_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
 {
@@ -307,6 +410,20 @@ config_member(JsonParser *P, const char *key, size_t keylen, int depth, void *ar
 		return dyn_bool(P, d, "synchronous_mode_strict", &c->synchronous_mode_strict);
 	if (jp_key_is(key, keylen, "pause"))
 		return dyn_bool(P, d, "pause", &c->pause);
+	if (jp_key_is(key, keylen, "slots"))
+	{
+		if (jp_take_null(P))
+		{
+			c->nslots = 0;
+			memset(c->slots, 0, sizeof(c->slots));
+			return true;
+		}
+		if (P->p >= P->end || *P->p != '{')
+			return dyn_problem(P, d, "\"%s\" must be an object", "slots");
+		c->nslots = 0;			/* the key holds the whole set */
+		memset(c->slots, 0, sizeof(c->slots));
+		return jp_parse_object(P, depth + 1, slot_member, d);
+	}
 	if (jp_key_is(key, keylen, "postgresql"))
 	{
 		if (jp_take_null(P))

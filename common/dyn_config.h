@@ -13,10 +13,12 @@
 
 #include "ha_types.h"
 #include "json_writer.h"
+#include "slot_name.h"
 
 #define HA_DYN_MAX_PARAMS	64
 #define HA_DYN_PARAM_NAME_LEN	64
 #define HA_DYN_PARAM_VALUE_LEN	256
+#define HA_DYN_MAX_SLOTS	32	/* permanent slots ("slots") */
 
 /* One of postgresql.parameters, its value as postgresql.conf would hold it. */
 typedef struct HaDynParam
@@ -39,6 +41,8 @@ typedef struct HaDynConfig
 	bool		pause;
 	int			nparams;
 	HaDynParam	params[HA_DYN_MAX_PARAMS];
+	int			nslots;			/* permanent slots, all physical */
+	char		slots[HA_DYN_MAX_SLOTS][SLOT_NAME_LEN];
 } HaDynConfig;
 
 /* pg_ha's defaults (the pg_ha.* settings'), for what /config leaves out. */
@@ -66,7 +70,11 @@ extern void dyn_config_render(const HaDynConfig *c, JsonBuf *jb);
  * is everything in "postgresql" but "parameters" and "use_slots".
  * member_slots_ttl is whole seconds or, as Patroni writes it, a string
  * with a unit ("30min", "1h", "90s", "1d").  A parameter's value is
- * a string, a number or a boolean ("on"/"off").
+ * a string, a number or a boolean ("on"/"off").  "slots" holds Patroni's
+ * permanent slots, {"name": {"type": "physical"}, ...}: a name is
+ * [a-z0-9_], at most 63 bytes; "type" may be left out (physical); a
+ * logical slot is refused (pg_ha keeps physical permanent slots only); a
+ * slot whose value is null is not declared.
  */
 extern bool dyn_config_parse(const char *data, size_t len, HaDynConfig *c,
 							 char *err, size_t errlen);

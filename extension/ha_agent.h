@@ -34,6 +34,7 @@
 #ifndef HA_AGENT_H
 #define HA_AGENT_H
 
+#include "dyn_config.h"
 #include "ha_shmem.h"
 #include "ha_zk.h"
 #include "iso_time.h"
@@ -168,6 +169,11 @@ typedef struct Agent
 	bool		history_stale;
 	bool		config_known;
 	bool		config_stale;
+	/* the permanent slots /config declares: kept across sessions */
+	bool		permanent_slots_known;
+	uint32		permanent_slots_gen;	/* changes when the set does */
+	int			npermanent_slots;
+	char		permanent_slots[HA_DYN_MAX_SLOTS][SLOT_NAME_LEN];
 
 	/* acting */
 	bool		promoting;

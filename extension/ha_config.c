@@ -76,6 +76,19 @@ apply_dynamic(const HaDynConfig *c, const char *source)
 	pfree(s.data);
 }
 
+/* The permanent slots /config declares, for ha_slots.c. */
+static void
+set_permanent_slots(const HaDynConfig *c)
+{
+	if (agent.permanent_slots_known && agent.npermanent_slots == c->nslots &&
+		memcmp(agent.permanent_slots, c->slots, sizeof(c->slots[0]) * c->nslots) == 0)
+		return;
+	agent.permanent_slots_known = true;
+	agent.npermanent_slots = c->nslots;
+	memcpy(agent.permanent_slots, c->slots, sizeof(c->slots));
+	agent.permanent_slots_gen++;
+}
+
 /* ZooKeeper answered our read of /config (absent: ZNONODE). */
 void
 config_handle_read(const ZkEvent *ev)
@@ -92,6 +105,13 @@ config_handle_read(const ZkEvent *ev)
 	if (ev->rc != ZOK || ev->data == NULL || ev->datalen <= 0)
 	{
 		agent.view.paused = agent.view.self.paused = false;	/* no /config: not paused */
+		if (ev->rc == ZNONODE)
+		{
+			c = palloc(sizeof(HaDynConfig));
+			dyn_config_defaults(c);
+			set_permanent_slots(c); /* none declared */
+			pfree(c);
+		}
 		return;					/* none yet: the leader seeds it */
 	}
 	if ((size_t) ev->datalen >= sizeof(agent.view.config_json) ||
@@ -111,6 +131,7 @@ config_handle_read(const ZkEvent *ev)
 	if (dyn_config_parse(ev->data, (size_t) ev->datalen, c, err, sizeof(err)))
 	{
 		apply_dynamic(c, "the cluster's /config");
+		set_permanent_slots(c);
 		if (c->pause != agent.view.paused)
 			ereport(LOG,
 					(errmsg(c->pause ? "pg_ha: the cluster is paused (maintenance mode): no automatic failover, no rejoin, no restart" :

@@ -14,9 +14,13 @@
  * (max_replication_slots too small, a full disk) ends only that action:
  * it is logged once, as a WARNING, and tried again at the next pass.
  *
- * Which slots pg_ha made is kept in the data directory (HA_SLOTS_FILE), so
- * that a slot of a member that is gone can be told from one pg_ha did not
- * make, which is never touched.  When a member was last listed is kept in
+ * Which slots pg_ha made is kept beside the slots (HA_SLOTS_FILE), so that
+ * a slot of a member that is gone can be told from one pg_ha did not make,
+ * which is never touched; a permanent slot (/config "slots") is marked so,
+ * to be dropped once it is no longer declared.  The record lives in
+ * pg_replslot/, whose plain files postgres skips, so it shares the slots'
+ * fate: pg_basebackup does not copy it, pg_rewind removes it with them, a
+ * restart in place keeps both.  When a member was last listed is kept in
  * memory only: after a restart of the agent a gone member's slot gets the
  * whole member_slots_ttl again.
  *
@@ -38,8 +42,8 @@
 #include "slot_name.h"
 #include "slot_rule.h"
 
-/* the slots pg_ha made, one name a line */
-#define HA_SLOTS_FILE	"pg_ha.slots"
+/* the slots pg_ha made, one name a line ("<name> permanent" for a permanent slot) */
+#define HA_SLOTS_FILE	"pg_replslot/pg_ha.slots"
 
 /* the most slots this looks at: max_replication_slots' own maximum is far more */
 #define HA_SLOTS_MAX	(2 * HA_MAX_MEMBERS + 32)
@@ -48,6 +52,7 @@ typedef struct OurSlot
 {
 	char		name[SLOT_NAME_LEN];
 	int64		seen_ms;		/* its member was last listed (or we first saw it) */
+	bool		permanent;		/* made as a permanent slot (/config "slots") */
 } OurSlot;
 
 /* A name and a text: the last error logged for a slot, or a slot that was lost. */
@@ -66,6 +71,7 @@ static int	nlost = 0;
 static SlotNote lost[HA_MAX_MEMBERS];	/* reported until used again */
 static int64 next_pass_ms = 0;
 static int64 listed_ms = 0;		/* the member list the last pass saw */
+static uint32 permanent_gen = 0;	/* the permanent slots the last pass saw */
 
 static SlotNote *
 find_note(SlotNote *notes, int n, const char *name)
@@ -139,7 +145,9 @@ static void
 load_record(int64 now)
 {
 	FILE	   *f;
-	char		line[SLOT_NAME_LEN + 2];
+	char		line[SLOT_NAME_LEN + 16];
+	char	   *blank;
+	OurSlot    *o;
 
 	record_loaded = true;
 	f = AllocateFile(HA_SLOTS_FILE, "r");
@@ -148,8 +156,12 @@ load_record(int64 now)
 	while (fgets(line, sizeof(line), f))
 	{
 		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] && ReplicationSlotValidateName(line, DEBUG1))
-			(void) add_ours(line, now);
+		blank = strchr(line, ' ');
+		if (blank)
+			*blank++ = '\0';
+		if (line[0] && ReplicationSlotValidateName(line, DEBUG1) &&
+			(o = add_ours(line, now)) != NULL)
+			o->permanent = blank && strcmp(blank, "permanent") == 0;
 	}
 	FreeFile(f);
 }
@@ -162,7 +174,7 @@ save_record(void)
 
 	initStringInfo(&s);
 	for (int i = 0; i < nours; i++)
-		appendStringInfo(&s, "%s\n", ours[i].name);
+		appendStringInfo(&s, "%s%s\n", ours[i].name, ours[i].permanent ? " permanent" : "");
 	(void) ha_write_file_durably(HA_SLOTS_FILE, s.data);
 	pfree(s.data);
 }
@@ -247,6 +259,7 @@ do_action(const HaSlotAction *a)
 			case HA_SLOT_LOST:
 				break;
 			case HA_SLOT_CREATE:
+			case HA_SLOT_CREATE_PERMANENT:
 				create_slot(a->name);
 				break;
 			case HA_SLOT_DROP:
@@ -338,16 +351,25 @@ slots_manage(int64 now)
 {
 	HaSlotMember members[HA_MAX_MEMBERS];
 	HaSlotHave	have[HA_SLOTS_MAX];
-	HaSlotAction actions[HA_SLOT_MAX_ACTIONS(HA_SLOTS_MAX, HA_MAX_MEMBERS)];
+	HaSlotAction actions[HA_SLOT_MAX_ACTIONS(HA_SLOTS_MAX, HA_MAX_MEMBERS, HA_DYN_MAX_SLOTS)];
 	HaSlotFacts f;
 	int			nactions;
 	bool		changed = false;
 	bool		known = members_known(now);
 
-	/* a new member list is acted on at once: a new replica waits for its slot */
-	if (now < next_pass_ms && agent.members_listed_ms == listed_ms)
+	/*
+	 * Not before the startup process has restored the slots from disk
+	 * (replay begins only after that): the record would be pruned of every
+	 * slot, and a permanent one would look made by hand.
+	 */
+	if (RecoveryInProgress() && GetXLogReplayRecPtr(NULL) == InvalidXLogRecPtr)
+		return;
+	/* a new member list (a new replica waits for its slot), new permanent slots: at once */
+	if (now < next_pass_ms && agent.members_listed_ms == listed_ms &&
+		agent.permanent_slots_gen == permanent_gen)
 		return;
 	listed_ms = agent.members_listed_ms;
+	permanent_gen = agent.permanent_slots_gen;
 	next_pass_ms = now + Max(ha_loop_wait, 1) * 1000;
 	if (!record_loaded)
 		load_record(now);
@@ -370,6 +392,9 @@ slots_manage(int64 now)
 	f.members = members;
 	f.nslots = read_slots(have, lengthof(have));
 	f.slots = have;
+	f.permanent_known = agent.permanent_slots_known;
+	f.npermanent = agent.npermanent_slots;
+	f.permanent = (const char (*)[SLOT_NAME_LEN]) agent.permanent_slots;
 
 	/* ours: what the record says and still exists; a listed member's is seen now */
 	for (int i = nours - 1; i >= 0; i--)
@@ -393,6 +418,7 @@ slots_manage(int64 now)
 		if (o == NULL)
 			continue;
 		have[j].ours = true;
+		have[j].made_permanent = o->permanent;
 		for (int i = 0; known && i < f.nmembers; i++)
 			if (slot_name_for_member(members[i].name, s, sizeof(s)) && strcmp(s, o->name) == 0)
 				o->seen_ms = now;
@@ -406,6 +432,7 @@ slots_manage(int64 now)
 	for (int i = 0; i < nactions; i++)
 	{
 		const HaSlotAction *a = &actions[i];
+		OurSlot    *o;
 
 		if ((a->op == HA_SLOT_DROP_LOST || a->op == HA_SLOT_LOST) &&
 			set_note(lost, &nlost, lengthof(lost), a->name, "lost"))
@@ -427,6 +454,14 @@ slots_manage(int64 now)
 				(void) add_ours(a->name, now);
 				changed = true;
 				break;
+			case HA_SLOT_CREATE_PERMANENT:
+				ereport(LOG, (errmsg("pg_ha: created permanent replication slot \"%s\"%s", a->name,
+									 f.primary ? "" : " (a copy, for when this replica leads)"),
+							  errdetail("It is declared in /config \"slots\"; it is kept while it is declared.")));
+				if ((o = add_ours(a->name, now)) != NULL)
+					o->permanent = true;
+				changed = true;
+				break;
 			case HA_SLOT_ADOPT:
 				(void) add_ours(a->name, now);
 				ereport(LOG, (errmsg("pg_ha: replication slot \"%s\" has a member's name: pg_ha manages it from now on",
@@ -434,9 +469,14 @@ slots_manage(int64 now)
 				changed = true;
 				break;
 			case HA_SLOT_DROP:
-				ereport(LOG, (errmsg("pg_ha: dropped replication slot \"%s\"", a->name),
-							  errdetail("Its member is gone (member_slots_ttl %d s), use_slots is off, or this node needs no copy of it.",
-										ha_member_slots_ttl)));
+				o = find_ours(a->name);
+				if (o && o->permanent)
+					ereport(LOG, (errmsg("pg_ha: dropped permanent replication slot \"%s\"", a->name),
+								  errdetail("It is no longer declared in /config \"slots\", use_slots is off, or this node needs no copy of it.")));
+				else
+					ereport(LOG, (errmsg("pg_ha: dropped replication slot \"%s\"", a->name),
+								  errdetail("Its member is gone (member_slots_ttl %d s), use_slots is off, or this node needs no copy of it.",
+											ha_member_slots_ttl)));
 				remove_ours(a->name);
 				(void) set_note(lost, &nlost, lengthof(lost), a->name, NULL);
 				changed = true;

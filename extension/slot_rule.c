@@ -17,6 +17,8 @@ ha_slot_op_name(HaSlotOp op)
 	{
 		case HA_SLOT_CREATE:
 			return "create";
+		case HA_SLOT_CREATE_PERMANENT:
+			return "create permanent";
 		case HA_SLOT_DROP:
 			return "drop";
 		case HA_SLOT_DROP_LOST:
@@ -65,6 +67,22 @@ have_slot(const HaSlotFacts *f, const char *name)
 	return NULL;
 }
 
+static bool
+is_permanent(const HaSlotFacts *f, const char *name)
+{
+	for (int i = 0; i < f->npermanent; i++)
+		if (strcmp(f->permanent[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A name the member rule decides: a listed member's slot, or this node's own. */
+static bool
+member_rule_slot(const HaSlotFacts *f, const char *name, const char *self_slot)
+{
+	return strcmp(name, self_slot) == 0 || member_of_slot(f, name, self_slot) >= 0;
+}
+
 static int
 add(HaSlotAction *out, int cap, int n, HaSlotOp op, const char *name, uint64_t lsn)
 {
@@ -104,7 +122,24 @@ plan_existing(const HaSlotFacts *f, const HaSlotHave *s, const char *self_slot,
 			return add(out, cap, n, HA_SLOT_ADVANCE, s->name, target);
 		return n;
 	}
-	if (!s->ours || s->active || !f->members_known)
+	if (wants_slots(f) && is_permanent(f, s->name) && !member_rule_slot(f, s->name, self_slot))
+	{
+		/* a permanent slot: kept; one made by hand is left alone */
+		if (!s->ours || s->active)
+			return n;
+		if (s->lost)
+			return add(out, cap, n, HA_SLOT_DROP_LOST, s->name, 0);
+		/* a copy: no further than we have replayed (the leader's position is not published) */
+		if (!f->primary && s->restart_lsn != 0 && f->replayed_lsn > s->restart_lsn)
+			return add(out, cap, n, HA_SLOT_ADVANCE, s->name, f->replayed_lsn);
+		return n;
+	}
+	if (!s->ours || s->active)
+		return n;
+	/* a permanent slot no longer declared (or use_slots off): dropped */
+	if (s->made_permanent && m < 0)
+		return f->permanent_known ? add(out, cap, n, HA_SLOT_DROP, s->name, 0) : n;
+	if (!f->members_known)
 		return n;
 	/* a member that is gone keeps its slot member_slots_ttl long */
 	if (m < 0 && wants_slots(f) && strcmp(s->name, self_slot) != 0 &&
@@ -138,6 +173,13 @@ ha_slot_plan(const HaSlotFacts *f, HaSlotAction *out, int cap)
 				dup = true;
 		if (!dup)
 			n = add(out, cap, n, HA_SLOT_CREATE, s, 0);
+	}
+	for (int i = 0; f->permanent_known && i < f->npermanent; i++)
+	{
+		const char *p = f->permanent[i];
+
+		if (!member_rule_slot(f, p, self_slot) && have_slot(f, p) == NULL)
+			n = add(out, cap, n, HA_SLOT_CREATE_PERMANENT, p, 0);
 	}
 	return n;
 }

@@ -14,6 +14,13 @@
  * gone longer than member_slots_ttl is dropped; a slot pg_ha did not
  * create (another name, or not in its record) is never touched.
  *
+ * Permanent slots (Patroni's /config "slots", physical only) are kept by
+ * every node that may lead: created if missing, never dropped while
+ * declared; a replica's copy is advanced to what it has replayed (pg_ha
+ * does not publish the leader's slot positions).  One pg_ha made as a
+ * permanent slot and no longer declared is dropped.  A name that is a
+ * member's slot name (this node's own included) follows the member rule.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SLOT_RULE_H
@@ -37,6 +44,7 @@ typedef struct HaSlotHave
 	char		name[SLOT_NAME_LEN];
 	bool		physical;
 	bool		ours;			/* pg_ha created (or adopted) it: in its record */
+	bool		made_permanent; /* ours, made as a permanent slot */
 	bool		active;			/* a walsender streams through it */
 	bool		lost;			/* invalidated: its WAL was removed (wal_status 'lost') */
 	uint64_t	restart_lsn;	/* 0: none reserved */
@@ -57,11 +65,15 @@ typedef struct HaSlotFacts
 	const HaSlotMember *members;
 	int			nslots;
 	const HaSlotHave *slots;
+	bool		permanent_known;	/* /config is read: no permanent slot dropped without it */
+	int			npermanent;
+	const char (*permanent)[SLOT_NAME_LEN];	/* the declared permanent slots */
 } HaSlotFacts;
 
 typedef enum HaSlotOp
 {
 	HA_SLOT_CREATE,				/* a physical slot reserving WAL now */
+	HA_SLOT_CREATE_PERMANENT,	/* the same, for a permanent slot */
 	HA_SLOT_DROP,				/* one of ours no longer wanted */
 	HA_SLOT_DROP_LOST,			/* one of ours invalidated: dropped, created again later */
 	HA_SLOT_LOST,				/* a gone member's, invalidated: only reported (kept for the ttl) */
@@ -76,8 +88,9 @@ typedef struct HaSlotAction
 	uint64_t	lsn;			/* HA_SLOT_ADVANCE */
 } HaSlotAction;
 
-/* at most one action per slot and one per member */
-#define HA_SLOT_MAX_ACTIONS(nslots, nmembers) ((nslots) + (nmembers))
+/* at most one action per slot, one per member and one per permanent slot */
+#define HA_SLOT_MAX_ACTIONS(nslots, nmembers, npermanent) \
+	((nslots) + (nmembers) + (npermanent))
 
 /*
  * The actions of one pass, in out (cap entries); returns how many.  An

@@ -465,9 +465,7 @@ pgd_forget_source_files(const NodeConf *c)
 {
 	static const char *const files[] = {
 		"pg_ha.request", "pg_ha.request.tmp", "pg_ha.runtime.conf", "pg_ha.runtime.conf.tmp",
-		"pg_ha.conf.tmp", "postmaster.opts", "recovery.signal",
-		/* the slots the source made (the agent adopts the member slots this node has) */
-		"pg_ha.slots", "pg_ha.slots.tmp", NULL
+		"pg_ha.conf.tmp", "postmaster.opts", "recovery.signal", NULL
 	};
 
 	for (int i = 0; files[i]; i++)

@@ -170,6 +170,75 @@ test_slots(void **state)
 	refused("{\"postgresql\": {\"use_slots\": \"yes\"}}", "\"postgresql.use_slots\" must be true or false");
 }
 
+/* Patroni's permanent slots: "slots": {"name": {"type": "physical"}} */
+static void
+test_permanent_slots(void **state)
+{
+	HaDynConfig c;
+	HaDynConfig r;
+	char		buf[8192];
+	char		err[160];
+	char		longname[80];
+	char		json[160];
+	JsonBuf		jb;
+
+	(void) state;
+	assert_true(parse("{\"slots\": {\"backup1\": {\"type\": \"physical\"}, \"b_2\": {}}}", &c, err));
+	assert_int_equal(c.nslots, 2);
+	assert_string_equal(c.slots[0], "backup1");
+	assert_string_equal(c.slots[1], "b_2");
+	/* rendered and read again: the same set */
+	json_init(&jb, buf, sizeof(buf));
+	dyn_config_render(&c, &jb);
+	assert_non_null(strstr(buf, "\"slots\":{\"backup1\":{\"type\":\"physical\"},\"b_2\":{\"type\":\"physical\"}}"));
+	r = defaults;
+	assert_true(dyn_config_parse(buf, jb.len, &r, err, sizeof(err)));
+	assert_memory_equal(&c, &r, sizeof(c));
+	/* none declared: no "slots" key */
+	assert_true(parse("{}", &c, err));
+	assert_int_equal(c.nslots, 0);
+	json_init(&jb, buf, sizeof(buf));
+	dyn_config_render(&c, &jb);
+	assert_null(strstr(buf, "\"slots\""));
+	/* null: not declared; a repeated name counts once; Patroni's extra keys ignored */
+	assert_true(parse("{\"slots\": {\"a\": {\"type\": \"physical\"}, \"b\": null, \"a\": {\"x\": [1]}}}", &c, err));
+	assert_int_equal(c.nslots, 1);
+	assert_string_equal(c.slots[0], "a");
+	assert_true(parse("{\"slots\": {\"a\": {}, \"a\": null}}", &c, err));
+	assert_int_equal(c.nslots, 0);
+	assert_true(parse("{\"slots\": null}", &c, err));
+	assert_int_equal(c.nslots, 0);
+	/* a name taken out leaves no bytes behind: rendered and read again, equal (fuzz_config) */
+	assert_true(parse("{\"slots\": {\"backup1\": {}, \"b_2\": {}, \"backup1\": null}, "
+					  "\"slots\": {\"b_2\": {}}}", &c, err));
+	json_init(&jb, buf, sizeof(buf));
+	dyn_config_render(&c, &jb);
+	r = defaults;
+	assert_true(dyn_config_parse(buf, jb.len, &r, err, sizeof(err)));
+	assert_memory_equal(&c, &r, sizeof(c));
+	/* refused, nothing changed */
+	refused("{\"slots\": {\"l1\": {\"type\": \"logical\", \"database\": \"db\", \"plugin\": \"pgoutput\"}}}",
+			"slot \"l1\" is logical: pg_ha keeps physical permanent slots only");
+	refused("{\"slots\": {\"l2\": {\"database\": \"db\", \"plugin\": \"test_decoding\"}}}",
+			"slot \"l2\" is logical");
+	refused("{\"slots\": {\"s\": {\"type\": \"other\"}}}", "the type of slot \"s\" must be \"physical\"");
+	refused("{\"slots\": {\"s\": {\"type\": 1}}}", "the type of slot \"s\" must be \"physical\"");
+	refused("{\"slots\": {\"Backup\": {}}}", "a permanent slot name must be 1 to 63 characters of [a-z0-9_]");
+	refused("{\"slots\": {\"a-b\": {}}}", "a permanent slot name must be");
+	refused("{\"slots\": {\"\": {}}}", "a permanent slot name must be");
+	memset(longname, 'a', 64);
+	longname[64] = '\0';
+	snprintf(json, sizeof(json), "{\"slots\": {\"%s\": {}}}", longname);
+	refused(json, "a permanent slot name must be");
+	longname[63] = '\0';
+	snprintf(json, sizeof(json), "{\"slots\": {\"%s\": {}}}", longname);
+	assert_true(parse(json, &c, err));
+	assert_int_equal(c.nslots, 1);
+	refused("{\"slots\": {\"s\": \"physical\"}}", "slot \"s\" must be an object");
+	refused("{\"slots\": [\"s\"]}", "\"slots\" must be an object");
+	refused("{\"ttl\": 30, \"slots\": {\"ok\": {}, \"bad\": {\"type\": \"logical\"}}}", "slot \"bad\" is logical");
+}
+
 static void
 test_managed(void **state)
 {
@@ -188,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_patroni_config),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_permanent_slots),
 		cmocka_unit_test(test_managed),
 	};
 

@@ -18,6 +18,10 @@
  *	  a nofailover replica keeps no copies                          test_nofailover_replica
  *	  nothing is created or dropped before the members are read     test_members_unknown
  *	  an active slot is neither dropped nor advanced                test_active_slot
+ *	  "the leader keeps every permanent slot (/config slots),
+ *	   replicas a copy advanced to what they replayed; one
+ *	   removed from /config is dropped if pg_ha made it"            test_permanent_slots
+ *	  "a permanent slot with a member's name: the member rule"      test_permanent_member_name
  *
  *-------------------------------------------------------------------------
  */
@@ -353,6 +357,160 @@ test_active_slot(void **state)
 	assert_int_equal(ha_slot_plan(&f, a, 0), 0);
 }
 
+static const char declared[][SLOT_NAME_LEN] = {"backup1", "backup2"};
+
+static HaSlotFacts
+with_permanent(HaSlotFacts f)
+{
+	f.permanent_known = true;
+	f.npermanent = 2;
+	f.permanent = declared;
+	return f;
+}
+
+static HaSlotHave
+permanent_have(const char *name, bool ours, uint64_t restart_lsn)
+{
+	HaSlotHave	h = have(name, ours, restart_lsn);
+
+	h.made_permanent = ours;
+	h.seen_ms = NOW - 2 * TTL;	/* no member: a member's rule would have dropped it */
+	return h;
+}
+
+static void
+test_permanent_slots(void **state)
+{
+	HaSlotAction a[16];
+	HaSlotHave	slots[4];
+	HaSlotFacts f;
+	int			n;
+
+	(void) state;
+	/* the leader creates both, after the member slots */
+	f = with_permanent(facts(true, NULL, 0));
+	n = plan(&f, a);
+	assert_int_equal(n, 4);
+	assert_action(&a[2], HA_SLOT_CREATE_PERMANENT, "backup1");
+	assert_action(&a[3], HA_SLOT_CREATE_PERMANENT, "backup2");
+
+	/* kept while declared, long past member_slots_ttl; a leader never advances */
+	slots[0] = have("node_2", true, 100);
+	slots[1] = have("node_3", true, 100);
+	slots[2] = permanent_have("backup1", true, 100);
+	slots[3] = permanent_have("backup2", false, 100);	/* made by hand: left alone */
+	f = with_permanent(facts(true, slots, 4));
+	assert_int_equal(plan(&f, a), 0);
+
+	/* a replica creates copies, and advances its own to what it replayed */
+	f = with_permanent(facts(false, slots, 3));
+	n = plan(&f, a);
+	assert_int_equal(n, 4);
+	assert_action(&a[2], HA_SLOT_ADVANCE, "backup1");
+	assert_int_equal(a[2].lsn, 450);
+	assert_action(&a[3], HA_SLOT_CREATE_PERMANENT, "backup2");
+	slots[2].restart_lsn = 450;
+	n = plan(&f, a);
+	assert_int_equal(n, 3);		/* never backwards */
+	assert_action(&a[2], HA_SLOT_CREATE_PERMANENT, "backup2");
+
+	/* the hand-made one is never advanced; an active one neither */
+	slots[2].restart_lsn = 100;
+	slots[2].active = true;
+	f = with_permanent(facts(false, slots, 4));
+	n = plan(&f, a);
+	assert_int_equal(n, 2);
+
+	/* invalidated: dropped, made again at the next pass */
+	slots[2].active = false;
+	slots[2].lost = true;
+	slots[2].restart_lsn = 0;
+	f = with_permanent(facts(true, slots, 3));
+	n = plan(&f, a);
+	assert_int_equal(n, 2);
+	assert_action(&a[0], HA_SLOT_DROP_LOST, "backup1");
+	assert_action(&a[1], HA_SLOT_CREATE_PERMANENT, "backup2");
+	slots[2].lost = false;
+	slots[2].restart_lsn = 100;
+
+	/* removed from /config: ours is dropped at once, the hand-made one stays */
+	f = facts(true, slots, 4);
+	f.permanent_known = true;
+	n = plan(&f, a);
+	assert_int_equal(n, 1);
+	assert_action(&a[0], HA_SLOT_DROP, "backup1");
+	/* ... but not before /config is read, nor while it is in use */
+	f.permanent_known = false;
+	assert_int_equal(plan(&f, a), 0);
+	f.permanent_known = true;
+	slots[2].active = true;
+	assert_int_equal(plan(&f, a), 0);
+	slots[2].active = false;
+
+	/* nothing is created before /config or the members are read */
+	f = with_permanent(facts(true, slots, 2));
+	f.permanent_known = false;
+	assert_int_equal(plan(&f, a), 0);
+	f = with_permanent(facts(true, slots, 2));
+	f.members_known = false;
+	assert_int_equal(plan(&f, a), 0);
+
+	/* use_slots off, or a nofailover replica: ours dropped, none created */
+	f = with_permanent(facts(true, slots, 3));
+	f.use_slots = false;
+	n = plan(&f, a);
+	assert_int_equal(n, 3);
+	assert_action(&a[2], HA_SLOT_DROP, "backup1");
+	f = with_permanent(facts(false, slots + 2, 2));
+	f.nofailover = true;
+	n = plan(&f, a);
+	assert_int_equal(n, 1);
+	assert_action(&a[0], HA_SLOT_DROP, "backup1");
+}
+
+static void
+test_permanent_member_name(void **state)
+{
+	static const char names[][SLOT_NAME_LEN] = {"node_2", "n1", "gone"};
+	HaSlotAction a[16];
+	HaSlotHave	slots[2];
+	HaSlotFacts f;
+	int			n;
+
+	(void) state;
+	/* node_2 is a member's: its one slot, no second create; n1 is this node's own: none */
+	f = facts(true, NULL, 0);
+	f.permanent_known = true;
+	f.npermanent = 3;
+	f.permanent = names;
+	n = plan(&f, a);
+	assert_int_equal(n, 3);
+	assert_action(&a[0], HA_SLOT_CREATE, "node_2");
+	assert_action(&a[1], HA_SLOT_CREATE, "node_3");
+	assert_action(&a[2], HA_SLOT_CREATE_PERMANENT, "gone");
+
+	/* a replica advances node_2's copy as a member's (to node-2's position, 400) */
+	slots[0] = have("node_2", true, 100);
+	slots[1] = have("n1", true, 100);
+	f.primary = false;
+	f.nslots = 2;
+	f.slots = slots;
+	n = plan(&f, a);
+	assert_action(&a[0], HA_SLOT_ADVANCE, "node_2");
+	assert_int_equal(a[0].lsn, 400);
+	assert_action(&a[1], HA_SLOT_DROP, "n1");	/* no slot of its own, declared or not */
+
+	/* a member slot declared permanent is kept when its member is gone */
+	slots[0] = have("gone", true, 100);
+	slots[0].seen_ms = NOW - 2 * TTL;
+	f.primary = true;
+	f.nslots = 1;
+	n = plan(&f, a);
+	assert_int_equal(n, 2);
+	assert_action(&a[0], HA_SLOT_CREATE, "node_2");
+	assert_action(&a[1], HA_SLOT_CREATE, "node_3");
+}
+
 int
 main(void)
 {
@@ -367,6 +525,8 @@ main(void)
 		cmocka_unit_test(test_nofailover_replica),
 		cmocka_unit_test(test_members_unknown),
 		cmocka_unit_test(test_active_slot),
+		cmocka_unit_test(test_permanent_slots),
+		cmocka_unit_test(test_permanent_member_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
