@@ -166,6 +166,23 @@ sub DESTROY
 
 # --- the cluster as a whole --------------------------------------------
 
+# Starts the nodes, the first alone until it leads, then the others as its
+# replicas (two checks that count as tests); creates the extension on the
+# leader.
+sub start_cluster
+{
+	my ($first, @rest) = @_;
+	my $names = join(' and ', map { $_->name } @rest);
+
+	$first->start;
+	Test::More::ok(PgHaTest::wait_until(sub { $first->is_primary }, 60, $first->name . ' leads'),
+		$first->name . ' bootstraps and leads');
+	$_->start for @rest;
+	Test::More::ok(PgHaTest::wait_until(sub { !grep { !$_->is_replica } @rest }, 120, 'replicas'),
+		"$names are replicas");
+	$first->psql('CREATE EXTENSION pg_ha');
+}
+
 # The node answering 200 on /primary, when exactly one does.
 sub primary_of
 {

@@ -30,11 +30,7 @@ sub start_sync_cluster
 		PgHaNode->new(name => $name, zk_hosts => ref $hosts ? $hosts->($name) : $hosts,
 			extra => "synchronous_mode = on\n")
 	} 1 .. 3;
-	$nodes[0]->start;
-	ok(wait_until(sub { $nodes[0]->is_primary }, 60, 's1 leads'), 's1 bootstraps and leads');
-	$_->start for @nodes[1, 2];
-	ok(wait_until(sub { $nodes[1]->is_replica && $nodes[2]->is_replica }, 120, 'replicas'), 's2, s3 replicas');
-	$nodes[0]->psql('CREATE EXTENSION pg_ha');
+	PgHaNode::start_cluster(@nodes);
 	$nodes[0]->psql('CREATE TABLE pg_ha_acked (v int PRIMARY KEY, node text, at timestamptz DEFAULT now())');
 	return @nodes;
 }

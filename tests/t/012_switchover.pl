@@ -21,12 +21,7 @@ my $n2 = PgHaNode->new(name => 'n2', zk_hosts => $zk->{hosts}, extra => $auth);
 my $n3 = PgHaNode->new(name => 'n3', zk_hosts => $zk->{hosts}, extra => $auth . "nofailover = on\n");
 my @nodes = ($n1, $n2, $n3);
 
-$n1->start;
-ok(wait_until(sub { $n1->is_primary }, 60, 'n1 leads'), 'n1 bootstraps and leads');
-$n2->start;
-$n3->start;
-ok(wait_until(sub { $n2->is_replica && $n3->is_replica }, 90, 'replicas'), 'n2 and n3 are replicas');
-$n1->psql('CREATE EXTENSION pg_ha');
+PgHaNode::start_cluster($n1, $n2, $n3);
 $n1->psql('CREATE TABLE t (x int)');
 settled($n1, 'the leader sees both replicas running');
 

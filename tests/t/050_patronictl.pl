@@ -52,12 +52,7 @@ sub roles_are
 	return 1;
 }
 
-$n1->start;
-ok(wait_until(sub { $n1->is_primary }, 60, 'n1 leads'), 'n1 bootstraps and leads');
-$n2->start;
-$n3->start;
-ok(wait_until(sub { $n2->is_replica && $n3->is_replica }, 90, 'replicas'), 'n2 and n3 are replicas');
-$n1->psql('CREATE EXTENSION pg_ha');
+PgHaNode::start_cluster($n1, $n2, $n3);
 my $sync;
 ok(wait_until(sub { $sync = $n1->psql('SELECT name FROM ha_status() WHERE sync_standby') }, 60,
 	'a confirmed sync standby'), 'the leader confirms a synchronous standby');

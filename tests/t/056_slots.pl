@@ -30,12 +30,7 @@ my @nodes = map {
 } 1 .. 3;
 my ($n1, $n2, $n3) = @nodes;
 
-$n1->start;
-ok(wait_until(sub { $n1->is_primary }, 60, 'n1 leads'), 'n1 bootstraps and leads');
-$n2->start;
-$n3->start;
-ok(wait_until(sub { $n2->is_replica && $n3->is_replica }, 90, 'replicas'), 'n2 and n3 are replicas');
-$n1->psql('CREATE EXTENSION pg_ha');
+PgHaNode::start_cluster($n1, $n2, $n3);
 $n1->psql('CREATE TABLE t (x int)');
 
 sub slots_of

@@ -21,12 +21,7 @@ my $zk = zk_start();
 my @nodes = map { PgHaNode->new(name => "p$_", zk_hosts => $zk->{hosts}) } 1 .. 3;
 my ($p1, $p2, $p3) = @nodes;
 
-$p1->start;
-ok(wait_until(sub { $p1->is_primary }, 60, 'p1 leads'), 'p1 bootstraps and leads');
-$p2->start;
-$p3->start;
-ok(wait_until(sub { $p2->is_replica && $p3->is_replica }, 90, 'replicas'), 'p2 and p3 are replicas');
-$p1->psql('CREATE EXTENSION pg_ha');
+PgHaNode::start_cluster($p1, $p2, $p3);
 
 # One request to a node's API (loopback: no credentials needed); (status, body).
 sub api
