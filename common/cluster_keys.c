@@ -87,17 +87,54 @@ legacy_words(const char *data, size_t len, int n, char words[][HA_NAME_LEN])
 /* ---- /status ---- */
 
 void
-status_key_render(uint64_t optime, uint32_t timeline, JsonBuf *jb)
+status_key_render(const HaStatusKey *k, JsonBuf *jb)
 {
 	json_object_begin(jb);
 	json_key(jb, "optime");
-	json_uint(jb, optime);
+	json_uint(jb, k->optime);
 	json_key(jb, "slots");
 	json_object_begin(jb);
+	for (int i = 0; i < k->nslots; i++)
+	{
+		json_key(jb, k->slots[i].name);
+		json_uint(jb, k->slots[i].lsn);
+	}
 	json_object_end(jb);
 	json_key(jb, "timeline");
-	json_uint(jb, timeline);
+	json_uint(jb, k->timeline);
 	json_object_end(jb);
+}
+
+/* One entry of "slots": a slot's name (lower case, digits, '_') and a number. */
+static bool
+status_slot_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	HaStatusKey *k = (HaStatusKey *) arg;
+	HaStatusSlot *s;
+	uint64_t	lsn;
+
+	if (keylen == 0 || keylen >= SLOT_NAME_LEN || k->nslots == HA_STATUS_MAX_SLOTS ||
+		strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") != keylen ||
+		P->p >= P->end || *P->p < '0' || *P->p > '9')
+		return jp_skip_value(P, depth);
+	if (!jp_parse_uint(P, UINT64_MAX, &lsn))
+		return false;
+	s = &k->slots[k->nslots++];
+	memset(s->name, 0, sizeof(s->name));
+	memcpy(s->name, key, keylen);
+	s->lsn = lsn;
+	return true;
+}
+
+static bool
+status_member(JsonParser *P, const char *key, size_t keylen, int depth, void *arg)
+{
+	if (jp_key_is(key, keylen, "slots") && P->p < P->end && *P->p == '{')
+	{
+		((HaStatusKey *) arg)->nslots = 0;	/* a repeated key: the last one counts */
+		return jp_parse_object(P, depth + 1, status_slot_member, arg);
+	}
+	return jp_skip_value(P, depth);
 }
 
 static bool
@@ -112,13 +149,13 @@ all_digits(const char *data, size_t len)
 }
 
 bool
-status_key_parse(const char *data, size_t len, uint64_t *optime,
-				 uint32_t *timeline)
+status_key_parse(const char *data, size_t len, HaStatusKey *k)
 {
 	uint64_t	tli = 0;
+	uint64_t   *optime = &k->optime;
+	char		err[8];
 
-	*optime = 0;
-	*timeline = 0;
+	memset(k, 0, sizeof(*k));
 	if (data == NULL)
 		return false;
 	if (all_digits(data, len))
@@ -140,14 +177,17 @@ status_key_parse(const char *data, size_t len, uint64_t *optime,
 			*optime = 0;
 			return false;
 		}
-		*timeline = (uint32_t) tli;
+		k->timeline = (uint32_t) tli;
 		return true;
 	}
 	if (!json_is_object(data, len) ||
 		!json_find_uint(data, len, "optime", optime))
 		return false;
 	if (json_find_uint(data, len, "timeline", &tli) && tli <= UINT32_MAX)
-		*timeline = (uint32_t) tli;
+		k->timeline = (uint32_t) tli;
+	/* the slots are a help, not the key's point: a bad entry loses them only */
+	if (!jp_parse_document(data, len, status_member, k, err, sizeof(err)))
+		k->nslots = 0;
 	return true;
 }
 

@@ -8,7 +8,8 @@
  *	  written by any client with access to ZooKeeper, and read inside
  *	  postgres, so every parser is bounded and fuzzed.
  *
- *	  /status    {"optime": <lsn>, "slots": {}, "timeline": <tli>}
+ *	  /status    {"optime": <lsn>, "slots": {"<name>": <lsn>}, "timeline": <tli>}
+ *	             (the leader's permanent slots and how far each has come)
  *	  /sync      {"leader": "a", "sync_standby": "b"}: b has caught up and
  *	             may be promoted; while a standby is named but not yet
  *	             confirmed, "sync_standby" is null and "named" holds it
@@ -27,17 +28,35 @@
 #include "ha_types.h"
 #include "iso_time.h"
 #include "json_writer.h"
+#include "slot_name.h"
 
 /* ---- /status ---- */
-extern void status_key_render(uint64_t optime, uint32_t timeline, JsonBuf *jb);
+#define HA_STATUS_MAX_SLOTS	32	/* as many as /config may declare */
+
+typedef struct HaStatusSlot
+{
+	char		name[SLOT_NAME_LEN];
+	uint64_t	lsn;			/* the slot's restart_lsn on the leader */
+} HaStatusSlot;
+
+typedef struct HaStatusKey
+{
+	uint64_t	optime;
+	uint32_t	timeline;		/* 0: unknown (Patroni's own /status has none) */
+	int			nslots;
+	HaStatusSlot slots[HA_STATUS_MAX_SLOTS];
+} HaStatusKey;
+
+extern void status_key_render(const HaStatusKey *k, JsonBuf *jb);
 
 /*
  * False when the key is not a status object with an optime.  A bare number
  * (Patroni before 2.1 kept the optime alone) is read as the optime, the
- * timeline then 0 (unknown).
+ * timeline then 0 (unknown).  Of "slots", the first HA_STATUS_MAX_SLOTS
+ * entries with a slot's name and a whole number are kept, other entries
+ * skipped; a number with a fraction or an exponent loses them all.
  */
-extern bool status_key_parse(const char *data, size_t len, uint64_t *optime,
-							 uint32_t *timeline);
+extern bool status_key_parse(const char *data, size_t len, HaStatusKey *k);
 
 /* ---- /sync ---- */
 typedef struct HaSyncKey

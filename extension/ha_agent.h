@@ -34,6 +34,7 @@
 #ifndef HA_AGENT_H
 #define HA_AGENT_H
 
+#include "cluster_keys.h"
 #include "dyn_config.h"
 #include "ha_shmem.h"
 #include "ha_zk.h"
@@ -140,9 +141,13 @@ typedef struct Agent
 	/* cluster state beyond the leader key */
 	bool		status_known;
 	bool		status_stale;
-	char		status_pending[128];	/* /status data being written */
+	char		status_pending[64 + HA_STATUS_MAX_SLOTS * (SLOT_NAME_LEN + 24)];	/* /status data being written */
 	uint32		cluster_timeline;	/* from /status */
 	uint64		last_leader_lsn;	/* from /status */
+	int			nleader_slots;	/* from /status: the leader's permanent slots */
+	HaStatusSlot leader_slots[HA_STATUS_MAX_SLOTS];
+	int			nown_slots;		/* the leader's: its permanent slots, for /status */
+	HaStatusSlot own_slots[HA_STATUS_MAX_SLOTS];
 	char		last_leader[HA_NAME_LEN];	/* who led before the key vanished */
 	int64		leader_vanished_ms; /* 0 while a leader exists */
 	bool		sync_known;

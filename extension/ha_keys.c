@@ -207,9 +207,14 @@ static void
 render_status(void)
 {
 	JsonBuf		jb;
+	HaStatusKey k;
 
+	k.optime = agent.view.self.xlog_location;
+	k.timeline = agent.view.self.timeline;
+	k.nslots = agent.nown_slots;
+	memcpy(k.slots, agent.own_slots, sizeof(k.slots));
 	json_init(&jb, agent.status_pending, sizeof(agent.status_pending));
-	status_key_render(agent.view.self.xlog_location, agent.view.self.timeline, &jb);
+	status_key_render(&k, &jb);
 	Assert(!jb.overflow);
 }
 
@@ -238,15 +243,16 @@ session_create_status(void)
 void
 keys_parse_status(const char *data, int len)
 {
-	uint64		optime;
-	uint32		tli;
+	HaStatusKey k;
 
-	if (data && len >= 0 && status_key_parse(data, (size_t) len, &optime, &tli))
+	if (data && len >= 0 && status_key_parse(data, (size_t) len, &k))
 	{
 		/* Patroni's own /status has no timeline: then keep what we know */
-		if (tli != 0)
-			agent.cluster_timeline = tli;
-		agent.last_leader_lsn = optime;
+		if (k.timeline != 0)
+			agent.cluster_timeline = k.timeline;
+		agent.last_leader_lsn = k.optime;
+		agent.nleader_slots = k.nslots;
+		memcpy(agent.leader_slots, k.slots, sizeof(agent.leader_slots));
 	}
 }
 

@@ -346,12 +346,44 @@ slots_primary_slot_name(void)
 	return name;
 }
 
+/*
+ * Where the permanent slots are: the leader's own go into /status (for
+ * the replicas), a replica takes the leader's from /status.
+ */
+static void
+permanent_positions(const HaSlotFacts *f, uint64_t *lsn)
+{
+	agent.nown_slots = 0;
+	for (int i = 0; i < f->npermanent; i++)
+	{
+		lsn[i] = 0;
+		if (f->primary)
+		{
+			for (int j = 0; j < f->nslots; j++)
+				if (f->slots[j].physical && f->slots[j].restart_lsn != 0 &&
+					strcmp(f->slots[j].name, f->permanent[i]) == 0 &&
+					agent.nown_slots < HA_STATUS_MAX_SLOTS)
+				{
+					HaStatusSlot *o = &agent.own_slots[agent.nown_slots++];
+
+					strlcpy(o->name, f->permanent[i], sizeof(o->name));
+					o->lsn = f->slots[j].restart_lsn;
+				}
+			continue;
+		}
+		for (int j = 0; j < agent.nleader_slots; j++)
+			if (strcmp(agent.leader_slots[j].name, f->permanent[i]) == 0)
+				lsn[i] = agent.leader_slots[j].lsn;
+	}
+}
+
 void
 slots_manage(int64 now)
 {
 	HaSlotMember members[HA_MAX_MEMBERS];
 	HaSlotHave	have[HA_SLOTS_MAX];
 	HaSlotAction actions[HA_SLOT_MAX_ACTIONS(HA_SLOTS_MAX, HA_MAX_MEMBERS, HA_DYN_MAX_SLOTS)];
+	uint64_t	permanent_lsn[HA_DYN_MAX_SLOTS];
 	HaSlotFacts f;
 	int			nactions;
 	bool		changed = false;
@@ -395,6 +427,8 @@ slots_manage(int64 now)
 	f.permanent_known = agent.permanent_slots_known;
 	f.npermanent = agent.npermanent_slots;
 	f.permanent = (const char (*)[SLOT_NAME_LEN]) agent.permanent_slots;
+	f.permanent_lsn = permanent_lsn;
+	permanent_positions(&f, permanent_lsn);
 
 	/* ours: what the record says and still exists; a listed member's is seen now */
 	for (int i = nours - 1; i >= 0; i--)

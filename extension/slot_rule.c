@@ -76,6 +76,16 @@ is_permanent(const HaSlotFacts *f, const char *name)
 	return false;
 }
 
+/* How far the leader's permanent slot name has come; 0: unknown. */
+static uint64_t
+permanent_lsn(const HaSlotFacts *f, const char *name)
+{
+	for (int i = 0; f->permanent_lsn && i < f->npermanent; i++)
+		if (strcmp(f->permanent[i], name) == 0)
+			return f->permanent_lsn[i];
+	return 0;
+}
+
 /* A name the member rule decides: a listed member's slot, or this node's own. */
 static bool
 member_rule_slot(const HaSlotFacts *f, const char *name, const char *self_slot)
@@ -129,9 +139,12 @@ plan_existing(const HaSlotFacts *f, const HaSlotHave *s, const char *self_slot,
 			return n;
 		if (s->lost)
 			return add(out, cap, n, HA_SLOT_DROP_LOST, s->name, 0);
-		/* a copy: no further than we have replayed (the leader's position is not published) */
-		if (!f->primary && s->restart_lsn != 0 && f->replayed_lsn > s->restart_lsn)
-			return add(out, cap, n, HA_SLOT_ADVANCE, s->name, f->replayed_lsn);
+		/* a copy: no further than the leader's slot, nor than we have replayed */
+		target = permanent_lsn(f, s->name);
+		if (target > f->replayed_lsn)
+			target = f->replayed_lsn;
+		if (!f->primary && s->restart_lsn != 0 && target > s->restart_lsn)
+			return add(out, cap, n, HA_SLOT_ADVANCE, s->name, target);
 		return n;
 	}
 	if (!s->ours || s->active)

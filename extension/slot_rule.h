@@ -16,8 +16,10 @@
  *
  * Permanent slots (Patroni's /config "slots", physical only) are kept by
  * every node that may lead: created if missing, never dropped while
- * declared; a replica's copy is advanced to what it has replayed (pg_ha
- * does not publish the leader's slot positions).  One pg_ha made as a
+ * declared; a replica's copy is advanced as far as the leader's slot has
+ * come (the leader publishes it in /status, as Patroni does) and this
+ * replica has replayed, never further: a backup tool that resumes on a new
+ * leader finds the WAL it has not received yet.  One pg_ha made as a
  * permanent slot and no longer declared is dropped.  A name that is a
  * member's slot name (this node's own included) follows the member rule.
  *
@@ -68,6 +70,7 @@ typedef struct HaSlotFacts
 	bool		permanent_known;	/* /config is read: no permanent slot dropped without it */
 	int			npermanent;
 	const char (*permanent)[SLOT_NAME_LEN];	/* the declared permanent slots */
+	const uint64_t *permanent_lsn;	/* each one's restart_lsn on the leader (/status), 0 unknown */
 } HaSlotFacts;
 
 typedef enum HaSlotOp

@@ -37,19 +37,20 @@ render_ok(JsonBuf *jb)
 static void
 fuzz_status(const char *s, size_t n)
 {
-	uint64_t	optime,
-				optime2;
-	uint32_t	tli,
-				tli2;
+	HaStatusKey k,
+				k2;
 	JsonBuf		jb;
 
-	if (!status_key_parse(s, n, &optime, &tli))
+	if (!status_key_parse(s, n, &k))
 		return;
+	CHECK(k.nslots >= 0 && k.nslots <= HA_STATUS_MAX_SLOTS);
 	json_init(&jb, out, sizeof(out));
-	status_key_render(optime, tli, &jb);
+	status_key_render(&k, &jb);
 	render_ok(&jb);
-	CHECK(status_key_parse(out, jb.len, &optime2, &tli2));
-	CHECK(optime == optime2 && tli == tli2);
+	CHECK(status_key_parse(out, jb.len, &k2));
+	CHECK(k.optime == k2.optime && k.timeline == k2.timeline && k.nslots == k2.nslots);
+	for (int i = 0; i < k.nslots; i++)
+		CHECK(strcmp(k.slots[i].name, k2.slots[i].name) == 0 && k.slots[i].lsn == k2.slots[i].lsn);
 }
 
 static void

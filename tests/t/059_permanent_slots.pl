@@ -63,6 +63,34 @@ ok(wait_until(sub { permanent_of($p2) eq 'backup1' && permanent_of($p3) eq 'back
 is(permanent_of($p1), 'backup1,by_hand', '(a) the leader kept the by_hand it did not make');
 $p1->psql("SELECT pg_drop_replication_slot('by_hand')");
 
+# --- (a) the copies follow the leader's slot (/status), not the replay:
+# a backup tool that has consumed up to X resumes from X on a new leader
+sub restart_lsn_of
+{
+	my ($node) = @_;
+	return scalar $node->psql("SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'backup1'");
+}
+$p1->psql('CREATE TABLE t (x int)');
+for my $round (1, 2)
+{
+	$p1->psql("INSERT INTO t SELECT generate_series(1, 1000); SELECT pg_switch_wal()");
+	$p1->psql("SELECT pg_replication_slot_advance('backup1', pg_current_wal_lsn())");
+	my $x = restart_lsn_of($p1);
+	# WAL beyond X that the replicas replay, and the slot does not cover
+	$p1->psql("INSERT INTO t SELECT generate_series(1, 1000); SELECT pg_switch_wal()");
+	my $past = $p1->psql('SELECT pg_current_wal_lsn()');
+	ok( wait_until(
+			sub {
+				!grep {
+					$_->psql("SELECT pg_last_wal_replay_lsn() >= '$past'") ne 't' || restart_lsn_of($_) ne $x
+				} ($p2, $p3)
+			},
+			30,
+			"copies at $x"),
+		"(a) round $round: both copies of backup1 are at the leader's $x, though the replicas replayed past it")
+	  or diag(join ' ', map { $_->name . '=' . restart_lsn_of($_) } @nodes);
+}
+
 # --- (b) failover: the new leader has backup1
 kill 'KILL', $p1->postmaster_pid;
 my $new;

@@ -26,40 +26,69 @@ static JsonBuf jb;
 static void
 test_status(void **state)
 {
-	uint64_t	optime;
-	uint32_t	tli;
+	HaStatusKey k,
+				r;
+	const char *s;
 
 	(void) state;
-	RENDER(status_key_render(50331904, 3, &jb));
+	memset(&k, 0, sizeof(k));
+	k.optime = 50331904;
+	k.timeline = 3;
+	RENDER(status_key_render(&k, &jb));
 	assert_string_equal(buf, "{\"optime\":50331904,\"slots\":{},\"timeline\":3}");
-	assert_true(status_key_parse(buf, strlen(buf), &optime, &tli));
-	assert_int_equal(optime, 50331904);
-	assert_int_equal(tli, 3);
+	assert_true(status_key_parse(buf, strlen(buf), &r));
+	assert_int_equal(r.optime, 50331904);
+	assert_int_equal(r.timeline, 3);
+	assert_int_equal(r.nslots, 0);
+	/* the leader's permanent slots, and back */
+	k.nslots = 2;
+	strcpy(k.slots[0].name, "backup1");
+	k.slots[0].lsn = 4096;
+	strcpy(k.slots[1].name, "n_2");
+	k.slots[1].lsn = 8192;
+	RENDER(status_key_render(&k, &jb));
+	assert_string_equal(buf, "{\"optime\":50331904,\"slots\":{\"backup1\":4096,\"n_2\":8192},\"timeline\":3}");
+	assert_true(status_key_parse(buf, strlen(buf), &r));
+	assert_int_equal(r.nslots, 2);
+	assert_string_equal(r.slots[1].name, "n_2");
+	assert_int_equal(r.slots[1].lsn, 8192);
 	/* Patroni's own: no timeline (unknown); legacy bare optime */
-	assert_true(status_key_parse("{\"optime\": 77, \"slots\": {\"a\": 1}}", 33, &optime, &tli));
-	assert_int_equal(optime, 77);
-	assert_int_equal(tli, 0);
-	assert_true(status_key_parse("12345", 5, &optime, &tli));
-	assert_int_equal(optime, 12345);
+	s = "{\"optime\": 77, \"slots\": {\"a\": 1}}";
+	assert_true(status_key_parse(s, strlen(s), &r));
+	assert_int_equal(r.optime, 77);
+	assert_int_equal(r.timeline, 0);
+	assert_int_equal(r.nslots, 1);
+	assert_true(status_key_parse("12345", 5, &r));
+	assert_int_equal(r.optime, 12345);
+	/* an entry that is not a slot's name and a number is skipped */
+	s = "{\"optime\": 7, \"slots\": {\"Bad-Name\": 1, \"b\": \"x\", \"c\": 2, \"d\": -1}}";
+	assert_true(status_key_parse(s, strlen(s), &r));
+	assert_int_equal(r.nslots, 1);
+	assert_string_equal(r.slots[0].name, "c");
+	/* slots that are not an object: none, the optime stands */
+	s = "{\"optime\": 7, \"slots\": [1]}";
+	assert_true(status_key_parse(s, strlen(s), &r));
+	assert_int_equal(r.optime, 7);
+	assert_int_equal(r.nslots, 0);
 	/* refused */
-	assert_false(status_key_parse(NULL, 0, &optime, &tli));
-	assert_false(status_key_parse("", 0, &optime, &tli));
+	assert_false(status_key_parse(NULL, 0, &r));
+	assert_false(status_key_parse("", 0, &r));
 	/* pg_ha 1.0's text, for an upgrade */
-	assert_true(status_key_parse("3 1234", 6, &optime, &tli));
-	assert_int_equal(optime, 1234);
-	assert_int_equal(tli, 3);
-	assert_false(status_key_parse("3 1234 5", 8, &optime, &tli));
-	assert_false(status_key_parse("3  1234", 7, &optime, &tli));
-	assert_false(status_key_parse("x 1234", 6, &optime, &tli));
-	assert_false(status_key_parse("4294967296 1", 12, &optime, &tli));
-	assert_false(status_key_parse("{\"slots\": {}}", 13, &optime, &tli));
-	assert_false(status_key_parse("{\"optime\": -1}", 14, &optime, &tli));
-	assert_false(status_key_parse("{\"optime\": 1", 12, &optime, &tli));
-	assert_false(status_key_parse("{\"optime\": 1}x", 14, &optime, &tli));
-	assert_false(status_key_parse("99999999999999999999999", 23, &optime, &tli));
+	assert_true(status_key_parse("3 1234", 6, &r));
+	assert_int_equal(r.optime, 1234);
+	assert_int_equal(r.timeline, 3);
+	assert_false(status_key_parse("3 1234 5", 8, &r));
+	assert_false(status_key_parse("3  1234", 7, &r));
+	assert_false(status_key_parse("x 1234", 6, &r));
+	assert_false(status_key_parse("4294967296 1", 12, &r));
+	assert_false(status_key_parse("{\"slots\": {}}", 13, &r));
+	assert_false(status_key_parse("{\"optime\": -1}", 14, &r));
+	assert_false(status_key_parse("{\"optime\": 1", 12, &r));
+	assert_false(status_key_parse("{\"optime\": 1}x", 14, &r));
+	assert_false(status_key_parse("99999999999999999999999", 23, &r));
 	/* a timeline out of range is unknown, not wrapped */
-	assert_true(status_key_parse("{\"optime\":1,\"timeline\":4294967296}", 34, &optime, &tli));
-	assert_int_equal(tli, 0);
+	assert_true(status_key_parse("{\"optime\":1,\"timeline\":4294967296}", 34, &r));
+	assert_int_equal(r.timeline, 0);
 }
 
 static void

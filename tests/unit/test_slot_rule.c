@@ -19,7 +19,8 @@
  *	  nothing is created or dropped before the members are read     test_members_unknown
  *	  an active slot is neither dropped nor advanced                test_active_slot
  *	  "the leader keeps every permanent slot (/config slots),
- *	   replicas a copy advanced to what they replayed; one
+ *	   replicas a copy advanced as far as the leader's slot
+ *	   (/status) and what they replayed, never further; one
  *	   removed from /config is dropped if pg_ha made it"            test_permanent_slots
  *	  "a permanent slot with a member's name: the member rule"      test_permanent_member_name
  *
@@ -358,6 +359,7 @@ test_active_slot(void **state)
 }
 
 static const char declared[][SLOT_NAME_LEN] = {"backup1", "backup2"};
+static const uint64_t leader_at[] = {300, 0};	/* backup2's position unknown */
 
 static HaSlotFacts
 with_permanent(HaSlotFacts f)
@@ -365,6 +367,7 @@ with_permanent(HaSlotFacts f)
 	f.permanent_known = true;
 	f.npermanent = 2;
 	f.permanent = declared;
+	f.permanent_lsn = leader_at;
 	return f;
 }
 
@@ -402,17 +405,37 @@ test_permanent_slots(void **state)
 	f = with_permanent(facts(true, slots, 4));
 	assert_int_equal(plan(&f, a), 0);
 
-	/* a replica creates copies, and advances its own to what it replayed */
+	/*
+	 * A replica creates copies, and advances its own as far as the
+	 * leader's slot (300), though it replayed 450: a backup tool on the
+	 * next leader resumes there
+	 */
 	f = with_permanent(facts(false, slots, 3));
 	n = plan(&f, a);
 	assert_int_equal(n, 4);
 	assert_action(&a[2], HA_SLOT_ADVANCE, "backup1");
-	assert_int_equal(a[2].lsn, 450);
+	assert_int_equal(a[2].lsn, 300);
 	assert_action(&a[3], HA_SLOT_CREATE_PERMANENT, "backup2");
+	slots[2].restart_lsn = 300;
+	n = plan(&f, a);
+	assert_int_equal(n, 3);		/* there already */
+	assert_action(&a[2], HA_SLOT_CREATE_PERMANENT, "backup2");
+	/* no further than it replayed */
+	f.replayed_lsn = 200;
+	slots[2].restart_lsn = 100;
+	n = plan(&f, a);
+	assert_action(&a[2], HA_SLOT_ADVANCE, "backup1");
+	assert_int_equal(a[2].lsn, 200);
+	/* the leader's position unknown: not advanced */
+	f.replayed_lsn = 450;
+	f.permanent_lsn = NULL;
+	n = plan(&f, a);
+	assert_int_equal(n, 3);
+	assert_action(&a[2], HA_SLOT_CREATE_PERMANENT, "backup2");
 	slots[2].restart_lsn = 450;
+	f.permanent_lsn = leader_at;
 	n = plan(&f, a);
 	assert_int_equal(n, 3);		/* never backwards */
-	assert_action(&a[2], HA_SLOT_CREATE_PERMANENT, "backup2");
 
 	/* the hand-made one is never advanced; an active one neither */
 	slots[2].restart_lsn = 100;
