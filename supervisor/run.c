@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -290,16 +293,26 @@ log_command(const char *label, const char *const *argv)
 	sup_log("%s: running %s", label, line);
 }
 
-/* In the child: async-signal-safe calls only. */
+/*
+ * In the child: async-signal-safe calls only.  parent: the supervisor's pid
+ * for a program it waits for (pg_basebackup, pg_rewind, initdb), which gets
+ * SIGTERM should the supervisor die (kill -9, the OOM killer), so that the
+ * next supervisor never finds it still writing the data directory; 0 for
+ * postgres and the callbacks, which outlive it.
+ */
 static void
 child_exec(const char *const *argv, char **env, int in_fd, int out_fd, int err_fd,
-		   bool own_group)
+		   pid_t parent)
 {
 	sigset_t	none;
 	struct sigaction sa;
 
-	if (own_group)
-		setpgid(0, 0);
+	setpgid(0, 0);
+#ifdef __linux__
+	/* the parent may have died before the prctl: then no signal would come */
+	if (parent != 0 && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent))
+		_exit(127);
+#endif
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&sa, 0, sizeof(sa));
@@ -349,7 +362,8 @@ run_program(const RunSpec *rs)
 				in_pipe[2] = {-1, -1};
 	int			devnull;
 	char	  **env;
-	pid_t		pid;
+	pid_t		pid,
+				self;
 	LineBuf    *out_lb,
 			   *err_lb;
 	size_t		cap_len = 0,
@@ -381,6 +395,7 @@ run_program(const RunSpec *rs)
 	if (rs->capture && rs->capture_cap > 0)
 		rs->capture[0] = '\0';
 
+	self = getpid();
 	pid = fork();
 	if (pid < 0)
 	{
@@ -390,7 +405,7 @@ run_program(const RunSpec *rs)
 	}
 	if (pid == 0)
 		child_exec(rs->argv, env, rs->stdin_data ? in_pipe[0] : devnull,
-				   out_pipe[1], rs->capture ? err_pipe[1] : out_pipe[1], true);
+				   out_pipe[1], rs->capture ? err_pipe[1] : out_pipe[1], self);
 	setpgid(pid, pid);			/* its own group: a stop reaches its helpers too */
 
 	close(out_pipe[1]);
@@ -666,7 +681,7 @@ run_spawn(const char *label, const char *const *argv, const char *const *env_ext
 		goto fail;
 	}
 	if (pid == 0)
-		child_exec(argv, env, devnull, out_fd, out_fd, true);
+		child_exec(argv, env, devnull, out_fd, out_fd, 0);
 	/* both sides, so that a signal to the group never races the child's setpgid */
 	setpgid(pid, pid);
 
@@ -705,7 +720,7 @@ run_spawn_detached(const char *label, const char *const *argv)
 	else if ((pid = fork()) < 0)
 		sup_log("%s: could not fork: %s", label, strerror(errno));
 	else if (pid == 0)
-		child_exec(argv, env, devnull, STDERR_FILENO, STDERR_FILENO, true);
+		child_exec(argv, env, devnull, STDERR_FILENO, STDERR_FILENO, 0);
 	else
 		setpgid(pid, pid);
 	if (devnull >= 0)

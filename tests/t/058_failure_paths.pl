@@ -4,13 +4,14 @@
 #      it; the supervisor moves the directory aside, clones the leader, and
 #      removes the old copy once the new one runs;
 #  (c) pg_rewind interrupted: the new leader holds a lock on pg_tablespace
-#      that pg_rewind's file listing waits for, and the supervisor and
-#      pg_rewind are killed -9 meanwhile; the next start finds
+#      that pg_rewind's file listing waits for, and the supervisor is
+#      killed -9 meanwhile (pg_rewind ends with it: its parent-death
+#      signal); the next start finds
 #      <data_dir>.pg_ha-rewinding and clones again, never starting the
 #      half-rewound directory;
 #  (b) a clone interrupted: a new node clones at pg_basebackup's slowest
-#      rate (basebackup_max_rate = 32k) and is killed -9 halfway; the next
-#      start finds <data_dir>.pg_ha-cloning, removes the partial copy and
+#      rate (basebackup_max_rate = 32k) and its supervisor is killed -9
+#      halfway (pg_basebackup ends with it); the next start finds <data_dir>.pg_ha-cloning, removes the partial copy and
 #      clones again.
 # And pg.wal_keep_segments (PostgreSQL 12's name) becomes wal_keep_size.
 # Three supervised nodes, ZooKeeper; every wait bounded.
@@ -68,17 +69,17 @@ sub running_pid
 	return $stat !~ /^\d+ \(.*\) Z /;
 }
 
-# kill -9 of the supervisor and of the program it runs (its own process
-# group: pg_basebackup's WAL streamer too); waits until none runs.
-sub kill9_with_child
+# kill -9 of the supervisor alone: the program it runs gets SIGTERM from
+# the kernel (its parent-death signal) and ends, with its own process group
+# (pg_basebackup's WAL streamer too); waits until none runs.
+sub kill9_supervisor
 {
 	my ($node, $child) = @_;
 	kill 'KILL', $node->supervisor_pid;
-	kill 'KILL', -$child;
 	$node->{h}->finish;
 	$node->{h} = $node->{pid} = undef;
 	return wait_until(sub { !grep { running_pid($_) } ($child, split /\s+/, `pgrep -g $child`) }, 30,
-		"$node->{name}'s supervisor and $child to die");
+		"$child to end with $node->{name}'s supervisor");
 }
 
 # Checks a re-clone by the rejoin: the old directory was moved aside, then
@@ -178,7 +179,7 @@ $trace = put_trace($n2, 'c');
 $inode = data_inode($n2);
 like($n2->supervisor_log, qr/pg_rewind: .*rewinding from last common checkpoint/,
 	'(c) pg_rewind got under way: it found the last common checkpoint');
-ok(kill9_with_child($n2, $rewind), '(c) kill -9 of the supervisor and pg_rewind');
+ok(kill9_supervisor($n2, $rewind), '(c) kill -9 of the supervisor: pg_rewind ends with it');
 unlike($n2->supervisor_log, qr/rejoin: pg_rewind done|pg_rewind: .*Done!/, '(c) pg_rewind never finished');
 $lock_in .= "COMMIT;\n\\q\n";
 $locker->finish;
@@ -206,7 +207,7 @@ ok( wait_until(
 	'(b) p3 clones slowly (32 kB/s), the clone marker set, its first file written')
   or diag($n3->supervisor_log);
 ok(!-e "$n3->{data}/global/pg_control", '(b) the copy is partial: no pg_control yet');
-ok(kill9_with_child($n3, $clone), '(b) kill -9 of the supervisor and pg_basebackup halfway');
+ok(kill9_supervisor($n3, $clone), '(b) kill -9 of the supervisor halfway: pg_basebackup ends with it');
 ok(-e "$n3->{data}.pg_ha-cloning", '(b) the clone marker stays');
 $trace = put_trace($n3, 'b');
 # the operator lifts the throttle for the next attempt
