@@ -107,6 +107,9 @@ extern bool conf_parse(const char *text, size_t len, const char *filename,
 
 extern int	conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap);
 
+/* The pg.<name> parameter of the node configuration, or NULL. */
+extern const ConfParam *conf_pg_param(const NodeConf *c, const char *name);
+
 /*
  * Quotes a value for postgresql.conf: 'it''s' (backslashes doubled too,
  * since the server's configuration scanner treats them as escapes).

@@ -79,8 +79,8 @@ onoff(bool b)
 	return b ? "on" : "off";
 }
 
-static const ConfParam *
-find_pg(const NodeConf *c, const char *name)
+const ConfParam *
+conf_pg_param(const NodeConf *c, const char *name)
 {
 	for (int i = 0; i < c->npg; i++)
 		if (strcmp(c->pg[i].name, name) == 0)
@@ -93,7 +93,7 @@ conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
 {
 	size_t		o = 0;
 	char		spl[SPL_CAP];
-	const ConfParam *user_spl = find_pg(c, "shared_preload_libraries");
+	const ConfParam *user_spl = conf_pg_param(c, "shared_preload_libraries");
 	int			n;
 	bool		ok = true;
 
@@ -132,7 +132,7 @@ conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
 	ok = ok && emit_int(buf, cap, &o, "port", c->port);
 	ok = ok && emit(buf, cap, &o, "listen_addresses", c->listen_addresses, true);
 	ok = ok && emit(buf, cap, &o, "shared_preload_libraries", spl, true);
-	if (c->use_pg_rewind && find_pg(c, "wal_log_hints") == NULL)
+	if (c->use_pg_rewind && conf_pg_param(c, "wal_log_hints") == NULL)
 		ok = ok && emit(buf, cap, &o, "wal_log_hints", "on", false);	/* pg_rewind needs it */
 	ok = ok && emit(buf, cap, &o, "pg_ha.name", c->name, true);
 	ok = ok && emit(buf, cap, &o, "pg_ha.scope", c->scope, true);

@@ -264,8 +264,9 @@ rejoin_steps(const NodeConf *c, const char *leader, const char *leader_ci)
 		char		prog[CONF_PATH_LEN + 32];
 		char		src[1024];
 		char		target[CONF_PATH_LEN + 32];
-		const char *argv[] = {prog, target, src, NULL};
+		const char *argv[] = {prog, target, src, NULL, NULL};
 		const char *env[2] = {pg_password_env(c->superuser_password), NULL};
+		const ConfParam *restore = conf_pg_param(c, "restore_command");
 		int			rc;
 
 		/* pg_rewind reads the source's timeline from its control file */
@@ -278,6 +279,9 @@ rejoin_steps(const NodeConf *c, const char *leader, const char *leader_ci)
 			!conninfo_add(src, sizeof(src), "dbname", "postgres") ||
 			!conninfo_add(src, sizeof(src), "connect_timeout", "10"))
 			return REJOIN_NOT_STARTED;
+		/* WAL the old primary recycled since the fork comes from the archive */
+		if (restore && restore->value[0])
+			argv[3] = "--restore-target-wal";
 		marker_set(c, MARK_REWINDING, true);
 		rc = run_simple("pg_rewind", argv, env[0] ? env : NULL, NULL, false);
 		if (rc == 0)
