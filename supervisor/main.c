@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "callbacks.h"
+#include "guard.h"
 #include "conf.h"
 #include "log.h"
 #include "node.h"
@@ -131,6 +132,9 @@ main(int argc, char **argv)
 	/* a callback's runner (callbacks.c starts it), not a node */
 	if (argc >= 2 && strcmp(argv[1], "--run-callback") == 0)
 		return callbacks_runner_main(argc - 2, argv + 2);
+	/* the guard of a program we wait for (run.c starts it) */
+	if (argc >= 2 && strcmp(argv[1], "--guard") == 0)
+		return guard_main(argc - 2, argv + 2);
 
 	for (int i = 1; i < argc; i++)
 	{

@@ -24,15 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "log.h"
 #include "run.h"
 
@@ -293,26 +291,16 @@ log_command(const char *label, const char *const *argv)
 	sup_log("%s: running %s", label, line);
 }
 
-/*
- * In the child: async-signal-safe calls only.  parent: the supervisor's pid
- * for a program it waits for (pg_basebackup, pg_rewind, initdb), which gets
- * SIGTERM should the supervisor die (kill -9, the OOM killer), so that the
- * next supervisor never finds it still writing the data directory; 0 for
- * postgres and the callbacks, which outlive it.
- */
+/* In the child: async-signal-safe calls only. */
 static void
 child_exec(const char *const *argv, char **env, int in_fd, int out_fd, int err_fd,
-		   pid_t parent)
+		   bool own_group)
 {
 	sigset_t	none;
 	struct sigaction sa;
 
-	setpgid(0, 0);
-#ifdef __linux__
-	/* the parent may have died before the prctl: then no signal would come */
-	if (parent != 0 && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent))
-		_exit(127);
-#endif
+	if (own_group)
+		setpgid(0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&sa, 0, sizeof(sa));
@@ -362,8 +350,9 @@ run_program(const RunSpec *rs)
 				in_pipe[2] = {-1, -1};
 	int			devnull;
 	char	  **env;
-	pid_t		pid,
-				self;
+	pid_t		pid;
+	const char *guarded[RUN_MAX_ARGS + 4];
+	char		ppid[24];
 	LineBuf    *out_lb,
 			   *err_lb;
 	size_t		cap_len = 0,
@@ -395,7 +384,13 @@ run_program(const RunSpec *rs)
 	if (rs->capture && rs->capture_cap > 0)
 		rs->capture[0] = '\0';
 
-	self = getpid();
+	/* under its guard: it ends, children and all, should we die */
+	if (!guard_wrap(rs->argv, guarded, RUN_MAX_ARGS + 4, ppid, sizeof(ppid)))
+	{
+		sup_log("%s: too many arguments", rs->label);
+		result = RUN_FAILED_TO_START;
+		goto out_close;
+	}
 	pid = fork();
 	if (pid < 0)
 	{
@@ -404,8 +399,8 @@ run_program(const RunSpec *rs)
 		goto out_close;
 	}
 	if (pid == 0)
-		child_exec(rs->argv, env, rs->stdin_data ? in_pipe[0] : devnull,
-				   out_pipe[1], rs->capture ? err_pipe[1] : out_pipe[1], self);
+		child_exec(guarded, env, rs->stdin_data ? in_pipe[0] : devnull,
+				   out_pipe[1], rs->capture ? err_pipe[1] : out_pipe[1], true);
 	setpgid(pid, pid);			/* its own group: a stop reaches its helpers too */
 
 	close(out_pipe[1]);
@@ -681,7 +676,7 @@ run_spawn(const char *label, const char *const *argv, const char *const *env_ext
 		goto fail;
 	}
 	if (pid == 0)
-		child_exec(argv, env, devnull, out_fd, out_fd, 0);
+		child_exec(argv, env, devnull, out_fd, out_fd, true);
 	/* both sides, so that a signal to the group never races the child's setpgid */
 	setpgid(pid, pid);
 
@@ -720,7 +715,7 @@ run_spawn_detached(const char *label, const char *const *argv)
 	else if ((pid = fork()) < 0)
 		sup_log("%s: could not fork: %s", label, strerror(errno));
 	else if (pid == 0)
-		child_exec(argv, env, devnull, STDERR_FILENO, STDERR_FILENO, 0);
+		child_exec(argv, env, devnull, STDERR_FILENO, STDERR_FILENO, true);
 	else
 		setpgid(pid, pid);
 	if (devnull >= 0)

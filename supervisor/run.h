@@ -48,10 +48,13 @@ extern long long now_ms(void);
 #define RUN_INTERRUPTED		(-2)	/* a stop signal arrived; the child was stopped */
 #define RUN_TIMED_OUT		(-3)
 
+/* the most arguments (argv[0] included) of a program run_program runs */
+#define RUN_MAX_ARGS	32
+
 typedef struct RunSpec
 {
 	const char *label;			/* prefix of its log lines: "initdb" */
-	const char *const *argv;	/* argv[0]: full path; NULL-terminated */
+	const char *const *argv;	/* argv[0]: full path; NULL-terminated, at most RUN_MAX_ARGS */
 	const char *const *env;		/* extra "KEY=value" (never logged), NULL-terminated */
 	const char *stdin_data;		/* written to its stdin (never logged); NULL: /dev/null */
 	char	   *capture;		/* stdout captured here (not logged), NUL-terminated */

@@ -51,13 +51,18 @@ sub put_trace
 	return $f;
 }
 
-# The supervisor's child running program $prog (pg_rewind, pg_basebackup), or undef.
+# The program $prog (pg_rewind, pg_basebackup) the supervisor runs under
+# its guard (a child of the supervisor), or undef.
 sub child_named
 {
 	my ($node, $prog) = @_;
 	my $pid = $node->supervisor_pid or return undef;
-	my ($child) = split /\s+/, `pgrep -P $pid -x $prog`;
-	return $child;
+	for my $guard (split /\s+/, `pgrep -P $pid -f -- '--guard'`)
+	{
+		my ($child) = split /\s+/, `pgrep -P $guard -x $prog`;
+		return $child if $child;
+	}
+	return undef;
 }
 
 # A process that runs (a zombie does not: an orphan's may wait for a reaper).
@@ -69,17 +74,19 @@ sub running_pid
 	return $stat !~ /^\d+ \(.*\) Z /;
 }
 
-# kill -9 of the supervisor alone: the program it runs gets SIGTERM from
-# the kernel (its parent-death signal) and ends, with its own process group
-# (pg_basebackup's WAL streamer too); waits until none runs.
+# kill -9 of the supervisor alone: the program's guard gets SIGTERM from
+# the kernel (its parent-death signal) and passes it on to the program's
+# whole process group (pg_basebackup's WAL streamer too); waits until none
+# of the group runs.
 sub kill9_supervisor
 {
 	my ($node, $child) = @_;
+	my ($group) = `ps -o pgid= -p $child` =~ /(\d+)/;
 	kill 'KILL', $node->supervisor_pid;
 	$node->{h}->finish;
 	$node->{h} = $node->{pid} = undef;
-	return wait_until(sub { !grep { running_pid($_) } ($child, split /\s+/, `pgrep -g $child`) }, 30,
-		"$child to end with $node->{name}'s supervisor");
+	return wait_until(sub { !grep { running_pid($_) } ($child, split /\s+/, `pgrep -g $group`) }, 30,
+		"$child and its group $group to end with $node->{name}'s supervisor");
 }
 
 # Checks a re-clone by the rejoin: the old directory was moved aside, then
