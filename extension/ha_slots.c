@@ -44,6 +44,8 @@
 
 /* the slots pg_ha made, one name a line ("<name> permanent" for a permanent slot) */
 #define HA_SLOTS_FILE	"pg_replslot/pg_ha.slots"
+/* where earlier builds kept it: read if HA_SLOTS_FILE is absent, removed once that is written */
+#define HA_SLOTS_FILE_OLD	"pg_ha.slots"
 
 /* the most slots this looks at: max_replication_slots' own maximum is far more */
 #define HA_SLOTS_MAX	(2 * HA_MAX_MEMBERS + 32)
@@ -151,6 +153,8 @@ load_record(int64 now)
 
 	record_loaded = true;
 	f = AllocateFile(HA_SLOTS_FILE, "r");
+	if (f == NULL && errno == ENOENT)
+		f = AllocateFile(HA_SLOTS_FILE_OLD, "r");
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f))
@@ -175,7 +179,8 @@ save_record(void)
 	initStringInfo(&s);
 	for (int i = 0; i < nours; i++)
 		appendStringInfo(&s, "%s%s\n", ours[i].name, ours[i].permanent ? " permanent" : "");
-	(void) ha_write_file_durably(HA_SLOTS_FILE, s.data);
+	if (ha_write_file_durably(HA_SLOTS_FILE, s.data))
+		(void) unlink(HA_SLOTS_FILE_OLD);
 	pfree(s.data);
 }
 
