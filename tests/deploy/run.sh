@@ -168,8 +168,20 @@ out=$(in_ctr systemd-analyze verify pg_ha_router.service pg_ha_supervisor@node1.
 is "systemd-analyze verify: no complaint about either unit" "$out" ""
 
 # ---------------------------------------------------------------- configure
+# ZooKeeper as README "Deploying with Debian packages and systemd" sets it up,
+# with one server instead of three
+podman exec -i "$ctr" bash -c 'cat > /etc/zookeeper/conf/zoo.cfg' <<- 'EOF'
+	tickTime=2000
+	initLimit=10
+	syncLimit=5
+	dataDir=/var/lib/zookeeper
+	clientPort=2181
+	server.1=127.0.0.1:2888:3888
+	EOF
+in_ctr bash -c 'echo 1 > /etc/zookeeper/conf/myid && systemctl restart zookeeper'
 check "ZooKeeper (zookeeperd) runs under systemd and listens on 2181" \
 	wait_for 60 in_ctr bash -c 'systemctl is-active -q zookeeper && exec 3<> /dev/tcp/127.0.0.1/2181'
+check "ZooKeeper keeps its data in /var/lib/zookeeper" wait_for 20 in_ctr test -d /var/lib/zookeeper/version-2
 port_of() { case $1 in node1) echo 5433 ;; node2) echo 5434 ;; esac; }
 api_of() { case $1 in node1) echo 8008 ;; node2) echo 8009 ;; esac; }
 for n in node1 node2; do
@@ -211,6 +223,10 @@ check "the router logged the reload" wait_for 10 bash -c \
 # ---------------------------------------------------------------- walkthrough
 check "a write through the router" \
 	sql 5432 -q -c "CREATE TABLE t1(id serial PRIMARY KEY, txt text)" -c "INSERT INTO t1(txt) VALUES ('before_failover')"
+check "CREATE EXTENSION pg_ha (the packaged control and SQL files) through the router" \
+	sql 5432 -q -c 'CREATE EXTENSION pg_ha'
+members_running() { [ "$(sql "$1" -c "SELECT count(*) FROM ha_status() WHERE state = 'running'" 2> /dev/null)" = 2 ]; }
+check "ha_status() on the replica: both members running" wait_for 10 members_running 5434
 row_on() { [ "$(sql "$1" -c "SELECT count(*) FROM t1 WHERE txt = '$2'" 2> /dev/null)" = 1 ]; }
 check "the row is on the replica" wait_for 10 row_on 5434 before_failover
 out=$(sql 5434 -c "INSERT INTO t1(txt) VALUES ('x')" 2>&1)
