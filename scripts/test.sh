@@ -12,16 +12,19 @@
 #      headless Chromium)                         tests/router/router_test.sh
 #   7. the docker/ lab in real containers (podman): walkthrough, partition,
 #      freeze, HAProxy profile, teardown       tests/docker/run.sh
-#   8. no loop of files calling each other in extension/ and router/
+#   8. the Debian packages and the systemd units: built, lintian, installed in
+#      a container booted with systemd (podman), the walkthrough with systemctl
+#                                                 tests/deploy/run.sh
+#   9. no loop of files calling each other in extension/ and router/
 #      (the supervisor's is part of its unit tests) scripts/callgraph.sh
-# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration docker ..."
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration docker deploy ..."
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration docker layers"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration docker deploy layers"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -79,6 +82,7 @@ want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
 want router-integration && step "router integration" tests/router/router_test.sh
 want docker && step "docker lab (podman)" tests/docker/run.sh
+want deploy && step "Debian packages and systemd units (podman)" tests/deploy/run.sh
 layers() { scripts/callgraph.sh extension | tail -n 1 && scripts/callgraph.sh router/.build/release | tail -n 1; }
 want layers && step "layers (no loop of files calling each other)" layers
 
