@@ -17,9 +17,12 @@ has_row() { [ "$(psql_in "$1" -c "SELECT count(*) FROM t1 WHERE txt = '$2'")" = 
 router_to() { [ "$(psql_host $ROUTER_PORT -c "INSERT INTO t1(txt) VALUES ('$2')" -c 'SELECT inet_server_addr()')" = "$(container_ip "$1")" ]; }
 container_ip() { podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1" 2>/dev/null; }
 
+# after the default project, its up --build has just built the same image from this tree
+build=--build
+[ -n "${image_built:-}" ] && build=
 t_up=$(now)
-if pce up --build -d > /tmp/pgha_ensemble_up.log 2>&1; then
-	ok "ensemble: podman-compose -f docker-compose.ensemble.yml up --build -d ($(elapsed "$t_up") s)"
+if pce up $build -d > /tmp/pgha_ensemble_up.log 2>&1; then
+	ok "ensemble: podman-compose -f docker-compose.ensemble.yml up ${build:+--build }-d ($(elapsed "$t_up") s)"
 else
 	fail "ensemble: podman-compose up --build -d (see /tmp/pgha_ensemble_up.log)"; tail -20 /tmp/pgha_ensemble_up.log | sed 's/^/# /'; exit 1
 fi

@@ -234,5 +234,6 @@ if [ "${1:-}" != ensemble ]; then
 	left=$(left_of "$project")
 	if [ -z "$left" ]; then ok "the default project removed: no container, network or volume of $project left"
 	else fail "removing the default project left:$left"; fi
+	image_built=1
 fi
 . "$here/ensemble.sh"
