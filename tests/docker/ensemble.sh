@@ -80,3 +80,4 @@ note "ensemble: from podman stop $zoo to a write through the router: $(elapsed "
 check "ensemble: $sync still leads (GET /master = 200)" api_is "$sync" /master
 podman start "$zoo" >/dev/null 2>&1
 check "ensemble: $zoo rejoins the ensemble" wait_for 60 zk_modes_are "follower follower leader "
+note "ensemble: $(elapsed "$t_up") s from up to here"
