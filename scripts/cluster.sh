@@ -260,6 +260,10 @@ parse_shape() {
 up() {
 	local i n lead
 	parse_shape "$@"
+	if [ -d "$dir/zk" ] && [ ! -f "$dir/shape" ]; then
+		echo "cluster.sh: $dir was made by an older cluster.sh (one ZooKeeper on 127.0.0.1, no router); 'scripts/cluster.sh destroy' it first" >&2
+		exit 1
+	fi
 	"$srcdir/scripts/install-deps.sh"
 	check_ports
 	make -s -C "$srcdir"
