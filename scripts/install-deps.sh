@@ -49,5 +49,13 @@ if [ ${#missing[@]} -gt 0 ] || [ ${#missing_containers[@]} -gt 0 ]; then
 	[ ${#missing[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	[ ${#missing_containers[@]} -eq 0 ] || apt-get install -y -qq "${missing_containers[@]}"
 	[ $created_policy -eq 1 ] && rm -f "$policy"
+	# Debian's own cluster 15/main, made by the postgresql-15 we just
+	# installed, would take 5432 (the router's port in scripts/cluster.sh)
+	# at the next boot: it starts by hand only.  One that was here before
+	# is left as it was.
+	if printf '%s\n' "${missing[@]}" | grep -qx postgresql-15 && [ -f /etc/postgresql/15/main/start.conf ]; then
+		echo manual > /etc/postgresql/15/main/start.conf
+		echo "install-deps.sh: Debian's cluster 15/main starts by hand only (/etc/postgresql/15/main/start.conf)"
+	fi
 fi
 echo "install-deps.sh: all dependencies present"

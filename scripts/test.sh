@@ -10,21 +10,24 @@
 #   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
 #   6. router integration (ASan/UBSan router, ZooKeeper, supervised nodes,
 #      headless Chromium)                         tests/router/router_test.sh
-#   7. the docker/ lab in real containers (podman): walkthrough, partition,
-#      freeze, HAProxy profile, teardown       tests/docker/run.sh
-#   8. the Debian packages and the systemd units: built, lintian, installed in
+#   7. the local cluster as the lab: scripts/cluster.sh up from the tree, writes
+#      through the router on 5432, stats on 7000, status, failover, destroy;
+#      up --zk 3 --nodes 3 with a ZooKeeper server cut  tests/cluster/cluster_test.sh
+#   8. the docker/ lab in real containers (podman): walkthrough, partition,
+#      freeze, HAProxy profile, the ensemble profile, teardown  tests/docker/run.sh
+#   9. the Debian packages and the systemd units: built, lintian, installed in
 #      a container booted with systemd (podman), the walkthrough with systemctl
 #                                                 tests/deploy/run.sh
-#   9. no loop of files calling each other in extension/ and router/
+#  10. no loop of files calling each other in extension/ and router/
 #      (the supervisor's is part of its unit tests) scripts/callgraph.sh
-# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration docker deploy ..."
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration cluster docker deploy ..."
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration docker deploy layers"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration cluster docker deploy layers"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -81,6 +84,7 @@ want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
 want router-integration && step "router integration" tests/router/router_test.sh
+want cluster && step "local cluster (scripts/cluster.sh)" tests/cluster/cluster_test.sh
 want docker && step "docker lab (podman)" tests/docker/run.sh
 want deploy && step "Debian packages and systemd units (podman)" tests/deploy/run.sh
 layers() { scripts/callgraph.sh extension | tail -n 1 && scripts/callgraph.sh router/.build/release | tail -n 1; }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The docker/ lab, tested with real containers (rootful podman + podman-compose).
 #
-#   sudo tests/docker/run.sh            # everything: images, walkthrough, teardown
+#   sudo tests/docker/run.sh            # everything: images, walkthrough, faults, ensemble, teardown
+#   sudo tests/docker/run.sh ensemble   # images and the ensemble profile only
 #   PGHA_KEEP=1 tests/docker/run.sh     # leave the containers up at the end (debugging)
 #
-# Runs docker/docker-compose.yml unchanged apart from the image variables
+# Runs docker/docker-compose.yml, then docker/docker-compose.ensemble.yml
+# (project pgha_ensemble), unchanged apart from the image variables
 # (locally built stand-ins: nothing can be pulled here) and a test subnet
 # from 198.18.0.0/15 (tests/docker/containers.conf).  Output is TAP; the last
 # line says "N passed, N failed"; exit status 1 on any failure.
 # Every container, network and volume it creates belongs to the compose
-# project pgha_test; teardown removes them all and restores the host
+# project pgha_test or pgha_ensemble; teardown removes them all and restores the host
 # (NETAVARK iptables chains, net.ipv4.ip_forward).
 set -uo pipefail
 
@@ -17,6 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 project=pgha_test
 compose_file=$root/docker/docker-compose.yml
+ens_project=pgha_ensemble
+ens_compose_file=$root/docker/docker-compose.ensemble.yml
 export CONTAINERS_CONF=$here/containers.conf
 export PG_BASE_IMAGE=localhost/pgha-test/postgres:15
 export ZOOKEEPER_IMAGE=localhost/pgha-test/zookeeper:3.8
@@ -35,6 +39,9 @@ pick_port() { # VARIABLE LAB_PORT ALTERNATIVE
 pick_port ROUTER_PORT 5432 25432; pick_port PG_MASTER_PORT 5433 25433; pick_port PG_SLAVE_PORT 5434 25434
 pick_port ROUTER_READ_PORT 5435 25435; pick_port STATS_PORT 7000 27000; pick_port ZOO_PORT 2181 22181
 pick_port HAPROXY_PORT 6432 26432; pick_port HAPROXY_STATS_PORT 7001 27001
+# the ensemble profile's
+pick_port PG_NODE1_PORT 5433 25433; pick_port PG_NODE2_PORT 5434 25434; pick_port PG_NODE3_PORT 5436 25436
+pick_port ZOO1_PORT 2181 22181; pick_port ZOO2_PORT 2182 22182; pick_port ZOO3_PORT 2183 22183
 export PGPASSWORD=postgres PGCONNECT_TIMEOUT=3
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (rootful podman)" >&2; exit 1; }
@@ -67,6 +74,7 @@ wait_for() {
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "Bail out! installing the dependencies failed"; exit 1; }
 
 pc() { podman-compose -p "$project" -f "$compose_file" "$@"; }
+pce() { podman-compose -p "$ens_project" -f "$ens_compose_file" "$@"; }
 podman_q() { podman "$@" 2>&1 | grep -v 'failed to connect to syslog' ; return "${PIPESTATUS[0]}"; }
 
 # host state to restore
@@ -82,7 +90,26 @@ fi
 
 # build stages left untagged by `up --build` (about 1.8 GB each) are removed at teardown
 dangling_before=$(podman images -q -f dangling=true 2>/dev/null | sort)
-containers_ours() { podman ps -a -q --filter "label=io.podman.compose.project=$project" 2>/dev/null; }
+containers_of() { podman ps -a -q --filter "label=io.podman.compose.project=$1" 2>/dev/null; }
+containers_ours() { containers_of "$project"; containers_of "$ens_project"; }
+# a project's volumes and networks: labelled, or named <project>_...
+volumes_of() { { podman volume ls -q --filter "label=io.podman.compose.project=$1"; podman volume ls -q | grep "^$1_"; } 2>/dev/null | sort -u; }
+networks_of() { { podman network ls -q --filter "label=io.podman.compose.project=$1"; podman network ls -q | grep "^$1_"; } 2>/dev/null | sort -u; }
+
+# remove_project PROJECT: its containers (with their anonymous volumes), volumes, networks
+remove_project() {
+	local ids v net
+	ids=$(containers_of "$1")
+	[ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
+	for v in $(volumes_of "$1"); do podman volume rm -f "$v" >/dev/null 2>&1; done
+	for net in $(networks_of "$1"); do podman network rm -f "$net" >/dev/null 2>&1; done
+}
+# left_of PROJECT: what of it is left, in words
+left_of() {
+	[ -z "$(containers_of "$1")" ] || echo -n " $1 containers"
+	[ -z "$(networks_of "$1")" ] || echo -n " $1 network"
+	[ -z "$(volumes_of "$1")" ] || echo -n " $1 volumes"
+}
 
 teardown() {
 	set +e
@@ -91,15 +118,8 @@ teardown() {
 		note "PGHA_KEEP set: containers left up ('tests/docker/run.sh clean' removes them)"; return
 	fi
 	note "teardown"
-	local ids; ids=$(containers_ours)
-	[ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
-	for v in $(podman volume ls -q --filter "label=io.podman.compose.project=$project" 2>/dev/null) \
-		"${project}_pg-master" "${project}_pg-slave"; do
-		podman volume exists "$v" 2>/dev/null && podman volume rm -f "$v" >/dev/null 2>&1
-	done
-	for net in $(podman network ls -q --filter "label=io.podman.compose.project=$project" 2>/dev/null) "${project}_default"; do
-		podman network exists "$net" 2>/dev/null && podman network rm -f "$net" >/dev/null 2>&1
-	done
+	remove_project "$project"
+	remove_project "$ens_project"
 	# NETAVARK rules and chains that were not there before the run
 	local t line chain
 	for t in filter nat; do
@@ -122,10 +142,8 @@ teardown() {
 		podman rmi -f "$img" >/dev/null 2>&1
 	done
 	# what is left
-	local left=""
-	[ -n "$(containers_ours)" ] && left="$left containers"
-	podman network exists "${project}_default" 2>/dev/null && left="$left network"
-	podman volume exists "${project}_pg-master" 2>/dev/null && left="$left volumes"
+	local left
+	left="$(left_of "$project")$(left_of "$ens_project")"
 	iptables-save 2>/dev/null | grep -q NETAVARK && ! grep -q NETAVARK "$ipt_before" && left="$left iptables"
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$ip_forward_before" ] || left="$left ip_forward"
 	rm -f "$ipt_before"; rm -rf "$state_dir"
@@ -143,17 +161,18 @@ trap 'finish; exit $?' EXIT
 trap 'echo "Bail out! interrupted"; exit 1' INT TERM
 
 # refuse to touch containers that are not ours
-for c in pg-master pg-slave zoo postgres_entrypoint postgres_entrypoint_haproxy; do
+for c in pg-master pg-slave zoo postgres_entrypoint postgres_entrypoint_haproxy \
+	pg-node1 pg-node2 pg-node3 zoo1 zoo2 zoo3 postgres_entrypoint_ensemble; do
 	if podman container exists "$c" 2>/dev/null; then
 		proj=$(podman inspect -f '{{index .Config.Labels "io.podman.compose.project"}}' "$c" 2>/dev/null)
-		if [ "$proj" != "$project" ]; then echo "Bail out! a container named $c exists and is not ours"; trap - EXIT; exit 1; fi
+		if [ "$proj" != "$project" ] && [ "$proj" != "$ens_project" ]; then echo "Bail out! a container named $c exists and is not ours"; trap - EXIT; exit 1; fi
 	fi
 done
 # leftovers of an interrupted run of ours
-ids=$(containers_ours); [ -n "$ids" ] && podman rm -f -v -t 5 $ids >/dev/null 2>&1
-for v in "${project}_pg-master" "${project}_pg-slave"; do podman volume exists "$v" 2>/dev/null && podman volume rm -f "$v" >/dev/null 2>&1; done
+remove_project "$project"; remove_project "$ens_project"
 
-for p in $ROUTER_PORT $PG_MASTER_PORT $PG_SLAVE_PORT $ROUTER_READ_PORT $STATS_PORT $ZOO_PORT $HAPROXY_PORT $HAPROXY_STATS_PORT; do
+for p in $ROUTER_PORT $PG_MASTER_PORT $PG_SLAVE_PORT $ROUTER_READ_PORT $STATS_PORT $ZOO_PORT $HAPROXY_PORT $HAPROXY_STATS_PORT \
+	$PG_NODE1_PORT $PG_NODE2_PORT $PG_NODE3_PORT $ZOO1_PORT $ZOO2_PORT $ZOO3_PORT; do
 	if ss -ltnH "( sport = :$p )" 2>/dev/null | grep -q .; then echo "Bail out! host port $p is in use (set the *_PORT variables)"; trap - EXIT; exit 1; fi
 done
 
@@ -184,7 +203,8 @@ build_debian() {
 }
 build_standin() {
 	local image=$1 file=$2 sum
-	sum=$(cat "$file" | sha256sum | cut -c1-16)
+	# the Dockerfile and the files it copies from images/
+	sum=$(cd "$here/images" && cat "$file" $(sed -n 's/^COPY \([^ ]*\) .*/\1/p' "$file") | sha256sum | cut -c1-16)
 	if podman image exists "$image" &&
 		[ "$(podman inspect -f '{{index .Labels "pgha.sum"}}' "$image" 2>/dev/null)" = "$sum" ]; then
 		return 0
@@ -204,6 +224,16 @@ else
 fi
 [ "${1:-}" = images ] && exit 0
 
-. "$here/walkthrough.sh"
-[ "${1:-}" = walkthrough ] && exit 0
-. "$here/faults.sh"
+. "$here/lib.sh"
+if [ "${1:-}" != ensemble ]; then
+	. "$here/walkthrough.sh"
+	[ "${1:-}" = walkthrough ] && exit 0
+	. "$here/faults.sh"
+	# the default project goes before the ensemble comes up on the same host ports
+	remove_project "$project"
+	left=$(left_of "$project")
+	if [ -z "$left" ]; then ok "the default project removed: no container, network or volume of $project left"
+	else fail "removing the default project left:$left"; fi
+	image_built=1
+fi
+. "$here/ensemble.sh"

@@ -1,18 +1,5 @@
 # The lab walkthrough (DESIGN.md, section 2; issue 5), step for step.
-# Sourced by run.sh: uses its pc, ok/fail/check, wait_for, now/elapsed.
-
-psql_host() { local port=$1; shift; psql -X -q -t -A -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }
-# psql inside a container, as the lab does (docker exec -it pg-slave psql -h 127.0.0.1 ...)
-psql_in() { local c=$1; shift; podman exec -e PGPASSWORD=postgres -e PGCONNECT_TIMEOUT=3 "$c" psql -X -q -t -A -h 127.0.0.1 -p 5432 -U postgres -d postgres "$@" 2>&1 | grep -v 'failed to connect to syslog'; return "${PIPESTATUS[0]}"; }
-api() { podman exec "$1" curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:8008$2" 2>/dev/null; }
-api_is() { [ "$(api "$1" "$2")" = 200 ]; }
-in_recovery_is() { [ "$(psql_in "$1" -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = "$2" ]; }
-stats_status() { curl -s -m 2 http://127.0.0.1:$STATS_PORT/ | grep -o "data-service=\"write\" data-node=\"$1\" data-status=\"[A-Z]*\"" | sed 's/.*data-status="\([A-Z]*\)"/\1/'; }
-stats_is() { [ "$(stats_status "$1")" = "$2" ]; }
-write_via_router() { psql_host $ROUTER_PORT -c "INSERT INTO t1(txt) VALUES ('$1')"; }
-streams_from() { # $1 replica container, $2 upstream host
-	[ "$(psql_in "$1" -c "SELECT status || ' ' || (regexp_match(conninfo, 'host=([^ ]+)'))[1] FROM pg_stat_wal_receiver")" = "streaming $2" ]
-}
+# Sourced by run.sh: uses its pc, ok/fail/check, wait_for, now/elapsed, and lib.sh.
 
 t_up=$(now)
 if pc up --build -d pg-master pg-slave zoo router > /tmp/pgha_test_up.log 2>&1; then
@@ -29,7 +16,6 @@ note "cluster ready $(elapsed "$t_ready") s after up"
 
 # the lab's use_slots and archive_mode: pg-slave streams through its slot,
 # both nodes archive into the shared archive volume
-slot_active() { [ "$(psql_in "$1" -c "SELECT active FROM pg_replication_slots WHERE slot_name = '$2'")" = t ]; }
 check "pg-master keeps a replication slot for pg-slave (postgresql1), in use" wait_for 60 slot_active pg-master postgresql1
 archived() { # $1 container: it archived a segment and none failed
 	psql_in "$1" -c 'SELECT pg_switch_wal()' >/dev/null 2>&1
