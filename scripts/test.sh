@@ -9,19 +9,20 @@
 #   4. pg_regress against a real node + ZooKeeper make installcheck
 #   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
 #   6. router integration (ASan/UBSan router, ZooKeeper, supervised nodes,
-#      headless Chromium)                         tests/router/router_test.sh
+#      headless Chromium), then again with the ThreadSanitizer router
+#      (threads 2 both times)                     tests/router/router_test.sh
 #   7. the docker/ lab in real containers (podman): walkthrough, partition,
 #      freeze, HAProxy profile, teardown       tests/docker/run.sh
 #   8. no loop of files calling each other in extension/ and router/
 #      (the supervisor's is part of its unit tests) scripts/callgraph.sh
-# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration docker ..."
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration router-tsan docker ..."
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration docker layers"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration router-tsan docker layers"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -78,6 +79,7 @@ want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
 want router-integration && step "router integration" tests/router/router_test.sh
+want router-tsan && step "router integration (TSan)" env ROUTER_SANITIZE=thread tests/router/router_test.sh
 want docker && step "docker lab (podman)" tests/docker/run.sh
 layers() { scripts/callgraph.sh extension | tail -n 1 && scripts/callgraph.sh router/.build/release | tail -n 1; }
 want layers && step "layers (no loop of files calling each other)" layers
