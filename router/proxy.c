@@ -41,7 +41,6 @@
 
 #define HOLD_RECHECK_MS 250		/* held clients re-try the route this often */
 #define REFUSE_LINGER_MS 2000	/* time a refused client gets to read the error */
-#define KEEPALIVE_DELAY_S 60
 
 typedef enum SessionState
 {
@@ -445,6 +444,35 @@ on_relay_shutdown(uv_shutdown_t *req, int status)
 		session_close(session, false, "both sides finished");
 }
 
+/*
+ * Passes src's FIN on to dst.  With nothing queued for dst (the usual case:
+ * uv_try_write took it all) it is one shutdown() now; uv_shutdown would
+ * watch dst for writability first and stop watching after, two epoll_ctl
+ * and a loop iteration per direction of every session (bench/README.md).
+ * Nothing writes to dst after this: its only writer is this relay, whose
+ * source has ended.
+ */
+static void
+relay_shutdown(Session *session, Relay *relay)
+{
+	uv_os_fd_t	fd;
+
+	relay->shutdown_started = true;
+	if (uv_stream_get_write_queue_size(relay->dst) == 0 &&
+		uv_fileno((uv_handle_t *) relay->dst, &fd) == 0)
+	{
+		relay->shutdown_done = true;
+		if (shutdown(fd, SHUT_WR) < 0)
+			session_close(session, false, "peer gone during shutdown");
+		else if (session->upstream.shutdown_done && session->downstream.shutdown_done)
+			session_close(session, false, "both sides finished");
+		return;
+	}
+	relay->shutdown_req.data = session;
+	if (uv_shutdown(&relay->shutdown_req, relay->dst, on_relay_shutdown) < 0)
+		session_close(session, false, "peer gone");
+}
+
 static void
 on_relay_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
@@ -487,12 +515,7 @@ on_relay_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		relay->src_eof = true;
 		uv_read_stop(stream);
 		if (!relay->shutdown_started)
-		{
-			relay->shutdown_started = true;
-			relay->shutdown_req.data = session;
-			if (uv_shutdown(&relay->shutdown_req, relay->dst, on_relay_shutdown) < 0)
-				session_close(session, false, "peer gone");
-		}
+			relay_shutdown(session, relay);
 		return;
 	}
 	session_close(session, nread != UV_ECONNRESET,
@@ -757,8 +780,8 @@ proxy_accept(Worker *w, int fd, ServiceKind kind)
 		session_close(session, false, "cannot take the client socket");
 		return;
 	}
-	uv_tcp_nodelay(&session->client, 1);
-	uv_tcp_keepalive(&session->client, 1, KEEPALIVE_DELAY_S);
+	/* TCP_NODELAY and keepalive come with the socket: set once on the
+	 * listener (listener.c), inherited by every accepted one */
 	session->accepted_ms = uv_now(&w->loop);
 	session->hold_deadline_ms = session->accepted_ms + cfg->hold_timeout_ms;
 	atomic_fetch_add(&service->traffic.total_sessions, 1);
