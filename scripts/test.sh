@@ -75,6 +75,7 @@ regress() {
 want unit && step "unit tests" make -s unit
 want fuzz && step "fuzz" make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 want router && step "router unit tests" make -s -C router check
+want router && step "router unit tests (TSan)" make -s -C router check SANITIZE=thread
 want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh

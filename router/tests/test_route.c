@@ -98,6 +98,50 @@ pick(ServiceKind kind, bool *via_fallback)
 	return entry->node;
 }
 
+/* Two threads taking and giving back slots of one node never hold more than its maxconn. */
+typedef struct ReserveRace
+{
+	Node	   *node;
+	atomic_int *most;
+} ReserveRace;
+
+static void
+reserve_loop(void *arg)
+{
+	ReserveRace *race = arg;
+
+	for (int i = 0; i < 20000; i++)
+	{
+		if (!node_reserve(race->node, 3))
+			continue;
+		int			held = atomic_load(&race->node->in_use);
+		int			most = atomic_load(race->most);
+
+		while (held > most && !atomic_compare_exchange_weak(race->most, &most, held))
+			;
+		node_release(race->node);
+	}
+}
+
+static void
+test_reserve_across_threads(void **state)
+{
+	Node		node;
+	atomic_int	most = 0;
+	ReserveRace race = {&node, &most};
+	uv_thread_t threads[4];
+
+	(void) state;
+	memset(&node, 0, sizeof(node));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(uv_thread_create(&threads[i], reserve_loop, &race), 0);
+	for (int i = 0; i < 4; i++)
+		uv_thread_join(&threads[i]);
+	assert_true(atomic_load(&most) >= 1);
+	assert_true(atomic_load(&most) <= 3);
+	assert_int_equal(atomic_load(&node.in_use), 0);
+}
+
 static void
 test_reserve_is_bounded(void **state)
 {
@@ -255,6 +299,7 @@ main(void)
 		cmocka_unit_test(test_read_leastconn),
 		cmocka_unit_test(test_read_fallback_to_primary),
 		cmocka_unit_test(test_reserve_is_bounded),
+		cmocka_unit_test(test_reserve_across_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
