@@ -127,6 +127,17 @@ on_stop_signal(uv_signal_t *signal, int signum)
 	router_begin_drain(ctx);
 }
 
+/* The relay loops cfg asks for: "threads", or one per CPU. */
+static int
+relay_threads_wanted(const RouterConfig *cfg)
+{
+	unsigned int cpus = uv_available_parallelism();
+
+	if (cfg->threads > 0)
+		return cfg->threads;
+	return cpus > CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS : (int) cpus;
+}
+
 static void
 on_reload_signal(uv_signal_t *signal, int signum)
 {
@@ -155,9 +166,9 @@ on_reload_signal(uv_signal_t *signal, int signum)
 	}
 	else
 	{
-		if (cfg->threads != ctx->cfg->threads)
+		if (relay_threads_wanted(cfg) != ctx->n_workers)
 			log_warn(&ctx->log, "reload: threads %d takes effect at the next start (running %d)",
-					 cfg->threads, ctx->n_workers);
+					 relay_threads_wanted(cfg), ctx->n_workers);
 		topology_apply(ctx, cfg);
 		ctx->reloads++;
 		log_info(&ctx->log, "configuration reloaded from %s", ctx->config_path);
@@ -285,8 +296,7 @@ main(int argc, char **argv)
 	context_init(ctx, &loop, config_path, verbose);
 	raise_fd_limit(ctx, cfg->maxconn);
 
-	if (!relay_start(ctx, cfg->threads > 0 ? cfg->threads : (int) uv_available_parallelism(),
-					 error, sizeof(error)) ||
+	if (!relay_start(ctx, relay_threads_wanted(cfg), error, sizeof(error)) ||
 		!listener_apply(ctx, cfg, error, sizeof(error)))
 	{
 		log_error(&ctx->log, "cannot start: %s", error);
