@@ -1,6 +1,7 @@
 /*
- * router.h - the router's runtime objects: the loop context (the only
- * mutable state of the program), services, nodes, listeners, and the
+ * router.h - the router's runtime objects: the main loop's context and each
+ * relay loop's Worker (the mutable state of the program, one per loop),
+ * services, nodes, listeners, routing snapshots, messages, and the
  * functions each file exports to the others.
  *
  * Threads: the main loop owns the listeners, the checks, the topology and
