@@ -388,6 +388,12 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 			return fail(err, line, "usage: maxconn N (1..1000000)");
 		return true;
 	}
+	if (strcmp(directive, "threads") == 0)
+	{
+		if (w->count != 2 || !config_parse_int_range(w->word[1], 1, CONFIG_MAX_THREADS, &cfg->threads))
+			return fail(err, line, "usage: threads N (1..%d)", CONFIG_MAX_THREADS);
+		return true;
+	}
 	if (strcmp(directive, "retries") == 0)
 	{
 		if (w->count != 2 || !config_parse_int_range(w->word[1], 0, 100, &cfg->retries))

@@ -19,6 +19,7 @@
 #define CONFIG_MAX_LISTENERS	16
 #define CONFIG_MAX_LINE			1024
 #define CONFIG_NAME_MAX			64
+#define CONFIG_MAX_THREADS		64
 #define CONFIG_HOST_MAX			256
 #define CONFIG_PATH_MAX			256
 
@@ -101,6 +102,7 @@ typedef struct RouterConfig
 	uint64_t	watch_backoff_ms;	/* pause before retrying an unsupported /watch */
 
 	int			maxconn;		/* global limit on client sessions */
+	int			threads;		/* relay loops; 0: one per CPU */
 	uint64_t	connect_timeout_ms;
 	uint64_t	client_timeout_ms;	/* client silent this long: session closed */
 	uint64_t	server_timeout_ms;	/* server silent this long: session closed */

@@ -1,7 +1,8 @@
 /*
  * main.c - pg_ha_router: arguments, signals, reload and shutdown.
  *
- * One libuv loop runs everything.  SIGHUP reloads the configuration (a bad
+ * The main loop runs the listeners, checks, topology, stats and signals;
+ * "threads" relay loops (relay.c) run the client sessions.  SIGHUP reloads the configuration (a bad
  * file is rejected and the running one kept); SIGTERM/SIGINT stop accepting
  * and let sessions drain for at most "timeout drain", a second signal stops
  * at once.  Exit codes: 0 clean stop, 1 runtime failure (e.g. cannot bind),
@@ -58,14 +59,13 @@ router_stop(RouterContext *ctx)
 	log_info(&ctx->log, "stopping");
 	list_for_each_safe(pos, tmp, &ctx->listeners)
 		listener_close(container_of(pos, Listener, link));
-	proxy_close_all_sessions(ctx);
+	relay_stop(ctx);
 	stats_close_all(ctx);
 	topology_stop(ctx);
 	close_if_open((uv_handle_t *) &ctx->sig_term);
 	close_if_open((uv_handle_t *) &ctx->sig_int);
 	close_if_open((uv_handle_t *) &ctx->sig_hup);
 	close_if_open((uv_handle_t *) &ctx->drain_timer);
-	close_if_open((uv_handle_t *) &ctx->dispatch_timer);
 }
 
 static void
@@ -104,7 +104,7 @@ router_begin_drain(RouterContext *ctx)
 		if (listener->cfg.kind != LISTEN_STATS)
 			listener_close(listener);
 	}
-	proxy_refuse_held(ctx, "pg_ha_router is shutting down");
+	relay_refuse_held(ctx, "pg_ha_router is shutting down");
 	log_info(&ctx->log, "draining: %d session%s, at most %s", ctx->session_count,
 			 ctx->session_count == 1 ? "" : "s",
 			 format_duration(ctx->cfg->drain_timeout_ms, limit, sizeof(limit)));
@@ -125,6 +125,17 @@ on_stop_signal(uv_signal_t *signal, int signum)
 	}
 	log_info(&ctx->log, "signal %d: no new clients, draining sessions", signum);
 	router_begin_drain(ctx);
+}
+
+/* The relay loops cfg asks for: "threads", or one per CPU. */
+static int
+relay_threads_wanted(const RouterConfig *cfg)
+{
+	unsigned int cpus = uv_available_parallelism();
+
+	if (cfg->threads > 0)
+		return cfg->threads;
+	return cpus > CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS : (int) cpus;
 }
 
 static void
@@ -155,6 +166,9 @@ on_reload_signal(uv_signal_t *signal, int signum)
 	}
 	else
 	{
+		if (relay_threads_wanted(cfg) != ctx->n_workers)
+			log_warn(&ctx->log, "reload: threads %d takes effect at the next start (running %d)",
+					 relay_threads_wanted(cfg), ctx->n_workers);
 		topology_apply(ctx, cfg);
 		ctx->reloads++;
 		log_info(&ctx->log, "configuration reloaded from %s", ctx->config_path);
@@ -191,13 +205,11 @@ context_init(RouterContext *ctx, uv_loop_t *loop, const char *config_path, bool 
 	ctx->log.min_level = verbose ? LOG_DEBUG : LOG_INFO;
 	list_init(&ctx->nodes);
 	list_init(&ctx->listeners);
-	list_init(&ctx->sessions);
 	list_init(&ctx->stats_conns);
 	for (int k = 0; k < SERVICE_COUNT; k++)
 	{
 		ctx->services[k].kind = (ServiceKind) k;
 		ctx->services[k].name = k == SERVICE_WRITE ? "write" : "read";
-		list_init(&ctx->services[k].held);
 	}
 	ctx->started_ms = uv_now(loop);
 	ctx->on_health_change = topology_on_health_change;
@@ -210,8 +222,6 @@ context_init(RouterContext *ctx, uv_loop_t *loop, const char *config_path, bool 
 	ctx->sig_hup.data = ctx;
 	uv_timer_init(loop, &ctx->drain_timer);
 	ctx->drain_timer.data = ctx;
-	uv_timer_init(loop, &ctx->dispatch_timer);
-	ctx->dispatch_timer.data = ctx;
 }
 
 int
@@ -286,7 +296,8 @@ main(int argc, char **argv)
 	context_init(ctx, &loop, config_path, verbose);
 	raise_fd_limit(ctx, cfg->maxconn);
 
-	if (!listener_apply(ctx, cfg, error, sizeof(error)))
+	if (!relay_start(ctx, relay_threads_wanted(cfg), error, sizeof(error)) ||
+		!listener_apply(ctx, cfg, error, sizeof(error)))
 	{
 		log_error(&ctx->log, "cannot start: %s", error);
 		ctx->exit_code = 1;
@@ -298,12 +309,14 @@ main(int argc, char **argv)
 		uv_signal_start(&ctx->sig_term, on_stop_signal, SIGTERM);
 		uv_signal_start(&ctx->sig_int, on_stop_signal, SIGINT);
 		uv_signal_start(&ctx->sig_hup, on_reload_signal, SIGHUP);
-		log_info(&ctx->log, "pg_ha_router %s started (libuv %s, config %s, %d node%s)", ROUTER_VERSION,
-				 uv_version_string(), config_path, cfg->n_nodes, cfg->n_nodes == 1 ? "" : "s");
+		log_info(&ctx->log, "pg_ha_router %s started (libuv %s, config %s, %d node%s, %d relay thread%s)",
+				 ROUTER_VERSION, uv_version_string(), config_path, cfg->n_nodes,
+				 cfg->n_nodes == 1 ? "" : "s", ctx->n_workers, ctx->n_workers == 1 ? "" : "s");
 	}
 	free(cfg);
 
 	uv_run(&loop, UV_RUN_DEFAULT);
+	relay_join(ctx);
 	if (uv_loop_close(&loop) != 0)
 		log_error(&ctx->log, "handles left open at exit");
 	else

@@ -1,5 +1,13 @@
 /*
- * proxy.c - client sessions (accepted by listener.c).
+ * proxy.c - the client sessions of one relay loop (accepted by listener.c on
+ * the main loop, handed over by relay.c as a socket).
+ *
+ * A session lives on one loop from start to end: its handles, its timer and
+ * its place in the loop's lists.  Where it goes is read from the loop's
+ * routing snapshot (RouteView); what it counts goes to atomics shared by all
+ * loops (the stats page sums nothing, the counters are exact).  maxconn,
+ * hold max and a node's maxconn are reservations on atomics, taken before
+ * the session counts and given back when it stops.
  *
  * A session pairs a client connection with a backend connection and has one
  * explicit state (SessionState).  Bytes are relayed unchanged in both
@@ -16,7 +24,7 @@
  * being refused; refusals are a PostgreSQL ErrorResponse, so libpq shows a
  * clear message instead of "server closed the connection unexpectedly".
  *
- * Why one file of over 700 lines (about 830): it is one state machine.  Every callback here
+ * Why one file of over 700 lines (about 870): it is one state machine.  Every callback here
  * (accept, connect, relay read and write, shutdown, timer, close) reads and
  * changes the same private Session and its SessionState, and each part ends
  * in session_close or session_route; split, the Session struct would be
@@ -29,10 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HOLD_RECHECK_MS 250		/* held clients re-try the route this often */
 #define REFUSE_LINGER_MS 2000	/* time a refused client gets to read the error */
-#define KEEPALIVE_DELAY_S 60
 
 typedef enum SessionState
 {
@@ -56,18 +64,21 @@ typedef struct Relay
 
 typedef struct Session
 {
-	RouterContext *ctx;
+	Worker	   *w;				/* the loop that owns it */
+	RouterContext *ctx;			/* shared counters and the log only */
 	Service    *service;
 	Node	   *node;			/* NULL unless connecting or streaming */
-	ListLink	ctx_link;		/* ctx->sessions */
-	ListLink	queue_link;		/* service->held or node->sessions[kind] */
+	ListLink	w_link;			/* w->sessions */
+	ListLink	queue_link;		/* w->held */
 	SessionState state;
 	bool		counted;		/* counts against maxconn */
+	bool		held_counted;	/* counts against hold max */
 	bool		via_fallback;	/* a read client sent to the primary */
 	bool		backend_open;	/* backend handle initialised and not closing */
 	bool		retry_pending;	/* backend closing to be connected again */
 	int			open_handles;
 	int			connect_failures;
+	char		node_name[CONFIG_NAME_MAX];	/* for messages */
 	uint64_t	accepted_ms;
 	uint64_t	hold_deadline_ms;
 	uint64_t	client_rx_ms;	/* last byte from the client */
@@ -124,13 +135,23 @@ session_set_timer(Session *session, uint64_t delay_ms)
 	uv_timer_start(&session->timer, on_session_timer, delay_ms, 0);
 }
 
+static const RouterConfig *
+session_cfg(const Session *session)
+{
+	return &session->w->view->cfg;
+}
+
 static void
 session_unhold(Session *session)
 {
 	if (session->state != SESSION_HELD)
 		return;
 	list_remove(&session->queue_link);
-	session->service->held_count--;
+	if (session->held_counted)
+	{
+		session->held_counted = false;
+		atomic_fetch_sub(&session->service->held_count, 1);
+	}
 }
 
 static void
@@ -142,21 +163,22 @@ session_detach_node(Session *session)
 	if (node == NULL)
 		return;
 	traffic = &node->traffic[session->service->kind];
-	traffic->cur_sessions--;
-	list_remove(&session->queue_link);
+	atomic_fetch_sub(&traffic->cur_sessions, 1);
+	node_release(node);
 	session->node = NULL;
-	/* a slot on a node with maxconn may let a held client through */
-	if (node->cfg.maxconn > 0 && session->service->held_count > 0)
-		proxy_schedule_dispatch(session->ctx);
+	/* a slot on a node may let a held client of this loop through (those
+	 * of other loops try again within HOLD_RECHECK_MS) */
+	if (!list_empty(&session->w->held))
+		proxy_schedule_dispatch(session->w);
 	node_unref(node);
 }
 
 static void
 count_error(Session *session)
 {
-	session->service->traffic.errors++;
+	atomic_fetch_add(&session->service->traffic.errors, 1);
 	if (session->node)
-		session->node->traffic[session->service->kind].errors++;
+		atomic_fetch_add(&session->node->traffic[session->service->kind].errors, 1);
 }
 
 static void
@@ -165,8 +187,10 @@ session_uncount(Session *session)
 	if (!session->counted)
 		return;
 	session->counted = false;
-	session->ctx->session_count--;
-	session->service->traffic.cur_sessions--;
+	atomic_fetch_sub(&session->ctx->session_count, 1);
+	atomic_fetch_sub(&session->service->traffic.cur_sessions, 1);
+	if (atomic_load(&session->ctx->relay_draining))
+		mailbox_report_session_closed(session->w);
 }
 
 /* ---- teardown ---- */
@@ -193,7 +217,7 @@ on_session_handle_closed(uv_handle_t *handle)
 static void
 session_close(Session *session, bool is_error, const char *why)
 {
-	RouterContext *ctx = session->ctx;
+	Worker	   *w = session->w;
 
 	if (session->state == SESSION_CLOSING)
 		return;
@@ -202,13 +226,14 @@ session_close(Session *session, bool is_error, const char *why)
 		char		peer[80];
 
 		count_error(session);
-		log_debug(&ctx->log, "%s session from %s closed: %s", session->service->name,
+		log_debug(&session->w->log, "%s session from %s closed: %s", session->service->name,
 				  peer_name(session, peer, sizeof(peer)), why);
 	}
 	session_unhold(session);
 	session_detach_node(session);
 	session_uncount(session);
-	list_remove(&session->ctx_link);
+	list_remove(&session->w_link);
+	atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
 	session->state = SESSION_CLOSING;
 
 	/* stop reading before closing (libuv may otherwise deliver a last read) */
@@ -221,8 +246,6 @@ session_close(Session *session, bool is_error, const char *why)
 		uv_close((uv_handle_t *) &session->backend, on_session_handle_closed);
 	}
 	uv_close((uv_handle_t *) &session->timer, on_session_handle_closed);
-	if (ctx->draining)
-		ctx->on_session_closed(ctx);
 }
 
 /* ---- refusing a client with a PostgreSQL error ---- */
@@ -282,7 +305,6 @@ session_refuse(Session *session, const char *sqlstate, const char *fmt, ...) PRI
 static void
 session_refuse(Session *session, const char *sqlstate, const char *fmt, ...)
 {
-	RouterContext *ctx = session->ctx;
 	char		message[256];
 	char		peer[80];
 	WriteReq   *write;
@@ -293,13 +315,13 @@ session_refuse(Session *session, const char *sqlstate, const char *fmt, ...)
 	va_start(args, fmt);
 	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
-	log_info(&ctx->log, "%s client %s refused: %s", session->service->name,
+	log_info(&session->w->log, "%s client %s refused: %s", session->service->name,
 			 peer_name(session, peer, sizeof(peer)), message);
 
 	session_unhold(session);
 	session_detach_node(session);
 	session_uncount(session);
-	session->service->refused++;
+	atomic_fetch_add(&session->service->refused, 1);
 	session->state = SESSION_REFUSING;
 
 	write = malloc(sizeof(*write) + 512);
@@ -331,8 +353,8 @@ on_relay_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 	Session    *session = handle->data;
 
 	(void) suggested;
-	buf->base = session->ctx->read_buf;
-	buf->len = sizeof(session->ctx->read_buf);
+	buf->base = session->w->read_buf;
+	buf->len = sizeof(session->w->read_buf);
 }
 
 static Relay *
@@ -358,7 +380,7 @@ on_relay_write(uv_write_t *req, int status)
 	}
 	relay = dst == (uv_stream_t *) &session->backend ? &session->upstream : &session->downstream;
 	if (relay->paused && !relay->src_eof &&
-		uv_stream_get_write_queue_size(dst) <= session->ctx->cfg->low_water)
+		uv_stream_get_write_queue_size(dst) <= session_cfg(session)->low_water)
 	{
 		relay->paused = false;
 		uv_read_start(relay->src, on_relay_alloc, on_relay_read);
@@ -399,7 +421,7 @@ relay_forward(Session *session, Relay *relay, char *data, size_t len)
 		return;
 	}
 	if (!relay->paused &&
-		uv_stream_get_write_queue_size(relay->dst) > session->ctx->cfg->high_water)
+		uv_stream_get_write_queue_size(relay->dst) > session_cfg(session)->high_water)
 	{
 		relay->paused = true;
 		uv_read_stop(relay->src);
@@ -422,6 +444,35 @@ on_relay_shutdown(uv_shutdown_t *req, int status)
 		session_close(session, false, "both sides finished");
 }
 
+/*
+ * Passes src's FIN on to dst.  With nothing queued for dst (the usual case:
+ * uv_try_write took it all) it is one shutdown() now; uv_shutdown would
+ * watch dst for writability first and stop watching after, two epoll_ctl
+ * and a loop iteration per direction of every session (bench/README.md).
+ * Nothing writes to dst after this: its only writer is this relay, whose
+ * source has ended.
+ */
+static void
+relay_shutdown(Session *session, Relay *relay)
+{
+	uv_os_fd_t	fd;
+
+	relay->shutdown_started = true;
+	if (uv_stream_get_write_queue_size(relay->dst) == 0 &&
+		uv_fileno((uv_handle_t *) relay->dst, &fd) == 0)
+	{
+		relay->shutdown_done = true;
+		if (shutdown(fd, SHUT_WR) < 0)
+			session_close(session, false, "peer gone during shutdown");
+		else if (session->upstream.shutdown_done && session->downstream.shutdown_done)
+			session_close(session, false, "both sides finished");
+		return;
+	}
+	relay->shutdown_req.data = session;
+	if (uv_shutdown(&relay->shutdown_req, relay->dst, on_relay_shutdown) < 0)
+		session_close(session, false, "peer gone");
+}
+
 static void
 on_relay_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
@@ -439,20 +490,21 @@ on_relay_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	relay = relay_of_source(session, stream);
 	if (nread > 0)
 	{
-		uint64_t	now = uv_now(session->ctx->loop);
+		uint64_t	now = uv_now(&session->w->loop);
 		TrafficStats *node_traffic = &session->node->traffic[session->service->kind];
 
+		/* relaxed: counters, nothing is published through them */
 		if (relay == &session->upstream)
 		{
 			session->client_rx_ms = now;
-			session->service->traffic.bytes_in += (uint64_t) nread;
-			node_traffic->bytes_in += (uint64_t) nread;
+			atomic_fetch_add_explicit(&session->service->traffic.bytes_in, (uint64_t) nread, memory_order_relaxed);
+			atomic_fetch_add_explicit(&node_traffic->bytes_in, (uint64_t) nread, memory_order_relaxed);
 		}
 		else
 		{
 			session->server_rx_ms = now;
-			session->service->traffic.bytes_out += (uint64_t) nread;
-			node_traffic->bytes_out += (uint64_t) nread;
+			atomic_fetch_add_explicit(&session->service->traffic.bytes_out, (uint64_t) nread, memory_order_relaxed);
+			atomic_fetch_add_explicit(&node_traffic->bytes_out, (uint64_t) nread, memory_order_relaxed);
 		}
 		relay_forward(session, relay, buf->base, (size_t) nread);
 		return;
@@ -463,12 +515,7 @@ on_relay_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		relay->src_eof = true;
 		uv_read_stop(stream);
 		if (!relay->shutdown_started)
-		{
-			relay->shutdown_started = true;
-			relay->shutdown_req.data = session;
-			if (uv_shutdown(&relay->shutdown_req, relay->dst, on_relay_shutdown) < 0)
-				session_close(session, false, "peer gone");
-		}
+			relay_shutdown(session, relay);
 		return;
 	}
 	session_close(session, nread != UV_ECONNRESET,
@@ -480,10 +527,10 @@ on_relay_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 static void
 session_start_streaming(Session *session)
 {
-	RouterContext *ctx = session->ctx;
-	uint64_t	now = uv_now(ctx->loop);
-	uint64_t	idle = ctx->cfg->client_timeout_ms < ctx->cfg->server_timeout_ms
-		? ctx->cfg->client_timeout_ms : ctx->cfg->server_timeout_ms;
+	const RouterConfig *cfg = session_cfg(session);
+	uint64_t	now = uv_now(&session->w->loop);
+	uint64_t	idle = cfg->client_timeout_ms < cfg->server_timeout_ms
+		? cfg->client_timeout_ms : cfg->server_timeout_ms;
 
 	session->state = SESSION_STREAMING;
 	session->client_rx_ms = now;
@@ -507,18 +554,16 @@ session_start_streaming(Session *session)
 static void
 session_connect_failed(Session *session, int status)
 {
-	RouterContext *ctx = session->ctx;
 	Node	   *node = session->node;
 
 	count_error(session);
 	session->connect_failures++;
-	log_warn(&ctx->log, "%s session: cannot connect to node %s: %s", session->service->name,
-			 node ? node->cfg.name : "?", uv_strerror(status));
-	/* the node may be going away: ask its check now instead of at the next
-	 * interval; if that fails too, it is marked down at once */
+	log_warn(&session->w->log, "%s session: cannot connect to node %s: %s", session->service->name,
+			 session->node_name, uv_strerror(status));
+	/* the node may be going away: the main loop checks it now instead of at
+	 * the next interval; if that fails too, it is marked down at once */
 	if (node)
-		check_request_now(node, session->service->kind == SERVICE_WRITE ? CHECK_PRIMARY : CHECK_REPLICA,
-						  false, "a client could not connect");
+		mailbox_report_connect_failed(session->w, node, session->service->kind);
 	session_detach_node(session);
 	uv_timer_stop(&session->timer);
 	/* the handle cannot be reused: route again from its close callback */
@@ -543,52 +588,59 @@ on_backend_connect(uv_connect_t *req, int status)
 	session_start_streaming(session);
 }
 
+/* Connects to entry's node, whose slot route_pick reserved for this session. */
 static void
-session_connect(Session *session, Node *node, bool via_fallback)
+session_connect(Session *session, const RouteNode *entry, bool via_fallback)
 {
-	RouterContext *ctx = session->ctx;
+	Node	   *node = entry->node;
 	TrafficStats *traffic = &node->traffic[session->service->kind];
 	int			rc;
 
 	session_unhold(session);
 	session->node = node;
 	node_ref(node);
+	snprintf(session->node_name, sizeof(session->node_name), "%s", entry->name);
 	session->via_fallback = via_fallback;
-	traffic->cur_sessions++;
-	traffic->total_sessions++;
-	if (traffic->cur_sessions > traffic->max_sessions)
-		traffic->max_sessions = traffic->cur_sessions;
-	list_push_back(&node->sessions[session->service->kind], &session->queue_link);
+	counter_max(&traffic->max_sessions, atomic_fetch_add(&traffic->cur_sessions, 1) + 1);
+	atomic_fetch_add(&traffic->total_sessions, 1);
 
-	uv_tcp_init(ctx->loop, &session->backend);
+	uv_tcp_init(&session->w->loop, &session->backend);
 	session->backend.data = session;
 	session->backend_open = true;
 	session->open_handles++;
 	session->state = SESSION_CONNECTING;
 	session->connect_req.data = session;
-	session_set_timer(session, ctx->cfg->connect_timeout_ms);
+	session_set_timer(session, session_cfg(session)->connect_timeout_ms);
 	rc = uv_tcp_connect(&session->connect_req, &session->backend,
-						(const struct sockaddr *) &node->addr, on_backend_connect);
+						(const struct sockaddr *) &entry->addr, on_backend_connect);
 	if (rc < 0)
 		session_connect_failed(session, rc);
 }
 
-static void
+/* Holds the session; false when hold max are held already (on all loops). */
+static bool
 session_hold(Session *session)
 {
 	Service    *service = session->service;
-	uint64_t	now = uv_now(session->ctx->loop);
+	uint64_t	now = uv_now(&session->w->loop);
 	uint64_t	left = session->hold_deadline_ms > now ? session->hold_deadline_ms - now : 0;
 
 	if (session->state != SESSION_HELD)
 	{
+		/* a reservation: two loops cannot both take the last place */
+		if (atomic_fetch_add(&service->held_count, 1) >= session_cfg(session)->hold_max)
+		{
+			atomic_fetch_sub(&service->held_count, 1);
+			return false;
+		}
+		session->held_counted = true;
 		session->state = SESSION_HELD;
-		list_push_back(&service->held, &session->queue_link);
-		service->held_count++;
+		list_push_back(&session->w->held, &session->queue_link);
 		if (session->connect_failures == 0)
-			service->held_total++;
+			atomic_fetch_add(&service->held_total, 1);
 	}
 	session_set_timer(session, left < HOLD_RECHECK_MS ? left : HOLD_RECHECK_MS);
+	return true;
 }
 
 /*
@@ -598,15 +650,15 @@ session_hold(Session *session)
 static void
 session_route(Session *session)
 {
-	RouterContext *ctx = session->ctx;
+	Worker	   *w = session->w;
 	Service    *service = session->service;
-	const RouterConfig *cfg = ctx->cfg;
+	const RouterConfig *cfg = session_cfg(session);
 	bool		via_fallback;
-	Node	   *node;
+	const RouteNode *node;
 	bool		can_hold;
-	uint64_t	now = uv_now(ctx->loop);
+	uint64_t	now = uv_now(&w->loop);
 
-	if (ctx->draining)
+	if (w->draining)
 	{
 		session_refuse(session, "57P01", "pg_ha_router is shutting down");
 		return;
@@ -619,23 +671,23 @@ session_route(Session *session)
 					   service->kind == SERVICE_WRITE ? "primary" : "replica", session->connect_failures);
 		return;
 	}
-	node = route_pick(ctx, service->kind, &via_fallback);
 	/* a write client whose connect just failed waits a moment (held) before
 	 * trying again: the node it failed on is most likely still the target */
-	if (node && !(can_hold && session->connect_failures > 0 && session->state != SESSION_HELD))
+	if (can_hold && session->connect_failures > 0 && session->state != SESSION_HELD)
+		node = NULL;
+	else
+		node = route_pick(w->view, &w->rr_next, service->kind, &via_fallback);
+	if (node)
 	{
 		if (session->state == SESSION_HELD && session->connect_failures == 0)
-			service->held_served++;
+			atomic_fetch_add(&service->held_served, 1);
 		session_connect(session, node, via_fallback);
 		return;
 	}
 	if (can_hold)
 	{
-		if (session->state == SESSION_HELD || service->held_count < cfg->hold_max)
-		{
-			session_hold(session);
+		if (session_hold(session))
 			return;
-		}
 		session_refuse(session, "53300", "pg_ha_router: too many clients waiting for a primary (hold max %d)",
 					   cfg->hold_max);
 		return;
@@ -644,7 +696,7 @@ session_route(Session *session)
 	{
 		char		waited[32];
 
-		service->hold_timeouts++;
+		atomic_fetch_add(&service->hold_timeouts, 1);
 		session_refuse(session, "57P03", "pg_ha_router: no primary available (waited %s)",
 					   format_duration(now - session->accepted_ms, waited, sizeof(waited)));
 		return;
@@ -657,8 +709,8 @@ static void
 on_session_timer(uv_timer_t *timer)
 {
 	Session    *session = timer->data;
-	RouterContext *ctx = session->ctx;
-	uint64_t	now = uv_now(ctx->loop);
+	const RouterConfig *cfg = session_cfg(session);
+	uint64_t	now = uv_now(&session->w->loop);
 
 	switch (session->state)
 	{
@@ -671,8 +723,8 @@ on_session_timer(uv_timer_t *timer)
 			break;
 		case SESSION_STREAMING:
 			{
-				uint64_t	client_deadline = session->client_rx_ms + ctx->cfg->client_timeout_ms;
-				uint64_t	server_deadline = session->server_rx_ms + ctx->cfg->server_timeout_ms;
+				uint64_t	client_deadline = session->client_rx_ms + cfg->client_timeout_ms;
+				uint64_t	server_deadline = session->server_rx_ms + cfg->server_timeout_ms;
 
 				if (now >= client_deadline)
 					session_close(session, true, "client timeout");
@@ -693,70 +745,81 @@ on_session_timer(uv_timer_t *timer)
 
 /* ---- accepting ---- */
 
-/* A client accepted from server (a write or read listener). */
+/* A client socket accepted by the main loop (fd, now this loop's). */
 void
-proxy_accept(RouterContext *ctx, uv_stream_t *server, ServiceKind kind)
+proxy_accept(Worker *w, int fd, ServiceKind kind)
 {
+	RouterContext *ctx = w->ctx;
 	Session    *session;
 	Service    *service = &ctx->services[kind];
+	const RouterConfig *cfg = &w->view->cfg;
 
 	session = calloc(1, sizeof(*session));
 	if (session == NULL)
 	{
-		log_error(&ctx->log, "out of memory accepting a client");
+		log_error(&w->log, "out of memory accepting a client");
+		close(fd);
 		return;
 	}
+	session->w = w;
 	session->ctx = ctx;
 	session->service = service;
 	list_init(&session->queue_link);
-	list_push_back(&ctx->sessions, &session->ctx_link);
-	uv_tcp_init(ctx->loop, &session->client);
+	list_push_back(&w->sessions, &session->w_link);
+	atomic_fetch_add_explicit(&w->load, 1, memory_order_relaxed);
+	uv_tcp_init(&w->loop, &session->client);
 	session->client.data = session;
 	session->open_handles++;
-	uv_timer_init(ctx->loop, &session->timer);
+	uv_timer_init(&w->loop, &session->timer);
 	session->timer.data = session;
 	session->open_handles++;
 	session->state = SESSION_CONNECTING;
-	if (uv_accept(server, (uv_stream_t *) &session->client) < 0)
+	if (uv_tcp_open(&session->client, fd) < 0)
 	{
-		session_close(session, false, "accept failed");
+		close(fd);
+		session_close(session, false, "cannot take the client socket");
 		return;
 	}
-	uv_tcp_nodelay(&session->client, 1);
-	uv_tcp_keepalive(&session->client, 1, KEEPALIVE_DELAY_S);
-	session->accepted_ms = uv_now(ctx->loop);
-	session->hold_deadline_ms = session->accepted_ms + ctx->cfg->hold_timeout_ms;
-	service->traffic.total_sessions++;
+	/* TCP_NODELAY and keepalive come with the socket: set once on the
+	 * listener (listener.c), inherited by every accepted one */
+	session->accepted_ms = uv_now(&w->loop);
+	session->hold_deadline_ms = session->accepted_ms + cfg->hold_timeout_ms;
+	atomic_fetch_add(&service->traffic.total_sessions, 1);
 
-	if (ctx->session_count >= ctx->cfg->maxconn)
+	/* a reservation: two loops cannot both take the last slot */
+	if (atomic_fetch_add(&ctx->session_count, 1) >= cfg->maxconn)
 	{
+		atomic_fetch_sub(&ctx->session_count, 1);
 		session_refuse(session, "53300", "pg_ha_router: too many connections (maxconn %d)",
-					   ctx->cfg->maxconn);
+					   cfg->maxconn);
 		return;
 	}
 	session->counted = true;
-	ctx->session_count++;
-	service->traffic.cur_sessions++;
-	if (service->traffic.cur_sessions > service->traffic.max_sessions)
-		service->traffic.max_sessions = service->traffic.cur_sessions;
+	counter_max(&service->traffic.max_sessions,
+				atomic_fetch_add(&service->traffic.cur_sessions, 1) + 1);
 	session_route(session);
 }
 
-/* ---- operations on many sessions ---- */
+/* ---- operations on many sessions of this loop ---- */
 
 void
-proxy_shutdown_node_sessions(Node *node, ServiceKind kind, bool fallback_sessions, const char *why)
+proxy_shutdown_node_sessions(Worker *w, Node *node, ServiceKind kind, bool fallback_sessions,
+							 const char *why)
 {
 	ListLink   *pos;
 	ListLink   *tmp;
 	int			closed = 0;
+	char		name[CONFIG_NAME_MAX] = "";
 
-	list_for_each_safe(pos, tmp, &node->sessions[kind])
+	list_for_each_safe(pos, tmp, &w->sessions)
 	{
-		Session    *session = container_of(pos, Session, queue_link);
+		Session    *session = container_of(pos, Session, w_link);
 
+		if (session->node != node || session->service->kind != kind)
+			continue;
 		if (kind == SERVICE_READ && session->via_fallback != fallback_sessions)
 			continue;
+		snprintf(name, sizeof(name), "%s", session->node_name);
 		if (session->state == SESSION_CONNECTING && session->backend_open)
 		{
 			/* no byte has passed yet: route it again instead of failing it */
@@ -771,49 +834,48 @@ proxy_shutdown_node_sessions(Node *node, ServiceKind kind, bool fallback_session
 		closed++;
 	}
 	if (closed > 0)
-		log_info(&node->ctx->log, "node %s: closed %d %s session%s (%s)", node->cfg.name, closed,
+		log_info(&w->log, "node %s: closed %d %s session%s (%s)", name, closed,
 				 kind == SERVICE_WRITE ? "write" : "read", closed == 1 ? "" : "s", why);
 }
 
 static void
 on_dispatch_timer(uv_timer_t *timer)
 {
-	RouterContext *ctx = timer->data;
-	Service    *service = &ctx->services[SERVICE_WRITE];
+	Worker	   *w = timer->data;
 	ListLink   *pos;
 	ListLink   *tmp;
 
-	/* oldest first; stop at the first one that cannot be placed */
-	list_for_each_safe(pos, tmp, &service->held)
+	/* oldest first; stop at the first one that is still held */
+	list_for_each_safe(pos, tmp, &w->held)
 	{
 		Session    *session = container_of(pos, Session, queue_link);
-		bool		via_fallback;
 
-		if (ctx->draining || route_pick(ctx, SERVICE_WRITE, &via_fallback) == NULL)
+		if (w->draining || w->view->target < 0)
 			break;
 		session_route(session);
+		if (session->state == SESSION_HELD)
+			break;
 	}
 }
 
 void
-proxy_schedule_dispatch(RouterContext *ctx)
+proxy_schedule_dispatch(Worker *w)
 {
 	/* run from its own callback: callers may be iterating session lists */
-	if (!ctx->stopping && !uv_is_active((uv_handle_t *) &ctx->dispatch_timer))
+	if (!w->stopping && !uv_is_active((uv_handle_t *) &w->dispatch_timer))
 	{
-		ctx->dispatch_timer.data = ctx;
-		uv_timer_start(&ctx->dispatch_timer, on_dispatch_timer, 0, 0);
+		w->dispatch_timer.data = w;
+		uv_timer_start(&w->dispatch_timer, on_dispatch_timer, 0, 0);
 	}
 }
 
 void
-proxy_refuse_held(RouterContext *ctx, const char *why)
+proxy_refuse_held(Worker *w, const char *why)
 {
-	Service    *service = &ctx->services[SERVICE_WRITE];
 	ListLink   *pos;
 	ListLink   *tmp;
 
-	list_for_each_safe(pos, tmp, &service->held)
+	list_for_each_safe(pos, tmp, &w->held)
 	{
 		Session    *session = container_of(pos, Session, queue_link);
 
@@ -822,11 +884,11 @@ proxy_refuse_held(RouterContext *ctx, const char *why)
 }
 
 void
-proxy_close_all_sessions(RouterContext *ctx)
+proxy_close_all_sessions(Worker *w)
 {
 	ListLink   *pos;
 	ListLink   *tmp;
 
-	list_for_each_safe(pos, tmp, &ctx->sessions)
-		session_close(container_of(pos, Session, ctx_link), false, "router stopping");
+	list_for_each_safe(pos, tmp, &w->sessions)
+		session_close(container_of(pos, Session, w_link), false, "router stopping");
 }

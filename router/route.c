@@ -1,9 +1,10 @@
 /*
  * route.c - the routing choices made from the nodes' health, without I/O:
  * which node is the write target (decide_write_target over the primary
- * checks and leader epochs) and which node a new client goes to.  Called by
- * proxy.c (a client to place) and topology.c (health or configuration
- * changed); calls only node.c, decide.c and the log.
+ * checks and leader epochs, on the main loop) and which node a new client
+ * goes to (from a routing snapshot, on a relay loop).  Called by proxy.c (a
+ * client to place) and topology.c (health or configuration changed); calls
+ * only node.c, decide.c and the log.
  */
 #include "router.h"
 
@@ -69,76 +70,81 @@ route_update_write_target(RouterContext *ctx, Node **old_target)
 	return true;
 }
 
+/* A slot on entry's node (maxconn), if its address is known. */
 static bool
-node_eligible_for_read(const Node *node)
+take_slot(const RouteNode *entry)
 {
-	return node->checks[CHECK_REPLICA].health.status == HEALTH_UP && node_has_room(node);
+	return entry->addr_known && node_reserve(entry->node, entry->maxconn);
 }
 
-Node *
-route_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback)
+/*
+ * The node a new client goes to, from a routing snapshot (run on the relay
+ * loops): the write target, or for reads the next replica whose check
+ * passes (round robin from *rr_next, or the one with the fewest sessions),
+ * else the primary when read-fallback allows it.  The returned node has a
+ * slot reserved for the client (node_release gives it back).
+ */
+const RouteNode *
+route_pick(const RouteView *view, unsigned *rr_next, ServiceKind kind, bool *via_fallback)
 {
-	Service    *service = &ctx->services[kind];
-	ListLink   *pos;
-	ListLink   *tmp;
-	Node	   *chosen = NULL;
-	unsigned	count = 0;
+	const RouteNode *chosen = NULL;
+	unsigned	count = (unsigned) view->n_nodes;
 
 	*via_fallback = false;
 	if (kind == SERVICE_WRITE)
-		return service->target && node_has_room(service->target) ? service->target : NULL;
+		return view->target >= 0 && take_slot(&view->nodes[view->target])
+			? &view->nodes[view->target] : NULL;
 
-	list_for_each_safe(pos, tmp, &ctx->nodes)
-		count++;
-	if (count > 0 && ctx->cfg->balance == BALANCE_LEASTCONN)
+	if (count > 0 && view->cfg.balance == BALANCE_LEASTCONN)
 	{
-		list_for_each_safe(pos, tmp, &ctx->nodes)
-		{
-			Node	   *node = container_of(pos, Node, link);
+		/* fewest first; a node that is full meanwhile gives way to the next */
+		bool		tried[CONFIG_MAX_NODES] = {false};
 
-			if (node_eligible_for_read(node) &&
-				(chosen == NULL ||
-				 node->traffic[SERVICE_READ].cur_sessions < chosen->traffic[SERVICE_READ].cur_sessions))
-				chosen = node;
+		for (unsigned round = 0; round < count && chosen == NULL; round++)
+		{
+			const RouteNode *best = NULL;
+
+			for (unsigned i = 0; i < count; i++)
+			{
+				const RouteNode *entry = &view->nodes[i];
+
+				if (!tried[i] && entry->read_up && entry->addr_known &&
+					(best == NULL ||
+					 atomic_load(&entry->node->traffic[SERVICE_READ].cur_sessions) <
+					 atomic_load(&best->node->traffic[SERVICE_READ].cur_sessions)))
+					best = entry;
+			}
+			if (best == NULL)
+				break;
+			tried[best - view->nodes] = true;
+			if (take_slot(best))
+				chosen = best;
 		}
 	}
 	else if (count > 0)
 	{
 		/* round robin: start one past the last pick, take the first eligible */
-		unsigned	start = service->rr_next % count;
+		unsigned	start = *rr_next % count;
 
 		for (unsigned step = 0; step < count && chosen == NULL; step++)
 		{
-			unsigned	index = 0;
 			unsigned	wanted = (start + step) % count;
+			const RouteNode *entry = &view->nodes[wanted];
 
-			list_for_each_safe(pos, tmp, &ctx->nodes)
+			if (entry->read_up && take_slot(entry))
 			{
-				if (index++ == wanted)
-				{
-					Node	   *node = container_of(pos, Node, link);
-
-					if (node_eligible_for_read(node))
-					{
-						chosen = node;
-						service->rr_next = wanted + 1;
-					}
-					break;
-				}
+				chosen = entry;
+				*rr_next = wanted + 1;
 			}
 		}
 	}
 	if (chosen)
 		return chosen;
-	if (ctx->cfg->read_fallback == READ_FALLBACK_PRIMARY)
+	if (view->cfg.read_fallback == READ_FALLBACK_PRIMARY && view->target >= 0 &&
+		take_slot(&view->nodes[view->target]))
 	{
-		Node	   *primary = ctx->services[SERVICE_WRITE].target;
-
-		if (primary && node_has_room(primary))
-		{
-			*via_fallback = true;
-			return primary;
-		}
+		*via_fallback = true;
+		return &view->nodes[view->target];
 	}
 	return NULL;
 }

@@ -1,7 +1,15 @@
 /*
- * router.h - the router's runtime objects: the loop context (the only
- * mutable state of the program), services, nodes, listeners, and the
+ * router.h - the router's runtime objects: the main loop's context and each
+ * relay loop's Worker (the mutable state of the program, one per loop),
+ * services, nodes, listeners, routing snapshots, messages, and the
  * functions each file exports to the others.
+ *
+ * Threads: the main loop owns the listeners, the checks, the topology and
+ * the stats page; the relay loops (Worker, relay.c) own their sessions end to
+ * end.  What crosses between them: messages (Mailbox), the immutable routing
+ * snapshot (RouteView, reference-counted), and the counters below, which are
+ * atomics (exact whichever loop counts).  A Node is touched off the main loop
+ * only through its atomics (refs, in_use, traffic).
  *
  * Ownership and lifetime follow libuv's rule: a handle's memory is freed only
  * in its close callback.  Objects that own handles count them (open_handles)
@@ -11,6 +19,7 @@
 #ifndef ROUTER_ROUTER_H
 #define ROUTER_ROUTER_H
 
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -43,12 +52,12 @@ typedef struct HttpProbe HttpProbe;
 /* Counters shown on the stats page, per service and per node+service. */
 typedef struct TrafficStats
 {
-	uint64_t	cur_sessions;
-	uint64_t	max_sessions;
-	uint64_t	total_sessions;
-	uint64_t	bytes_in;		/* client -> server */
-	uint64_t	bytes_out;		/* server -> client */
-	uint64_t	errors;			/* connect failures, I/O errors, timeouts */
+	_Atomic uint64_t cur_sessions;
+	_Atomic uint64_t max_sessions;
+	_Atomic uint64_t total_sessions;
+	_Atomic uint64_t bytes_in;	/* client -> server */
+	_Atomic uint64_t bytes_out; /* server -> client */
+	_Atomic uint64_t errors;	/* connect failures, I/O errors, timeouts */
 } TrafficStats;
 
 typedef struct NodeCheck
@@ -99,12 +108,12 @@ struct Node
 	int			resolving;		/* DNS lookups in flight */
 	uint64_t	resolved_at_ms;
 	char		resolve_error[96];	/* last lookup failure, "" if none */
-	int			refs;			/* config + sessions + probes + open timers */
+	atomic_int	refs;			/* config + sessions + probes + open timers + views */
+	atomic_int	in_use;			/* sessions of both services (maxconn reservation) */
 	bool		retired;		/* removed by a reload; freed when refs reach 0 */
 	NodeCheck	checks[CHECK_KIND_COUNT];
 	NodeWatch	watch;
 	TrafficStats traffic[SERVICE_COUNT];
-	ListLink	sessions[SERVICE_COUNT];
 	bool		has_epoch;
 	uint64_t	leader_epoch;
 };
@@ -114,25 +123,89 @@ typedef struct Listener
 	RouterContext *ctx;
 	ListLink	link;			/* in ctx->listeners while open */
 	ListenerConfig cfg;
-	uv_tcp_t	tcp;
+	uv_tcp_t	tcp;			/* the socket (bound by libuv) */
+	uv_poll_t	poll;			/* client ports: accepted here, relayed elsewhere */
+	bool		polling;
+	int			open_handles;
 	bool		closing;
 } Listener;
 
+/* A service's counters (atomic: every relay loop counts) and, on the main loop, its target. */
 typedef struct Service
 {
 	ServiceKind kind;
 	const char *name;
 	TrafficStats traffic;
-	uint64_t	refused;		/* clients answered with an error, not routed */
-	uint64_t	held_total;
-	uint64_t	held_served;
-	uint64_t	hold_timeouts;
-	ListLink	held;			/* sessions waiting for a node, oldest first */
-	int			held_count;
+	_Atomic uint64_t refused;	/* clients answered with an error, not routed */
+	_Atomic uint64_t held_total;
+	_Atomic uint64_t held_served;
+	_Atomic uint64_t hold_timeouts;
+	atomic_int	held_count;		/* held on all loops (hold max reservation) */
 	Node	   *target;			/* write: the one primary; NULL if none/ambiguous */
 	uint64_t	target_since_ms;
-	unsigned	rr_next;		/* round-robin cursor */
 } Service;
+
+/*
+ * The routing snapshot: what a relay loop needs to place a client, built by
+ * the main loop whenever it changes and never modified after.  Each loop
+ * holds a reference to the one it uses; the last unref frees it (and drops
+ * its node references).
+ */
+typedef struct RouteNode
+{
+	Node	   *node;			/* referenced; only its atomics are read */
+	struct sockaddr_storage addr;
+	bool		addr_known;
+	bool		read_up;		/* replica check UP */
+	int			maxconn;
+	char		name[CONFIG_NAME_MAX];
+} RouteNode;
+
+typedef struct RouteView
+{
+	atomic_int	refs;
+	RouterConfig cfg;
+	LogLevel	log_level;		/* the threshold in force (-v or the file's) */
+	int			n_nodes;
+	int			target;			/* index of the write target, -1 if none */
+	RouteNode	nodes[CONFIG_MAX_NODES];
+} RouteView;
+
+/* A message between loops (relay.c): one type, the fields it uses. */
+typedef enum MsgType
+{
+	MSG_ACCEPT,					/* main -> relay: fd, kind */
+	MSG_VIEW,					/* main -> relay: a new RouteView */
+	MSG_SHUTDOWN_NODE,			/* main -> relay: node, kind, fallback, why */
+	MSG_REFUSE_HELD,			/* main -> relay: drain begins */
+	MSG_STOP,					/* main -> relay: close everything, end the loop */
+	MSG_CHECK_NOW,				/* relay -> main: a client could not connect to node */
+	MSG_SESSION_CLOSED,			/* relay -> main: while draining */
+	MSG_WORKER_DONE				/* relay -> main: the loop has ended */
+} MsgType;
+
+typedef struct Msg
+{
+	ListLink	link;
+	MsgType		type;
+	int			fd;
+	ServiceKind kind;
+	bool		fallback;
+	Node	   *node;			/* referenced by the message */
+	RouteView  *view;			/* referenced by the message */
+	const char *why;			/* static */
+} Msg;
+
+/* A queue into one loop: a locked list and the async handle that wakes it. */
+typedef struct Mailbox
+{
+	uv_mutex_t	lock;
+	ListLink	queue;
+	uv_async_t	async;
+	bool		closed;
+} Mailbox;
+
+typedef struct Worker Worker;
 
 struct RouterContext
 {
@@ -144,9 +217,8 @@ struct RouterContext
 	Service		services[SERVICE_COUNT];
 	ListLink	nodes;
 	ListLink	listeners;
-	ListLink	sessions;		/* every client session, for drain and stop */
 	ListLink	stats_conns;
-	int			session_count;	/* sessions counted against maxconn */
+	atomic_int	session_count;	/* sessions counted against maxconn, all loops */
 	int			stats_conn_count;
 	uint64_t	stats_accepted; /* stats connections accepted, ever */
 	uint64_t	stats_evicted;	/* ... closed at the cap to make room */
@@ -155,7 +227,6 @@ struct RouterContext
 	uv_signal_t sig_int;
 	uv_signal_t sig_hup;
 	uv_timer_t	drain_timer;
-	uv_timer_t	dispatch_timer; /* runs the hold queue outside other callbacks */
 	bool		draining;
 	bool		stopping;
 	bool		verbose;		/* -v: debug logging whatever the file says */
@@ -179,6 +250,35 @@ struct RouterContext
 									 HealthTransition transition);
 	void		(*on_session_closed) (RouterContext *ctx);
 
+	/* the relay loops (relay.c) */
+	Worker	   *workers;
+	int			n_workers;
+	int			workers_running;
+	unsigned	next_worker;
+	Mailbox		inbox;			/* messages from the relay loops */
+	atomic_bool relay_draining; /* set before drain: closed sessions are reported */
+	uv_prepare_t publish_prepare;	/* publishes a changed RouteView each iteration */
+	RouteView  *published;		/* the last view sent (the main loop's reference) */
+};
+
+/* A relay loop: its own thread, sessions, hold queue and scratch buffer. */
+struct Worker
+{
+	RouterContext *ctx;			/* only its atomics are used here */
+	int			index;
+	Logger		log;			/* this loop's copy of the threshold */
+	uv_loop_t	loop;
+	uv_thread_t thread;
+	Mailbox		inbox;			/* messages from the main loop */
+	uv_timer_t	dispatch_timer; /* runs the hold queue outside other callbacks */
+	RouteView  *view;			/* the current snapshot (a reference) */
+	ListLink	sessions;		/* every client session of this loop */
+	ListLink	held;			/* write sessions waiting for a node, oldest first */
+	unsigned	rr_next;		/* round-robin cursor */
+	bool		draining;
+	bool		stopping;
+	atomic_int	load;			/* sessions on this loop (the acceptor's choice) */
+
 	/*
 	 * One scratch buffer for all reads: data is written on at once with
 	 * uv_try_write and copied only when the destination cannot take it all,
@@ -195,13 +295,29 @@ void		topology_stop(RouterContext *ctx);
 
 /* route.c: the write target and the node a new client goes to. */
 bool		route_update_write_target(RouterContext *ctx, Node **old_target);
-Node	   *route_pick(RouterContext *ctx, ServiceKind kind, bool *via_fallback);
+/* The node for a new client, with a slot reserved on it (node_release), or NULL. */
+const RouteNode *route_pick(const RouteView *view, unsigned *rr_next, ServiceKind kind,
+							bool *via_fallback);
 
 /* node.c: a node's lifetime (references; freed at the last). */
 Node	   *node_new(RouterContext *ctx, const NodeConfig *ncfg);
-bool		node_has_room(const Node *node);
+bool		node_reserve(Node *node, int maxconn);
+void		node_release(Node *node);
 void		node_ref(Node *node);
 void		node_unref(Node *node);
+void		counter_max(_Atomic uint64_t *max, uint64_t value);
+
+/* mailbox.c: messages between loops. */
+int			mailbox_init(uv_loop_t *loop, Mailbox *mailbox, uv_async_cb cb);
+Msg		   *msg_new(MsgType type);
+bool		mailbox_post(Mailbox *mailbox, Msg *msg);
+void		mailbox_take(Mailbox *mailbox, ListLink *out);
+void		mailbox_deliver(Mailbox *mailbox, void (*handle) (void *owner, Msg *msg), void *owner);
+void		mailbox_close(Mailbox *mailbox, uv_close_cb cb);
+void		msg_free(Msg *msg);
+void		view_unref(RouteView *view);
+void		mailbox_report_connect_failed(Worker *w, Node *node, ServiceKind kind);
+void		mailbox_report_session_closed(Worker *w);
 
 /* resolve.c: node addresses (host names looked up off the loop thread). */
 bool		resolve_host_is_numeric(const char *host);
@@ -235,13 +351,23 @@ Listener   *listener_open(RouterContext *ctx, const ListenerConfig *cfg,
 						  char *errbuf, size_t errlen);
 void		listener_close(Listener *listener);
 
-/* proxy.c: client sessions, hold queue. */
-void		proxy_accept(RouterContext *ctx, uv_stream_t *server, ServiceKind kind);
-void		proxy_shutdown_node_sessions(Node *node, ServiceKind kind,
+/* proxy.c: client sessions and the hold queue of one relay loop. */
+void		proxy_accept(Worker *w, int fd, ServiceKind kind);
+void		proxy_shutdown_node_sessions(Worker *w, Node *node, ServiceKind kind,
 										 bool only_fallback, const char *why);
-void		proxy_schedule_dispatch(RouterContext *ctx);
-void		proxy_refuse_held(RouterContext *ctx, const char *why);
-void		proxy_close_all_sessions(RouterContext *ctx);
+void		proxy_schedule_dispatch(Worker *w);
+void		proxy_refuse_held(Worker *w, const char *why);
+void		proxy_close_all_sessions(Worker *w);
+
+/* relay.c: the relay loops, and what the main loop tells them. */
+bool		relay_start(RouterContext *ctx, int threads, char *errbuf, size_t errlen);
+void		relay_publish(RouterContext *ctx, bool config_changed);
+void		relay_hand_over(RouterContext *ctx, int fd, ServiceKind kind);
+void		relay_shutdown_node_sessions(RouterContext *ctx, Node *node, ServiceKind kind,
+										 bool only_fallback, const char *why);
+void		relay_refuse_held(RouterContext *ctx, const char *why);
+void		relay_stop(RouterContext *ctx);
+void		relay_join(RouterContext *ctx);
 
 /* stats.c: the stats HTTP server. */
 void		stats_accept(RouterContext *ctx, uv_stream_t *server);

@@ -2,7 +2,8 @@
  * topology.c - the running nodes: how a (re)loaded configuration is
  * reconciled with them without dropping live sessions, and
  * what a health change does to the routing (route.c) and to the sessions
- * (proxy.c).
+ * (on the relay loops, through relay.c: the new routing snapshot first, then
+ * the shutdown of the sessions that lost their node).
  */
 #include "router.h"
 
@@ -32,13 +33,12 @@ topology_update_write_target(RouterContext *ctx)
 {
 	Node	   *old;
 
-	if (!route_update_write_target(ctx, &old))
-		return;
+	bool		changed = route_update_write_target(ctx, &old);
+
+	relay_publish(ctx, false);
 	/* sessions on the old primary must not outlive its role */
-	if (old)
-		proxy_shutdown_node_sessions(old, SERVICE_WRITE, false, "no longer the write target");
-	if (ctx->services[SERVICE_WRITE].target)
-		proxy_schedule_dispatch(ctx);
+	if (changed && old)
+		relay_shutdown_node_sessions(ctx, old, SERVICE_WRITE, false, "no longer the write target");
 }
 
 void
@@ -54,12 +54,16 @@ topology_on_health_change(Node *node, CheckKind kind, HealthTransition transitio
 		if (transition == HEALTH_WENT_DOWN)
 		{
 			/* on-marked-down shutdown-sessions */
-			proxy_shutdown_node_sessions(node, SERVICE_WRITE, false, "primary check marked it down");
-			proxy_shutdown_node_sessions(node, SERVICE_READ, true, "primary check marked it down (read fallback)");
+			relay_shutdown_node_sessions(ctx, node, SERVICE_WRITE, false, "primary check marked it down");
+			relay_shutdown_node_sessions(ctx, node, SERVICE_READ, true, "primary check marked it down (read fallback)");
 		}
 	}
-	else if (transition == HEALTH_WENT_DOWN)
-		proxy_shutdown_node_sessions(node, SERVICE_READ, false, "replica check marked it down");
+	else
+	{
+		relay_publish(ctx, false);	/* the read pool changed */
+		if (transition == HEALTH_WENT_DOWN)
+			relay_shutdown_node_sessions(ctx, node, SERVICE_READ, false, "replica check marked it down");
+	}
 }
 
 static void
@@ -143,7 +147,7 @@ topology_apply(RouterContext *ctx, const RouterConfig *cfg)
 		check_node_start(node);
 	}
 	topology_update_write_target(ctx);
-	proxy_schedule_dispatch(ctx);
+	relay_publish(ctx, true);
 }
 
 void

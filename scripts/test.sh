@@ -9,7 +9,8 @@
 #   4. pg_regress against a real node + ZooKeeper make installcheck
 #   5. TAP tests: nodes, ZooKeeper, HAProxy       tests/run-tap.sh
 #   6. router integration (ASan/UBSan router, ZooKeeper, supervised nodes,
-#      headless Chromium)                         tests/router/router_test.sh
+#      headless Chromium), then again with the ThreadSanitizer router
+#      (threads 2 both times)                     tests/router/router_test.sh
 #   7. the local cluster as the lab: scripts/cluster.sh up from the tree, writes
 #      through the router on 5432, stats on 7000, status, failover, destroy;
 #      up --zk 3 --nodes 3 with a ZooKeeper server cut  tests/cluster/cluster_test.sh
@@ -20,14 +21,14 @@
 #                                                 tests/deploy/run.sh
 #  10. no loop of files calling each other in extension/ and router/
 #      (the supervisor's is part of its unit tests) scripts/callgraph.sh
-# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration cluster docker deploy ..."
+# Environment: FUZZ_SECONDS (default 30), PGHA_TEST_ONLY="unit regress tap router-integration router-tsan cluster docker deploy ..."
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srcdir"
 source "$srcdir/scripts/relocate.sh" "$@"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration cluster docker deploy layers"}
+only=${PGHA_TEST_ONLY:-"unit fuzz router supervisor regress tap router-integration router-tsan cluster docker deploy layers"}
 want() { [[ " $only " == *" $1 "* ]]; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -80,10 +81,12 @@ regress() {
 want unit && step "unit tests" make -s unit
 want fuzz && step "fuzz" make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 want router && step "router unit tests" make -s -C router check
+want router && step "router unit tests (TSan)" make -s -C router check SANITIZE=thread
 want supervisor && step "supervisor unit tests" make -s -C supervisor check
 want regress && step "pg_regress (make installcheck)" regress
 want tap && step "TAP tests" tests/run-tap.sh
 want router-integration && step "router integration" tests/router/router_test.sh
+want router-tsan && step "router integration (TSan)" env ROUTER_SANITIZE=thread tests/router/router_test.sh
 want cluster && step "local cluster (scripts/cluster.sh)" tests/cluster/cluster_test.sh
 want docker && step "docker lab (podman)" tests/docker/run.sh
 want deploy && step "Debian packages and systemd units (podman)" tests/deploy/run.sh

@@ -94,6 +94,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.nodes[0].check_addr.host, "127.0.0.1");
 	assert_int_equal(cfg.nodes[0].check_addr.port, 8008);
 	assert_int_equal(cfg.nodes[0].maxconn, 0);
+	assert_int_equal(cfg.threads, 0);	/* one relay loop per CPU */
 }
 
 static void
@@ -109,6 +110,7 @@ test_all_directives(void **state)
 		"read-fallback none\n"
 		"balance leastconn\n"
 		"retries 0\n"
+		"threads 3\n"
 		"backpressure high 1m low 128k\n"
 		"log-level debug\n"
 		"timeout drain 5s\n"
@@ -132,6 +134,7 @@ test_all_directives(void **state)
 	assert_int_equal(cfg.read_fallback, READ_FALLBACK_NONE);
 	assert_int_equal(cfg.balance, BALANCE_LEASTCONN);
 	assert_int_equal(cfg.retries, 0);
+	assert_int_equal(cfg.threads, 3);
 	assert_int_equal(cfg.high_water, 1024 * 1024);
 	assert_int_equal(cfg.low_water, 128 * 1024);
 	assert_int_equal(cfg.log_level, LOG_DEBUG);
@@ -188,6 +191,8 @@ test_errors_name_the_line(void **state)
 	expect_error(MINIMAL "backpressure high 1k\n", 3, "usage: backpressure");
 	expect_error(MINIMAL "backpressure high 1q low 1k\n", 3, "invalid size");
 	expect_error(MINIMAL "retries 101\n", 3, "usage: retries");
+	expect_error(MINIMAL "threads 0\n", 3, "usage: threads");
+	expect_error(MINIMAL "threads 65\n", 3, "usage: threads");
 }
 
 static void

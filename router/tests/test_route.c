@@ -1,7 +1,9 @@
 /*
  * test_route.c - unit tests of the routing choices (route.c): the node a new
  * write or read client goes to (room, round robin, least connections, the
- * read fallback to the primary) and the write target kept in the service.
+ * read fallback to the primary) from a routing snapshot built as relay.c
+ * builds it, the slot reservation behind maxconn, and the write target kept
+ * in the service.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@ typedef struct Fixture
 	RouterConfig cfg;
 	RouterContext ctx;
 	Node		nodes[3];
+	unsigned	rr_next;
 } Fixture;
 
 static Fixture fx;
@@ -58,10 +61,103 @@ set_up(Node *node, CheckKind kind, bool up)
 	node->checks[kind].health.status = up ? HEALTH_UP : HEALTH_DOWN;
 }
 
+/*
+ * route_pick over a snapshot of the fixture's nodes; the nodes' slots in use
+ * are their sessions of both services, and the slot a pick takes is given
+ * back, so each call sees the counts the test set.
+ */
 static Node *
 pick(ServiceKind kind, bool *via_fallback)
 {
-	return route_pick(&fx.ctx, kind, via_fallback);
+	static RouteView view;
+	const RouteNode *entry;
+	ListLink   *pos;
+
+	memset(&view, 0, sizeof(view));
+	view.cfg = fx.cfg;
+	view.target = -1;
+	for (pos = fx.ctx.nodes.next; pos != &fx.ctx.nodes; pos = pos->next)
+	{
+		Node	   *node = container_of(pos, Node, link);
+		RouteNode  *e = &view.nodes[view.n_nodes];
+
+		e->node = node;
+		e->addr_known = node->addr_known;
+		e->read_up = node->checks[CHECK_REPLICA].health.status == HEALTH_UP;
+		e->maxconn = node->cfg.maxconn;
+		if (node == fx.ctx.services[SERVICE_WRITE].target)
+			view.target = view.n_nodes;
+		atomic_store(&node->in_use, (int) (node->traffic[SERVICE_WRITE].cur_sessions +
+										   node->traffic[SERVICE_READ].cur_sessions));
+		view.n_nodes++;
+	}
+	entry = route_pick(&view, &fx.rr_next, kind, via_fallback);
+	if (entry == NULL)
+		return NULL;
+	node_release(entry->node);
+	return entry->node;
+}
+
+/* Two threads taking and giving back slots of one node never hold more than its maxconn. */
+typedef struct ReserveRace
+{
+	Node	   *node;
+	atomic_int *most;
+} ReserveRace;
+
+static void
+reserve_loop(void *arg)
+{
+	ReserveRace *race = arg;
+
+	for (int i = 0; i < 20000; i++)
+	{
+		if (!node_reserve(race->node, 3))
+			continue;
+		int			held = atomic_load(&race->node->in_use);
+		int			most = atomic_load(race->most);
+
+		while (held > most && !atomic_compare_exchange_weak(race->most, &most, held))
+			;
+		node_release(race->node);
+	}
+}
+
+static void
+test_reserve_across_threads(void **state)
+{
+	Node		node;
+	atomic_int	most = 0;
+	ReserveRace race = {&node, &most};
+	uv_thread_t threads[4];
+
+	(void) state;
+	memset(&node, 0, sizeof(node));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(uv_thread_create(&threads[i], reserve_loop, &race), 0);
+	for (int i = 0; i < 4; i++)
+		uv_thread_join(&threads[i]);
+	assert_true(atomic_load(&most) >= 1);
+	assert_true(atomic_load(&most) <= 3);
+	assert_int_equal(atomic_load(&node.in_use), 0);
+}
+
+static void
+test_reserve_is_bounded(void **state)
+{
+	Node		node;
+
+	(void) state;
+	memset(&node, 0, sizeof(node));
+	assert_true(node_reserve(&node, 2));
+	assert_true(node_reserve(&node, 2));
+	assert_false(node_reserve(&node, 2));
+	node_release(&node);
+	assert_true(node_reserve(&node, 2));
+	assert_int_equal(atomic_load(&node.in_use), 2);
+	/* no limit: always, and counted (a reload may set one) */
+	assert_true(node_reserve(&node, 0));
+	assert_int_equal(atomic_load(&node.in_use), 3);
 }
 
 static void
@@ -202,6 +298,8 @@ main(void)
 		cmocka_unit_test(test_read_round_robin_skips_ineligible),
 		cmocka_unit_test(test_read_leastconn),
 		cmocka_unit_test(test_read_fallback_to_primary),
+		cmocka_unit_test(test_reserve_is_bounded),
+		cmocka_unit_test(test_reserve_across_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

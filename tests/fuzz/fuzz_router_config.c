@@ -72,6 +72,8 @@ write_config(FuzzOut *o, const RouterConfig *cfg)
 	fuzz_out(o, "watch %s timeout %" PRIu64 "ms backoff %" PRIu64 "\n",
 		cfg->watch_enabled ? "on" : "off", cfg->watch_timeout_ms, cfg->watch_backoff_ms);
 	fuzz_out(o, "maxconn %d\nretries %d\n", cfg->maxconn, cfg->retries);
+	if (cfg->threads > 0)
+		fuzz_out(o, "threads %d\n", cfg->threads);
 	fuzz_out(o, "timeout connect %" PRIu64 "\ntimeout client %" PRIu64 "ms\n",
 		cfg->connect_timeout_ms, cfg->client_timeout_ms);
 	fuzz_out(o, "timeout server %" PRIu64 "ms\ntimeout drain %" PRIu64 "ms\n",
@@ -124,6 +126,7 @@ same_config(const RouterConfig *a, const RouterConfig *b)
 		a->client_timeout_ms == b->client_timeout_ms &&
 		a->server_timeout_ms == b->server_timeout_ms &&
 		a->drain_timeout_ms == b->drain_timeout_ms && a->retries == b->retries &&
+		a->threads == b->threads &&
 		a->hold_timeout_ms == b->hold_timeout_ms && a->hold_max == b->hold_max &&
 		a->read_fallback == b->read_fallback && a->balance == b->balance &&
 		a->high_water == b->high_water && a->low_water == b->low_water &&
@@ -186,6 +189,7 @@ check_bounds(const RouterConfig *cfg, int lines)
 	CHECK(valid_duration(cfg->watch_backoff_ms));
 	CHECK(cfg->maxconn >= 1 && cfg->maxconn <= 1000000);
 	CHECK(cfg->retries >= 0 && cfg->retries <= 100);
+	CHECK(cfg->threads >= 0 && cfg->threads <= CONFIG_MAX_THREADS);
 	CHECK(valid_duration(cfg->connect_timeout_ms) && valid_duration(cfg->client_timeout_ms));
 	CHECK(valid_duration(cfg->server_timeout_ms) && valid_duration(cfg->drain_timeout_ms));
 	CHECK(valid_duration(cfg->hold_timeout_ms));

@@ -92,6 +92,7 @@ grep -Ev '^(listen|node)[[:space:]]' "$ROOT/router/pg_ha_router.conf.sample" >"$
 cat >>"$W/router.conf" <<CONF
 listen write 127.0.0.1:$WRITE
 listen stats 127.0.0.1:$STATS
+threads ${ROUTER_THREADS:-2}
 node n1 127.0.0.1:${PGPORT[n1]} check 127.0.0.1:${APIPORT[n1]} maxconn 100
 node n2 127.0.0.1:${PGPORT[n2]} check 127.0.0.1:${APIPORT[n2]} maxconn 100
 CONF
@@ -115,6 +116,7 @@ diag "cluster up after $((($(now_ms) - T_START) / 1000)) s"
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$W/asan:quarantine_size_mb=16"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$W/ubsan"
+export TSAN_OPTIONS="log_path=$W/tsan:second_deadlock_stack=1"
 
 all_gone() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 # lose_node NODE : the whole node at once, as a machine that dies.  Its
@@ -291,9 +293,9 @@ for ((run = 1; run <= RUNS; run++)); do
 	cp "$W/router.log" "$W/router.run$run.log"
 done
 
-reports=$(ls "$W"/asan.* "$W"/ubsan.* 2>/dev/null | wc -l)
+reports=$(ls "$W"/asan.* "$W"/ubsan.* "$W"/tsan.* 2>/dev/null | wc -l)
 check "no ASan/UBSan/LSan report" [ "$reports" = 0 ]
-[ "$reports" -gt 0 ] && head -50 "$W"/asan.* "$W"/ubsan.* 2>/dev/null | sed 's/^/# /'
+[ "$reports" -gt 0 ] && head -80 "$W"/asan.* "$W"/ubsan.* "$W"/tsan.* 2>/dev/null | sed 's/^/# /'
 diag "total $((($(now_ms) - T_START) / 1000)) s"
 echo "1..$TESTS"
 echo "$((TESTS - FAILED)) passed, $FAILED failed"

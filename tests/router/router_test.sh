@@ -18,12 +18,23 @@
 #
 # Usage: tests/router/router_test.sh   (as root: servers run as postgres;
 #        KEEP=1 keeps the work dir, with the stats page screenshot)
+#        ROUTER_SANITIZE=thread runs the router built with ThreadSanitizer
+#        (router/pg_ha_router-tsan) instead of ASan+UBSan (the default, 1);
+#        ROUTER_THREADS=N its relay threads (default 2, so sessions and
+#        held clients are spread over two loops).
 # Ports: 16400-16422 on 127.0.0.1 only.  Every wait is bounded; only what
 # the test started is stopped, by PID.
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-ROUTER="$ROOT/router/pg_ha_router"
+ROUTER_SANITIZE=${ROUTER_SANITIZE:-1}
+case $ROUTER_SANITIZE in
+	thread) ROUTER="$ROOT/router/pg_ha_router-tsan" ;;
+	*) ROUTER="$ROOT/router/pg_ha_router" ;;
+esac
+export ROUTER ROUTER_SANITIZE
+ROUTER_THREADS=${ROUTER_THREADS:-2}
+export ROUTER_THREADS
 . "$HERE/lib.sh"
 
 ZK=16400
@@ -75,6 +86,7 @@ listen write 127.0.0.1:$WRITE
 listen read 127.0.0.1:$READ
 listen stats 127.0.0.1:$STATS
 maxconn ${MAXCONN:-50}
+threads $ROUTER_THREADS
 timeout connect 2s
 timeout client ${CLIENT_TIMEOUT:-30m}
 timeout drain 10s
@@ -128,8 +140,8 @@ learned_ms() {
 	[ -n "$led" ] && [ -n "$routed" ] && echo $((routed - led))
 }
 
-echo "# building the sanitized router"
-make -s -C "$ROOT/router" SANITIZE=1 >"$W/build.log" 2>&1 || { cat "$W/build.log"; bail "build failed"; }
+echo "# building the sanitized router (SANITIZE=$ROUTER_SANITIZE)"
+make -s -C "$ROOT/router" SANITIZE=$ROUTER_SANITIZE >"$W/build.log" 2>&1 || { cat "$W/build.log"; bail "build failed"; }
 [ -x "$PG_BIN/pg_ha_supervisor" ] || bail "$PG_BIN/pg_ha_supervisor missing: run make install"
 
 # ---------------------------------------------------------------- config
@@ -172,6 +184,7 @@ start_hostile_endpoint $API_HOSTILE "$W/hostile.mode"
 write_config </dev/null
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$W/asan:quarantine_size_mb=16"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$W/ubsan"
+export TSAN_OPTIONS="log_path=$W/tsan:second_deadlock_stack=1"
 "$ROUTER" -c "$W/router.conf" >"$W/router.log" 2>&1 &
 ROUTER_PID=$!
 STARTED_PIDS+=("$ROUTER_PID")
@@ -520,9 +533,9 @@ for i in $(seq 1 100); do kill -0 $ROUTER_PID 2>/dev/null || break; sleep 0.1; d
 wait $ROUTER_PID
 is "router exits 0 after the drain" "$?" 0
 STARTED_PIDS=("${STARTED_PIDS[@]/$ROUTER_PID/}")
-reports=$(ls "$W"/asan.* "$W"/ubsan.* 2>/dev/null | wc -l)
-is "no ASan/UBSan/LSan report" "$reports" 0
-[ "$reports" -gt 0 ] && head -50 "$W"/asan.* "$W"/ubsan.* 2>/dev/null | sed 's/^/# /'
+reports=$(ls "$W"/asan.* "$W"/ubsan.* "$W"/tsan.* 2>/dev/null | wc -l)
+is "no ASan/UBSan/LSan/TSan report" "$reports" 0
+[ "$reports" -gt 0 ] && head -80 "$W"/asan.* "$W"/ubsan.* "$W"/tsan.* 2>/dev/null | sed 's/^/# /'
 check "no 'handles left open' at exit" sh -c "! grep -q 'handles left open' '$W/router.log'"
 
 # ---------------------------------------------------------------- faults in clusters
