@@ -135,7 +135,7 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	bool		check_given = false;
 
 	if (w->count < 3)
-		return fail(err, line, "usage: node NAME HOST:PORT [check HOST:PORT] [maxconn N] [watch on|off]");
+		return fail(err, line, "usage: node NAME HOST:PORT [check HOST:PORT] [maxconn N] [watch on|off] [ssl on|off] [verify required|none] [ca FILE]");
 	if (cfg->n_nodes == CONFIG_MAX_NODES)
 		return fail(err, line, "too many nodes (at most %d)", CONFIG_MAX_NODES);
 	node = &cfg->nodes[cfg->n_nodes];
@@ -176,6 +176,26 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		{
 			if (!config_parse_on_off(value, &node->watch))
 				return fail(err, line, "node %s: watch must be on or off", node->name);
+		}
+		else if (strcmp(key, "ssl") == 0)
+		{
+			if (!config_parse_on_off(value, &node->tls.ssl))
+				return fail(err, line, "node %s: ssl must be on or off", node->name);
+			node->tls_ssl_given = true;
+		}
+		else if (strcmp(key, "verify") == 0)
+		{
+			if (!config_parse_verify(value, &node->tls.verify))
+				return fail(err, line, "node %s: verify must be required or none", node->name);
+			node->tls_verify_given = true;
+		}
+		else if (strcmp(key, "ca") == 0)
+		{
+			if (strlen(value) >= sizeof(node->tls.ca))
+				return fail(err, line, "node %s: ca file name too long (at most %d)", node->name,
+							CONFIG_PATH_MAX - 1);
+			snprintf(node->tls.ca, sizeof(node->tls.ca), "%s", value);
+			node->tls_ca_given = true;
 		}
 		else
 			return fail(err, line, "node %s: unknown option '%s'", node->name, key);
@@ -380,6 +400,27 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		return parse_hold(cfg, w, line, err);
 	if (strcmp(directive, "watch") == 0)
 		return parse_watch(cfg, w, line, err);
+	if (strcmp(directive, "check-ssl") == 0)
+	{
+		if (w->count != 2 || !config_parse_on_off(w->word[1], &cfg->check_tls.ssl))
+			return fail(err, line, "usage: check-ssl on|off");
+		return true;
+	}
+	if (strcmp(directive, "check-verify") == 0)
+	{
+		if (w->count != 2 || !config_parse_verify(w->word[1], &cfg->check_tls.verify))
+			return fail(err, line, "usage: check-verify required|none");
+		return true;
+	}
+	if (strcmp(directive, "check-ca") == 0)
+	{
+		if (w->count != 2)
+			return fail(err, line, "usage: check-ca FILE (CA certificates, PEM)");
+		if (strlen(w->word[1]) >= sizeof(cfg->check_tls.ca))
+			return fail(err, line, "check-ca: file name too long (at most %d)", CONFIG_PATH_MAX - 1);
+		snprintf(cfg->check_tls.ca, sizeof(cfg->check_tls.ca), "%s", w->word[1]);
+		return true;
+	}
 	if (strcmp(directive, "backpressure") == 0)
 		return parse_backpressure(cfg, w, line, err);
 	if (strcmp(directive, "maxconn") == 0)
@@ -423,11 +464,28 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	return fail(err, line, "unknown directive '%s'", directive);
 }
 
-/* Checks that need the whole file. */
+/* Checks that need the whole file; a node's TLS takes the defaults it did not set. */
 static bool
-validate(const RouterConfig *cfg, ConfigError *err)
+validate(RouterConfig *cfg, ConfigError *err)
 {
 	bool		has_client_listener = false;
+
+	for (int i = 0; i < cfg->n_nodes; i++)
+	{
+		NodeConfig *node = &cfg->nodes[i];
+
+		if (!node->tls_ssl_given)
+			node->tls.ssl = cfg->check_tls.ssl;
+		if (!node->tls_verify_given)
+			node->tls.verify = cfg->check_tls.verify;
+		if (!node->tls_ca_given)
+			snprintf(node->tls.ca, sizeof(node->tls.ca), "%s", cfg->check_tls.ca);
+		/* HAProxy's rule too: verifying needs a CA to verify against */
+		if (node->tls.ssl && node->tls.verify == CHECK_VERIFY_REQUIRED && node->tls.ca[0] == '\0')
+			return fail(err, node->line,
+						"node %s: TLS checks with verify required need a CA file (check-ca FILE, or ca FILE on the node; or verify none)",
+						node->name);
+	}
 
 	for (int i = 0; i < cfg->n_listeners; i++)
 	{

@@ -8,6 +8,7 @@
  * 2 invalid configuration or usage.
  */
 #include "router.h"
+#include "tls.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -148,6 +149,7 @@ on_reload_signal(uv_signal_t *signal, int signum)
 	}
 	/* listeners first: a bind failure rejects the configuration unchanged */
 	if (!config_load_file(ctx->config_path, cfg, error, sizeof(error)) ||
+		!tls_check_config(cfg, error, sizeof(error)) ||
 		!listener_apply(ctx, cfg, error, sizeof(error)))
 	{
 		ctx->reload_failures++;
@@ -155,6 +157,7 @@ on_reload_signal(uv_signal_t *signal, int signum)
 	}
 	else
 	{
+		tls_reset();			/* CA files read again */
 		topology_apply(ctx, cfg);
 		ctx->reloads++;
 		log_info(&ctx->log, "configuration reloaded from %s", ctx->config_path);
@@ -256,7 +259,8 @@ main(int argc, char **argv)
 	cfg = malloc(sizeof(*cfg));
 	if (cfg == NULL)
 		return 1;
-	if (!config_load_file(config_path, cfg, error, sizeof(error)))
+	if (!config_load_file(config_path, cfg, error, sizeof(error)) ||
+		!tls_check_config(cfg, error, sizeof(error)))
 	{
 		fprintf(stderr, "pg_ha_router: invalid configuration: %s\n", error);
 		free(cfg);
@@ -309,6 +313,7 @@ main(int argc, char **argv)
 	else
 		log_info(&ctx->log, "stopped");
 	exit_code = ctx->exit_code;
+	tls_reset();
 	free(ctx->cfg);
 	free(ctx);
 	return exit_code;
