@@ -621,7 +621,13 @@ conn_handshake(int slot)
 			conn_read(slot);
 			return;
 		}
-		c->tls = ha_tls_open(c->sock, why, sizeof(why));
+		{
+			/* the session's memory lives as long as the connection */
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			c->tls = ha_tls_open(c->sock, why, sizeof(why));
+			MemoryContextSwitchTo(old);
+		}
 		if (c->tls == NULL)
 		{
 			tls_failed(slot, why);

@@ -260,6 +260,11 @@ SKIP:
 ok(wait_until(sub { my $u = router_up($good); ($u->{tls2} // 0) == 1 && ($u->{tls1} // 1) == 0 }, 30,
 		'router: tls2 up'), 'the router follows it too');
 $_->{h}->kill_kill for $good, $bad;
+for my $n ($n1, $n2)
+{
+	unlike($n->postgres_log, qr/terminated by signal/,
+		$n->name . ': no process of postgres died on a signal (the wrong CA\'s failed handshakes included)');
+}
 
 # --- a certificate that cannot be loaded: a clear error, and no plain API instead
 $n2->stop;
