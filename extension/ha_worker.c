@@ -42,6 +42,7 @@
 #include "addr.h"
 #include "ha_agent.h"
 #include "ha_allow.h"
+#include "ha_tls.h"
 #include "ha_api.h"
 #include "ha_guc.h"
 #include "ha_http.h"
@@ -141,7 +142,9 @@ init_identity(void)
 			strlcpy(api_host, host, sizeof(api_host));
 	}
 	snprintf(self->conn_url, sizeof(self->conn_url), "postgres://%s:%d/postgres", host, port);
-	snprintf(self->api_url, sizeof(self->api_url), "http://%s:%d/patroni", api_host, api_port);
+	/* https: what patronictl uses to reach us (its POSTs need TLS off loopback) */
+	snprintf(self->api_url, sizeof(self->api_url), "%s://%s:%d/patroni",
+			 ha_tls_configured() ? "https" : "http", api_host, api_port);
 
 	self->system_id = GetSystemIdentifier();
 	self->supervised = agent.supervised;
