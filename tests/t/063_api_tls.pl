@@ -73,7 +73,7 @@ is($code, 200, 'GET /master over HTTPS, the server verified against the CA: 200'
 is($rc, 60, 'with another CA the client refuses the agent\'s certificate');
 ($code) = curl(@ca, "$https2/replica");
 is($code, 200, 'GET /replica over HTTPS on the replica: 200');
-(undef, $body) = curl(@ca, "$https1/patroni");
+(undef, $body) = curl(@ca, "$https1/cluster");
 like($body, qr{"api_url": ?"https://127\.0\.0\.1:$port{api1}/patroni"}, 'the member\'s api_url is https://');
 
 # --- unsafe requests (DELETE /restart: 404 "no restarts are scheduled" once allowed)
