@@ -186,16 +186,7 @@ listen postgres
 CFG
 	$hap = IPC::Run::start(['/usr/sbin/haproxy', '-db', '-f', "$hap_dir/haproxy.cfg"],
 		'>', "$hap_dir/haproxy.log", '2>&1');
-	$hap_stats = sub {
-		my (undef, $csv) = http_request($stats_port, "GET /;csv HTTP/1.0\r\n\r\n");
-		my %st;
-		for (split /\n/, $csv)
-		{
-			my @f = split /,/;
-			$st{$f[1]} = $f[17] if @f > 17 && $f[0] eq 'postgres';
-		}
-		return \%st;
-	};
+	$hap_stats = sub { haproxy_status($stats_port, 'postgres') };
 	ok(wait_until(sub { my $s = $hap_stats->(); ($s->{tls1} // '') eq 'UP' && ($s->{tls2} // '') =~ /^DOWN/ },
 			30, 'haproxy tls1 UP, tls2 DOWN'),
 		'HAProxy (check-ssl verify required) marks the primary UP and the replica DOWN')
