@@ -9,8 +9,9 @@ PKGS=(
 	libkrb5-dev    # gssapi.h, which the server header libpq/libpq-be.h includes
 	libzookeeper-mt-dev zookeeper
 	libuv1-dev
+	libssl-dev     # the API's TLS (agent) and the router's TLS checks
 	libcmocka-dev
-	libipc-run-perl libdbd-pg-perl
+	libipc-run-perl libdbd-pg-perl libio-socket-ssl-perl
 	haproxy curl procps iproute2 psmisc
 	openssl chromium
 	patroni python3-kazoo   # patronictl, a real client of the cluster keys (TAP 050)
