@@ -11,7 +11,7 @@ PKGS=(
 	libuv1-dev
 	libssl-dev     # the API's TLS (agent) and the router's TLS checks
 	libcmocka-dev
-	libipc-run-perl libdbd-pg-perl libio-socket-ssl-perl
+	libipc-run-perl libdbd-pg-perl
 	haproxy curl procps iproute2 psmisc
 	openssl chromium
 	patroni python3-kazoo   # patronictl, a real client of the cluster keys (TAP 050)
