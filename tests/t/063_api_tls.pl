@@ -9,7 +9,8 @@
 #  - unsafe requests: missing or wrong credentials 401, no client
 #    certificate (verify_client optional) 403, clear text from off loopback
 #    403 (and over TLS from there it passes), an address the allowlist
-#    (a host name, resolved in the background) does not have 403;
+#    (a host name, resolved in the background) does not have 403, and
+#    allowlist_include_members after a reload;
 #  - a garbage handshake and a stalled one are closed, and the agent
 #    answers meanwhile, in the same process;
 #  - a certificate that cannot be loaded: a clear error, and no plain API.
@@ -106,6 +107,20 @@ SKIP:
 	($code) = curl(@from, "http://$nl:$port{api2}/replica");
 	is($code, 200, "a clear-text GET from $nl is served (reads carry no credentials)");
 }
+
+# --- api_allowlist_include_members, set by a reload: the members' api_url hosts (127.0.0.1) may
+$n2->psql("ALTER SYSTEM SET pg_ha.api_allowlist = '192.0.2.1'");
+$n2->psql("ALTER SYSTEM SET pg_ha.api_allowlist_include_members = on");
+$n2->psql('SELECT pg_reload_conf()');
+ok(wait_until(sub { (curl(@cred, '--interface', '127.0.0.2', '-X', 'DELETE', "http://127.0.0.1:$port{api2}/restart"))[0] == 403 },
+		20, 'reloaded allowlist refuses 127.0.0.2'), 'after a reload, 127.0.0.2 (not a member) is refused');
+($code, $body) = curl(@cred, '-X', 'DELETE', "http://127.0.0.1:$port{api2}/restart");
+is($code, 404, 'and 127.0.0.1, the members\' api_url host, is allowed (allowlist_include_members)');
+$n2->psql('ALTER SYSTEM RESET pg_ha.api_allowlist');
+$n2->psql('ALTER SYSTEM RESET pg_ha.api_allowlist_include_members');
+$n2->psql('SELECT pg_reload_conf()');
+ok(wait_until(sub { (curl(@cred, '--interface', '127.0.0.2', '-X', 'DELETE', "http://127.0.0.1:$port{api2}/restart"))[0] == 404 },
+		20, 'allowlist reset'), 'reset by a reload, 127.0.0.2 is allowed again');
 
 # --- handshake garbage and a stalled handshake
 my $agent1 = agent_pid({ _pid => $n1->postmaster_pid });
