@@ -135,7 +135,7 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	bool		check_given = false;
 
 	if (w->count < 3)
-		return fail(err, line, "usage: node NAME HOST:PORT [check HOST:PORT] [maxconn N] [watch on|off] [ssl on|off] [verify required|none] [ca FILE]");
+		return fail(err, line, "usage: node NAME HOST:PORT [check HOST:PORT] [maxconn N] [watch on|off] [ssl on|off] [verify required|none] [ca FILE] [crt FILE]");
 	if (cfg->n_nodes == CONFIG_MAX_NODES)
 		return fail(err, line, "too many nodes (at most %d)", CONFIG_MAX_NODES);
 	node = &cfg->nodes[cfg->n_nodes];
@@ -196,6 +196,14 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 							CONFIG_PATH_MAX - 1);
 			snprintf(node->tls.ca, sizeof(node->tls.ca), "%s", value);
 			node->tls_ca_given = true;
+		}
+		else if (strcmp(key, "crt") == 0)
+		{
+			if (strlen(value) >= sizeof(node->tls.crt))
+				return fail(err, line, "node %s: crt file name too long (at most %d)", node->name,
+							CONFIG_PATH_MAX - 1);
+			snprintf(node->tls.crt, sizeof(node->tls.crt), "%s", value);
+			node->tls_crt_given = true;
 		}
 		else
 			return fail(err, line, "node %s: unknown option '%s'", node->name, key);
@@ -421,6 +429,15 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		snprintf(cfg->check_tls.ca, sizeof(cfg->check_tls.ca), "%s", w->word[1]);
 		return true;
 	}
+	if (strcmp(directive, "check-crt") == 0)
+	{
+		if (w->count != 2)
+			return fail(err, line, "usage: check-crt FILE (client certificate and key, PEM)");
+		if (strlen(w->word[1]) >= sizeof(cfg->check_tls.crt))
+			return fail(err, line, "check-crt: file name too long (at most %d)", CONFIG_PATH_MAX - 1);
+		snprintf(cfg->check_tls.crt, sizeof(cfg->check_tls.crt), "%s", w->word[1]);
+		return true;
+	}
 	if (strcmp(directive, "backpressure") == 0)
 		return parse_backpressure(cfg, w, line, err);
 	if (strcmp(directive, "maxconn") == 0)
@@ -480,6 +497,8 @@ validate(RouterConfig *cfg, ConfigError *err)
 			node->tls.verify = cfg->check_tls.verify;
 		if (!node->tls_ca_given)
 			snprintf(node->tls.ca, sizeof(node->tls.ca), "%s", cfg->check_tls.ca);
+		if (!node->tls_crt_given)
+			snprintf(node->tls.crt, sizeof(node->tls.crt), "%s", cfg->check_tls.crt);
 		/* HAProxy's rule too: verifying needs a CA to verify against */
 		if (node->tls.ssl && node->tls.verify == CHECK_VERIFY_REQUIRED && node->tls.ca[0] == '\0')
 			return fail(err, node->line,

@@ -60,6 +60,7 @@ typedef struct CheckTls
 	bool		ssl;
 	CheckVerify verify;
 	char		ca[CONFIG_PATH_MAX];	/* CA certificates (PEM); "" none */
+	char		crt[CONFIG_PATH_MAX];	/* client certificate and key (PEM); "" none */
 } CheckTls;
 
 typedef struct ConfigAddr
@@ -101,6 +102,7 @@ typedef struct NodeConfig
 	bool		tls_ssl_given;	/* (parsing: which of tls the node line set) */
 	bool		tls_verify_given;
 	bool		tls_ca_given;
+	bool		tls_crt_given;
 	int			line;			/* where it was defined, for messages */
 } NodeConfig;
 

@@ -1,7 +1,7 @@
 /*
  * tls.c - the health checks' TLS client (see tls.h).
  *
- * One SSL_CTX per (CA file, verify) pair, made on first use and kept until
+ * One SSL_CTX per (CA file, client certificate, verify), made on first use and kept until
  * a reload; each check gets its own SSL object on two memory BIOs.  With
  * verify required the server's chain must lead to the CA and its
  * certificate must name the check host (a SAN: DNS name or IP address),
@@ -23,6 +23,7 @@
 typedef struct CachedContext
 {
 	char		ca[CONFIG_PATH_MAX];
+	char		crt[CONFIG_PATH_MAX];
 	CheckVerify verify;
 	SSL_CTX    *ctx;
 } CachedContext;
@@ -75,6 +76,19 @@ make_context(const CheckTls *tls, char *why, size_t whylen)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	/* for an agent with pg_ha.api_verify_client = required (HAProxy's crt) */
+	if (tls->crt[0] != '\0' &&
+		(SSL_CTX_use_certificate_chain_file(ctx, tls->crt) != 1 ||
+		 SSL_CTX_use_PrivateKey_file(ctx, tls->crt, SSL_FILETYPE_PEM) != 1 ||
+		 SSL_CTX_check_private_key(ctx) != 1))
+	{
+		char		what[CONFIG_PATH_MAX + 32];
+
+		snprintf(what, sizeof(what), "crt %s", tls->crt);
+		ssl_reason(why, whylen, what);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_verify(ctx, tls->verify == CHECK_VERIFY_REQUIRED ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
 					   NULL);
 	return ctx;
@@ -88,7 +102,8 @@ context_for(const CheckTls *tls, char *why, size_t whylen)
 
 	for (int i = 0; i < ncontexts; i++)
 	{
-		if (contexts[i].verify == tls->verify && strcmp(contexts[i].ca, tls->ca) == 0)
+		if (contexts[i].verify == tls->verify && strcmp(contexts[i].ca, tls->ca) == 0 &&
+			strcmp(contexts[i].crt, tls->crt) == 0)
 		{
 			SSL_CTX_up_ref(contexts[i].ctx);
 			return contexts[i].ctx;
@@ -98,6 +113,7 @@ context_for(const CheckTls *tls, char *why, size_t whylen)
 	if (ctx == NULL || ncontexts == MAX_CONTEXTS)
 		return ctx;
 	snprintf(contexts[ncontexts].ca, sizeof(contexts[ncontexts].ca), "%s", tls->ca);
+	snprintf(contexts[ncontexts].crt, sizeof(contexts[ncontexts].crt), "%s", tls->crt);
 	contexts[ncontexts].verify = tls->verify;
 	contexts[ncontexts].ctx = ctx;
 	SSL_CTX_up_ref(ctx);

@@ -211,8 +211,12 @@ test_check_tls(void **state)
 	assert_true(cfg.nodes[2].tls.ssl);
 	assert_int_equal(cfg.nodes[2].tls.verify, CHECK_VERIFY_NONE);
 	assert_string_equal(cfg.nodes[2].tls.ca, "/etc/c.crt");
-	assert_true(parse(MINIMAL "check-ssl on\ncheck-verify none\n", &err));
+	assert_true(parse(MINIMAL "check-ssl on\ncheck-verify none\ncheck-crt /etc/client.pem\n", &err));
 	assert_true(cfg.nodes[0].tls.ssl);
+	assert_string_equal(cfg.nodes[0].tls.crt, "/etc/client.pem");
+	assert_true(parse(MINIMAL "node b 127.0.0.1:1 ssl on verify none crt /b.pem\n", &err));
+	assert_string_equal(cfg.nodes[1].tls.crt, "/b.pem");
+	assert_string_equal(cfg.nodes[0].tls.crt, "");
 	assert_true(parse("listen write 127.0.0.1:5432\nnode a 127.0.0.1:5433 ssl on ca /x.crt\n", &err));
 	assert_true(cfg.nodes[0].tls.ssl);
 	expect_error(MINIMAL "check-ssl on\n", 2, "need a CA file");
@@ -220,6 +224,7 @@ test_check_tls(void **state)
 	expect_error(MINIMAL "check-ssl maybe\n", 3, "usage: check-ssl");
 	expect_error(MINIMAL "check-verify optional\n", 3, "usage: check-verify");
 	expect_error(MINIMAL "check-ca\n", 3, "usage: check-ca");
+	expect_error(MINIMAL "check-crt\n", 3, "usage: check-crt");
 	expect_error(MINIMAL "node b 127.0.0.1:1 verify some\n", 3, "verify must be required or none");
 	expect_error(MINIMAL "node b 127.0.0.1:1 ssl yes\n", 3, "ssl must be on or off");
 }

@@ -211,13 +211,13 @@ CFG
 # --- pg_ha_router: check-ssl with the right CA and with another one
 sub start_router
 {
-	my ($name, $ca) = @_;
+	my ($name, $ca, $extra) = @_;
 	my $dir = PostgreSQL::Test::Utils::tempdir("router_$name");
 	my ($write, $stats) = map { PostgreSQL::Test::Cluster::get_free_port() } 1 .. 2;
 	PostgreSQL::Test::Utils::append_to_file("$dir/router.conf", <<"CONF");
 listen write 127.0.0.1:$write
 listen stats 127.0.0.1:$stats
-check primary path /master interval 1s fall 2 rise 1 timeout 2s
+@{[ $extra // 'check primary path /master interval 1s fall 2 rise 1 timeout 2s' ]}
 check-ssl on
 check-verify required
 check-ca $ca
@@ -288,5 +288,25 @@ is(scalar($n2->psql('SELECT 1')), '1', 'postgres itself runs');
 ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port{api2}, Timeout => 2),
 	'and nothing listens on the API port: no plain HTTP instead');
 $n2->stop;
+
+# --- verify_client = required: every TLS client needs a certificate; the router's check-crt
+$n1->{extra} =~ s{api_verify_client = optional}{api_verify_client = required};
+$n1->write_conf;
+$n1->start;
+ok(wait_until(sub { (curl(@ca, @cert, "$https1/health"))[0] == 200 }, 60, 'tls1 up with verify_client required'),
+	'verify_client = required: with a client certificate, GET /health over HTTPS answers 200');
+(undef, undef, $rc) = curl(@ca, "$https1/health");
+isnt($rc, 0, 'without one the handshake fails');
+my $health = 'check primary path /health interval 1s fall 2 rise 1 timeout 2s';
+my $with_crt = start_router('crt', "$certs/ca.crt", "$health\ncheck-crt $certs/client.pem");
+my $without = start_router('nocrt', "$certs/ca.crt", $health);
+ok(wait_until(sub { (router_up($with_crt)->{tls1} // 0) == 1 }, 30, 'router with check-crt: tls1 up'),
+	'the router with check-crt passes the check')
+  or diag(PostgreSQL::Test::Utils::slurp_file("$with_crt->{dir}/router.log"));
+ok(wait_until(sub { (http_request($without->{stats}, "GET /stats.json HTTP/1.0\r\n\r\n"))[1] =~ /L6RSP/ }, 15,
+		'router without check-crt: L6RSP'), 'without it the check fails in the handshake');
+is(router_up($without)->{tls1}, 0, 'and the node is not up');
+$_->{h}->kill_kill for $with_crt, $without;
+$n1->stop;
 zk_stop($zk);
 done_testing();
