@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -104,6 +106,12 @@ ha_tls_load(char *why, size_t whylen)
 					   ha_api_verify_client == HA_TLS_VERIFY_OPTIONAL ? SSL_VERIFY_PEER :
 					   SSL_VERIFY_NONE, NULL);
 	ctx = c;
+
+	/*
+	 * OpenSSL writes to the socket with write(), not send(MSG_NOSIGNAL): a
+	 * client that left must be an EPIPE, never a signal that ends the agent.
+	 */
+	pqsignal(SIGPIPE, SIG_IGN);
 	return true;
 
 fail:
