@@ -44,10 +44,14 @@ static void
 ssl_reason(char *why, size_t whylen, const char *what)
 {
 	unsigned long e = ERR_get_error();
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
 	char		buf[160];
 
+	/* the reason alone: a check result is short ("tlsv13 alert certificate required") */
 	if (e == 0)
 		snprintf(buf, sizeof(buf), "no OpenSSL error reported");
+	else if (reason)
+		snprintf(buf, sizeof(buf), "%s", reason);
 	else
 		ERR_error_string_n(e, buf, sizeof(buf));
 	snprintf(why, whylen, "%s: %s", what, buf);
