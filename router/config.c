@@ -128,6 +128,16 @@ parse_listen(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	return true;
 }
 
+/* A file name of a TLS setting (CONFIG_PATH_MAX bytes at dst). */
+static bool
+set_file(char *dst, const char *value, const char *what, int line, ConfigError *err)
+{
+	if (strlen(value) >= CONFIG_PATH_MAX)
+		return fail(err, line, "%s: file name too long (at most %d)", what, CONFIG_PATH_MAX - 1);
+	snprintf(dst, CONFIG_PATH_MAX, "%s", value);
+	return true;
+}
+
 static bool
 parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 {
@@ -191,18 +201,14 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		}
 		else if (strcmp(key, "ca") == 0)
 		{
-			if (strlen(value) >= sizeof(node->tls.ca))
-				return fail(err, line, "node %s: ca file name too long (at most %d)", node->name,
-							CONFIG_PATH_MAX - 1);
-			snprintf(node->tls.ca, sizeof(node->tls.ca), "%s", value);
+			if (!set_file(node->tls.ca, value, "node: ca", line, err))
+				return false;
 			node->tls_ca_given = true;
 		}
 		else if (strcmp(key, "crt") == 0)
 		{
-			if (strlen(value) >= sizeof(node->tls.crt))
-				return fail(err, line, "node %s: crt file name too long (at most %d)", node->name,
-							CONFIG_PATH_MAX - 1);
-			snprintf(node->tls.crt, sizeof(node->tls.crt), "%s", value);
+			if (!set_file(node->tls.crt, value, "node: crt", line, err))
+				return false;
 			node->tls_crt_given = true;
 		}
 		else
@@ -424,19 +430,13 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	{
 		if (w->count != 2)
 			return fail(err, line, "usage: check-ca FILE (CA certificates, PEM)");
-		if (strlen(w->word[1]) >= sizeof(cfg->check_tls.ca))
-			return fail(err, line, "check-ca: file name too long (at most %d)", CONFIG_PATH_MAX - 1);
-		snprintf(cfg->check_tls.ca, sizeof(cfg->check_tls.ca), "%s", w->word[1]);
-		return true;
+		return set_file(cfg->check_tls.ca, w->word[1], directive, line, err);
 	}
 	if (strcmp(directive, "check-crt") == 0)
 	{
 		if (w->count != 2)
 			return fail(err, line, "usage: check-crt FILE (client certificate and key, PEM)");
-		if (strlen(w->word[1]) >= sizeof(cfg->check_tls.crt))
-			return fail(err, line, "check-crt: file name too long (at most %d)", CONFIG_PATH_MAX - 1);
-		snprintf(cfg->check_tls.crt, sizeof(cfg->check_tls.crt), "%s", w->word[1]);
-		return true;
+		return set_file(cfg->check_tls.crt, w->word[1], directive, line, err);
 	}
 	if (strcmp(directive, "backpressure") == 0)
 		return parse_backpressure(cfg, w, line, err);
