@@ -37,6 +37,8 @@ OBJS = \
 	extension/ha_gate.o \
 	extension/ha_zk.o \
 	extension/ha_http.o \
+	extension/ha_tls.o \
+	extension/ha_allow.o \
 	extension/ha_api.o \
 	extension/ha_api_views.o \
 	extension/ha_api_member.o \
@@ -55,6 +57,7 @@ OBJS = \
 	extension/slot_rule.o \
 	extension/ha_slots.o \
 	common/addr.o \
+	common/allowlist.o \
 	common/cluster_keys.o \
 	common/conninfo.o \
 	common/dyn_config.o \
@@ -79,7 +82,8 @@ REGRESS = pg_ha_setup pg_ha_status pg_ha_guc pg_ha_zk_down
 REGRESS_OPTS = --inputdir=. --outputdir=$(REGRESS_OUTPUT)
 REGRESS_OUTPUT ?= results_dir
 
-SHLIB_LINK += -lzookeeper_mt -lpthread
+# OpenSSL: the API's TLS (postgres links it already)
+SHLIB_LINK += -lzookeeper_mt -lpthread -lssl -lcrypto
 PG_CPPFLAGS += -I$(srcdir)/extension -I$(srcdir)/common
 # Warnings are errors in CI (make WERROR=1); -Wextra's unused-parameter is
 # noise for PostgreSQL's callback signatures.

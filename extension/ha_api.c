@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 
 #include "ha_agent.h"
+#include "ha_allow.h"
 #include "ha_api.h"
 #include "ha_api_member.h"
 #include "ha_api_views.h"
@@ -27,6 +28,8 @@
 #include "ha_http.h"
 #include "ha_local.h"
 #include "ha_shmem.h"
+#include "ha_tls.h"
+#include "allowlist.h"
 #include "health.h"
 #include "iso_time.h"
 #include "json_reader.h"
@@ -164,10 +167,32 @@ reply_watch(StringInfo out)
 	ha_http_reply(out, status, false, "application/json", body, n);
 }
 
-/* POST endpoints: HTTP Basic auth when configured; else loopback only. */
+/*
+ * POST endpoints: from an address the allowlist has; with TLS configured,
+ * over TLS unless from loopback (credentials never cross the network in
+ * clear text), with a verified client certificate when
+ * pg_ha.api_verify_client asks for one; then HTTP Basic auth when
+ * configured, else loopback only.
+ */
 static bool
-write_allowed(const HttpRequest *req, StringInfo out)
+write_allowed(const HttpRequest *req, const HttpPeer *peer, StringInfo out)
 {
+	if (!ha_allow_permits(view, peer->addr))
+	{
+		api_reply_message(out, 403, "this address is not in pg_ha.api_allowlist", NULL);
+		return false;
+	}
+	if (ha_http_tls() && !peer->tls && !allowlist_peer_is_loopback(peer->addr))
+	{
+		api_reply_message(out, 403, "unsafe requests need HTTPS on this API",
+						  "Plain HTTP is accepted for them from loopback only; use https://.");
+		return false;
+	}
+	if (peer->tls && ha_api_verify_client != HA_TLS_VERIFY_NONE && !peer->client_verified)
+	{
+		api_reply_message(out, 403, "a client certificate is required", NULL);
+		return false;
+	}
 	if (ha_api_auth == NULL || ha_api_auth[0] == '\0')
 	{
 		if (ha_http_loopback_only())
@@ -515,15 +540,23 @@ poll_config(bool timed_out, StringInfo out)
 }
 
 HttpAnswer
-ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
+ha_api_handle(const HttpRequest *req, const HttpPeer *peer, StringInfo out, HttpPark *park)
 {
 	HaRoute		route = ha_route_for_path(req->path);
 	bool		head_only = req->method == HTTP_HEAD || req->method == HTTP_OPTIONS;
 	bool		read_method = req->method == HTTP_GET || head_only;
 
+	/* Patroni's verify_client required: a certificate for every call */
+	if (ha_http_tls() && ha_api_verify_client == HA_TLS_VERIFY_REQUIRED && !peer->tls &&
+		!allowlist_peer_is_loopback(peer->addr))
+	{
+		api_reply_message(out, 403, "this API needs HTTPS with a client certificate", NULL);
+		return HTTP_ANSWER_NOW;
+	}
+
 	if (route == HA_ROUTE_CONFIG && (req->method == HTTP_PATCH || req->method == HTTP_PUT))
 	{
-		if (write_allowed(req, out))
+		if (write_allowed(req, peer, out))
 			return handle_config_change(req, out, park, req->method == HTTP_PUT);
 		return HTTP_ANSWER_NOW;
 	}
@@ -532,20 +565,20 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 		case HA_ROUTE_SWITCHOVER:
 			if (req->method != HTTP_POST && req->method != HTTP_DELETE)
 				break;
-			if (write_allowed(req, out))
+			if (write_allowed(req, peer, out))
 				return req->method == HTTP_POST ? handle_switchover(req, out, park) :
 					handle_switchover_delete(out, park);
 			return HTTP_ANSWER_NOW;
 		case HA_ROUTE_FAILOVER:
 			if (req->method != HTTP_POST)
 				break;
-			if (write_allowed(req, out))
+			if (write_allowed(req, peer, out))
 				return handle_failover(req, out, park);
 			return HTTP_ANSWER_NOW;
 		case HA_ROUTE_RESTART:
 			if (req->method != HTTP_POST && req->method != HTTP_DELETE)
 				break;
-			if (!write_allowed(req, out))
+			if (!write_allowed(req, peer, out))
 				return HTTP_ANSWER_NOW;
 			if (req->method == HTTP_DELETE)
 			{
@@ -556,7 +589,7 @@ ha_api_handle(const HttpRequest *req, StringInfo out, HttpPark *park)
 		case HA_ROUTE_REINITIALIZE:
 			if (req->method != HTTP_POST)
 				break;
-			if (write_allowed(req, out))
+			if (write_allowed(req, peer, out))
 				return api_handle_reinitialize(req, out, park, PARK_REINIT);
 			return HTTP_ANSWER_NOW;
 		default:

@@ -118,9 +118,21 @@ api_handle_restart_delete(StringInfo out)
 }
 
 bool
-ha_api_hand_off(pgsocket sock, const HttpPark *park)
+ha_api_hand_off(pgsocket sock, const HttpPark *park, StringInfo out)
 {
 	(void) park;
+	if (sock == PGINVALID_SOCKET)
+	{
+		/* over TLS: the session stays here, so the answer is given now */
+		if (restart_ask("restart requested through the API", 0))
+		{
+			ereport(LOG,
+					(errmsg("pg_ha: restart requested through the API (HTTPS); the supervisor restarts postgres")));
+			api_reply_message(out, 202, "restart requested",
+							  "The supervisor restarts postgres now; GET /patroni shows when it is back.");
+		}
+		return false;
+	}
 	if (!ha_hand_client_to_supervisor(sock, restart_token))
 		return false;
 	if (!restart_ask("restart requested through the API", restart_token))

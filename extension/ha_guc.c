@@ -20,7 +20,9 @@
 
 #include "addr.h"
 #include "dyn_config.h"
+#include "allowlist.h"
 #include "ha_guc.h"
+#include "ha_tls.h"
 
 char	   *ha_zk_hosts = NULL;
 char	   *ha_namespace = NULL;
@@ -31,6 +33,12 @@ char	   *ha_api_listen = NULL;
 char	   *ha_api_connect_address = NULL;
 char	   *ha_api_auth = NULL;
 int			ha_api_max_connections = 32;
+char	   *ha_api_certfile = NULL;
+char	   *ha_api_keyfile = NULL;
+char	   *ha_api_cafile = NULL;
+int			ha_api_verify_client = HA_TLS_VERIFY_NONE;
+char	   *ha_api_allowlist = NULL;
+bool		ha_api_allowlist_include_members = false;
 int			ha_ttl = 10;
 int			ha_loop_wait = 1;
 int			ha_retry_timeout = 5;
@@ -164,6 +172,30 @@ check_api_auth(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+static const struct config_enum_entry verify_client_options[] = {
+	{"none", HA_TLS_VERIFY_NONE, false},
+	{"optional", HA_TLS_VERIFY_OPTIONAL, false},
+	{"required", HA_TLS_VERIFY_REQUIRED, false},
+	{NULL, 0, false}
+};
+
+static bool
+check_allowlist(char **newval, void **extra, GucSource source)
+{
+	AllowEntry *entries = palloc(sizeof(AllowEntry) * HA_ALLOWLIST_MAX);
+	char		why[160];
+	int			n = allowlist_parse(*newval, entries, HA_ALLOWLIST_MAX, why, sizeof(why));
+
+	pfree(entries);
+	if (n < 0)
+	{
+		GUC_check_errdetail("%s.", why);
+		GUC_check_errhint("Use addresses, CIDRs or host names, comma separated, e.g. \"10.0.0.0/8, ::1, admin.example.com\".");
+		return false;
+	}
+	return true;
+}
+
 void
 ha_define_gucs(void)
 {
@@ -208,6 +240,33 @@ ha_define_gucs(void)
 							"Maximum concurrent HTTP API connections.",
 							NULL, &ha_api_max_connections, 32, 1, 256,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_certfile",
+							   "Certificate (PEM, with its chain) of the HTTP API: set, the API speaks TLS.",
+							   "Patroni's restapi.certfile.  Empty: plain HTTP only.",
+							   &ha_api_certfile, "",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_keyfile",
+							   "Private key (PEM) of pg_ha.api_certfile.",
+							   "Empty: the key is in the certificate file.",
+							   &ha_api_keyfile, "",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_cafile",
+							   "CA certificates (PEM) that client certificates of the HTTP API are verified against.",
+							   NULL, &ha_api_cafile, "",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("pg_ha.api_verify_client",
+							 "Client certificates on the HTTP API: none, optional (unsafe endpoints need one) or required.",
+							 NULL, &ha_api_verify_client, HA_TLS_VERIFY_NONE, verify_client_options,
+							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_ha.api_allowlist",
+							   "Who may call the HTTP API's unsafe endpoints (POST, PATCH, PUT, DELETE): addresses, CIDRs, host names.",
+							   "Empty: anyone that authenticates.  Names are resolved at start and at each reload.",
+							   &ha_api_allowlist, "",
+							   PGC_SIGHUP, 0, check_allowlist, NULL, NULL);
+	DefineCustomBoolVariable("pg_ha.api_allowlist_include_members",
+							 "The cluster's members may call the unsafe endpoints too (with pg_ha.api_allowlist).",
+							 NULL, &ha_api_allowlist_include_members, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_ha.ttl",
 							"ZooKeeper session timeout: a lost node's leader key expires after it.",
 							NULL, &ha_ttl, HA_DEFAULT_TTL, 2, 3600,

@@ -17,6 +17,14 @@ extern char *ha_api_listen;
 extern char *ha_api_connect_address;
 extern char *ha_api_auth;
 extern int	ha_api_max_connections;
+extern char *ha_api_certfile;
+extern char *ha_api_keyfile;
+extern char *ha_api_cafile;
+extern int	ha_api_verify_client;	/* HaTlsVerify */
+extern char *ha_api_allowlist;
+extern bool ha_api_allowlist_include_members;
+
+#define HA_ALLOWLIST_MAX 64		/* entries in pg_ha.api_allowlist */
 extern int	ha_ttl;
 extern int	ha_loop_wait;
 extern int	ha_retry_timeout;

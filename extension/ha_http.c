@@ -29,6 +29,15 @@
  * flood to time out (bench/api-flood: p99 under 5 ms with 1,050 flooding
  * connections).
  *
+ * With pg_ha.api_certfile set the API speaks TLS (ha_tls.c) on the same
+ * port: a connection whose first byte is a TLS handshake record gets a TLS
+ * session, driven without blocking (the handshake, like the request, must
+ * be done within HTTP_REQUEST_TIMEOUT_MS, and a connection in its
+ * handshake is "incomplete" for the eviction); any other is plain HTTP,
+ * where ha_api.c refuses unsafe requests from off loopback.  The handler
+ * learns which (HttpPeer).  A certificate that cannot be loaded keeps the
+ * API closed (retried like a failed bind), never plain instead.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -46,7 +55,9 @@
 #include "utils/memutils.h"
 
 #include "addr.h"
+#include "ha_guc.h"
 #include "ha_http.h"
+#include "ha_tls.h"
 #include "http_evict.h"
 
 #define HTTP_BIND_RETRY_MS 5000
@@ -54,9 +65,11 @@
 #define HTTP_ACCEPT_BURST 64	/* accepts per loop turn */
 #define HTTP_DEFER_ACCEPT_S 5	/* a silent connection waits in the kernel */
 #define HTTP_EVICT_LOG_MS 60000 /* at most one log line per minute */
+#define TLS_RECORD_HANDSHAKE 0x16	/* first byte of a ClientHello */
 
 typedef enum HttpConnState
 {
+	CONN_HANDSHAKE,				/* TLS configured: plain or TLS? then TLS's */
 	CONN_READING,
 	CONN_PARKED,
 	CONN_WRITING,
@@ -70,6 +83,8 @@ typedef struct HttpConn
 	HttpConnState state;
 	uint64		seq;			/* accept order */
 	struct sockaddr_storage peer;
+	HaTlsConn  *tls;			/* NULL: plain HTTP */
+	int			tls_wants;		/* WL_SOCKET_* a TLS call waits for; 0: none */
 	int64		deadline_ms;
 	size_t		inlen;
 	char		in[HTTP_MAX_REQUEST];
@@ -96,6 +111,11 @@ static struct
 	uint64		evicted;		/* closed to make room, since the last log */
 	uint64		refused;		/* closed at once: every slot was writing */
 	int64		evict_logged_ms;
+	bool		tls;			/* TLS configured and loaded */
+	bool		tls_failed_logged;
+	uint64		tls_failures;	/* handshakes that failed, since the last log */
+	char		tls_last_failure[256];
+	int64		tls_logged_ms;
 	HttpHandler handler;
 	HttpParkPoll poll;
 	HttpHandOff hand_off;
@@ -136,6 +156,27 @@ try_bind(void)
 	if (!addr_parse_host_port(srv.listen_addr, host, sizeof(host), &port,
 							  why, sizeof(why)))
 		return false;			/* the check hook makes this unreachable */
+	if (ha_tls_configured() && !srv.tls)
+	{
+		char		tlswhy[MAXPGPATH + 384];
+
+		/* never plain HTTP instead: the API stays closed until it loads */
+		if (!ha_tls_load(tlswhy, sizeof(tlswhy)))
+		{
+			if (!srv.tls_failed_logged)
+				ereport(WARNING,
+						(errcode(ERRCODE_CONFIG_FILE_ERROR),
+						 errmsg("pg_ha: could not set up TLS for the HTTP API; it is not served"),
+						 errdetail("%s", tlswhy),
+						 errhint("Check pg_ha.api_certfile, pg_ha.api_keyfile and pg_ha.api_cafile (PEM files readable by the server); the agent retries every %d s.",
+								 HTTP_BIND_RETRY_MS / 1000)));
+			srv.tls_failed_logged = true;
+			return false;
+		}
+		srv.tls = true;
+		if (srv.tls_failed_logged)
+			ereport(LOG, (errmsg("pg_ha: TLS for the HTTP API set up")));
+	}
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = strcmp(host, "*") == 0 ? AF_INET : AF_UNSPEC;
@@ -198,8 +239,10 @@ try_bind(void)
 	freeaddrinfo(res);
 	srv.listen_sock = sock;
 	srv.port = port;
-	if (srv.bind_failed_logged)
-		ereport(LOG, (errmsg("pg_ha: HTTP API now listening on \"%s\"", srv.listen_addr)));
+	if (srv.bind_failed_logged || srv.tls_failed_logged)
+		ereport(LOG, (errmsg("pg_ha: HTTP API now listening on \"%s\"%s", srv.listen_addr,
+							 srv.tls ? " (HTTPS, and plain HTTP)" : "")));
+	srv.tls_failed_logged = false;
 	srv.bind_failed_logged = false;
 	return true;
 }
@@ -226,6 +269,7 @@ conn_close(int slot)
 {
 	HttpConn   *c = srv.conns[slot];
 
+	ha_tls_close(c->tls);
 	close(c->sock);
 	MemoryContextDelete(c->cxt);
 	srv.conns[slot] = NULL;
@@ -255,6 +299,96 @@ ha_http_loopback_only(void)
 	return srv.loopback;
 }
 
+bool
+ha_http_tls(void)
+{
+	return srv.tls;
+}
+
+/* What the connection waits for: what TLS asks, else what its state does. */
+static int
+conn_wants(const HttpConn *c)
+{
+	if (c->tls_wants)
+		return c->tls_wants;
+	return c->state == CONN_WRITING ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE;
+}
+
+/*
+ * recv() or SSL_read(): > 0 bytes, 0 at the end, -1 with errno EAGAIN to
+ * wait (conn_wants() says for what) or another errno to give up.
+ */
+static ssize_t
+conn_recv(HttpConn *c, void *buf, size_t len)
+{
+	size_t		got;
+	HaTlsStatus st;
+
+	if (c->tls == NULL)
+		return recv(c->sock, buf, len, 0);
+	st = ha_tls_read(c->tls, buf, len, &got);
+	c->tls_wants = st == HA_TLS_WANT_READ ? WL_SOCKET_READABLE :
+		st == HA_TLS_WANT_WRITE ? WL_SOCKET_WRITEABLE : 0;
+	switch (st)
+	{
+		case HA_TLS_OK:
+			return (ssize_t) got;
+		case HA_TLS_EOF:
+			return 0;
+		case HA_TLS_WANT_READ:
+		case HA_TLS_WANT_WRITE:
+			errno = EAGAIN;
+			return -1;
+		case HA_TLS_ERROR:
+			break;
+	}
+	errno = ECONNRESET;
+	return -1;
+}
+
+/* send() or SSL_write(), as conn_recv. */
+static ssize_t
+conn_send(HttpConn *c, const void *buf, size_t len, int flags)
+{
+	size_t		put;
+	HaTlsStatus st;
+
+	if (c->tls == NULL)
+		return send(c->sock, buf, len, MSG_NOSIGNAL | flags);
+	st = ha_tls_write(c->tls, buf, len, &put);
+	c->tls_wants = st == HA_TLS_WANT_READ ? WL_SOCKET_READABLE :
+		st == HA_TLS_WANT_WRITE ? WL_SOCKET_WRITEABLE : 0;
+	if (st == HA_TLS_OK)
+		return (ssize_t) put;
+	errno = st == HA_TLS_WANT_READ || st == HA_TLS_WANT_WRITE ? EAGAIN : ECONNRESET;
+	return -1;
+}
+
+/* Says, at most once a minute, that TLS handshakes failed, and the last reason. */
+static void
+log_tls_failures(int64 now_ms)
+{
+	if (srv.tls_failures == 0 || now_ms - srv.tls_logged_ms < HTTP_EVICT_LOG_MS)
+		return;
+	ereport(LOG,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("pg_ha: %llu TLS handshake(s) on the HTTP API failed; the last: %s",
+					(unsigned long long) srv.tls_failures, srv.tls_last_failure),
+			 errdetail("Those connections were closed."),
+			 errhint("A client without the right CA or client certificate, or one that is not speaking TLS.")));
+	srv.tls_failures = 0;
+	srv.tls_logged_ms = now_ms;
+}
+
+static void
+tls_failed(int slot, const char *why)
+{
+	srv.tls_failures++;
+	strlcpy(srv.tls_last_failure, why, sizeof(srv.tls_last_failure));
+	log_tls_failures(ha_mono_ms());
+	conn_close(slot);
+}
+
 int
 ha_http_wait_events(void)
 {
@@ -274,9 +408,7 @@ ha_http_add_events(WaitEventSet *set)
 		if (c == NULL)
 			continue;
 		/* a parked connection is read too, to notice the client leaving */
-		AddWaitEventToSet(set,
-						  c->state == CONN_WRITING ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
-						  c->sock, NULL, (void *) (intptr_t) (i + 1));
+		AddWaitEventToSet(set, conn_wants(c), c->sock, NULL, (void *) (intptr_t) (i + 1));
 	}
 }
 
@@ -313,6 +445,7 @@ reply_error(HttpConn *c, int status)
 }
 
 static void conn_read(int slot);
+static void conn_handshake(int slot);
 
 /*
  * At the cap: closes the connection http_evict_choose() picks and returns
@@ -328,6 +461,7 @@ evict_one(void)
 		HttpConn   *c = srv.conns[i];
 		HttpEvictCand *cand = &srv.cands[i];
 
+		/* a connection in its TLS handshake has no complete request either */
 		cand->cls = c == NULL || c->state == CONN_WRITING ? HTTP_EVICT_NEVER
 			: c->state == CONN_PARKED ? HTTP_EVICT_PARKED : HTTP_EVICT_INCOMPLETE;
 		cand->seq = c ? c->seq : 0;
@@ -350,7 +484,7 @@ evict_one(void)
 			MemoryContext old = MemoryContextSwitchTo(c->cxt);
 
 			if (srv.poll(&c->park, true, &c->out))
-				(void) send(c->sock, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+				(void) conn_send(c, c->out.data, c->out.len, MSG_DONTWAIT);
 			MemoryContextSwitchTo(old);
 		}
 		conn_close(victim);
@@ -412,7 +546,7 @@ accept_some(void)
 		c = MemoryContextAllocZero(cxt, sizeof(HttpConn));
 		c->cxt = cxt;
 		c->sock = sock;
-		c->state = CONN_READING;
+		c->state = srv.tls ? CONN_HANDSHAKE : CONN_READING;
 		c->seq = srv.next_seq++;
 		memcpy(&c->peer, &peer, Min(peerlen, sizeof(peer)));
 		c->deadline_ms = ha_mono_ms() + HTTP_REQUEST_TIMEOUT_MS;
@@ -425,7 +559,10 @@ accept_some(void)
 		srv.conns[slot] = c;
 		srv.nconns++;
 		/* a checker's request is usually there already: answer it now */
-		conn_read(slot);
+		if (c->state == CONN_HANDSHAKE)
+			conn_handshake(slot);
+		else
+			conn_read(slot);
 	}
 }
 
@@ -434,18 +571,86 @@ static void
 dispatch(HttpConn *c, const HttpRequest *req)
 {
 	MemoryContext old = MemoryContextSwitchTo(c->cxt);
-	HttpAnswer	answer = srv.handler(req, &c->out, &c->park);
+	HttpPeer	peer;
+	HttpAnswer	answer;
 
+	peer.addr = &c->peer;
+	peer.tls = c->tls != NULL;
+	peer.client_verified = c->tls != NULL && ha_tls_client_verified(c->tls);
+	answer = srv.handler(req, &peer, &c->out, &c->park);
 	MemoryContextSwitchTo(old);
 	if (answer == HTTP_ANSWER_PARK)
 		c->state = CONN_PARKED;
-	else if (answer == HTTP_ANSWER_HAND_OFF && srv.hand_off(c->sock, &c->park))
-		c->state = CONN_HANDED_OFF;
+	else if (answer == HTTP_ANSWER_HAND_OFF &&
+			 srv.hand_off(c->tls ? PGINVALID_SOCKET : c->sock, &c->park, &c->out))
+		c->state = CONN_HANDED_OFF;	/* (a TLS session cannot be handed on) */
 	else
 	{
 		c->state = CONN_WRITING;
 		c->outpos = 0;
 	}
+}
+
+/*
+ * TLS configured: the first byte tells a TLS client (a handshake record)
+ * from a plain HTTP one; then the handshake, as far as it goes without
+ * waiting.
+ */
+static void
+conn_handshake(int slot)
+{
+	HttpConn   *c = srv.conns[slot];
+	char		why[256];
+	HaTlsStatus st;
+
+	if (c->tls == NULL)
+	{
+		unsigned char first;
+		ssize_t		n = recv(c->sock, &first, 1, MSG_PEEK);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+		{
+			conn_close(slot);
+			return;
+		}
+		if (first != TLS_RECORD_HANDSHAKE)
+		{
+			c->state = CONN_READING;
+			conn_read(slot);
+			return;
+		}
+		{
+			/* the session's memory lives as long as the connection */
+			MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+			c->tls = ha_tls_open(c->sock, why, sizeof(why));
+			MemoryContextSwitchTo(old);
+		}
+		if (c->tls == NULL)
+		{
+			tls_failed(slot, why);
+			return;
+		}
+	}
+	why[0] = '\0';
+	st = ha_tls_handshake(c->tls, why, sizeof(why));
+	c->tls_wants = st == HA_TLS_WANT_READ ? WL_SOCKET_READABLE :
+		st == HA_TLS_WANT_WRITE ? WL_SOCKET_WRITEABLE : 0;
+	if (st == HA_TLS_WANT_READ || st == HA_TLS_WANT_WRITE)
+		return;
+	if (st != HA_TLS_OK)
+	{
+		if (st == HA_TLS_EOF || why[0] == '\0')
+			conn_close(slot);	/* a client that just left: nothing to report */
+		else
+			tls_failed(slot, why);
+		return;
+	}
+	c->state = CONN_READING;
+	/* the request usually came with the handshake's last flight */
+	conn_read(slot);
 }
 
 static void
@@ -454,34 +659,43 @@ conn_read(int slot)
 	HttpConn   *c = srv.conns[slot];
 	HttpRequest req;
 	ssize_t		n;
+	HttpParseStatus parsed = HTTP_PARSE_INCOMPLETE;
 
 	if (c->state == CONN_PARKED)
 	{
 		/* a long-poll client has nothing more to say: data or EOF ends it */
 		char		buf[256];
 
-		n = recv(c->sock, buf, sizeof(buf), 0);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		n = conn_recv(c, buf, sizeof(buf));
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
 			conn_close(slot);
 		return;
 	}
 
-	n = recv(c->sock, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
-	if (n < 0)
+	/*
+	 * Until the socket has no more: TLS may hold decrypted bytes that the
+	 * socket will not signal again.
+	 */
+	while (parsed == HTTP_PARSE_INCOMPLETE && c->inlen < sizeof(c->in))
 	{
-		if (errno != EAGAIN && errno != EINTR)
+		n = conn_recv(c, c->in + c->inlen, sizeof(c->in) - c->inlen);
+		if (n < 0)
+		{
+			if (errno != EAGAIN && errno != EINTR)
+				conn_close(slot);
+			return;
+		}
+		if (n == 0)
+		{
+			/* client closed before a complete request */
 			conn_close(slot);
-		return;
+			return;
+		}
+		c->inlen += n;
+		parsed = http_parse_request(c->in, c->inlen, &req);
 	}
-	if (n == 0)
-	{
-		/* client closed before a complete request */
-		conn_close(slot);
-		return;
-	}
-	c->inlen += n;
 
-	switch (http_parse_request(c->in, c->inlen, &req))
+	switch (parsed)
 	{
 		case HTTP_PARSE_INCOMPLETE:
 			break;
@@ -506,8 +720,8 @@ conn_write(int slot)
 
 	while (c->outpos < (size_t) c->out.len)
 	{
-		ssize_t		n = send(c->sock, c->out.data + c->outpos,
-							 c->out.len - c->outpos, MSG_NOSIGNAL);
+		ssize_t		n = conn_send(c, c->out.data + c->outpos,
+								  c->out.len - c->outpos, 0);
 
 		if (n < 0)
 		{
@@ -538,16 +752,25 @@ ha_http_handle_event(WaitEvent *ev)
 		/*
 		 * The slot (and its descriptor number) may have been reused by an
 		 * accept earlier in this loop turn: act only on what the
-		 * connection's state asks for.
+		 * connection waits for now.
 		 */
-		if (ev->events & WL_SOCKET_WRITEABLE)
+		if ((ev->events & conn_wants(srv.conns[slot])) == 0)
+			return;
+		switch (srv.conns[slot]->state)
 		{
-			if (srv.conns[slot]->state == CONN_WRITING)
+			case CONN_HANDSHAKE:
+				conn_handshake(slot);
+				break;
+			case CONN_WRITING:
 				conn_write(slot);
+				break;
+			case CONN_READING:
+			case CONN_PARKED:
+				conn_read(slot);
+				break;
+			case CONN_HANDED_OFF:
+				break;
 		}
-		else if ((ev->events & WL_SOCKET_READABLE) &&
-				 srv.conns[slot]->state != CONN_WRITING)
-			conn_read(slot);
 	}
 }
 
@@ -565,6 +788,7 @@ ha_http_service(int64 now_ms)
 	}
 
 	log_evictions(now_ms);
+	log_tls_failures(now_ms);
 	for (int i = 0; i < srv.max_conns; i++)
 	{
 		HttpConn   *c = srv.conns[i];
@@ -596,7 +820,13 @@ ha_http_service(int64 now_ms)
 			{
 				/* slow client: tell it, once, without waiting on it */
 				reply_error(c, 408);
-				(void) send(c->sock, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+				(void) conn_send(c, c->out.data, c->out.len, MSG_DONTWAIT);
+			}
+			else if (c->state == CONN_HANDSHAKE && c->tls)
+			{
+				srv.tls_failures++;
+				strlcpy(srv.tls_last_failure, "handshake not finished in time",
+						sizeof(srv.tls_last_failure));
 			}
 			conn_close(i);
 			continue;

@@ -9,6 +9,8 @@
 #ifndef HA_HTTP_H
 #define HA_HTTP_H
 
+#include <sys/socket.h>
+
 #include "lib/stringinfo.h"
 #include "storage/latch.h"
 
@@ -34,18 +36,28 @@ typedef struct HttpPark
 	int			watch_value;	/* what the client last saw */
 } HttpPark;
 
+/* Who asks, and how. */
+typedef struct HttpPeer
+{
+	const struct sockaddr_storage *addr;
+	bool		tls;			/* over TLS (else plain HTTP) */
+	bool		client_verified;	/* TLS with a client certificate the CA signed */
+} HttpPeer;
+
 /* Builds a response; may park (long-poll) instead. */
-typedef HttpAnswer (*HttpHandler) (const HttpRequest *req, StringInfo out,
-								   HttpPark *park);
+typedef HttpAnswer (*HttpHandler) (const HttpRequest *req, const HttpPeer *peer,
+								   StringInfo out, HttpPark *park);
 /* Asked for a parked request: returns true and fills out when ready. */
 typedef bool (*HttpParkPoll) (const HttpPark *park, bool timed_out,
 							  StringInfo out);
 
 /*
  * Gives the client's socket away (the server then closes only its own
- * descriptor, without a word to the client); false keeps it here.
+ * descriptor, without a word to the client); false keeps it here, and the
+ * client gets out.  A TLS client's session cannot go: sock is then
+ * PGINVALID_SOCKET, and out may be replaced by the answer.
  */
-typedef bool (*HttpHandOff) (pgsocket sock, const HttpPark *park);
+typedef bool (*HttpHandOff) (pgsocket sock, const HttpPark *park, StringInfo out);
 
 extern void ha_http_start(const char *listen_addr, int max_conns,
 						  HttpHandler handler, HttpParkPoll poll,
@@ -58,6 +70,7 @@ extern void ha_http_handle_event(WaitEvent *ev);
 extern long ha_http_service(int64 now_ms);
 extern int	ha_http_listen_port(void);
 extern bool ha_http_loopback_only(void);
+extern bool ha_http_tls(void);	/* TLS configured and set up */
 
 /* Helpers for the API: a complete response into out. */
 extern void ha_http_reply(StringInfo out, int status, bool head_only,

@@ -41,6 +41,8 @@
 
 #include "addr.h"
 #include "ha_agent.h"
+#include "ha_allow.h"
+#include "ha_tls.h"
 #include "ha_api.h"
 #include "ha_guc.h"
 #include "ha_http.h"
@@ -140,7 +142,9 @@ init_identity(void)
 			strlcpy(api_host, host, sizeof(api_host));
 	}
 	snprintf(self->conn_url, sizeof(self->conn_url), "postgres://%s:%d/postgres", host, port);
-	snprintf(self->api_url, sizeof(self->api_url), "http://%s:%d/patroni", api_host, api_port);
+	/* https: what patronictl uses to reach us (its POSTs need TLS off loopback) */
+	snprintf(self->api_url, sizeof(self->api_url), "%s://%s:%d/patroni",
+			 ha_tls_configured() ? "https" : "http", api_host, api_port);
 
 	self->system_id = GetSystemIdentifier();
 	self->supervised = agent.supervised;
@@ -331,6 +335,7 @@ ha_worker_main(Datum main_arg)
 				 errhint("Fix the setting and reload; the HTTP API reports the node as not leader meanwhile.")));
 
 	ha_api_init(&agent.view);
+	ha_allow_reload();
 	ha_http_start(ha_api_listen, ha_api_max_connections, ha_api_handle, ha_api_poll,
 				  ha_api_hand_off);
 
@@ -359,6 +364,7 @@ ha_worker_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			refresh_settings();
+			ha_allow_reload();
 			agent.view_dirty = true;
 		}
 
@@ -375,6 +381,7 @@ ha_worker_main(Datum main_arg)
 		config_poll_request(now, session_reachable(now));
 		restart_tick();
 		reinit_poll_request(now);	/* before the HTTP answer it waits for */
+		ha_allow_service(&agent.view);
 		http_timeout = ha_http_service(now);
 
 		if (agent.view_dirty || now >= next_publish_ms)

@@ -128,6 +128,16 @@ parse_listen(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	return true;
 }
 
+/* A file name of a TLS setting (CONFIG_PATH_MAX bytes at dst). */
+static bool
+set_file(char *dst, const char *value, const char *what, int line, ConfigError *err)
+{
+	if (strlen(value) >= CONFIG_PATH_MAX)
+		return fail(err, line, "%s: file name too long (at most %d)", what, CONFIG_PATH_MAX - 1);
+	snprintf(dst, CONFIG_PATH_MAX, "%s", value);
+	return true;
+}
+
 static bool
 parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 {
@@ -135,7 +145,7 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	bool		check_given = false;
 
 	if (w->count < 3)
-		return fail(err, line, "usage: node NAME HOST:PORT [check HOST:PORT] [maxconn N] [watch on|off]");
+		return fail(err, line, "usage: node NAME HOST:PORT [check HOST:PORT] [maxconn N] [watch on|off] [ssl on|off] [verify required|none] [ca FILE] [crt FILE]");
 	if (cfg->n_nodes == CONFIG_MAX_NODES)
 		return fail(err, line, "too many nodes (at most %d)", CONFIG_MAX_NODES);
 	node = &cfg->nodes[cfg->n_nodes];
@@ -176,6 +186,30 @@ parse_node(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		{
 			if (!config_parse_on_off(value, &node->watch))
 				return fail(err, line, "node %s: watch must be on or off", node->name);
+		}
+		else if (strcmp(key, "ssl") == 0)
+		{
+			if (!config_parse_on_off(value, &node->tls.ssl))
+				return fail(err, line, "node %s: ssl must be on or off", node->name);
+			node->tls_ssl_given = true;
+		}
+		else if (strcmp(key, "verify") == 0)
+		{
+			if (!config_parse_verify(value, &node->tls.verify))
+				return fail(err, line, "node %s: verify must be required or none", node->name);
+			node->tls_verify_given = true;
+		}
+		else if (strcmp(key, "ca") == 0)
+		{
+			if (!set_file(node->tls.ca, value, "node: ca", line, err))
+				return false;
+			node->tls_ca_given = true;
+		}
+		else if (strcmp(key, "crt") == 0)
+		{
+			if (!set_file(node->tls.crt, value, "node: crt", line, err))
+				return false;
+			node->tls_crt_given = true;
 		}
 		else
 			return fail(err, line, "node %s: unknown option '%s'", node->name, key);
@@ -380,6 +414,30 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 		return parse_hold(cfg, w, line, err);
 	if (strcmp(directive, "watch") == 0)
 		return parse_watch(cfg, w, line, err);
+	if (strcmp(directive, "check-ssl") == 0)
+	{
+		if (w->count != 2 || !config_parse_on_off(w->word[1], &cfg->check_tls.ssl))
+			return fail(err, line, "usage: check-ssl on|off");
+		return true;
+	}
+	if (strcmp(directive, "check-verify") == 0)
+	{
+		if (w->count != 2 || !config_parse_verify(w->word[1], &cfg->check_tls.verify))
+			return fail(err, line, "usage: check-verify required|none");
+		return true;
+	}
+	if (strcmp(directive, "check-ca") == 0)
+	{
+		if (w->count != 2)
+			return fail(err, line, "usage: check-ca FILE (CA certificates, PEM)");
+		return set_file(cfg->check_tls.ca, w->word[1], directive, line, err);
+	}
+	if (strcmp(directive, "check-crt") == 0)
+	{
+		if (w->count != 2)
+			return fail(err, line, "usage: check-crt FILE (client certificate and key, PEM)");
+		return set_file(cfg->check_tls.crt, w->word[1], directive, line, err);
+	}
 	if (strcmp(directive, "backpressure") == 0)
 		return parse_backpressure(cfg, w, line, err);
 	if (strcmp(directive, "maxconn") == 0)
@@ -429,11 +487,30 @@ parse_line(RouterConfig *cfg, LineWords *w, int line, ConfigError *err)
 	return fail(err, line, "unknown directive '%s'", directive);
 }
 
-/* Checks that need the whole file. */
+/* Checks that need the whole file; a node's TLS takes the defaults it did not set. */
 static bool
-validate(const RouterConfig *cfg, ConfigError *err)
+validate(RouterConfig *cfg, ConfigError *err)
 {
 	bool		has_client_listener = false;
+
+	for (int i = 0; i < cfg->n_nodes; i++)
+	{
+		NodeConfig *node = &cfg->nodes[i];
+
+		if (!node->tls_ssl_given)
+			node->tls.ssl = cfg->check_tls.ssl;
+		if (!node->tls_verify_given)
+			node->tls.verify = cfg->check_tls.verify;
+		if (!node->tls_ca_given)
+			snprintf(node->tls.ca, sizeof(node->tls.ca), "%s", cfg->check_tls.ca);
+		if (!node->tls_crt_given)
+			snprintf(node->tls.crt, sizeof(node->tls.crt), "%s", cfg->check_tls.crt);
+		/* HAProxy's rule too: verifying needs a CA to verify against */
+		if (node->tls.ssl && node->tls.verify == CHECK_VERIFY_REQUIRED && node->tls.ca[0] == '\0')
+			return fail(err, node->line,
+						"node %s: TLS checks with verify required need a CA file (check-ca FILE, or ca FILE on the node; or verify none)",
+						node->name);
+	}
 
 	for (int i = 0; i < cfg->n_listeners; i++)
 	{

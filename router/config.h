@@ -49,6 +49,21 @@ typedef enum BalanceMode
 	BALANCE_LEASTCONN
 } BalanceMode;
 
+typedef enum CheckVerify
+{
+	CHECK_VERIFY_REQUIRED,		/* the CA signed it, for the check host's name */
+	CHECK_VERIFY_NONE			/* encrypted, but anyone's certificate */
+} CheckVerify;
+
+/* TLS of a node's health checks (HAProxy's check-ssl, ca-file, verify). */
+typedef struct CheckTls
+{
+	bool		ssl;
+	CheckVerify verify;
+	char		ca[CONFIG_PATH_MAX];	/* CA certificates (PEM); "" none */
+	char		crt[CONFIG_PATH_MAX];	/* client certificate and key (PEM); "" none */
+} CheckTls;
+
 typedef struct ConfigAddr
 {
 	char		host[CONFIG_HOST_MAX];	/* name or numeric; "*" is any */
@@ -84,6 +99,11 @@ typedef struct NodeConfig
 	ConfigAddr	check_addr;		/* the node's HTTP health API */
 	int			maxconn;		/* 0: no per-node limit */
 	bool		watch;			/* long-poll /watch on this node's API */
+	CheckTls	tls;			/* its own, or the check-ssl defaults */
+	bool		tls_ssl_given;	/* (parsing: which of tls the node line set) */
+	bool		tls_verify_given;
+	bool		tls_ca_given;
+	bool		tls_crt_given;
 	int			line;			/* where it was defined, for messages */
 } NodeConfig;
 
@@ -96,6 +116,7 @@ typedef struct RouterConfig
 
 	CheckConfig primary_check;	/* decides the write target */
 	CheckConfig replica_check;	/* decides the read pool */
+	CheckTls	check_tls;		/* check-ssl, check-verify, check-ca: every node's default */
 
 	bool		watch_enabled;
 	uint64_t	watch_timeout_ms;	/* how long the agent may hold a /watch */
@@ -150,6 +171,7 @@ bool		config_parse_size(const char *text, size_t *bytes);
 bool		config_parse_addr(const char *text, ConfigAddr *addr);
 bool		config_parse_int_range(const char *text, int min, int max, int *out);
 bool		config_parse_on_off(const char *text, bool *out);
+bool		config_parse_verify(const char *text, CheckVerify *out);
 bool		config_valid_name(const char *name);
 bool		config_valid_http_path(const char *path);
 const char *config_listen_kind_name(ListenKind kind);

@@ -157,6 +157,18 @@ config_valid_http_path(const char *path)
 }
 
 bool
+config_parse_verify(const char *text, CheckVerify *out)
+{
+	if (strcmp(text, "required") == 0)
+		*out = CHECK_VERIFY_REQUIRED;
+	else if (strcmp(text, "none") == 0)
+		*out = CHECK_VERIFY_NONE;
+	else
+		return false;
+	return true;
+}
+
+bool
 config_parse_on_off(const char *text, bool *out)
 {
 	if (strcmp(text, "on") == 0)

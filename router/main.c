@@ -9,6 +9,7 @@
  * 2 invalid configuration or usage.
  */
 #include "router.h"
+#include "tls.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -159,6 +160,7 @@ on_reload_signal(uv_signal_t *signal, int signum)
 	}
 	/* listeners first: a bind failure rejects the configuration unchanged */
 	if (!config_load_file(ctx->config_path, cfg, error, sizeof(error)) ||
+		!tls_check_config(cfg, error, sizeof(error)) ||
 		!listener_apply(ctx, cfg, error, sizeof(error)))
 	{
 		ctx->reload_failures++;
@@ -166,6 +168,7 @@ on_reload_signal(uv_signal_t *signal, int signum)
 	}
 	else
 	{
+		tls_reset();			/* CA files read again */
 		if (relay_threads_wanted(cfg) != ctx->n_workers)
 			log_warn(&ctx->log, "reload: threads %d takes effect at the next start (running %d)",
 					 relay_threads_wanted(cfg), ctx->n_workers);
@@ -266,7 +269,8 @@ main(int argc, char **argv)
 	cfg = malloc(sizeof(*cfg));
 	if (cfg == NULL)
 		return 1;
-	if (!config_load_file(config_path, cfg, error, sizeof(error)))
+	if (!config_load_file(config_path, cfg, error, sizeof(error)) ||
+		!tls_check_config(cfg, error, sizeof(error)))
 	{
 		fprintf(stderr, "pg_ha_router: invalid configuration: %s\n", error);
 		free(cfg);
@@ -322,6 +326,7 @@ main(int argc, char **argv)
 	else
 		log_info(&ctx->log, "stopped");
 	exit_code = ctx->exit_code;
+	tls_reset();
 	free(ctx->cfg);
 	free(ctx);
 	return exit_code;

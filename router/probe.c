@@ -4,7 +4,10 @@
  * owns two handles (socket, timer) and a reference to its node, and is freed
  * in the close callback of the last handle.  Its result goes to the caller's
  * done callback; it calls no other router file but node.c, health.c's reply
- * parsers and config.c's method names.
+ * parsers, config.c's method names and, for check-ssl, tls.c: then what
+ * arrives is fed to the TLS session and what the session produces is
+ * written out, each write with its own buffer, freed in its callback
+ * (libuv runs those before the socket's close callback).
  */
 #include "probe.h"
 
@@ -19,6 +22,7 @@ on_probe_closed(uv_handle_t *handle)
 
 	if (--probe->open_handles == 0)
 	{
+		tls_client_free(probe->tls);
 		node_unref(probe->node);
 		free(probe);
 	}
@@ -64,8 +68,100 @@ on_probe_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 	HttpProbe  *probe = handle->data;
 
 	(void) suggested;
+	if (probe->tls)
+	{
+		buf->base = probe->raw;
+		buf->len = sizeof(probe->raw);
+		return;
+	}
 	buf->base = probe->reply + probe->reply_len;
 	buf->len = sizeof(probe->reply) - probe->reply_len;
+}
+
+typedef struct TlsWrite
+{
+	uv_write_t	req;
+	HttpProbe  *probe;
+	char	   *buf;
+} TlsWrite;
+
+static void
+on_tls_write(uv_write_t *req, int status)
+{
+	TlsWrite   *w = req->data;
+	HttpProbe  *probe = w->probe;
+
+	free(w->buf);
+	free(w);
+	if (status < 0 && !probe->finished)
+	{
+		probe->error = status;
+		probe_finish(probe, PROBE_IO_ERROR);
+	}
+}
+
+/* Sends what the TLS session has produced; false if it could not. */
+static bool
+tls_flush(HttpProbe *probe)
+{
+	size_t		len;
+	char	   *data = tls_take_output(probe->tls, &len);
+	TlsWrite   *w;
+	uv_buf_t	buf;
+	int			rc;
+
+	if (data == NULL)
+		return true;
+	w = malloc(sizeof(*w));
+	if (w == NULL)
+	{
+		free(data);
+		probe->error = UV_ENOMEM;
+		return false;
+	}
+	w->probe = probe;
+	w->buf = data;
+	w->req.data = w;
+	buf = uv_buf_init(data, (unsigned int) len);
+	rc = uv_write(&w->req, (uv_stream_t *) &probe->tcp, &buf, 1, on_tls_write);
+	if (rc < 0)
+	{
+		free(data);
+		free(w);
+		probe->error = rc;
+		return false;
+	}
+	return true;
+}
+
+/* Runs the TLS session on what arrived (len bytes in raw) and sends its output. */
+static void
+tls_advance(HttpProbe *probe, size_t len)
+{
+	TlsStep		step;
+
+	if (!tls_feed(probe->tls, probe->raw, len))
+	{
+		snprintf(probe->tls_why, sizeof(probe->tls_why), "out of memory");
+		probe_finish(probe, PROBE_TLS_ERROR);
+		return;
+	}
+	step = tls_step(probe->tls, probe->request, probe->request_len, probe->reply,
+					sizeof(probe->reply), &probe->reply_len);
+	if (!tls_flush(probe))
+	{
+		probe_finish(probe, PROBE_IO_ERROR);
+		return;
+	}
+	if (step == TLS_STEP_ERROR)
+	{
+		snprintf(probe->tls_why, sizeof(probe->tls_why), "%s", tls_error(probe->tls));
+		probe_finish(probe, probe->reply_len > 0 ? PROBE_REPLY : PROBE_TLS_ERROR);
+	}
+	else if (probe_reply_complete(probe))
+		probe_finish(probe, PROBE_REPLY);
+	else if (step == TLS_STEP_CLOSED)
+		probe_finish(probe, probe->reply_len > 0 ? PROBE_REPLY : PROBE_IO_ERROR);
 }
 
 static void
@@ -76,7 +172,15 @@ on_probe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	(void) buf;
 	if (probe->finished)
 		return;
-	if (nread > 0)
+	if (nread > 0 && probe->tls)
+		tls_advance(probe, (size_t) nread);
+	else if (nread < 0 && probe->tls && probe->reply_len == 0 && !tls_handshake_done(probe->tls))
+	{
+		probe->error = (int) nread;
+		snprintf(probe->tls_why, sizeof(probe->tls_why), "closed during the TLS handshake");
+		probe_finish(probe, PROBE_TLS_ERROR);
+	}
+	else if (nread > 0)
 	{
 		probe->reply_len += (size_t) nread;
 		if (probe_reply_complete(probe))
@@ -118,6 +222,26 @@ on_probe_connect(uv_connect_t *req, int status)
 		return;
 	}
 	probe->connected = true;
+	if (probe->node->cfg.tls.ssl)
+	{
+		/* the ClientHello first; the request goes once the handshake is done */
+		probe->tls = tls_client_new(&probe->node->cfg.tls, probe->node->cfg.check_addr.host,
+									probe->tls_why, sizeof(probe->tls_why));
+		if (probe->tls == NULL)
+		{
+			probe_finish(probe, PROBE_TLS_ERROR);
+			return;
+		}
+		rc = uv_read_start((uv_stream_t *) &probe->tcp, on_probe_alloc, on_probe_read);
+		if (rc < 0)
+		{
+			probe->error = rc;
+			probe_finish(probe, PROBE_IO_ERROR);
+			return;
+		}
+		tls_advance(probe, 0);
+		return;
+	}
 	buf = uv_buf_init(probe->request, (unsigned int) probe->request_len);
 	probe->write_req.data = probe;
 	rc = uv_write(&probe->write_req, (uv_stream_t *) &probe->tcp, &buf, 1, on_probe_write);
@@ -137,6 +261,11 @@ on_probe_timer(uv_timer_t *timer)
 
 	if (probe->error != 0 && !probe->connected)
 		probe_finish(probe, PROBE_CONNECT_ERROR);	/* uv_tcp_connect refused at once */
+	else if (probe->tls && !tls_handshake_done(probe->tls))
+	{
+		snprintf(probe->tls_why, sizeof(probe->tls_why), "TLS handshake timeout");
+		probe_finish(probe, PROBE_TLS_ERROR);
+	}
 	else
 		probe_finish(probe, probe->connected ? PROBE_REPLY_TIMEOUT : PROBE_CONNECT_TIMEOUT);
 }
@@ -221,6 +350,10 @@ probe_describe(const HttpProbe *probe, char *out, size_t outlen, int *http_statu
 			return false;
 		case PROBE_IO_ERROR:
 			snprintf(out, outlen, "L7RSP %s", probe->error == UV_EOF ? "closed without a reply" : uv_strerror(probe->error));
+			return false;
+		case PROBE_TLS_ERROR:
+			/* HAProxy's layer 6 */
+			snprintf(out, outlen, "L6RSP %s", probe->tls_why);
 			return false;
 		case PROBE_ABORTED:
 			snprintf(out, outlen, "aborted");

@@ -6,6 +6,7 @@
 #define ROUTER_PROBE_H
 
 #include "router.h"
+#include "tls.h"
 
 #define PROBE_WATCH 2			/* purpose besides CHECK_PRIMARY / CHECK_REPLICA */
 
@@ -16,6 +17,7 @@ typedef enum ProbeOutcome
 	PROBE_CONNECT_TIMEOUT,
 	PROBE_REPLY_TIMEOUT,
 	PROBE_IO_ERROR,
+	PROBE_TLS_ERROR,			/* the handshake or the session failed */
 	PROBE_ABORTED
 } ProbeOutcome;
 
@@ -46,6 +48,9 @@ struct HttpProbe
 	char		request[CONFIG_PATH_MAX + CONFIG_HOST_MAX + 200];
 	size_t		reply_len;
 	char		reply[4096];
+	TlsClient  *tls;			/* check-ssl: the session, else NULL */
+	char		tls_why[128];	/* PROBE_TLS_ERROR: why */
+	char		raw[16384];		/* check-ssl: ciphertext as it arrives */
 };
 
 /*

@@ -9,6 +9,7 @@ PKGS=(
 	libkrb5-dev    # gssapi.h, which the server header libpq/libpq-be.h includes
 	libzookeeper-mt-dev zookeeper
 	libuv1-dev
+	libssl-dev     # the API's TLS (agent) and the router's TLS checks
 	libcmocka-dev
 	libipc-run-perl libdbd-pg-perl
 	haproxy curl procps iproute2 psmisc

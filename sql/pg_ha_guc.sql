@@ -31,15 +31,20 @@ ALTER SYSTEM SET pg_ha.retry_timeout = 0;
 ALTER SYSTEM SET pg_ha.loop_wait = '2h';
 ALTER SYSTEM SET pg_ha.maximum_lag_on_failover = -1;
 ALTER SYSTEM SET pg_ha.api_auth = 'no-colon';
+ALTER SYSTEM SET pg_ha.api_allowlist = '10.0.0.0/33';
+ALTER SYSTEM SET pg_ha.api_allowlist = '10.0.0.300';
+ALTER SYSTEM SET pg_ha.api_verify_client = 'sometimes';
 ALTER SYSTEM SET pg_ha.synchronous_mode = 'perhaps';
 ALTER SYSTEM SET pg_ha.no_such_setting = 1;
 
 -- good values are accepted (and taken back at once)
 ALTER SYSTEM SET pg_ha.zk_hosts = 'zk1:2181,zk2:2181,[::1]:2181/pg_ha';
 ALTER SYSTEM SET pg_ha.api_listen = '*:8008';
+ALTER SYSTEM SET pg_ha.api_allowlist = '10.0.0.0/8, fd00::/8, 192.0.2.7 admin.example.com';
 ALTER SYSTEM SET pg_ha.maximum_lag_on_failover = '16MB';
 ALTER SYSTEM RESET pg_ha.zk_hosts;
 ALTER SYSTEM RESET pg_ha.api_listen;
+ALTER SYSTEM RESET pg_ha.api_allowlist;
 ALTER SYSTEM RESET pg_ha.maximum_lag_on_failover;
 
 -- the API password is not shown to ordinary users

@@ -69,6 +69,12 @@ static const KeyDef key_defs[] = {
 	S(api_listen, K_HOST_PORT, false),
 	S(api_connect_address, K_HOST_PORT, false),
 	S(api_auth, K_AUTH, false),
+	S(api_certfile, K_PATH, false),
+	S(api_keyfile, K_PATH, false),
+	S(api_cafile, K_PATH, false),
+	S(api_verify_client, K_STR, false),
+	S(api_allowlist, K_STR, false),
+	I(api_allowlist_include_members, K_BOOL, 0, 0),
 	S(superuser, K_STR, false),
 	S(superuser_password, K_STR, false),
 	S(replication_user, K_STR, false),
@@ -628,6 +634,13 @@ conf_parse(const char *text, size_t len, const char *filename, const char *pgdat
 					filename, c->loop_wait, c->ttl);
 	if (c->api_listen[0] == '\0')
 		return errbuf_fail(err, errlen, "%s: api_listen must not be empty", filename);
+	if (c->api_verify_client[0] != '\0' && strcmp(c->api_verify_client, "none") != 0 &&
+		strcmp(c->api_verify_client, "optional") != 0 && strcmp(c->api_verify_client, "required") != 0)
+		return errbuf_fail(err, errlen, "%s: api_verify_client must be none, optional or required", filename);
+	if (c->api_verify_client[0] != '\0' && strcmp(c->api_verify_client, "none") != 0 &&
+		c->api_cafile[0] == '\0')
+		return errbuf_fail(err, errlen, "%s: api_verify_client = %s needs api_cafile (the CA of the client certificates)",
+					filename, c->api_verify_client);
 	if (c->superuser[0] == '\0' || c->replication_user[0] == '\0')
 		return errbuf_fail(err, errlen, "%s: superuser and replication_user must not be empty", filename);
 	if (!addr_parse_host_port(c->connect_address, c->connect_host, sizeof(c->connect_host),

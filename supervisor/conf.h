@@ -49,6 +49,12 @@ typedef struct NodeConf
 	char		api_listen[CONF_STR_LEN];
 	char		api_connect_address[CONF_STR_LEN];
 	char		api_auth[CONF_STR_LEN];
+	char		api_certfile[CONF_PATH_LEN];	/* the API's TLS (Patroni's restapi.certfile) */
+	char		api_keyfile[CONF_PATH_LEN];
+	char		api_cafile[CONF_PATH_LEN];
+	char		api_verify_client[16];	/* none, optional, required */
+	char		api_allowlist[CONF_PATH_LEN];
+	bool		api_allowlist_include_members;
 	char		superuser[CONF_NAME_LEN];
 	char		superuser_password[CONF_STR_LEN];
 	char		replication_user[CONF_NAME_LEN];

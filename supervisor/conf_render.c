@@ -142,6 +142,14 @@ conf_render_pg_ha_conf(const NodeConf *c, char *buf, size_t cap)
 	ok = ok && emit(buf, cap, &o, "pg_ha.api_listen", c->api_listen, true);
 	ok = ok && emit(buf, cap, &o, "pg_ha.api_connect_address", c->api_connect_address, true);
 	ok = ok && emit(buf, cap, &o, "pg_ha.api_auth", c->api_auth, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_certfile", c->api_certfile, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_keyfile", c->api_keyfile, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_cafile", c->api_cafile, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_verify_client",
+					c->api_verify_client[0] ? c->api_verify_client : "none", true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_allowlist", c->api_allowlist, true);
+	ok = ok && emit(buf, cap, &o, "pg_ha.api_allowlist_include_members",
+					onoff(c->api_allowlist_include_members), false);
 	ok = ok && emit_int(buf, cap, &o, "pg_ha.ttl", c->ttl);
 	ok = ok && emit_int(buf, cap, &o, "pg_ha.loop_wait", c->loop_wait);
 	ok = ok && emit_int(buf, cap, &o, "pg_ha.retry_timeout", c->retry_timeout);

@@ -30,14 +30,24 @@
 
 #define HANDOVER_TIMEOUT_MS		10000
 
-/* GET url (an agent's api_url) within timeout_ms: the HTTP status, or < 0. */
+/*
+ * GET url (an agent's api_url) within timeout_ms: the HTTP status, or < 0.
+ * An agent with TLS publishes an https:// api_url; its port answers plain
+ * HTTP reads too, so this client needs no TLS.
+ */
 static int
 get_patroni(const char *url, int timeout_ms, char *body, size_t cap, size_t *len)
 {
 	char		host[256],
-				path[512];
+				path[512],
+				plain[1024];
 	HttpCall	call = {.method = "GET", .user_agent = "pg_ha_supervisor"};
 
+	if (strncmp(url, "https://", 8) == 0)
+	{
+		snprintf(plain, sizeof(plain), "http://%s", url + 8);
+		url = plain;
+	}
 	if (!url_parse(url, host, sizeof(host), &call.port, path, sizeof(path)))
 		return HTTP_CLIENT_FAILED;
 	call.host = host;

@@ -195,6 +195,45 @@ test_errors_name_the_line(void **state)
 	expect_error(MINIMAL "threads 65\n", 3, "usage: threads");
 }
 
+/* check-ssl / check-verify / check-ca: defaults for every node, a node's own options win */
+static void
+test_check_tls(void **state)
+{
+	ConfigError err;
+
+	(void) state;
+	assert_true(parse(MINIMAL, &err));
+	assert_false(cfg.nodes[0].tls.ssl);
+	assert_true(parse("listen write 127.0.0.1:5432\n"
+					  "node a 127.0.0.1:5433 check 127.0.0.1:8008\n"
+					  "node b 127.0.0.1:5434 ssl off\n"
+					  "node c 127.0.0.1:5435 ca /etc/c.crt verify none\n"
+					  "check-ssl on\ncheck-ca /etc/ca.crt\n", &err));
+	assert_true(cfg.nodes[0].tls.ssl);
+	assert_int_equal(cfg.nodes[0].tls.verify, CHECK_VERIFY_REQUIRED);
+	assert_string_equal(cfg.nodes[0].tls.ca, "/etc/ca.crt");
+	assert_false(cfg.nodes[1].tls.ssl);
+	assert_true(cfg.nodes[2].tls.ssl);
+	assert_int_equal(cfg.nodes[2].tls.verify, CHECK_VERIFY_NONE);
+	assert_string_equal(cfg.nodes[2].tls.ca, "/etc/c.crt");
+	assert_true(parse(MINIMAL "check-ssl on\ncheck-verify none\ncheck-crt /etc/client.pem\n", &err));
+	assert_true(cfg.nodes[0].tls.ssl);
+	assert_string_equal(cfg.nodes[0].tls.crt, "/etc/client.pem");
+	assert_true(parse(MINIMAL "node b 127.0.0.1:1 ssl on verify none crt /b.pem\n", &err));
+	assert_string_equal(cfg.nodes[1].tls.crt, "/b.pem");
+	assert_string_equal(cfg.nodes[0].tls.crt, "");
+	assert_true(parse("listen write 127.0.0.1:5432\nnode a 127.0.0.1:5433 ssl on ca /x.crt\n", &err));
+	assert_true(cfg.nodes[0].tls.ssl);
+	expect_error(MINIMAL "check-ssl on\n", 2, "need a CA file");
+	expect_error("listen write 127.0.0.1:5432\nnode a 127.0.0.1:5433 ssl on\n", 2, "need a CA file");
+	expect_error(MINIMAL "check-ssl maybe\n", 3, "usage: check-ssl");
+	expect_error(MINIMAL "check-verify optional\n", 3, "usage: check-verify");
+	expect_error(MINIMAL "check-ca\n", 3, "usage: check-ca");
+	expect_error(MINIMAL "check-crt\n", 3, "usage: check-crt");
+	expect_error(MINIMAL "node b 127.0.0.1:1 verify some\n", 3, "verify must be required or none");
+	expect_error(MINIMAL "node b 127.0.0.1:1 ssl yes\n", 3, "ssl must be on or off");
+}
+
 static void
 test_whole_file_errors(void **state)
 {
@@ -297,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_hold_off),
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_whole_file_errors),
+		cmocka_unit_test(test_check_tls),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_too_many_nodes),
 		cmocka_unit_test(test_durations_and_sizes),

@@ -139,6 +139,9 @@ test_errors_name_file_and_line(void **state)
 	assert_fails_with(MIN_CONF "bin_dir = bin\n", "bin_dir must be an absolute path");
 	assert_fails_with(MIN_CONF "api_listen = nowhere\n", "invalid api_listen");
 	assert_fails_with(MIN_CONF "api_auth = nocolon\n", "user:password");
+	assert_fails_with(MIN_CONF "api_verify_client = sometimes\n", "none, optional or required");
+	assert_fails_with(MIN_CONF "api_verify_client = required\n", "needs api_cafile");
+	assert_fails_with(MIN_CONF "api_certfile = relative.crt\n", "absolute");
 	assert_fails_with("name = n\nzk_hosts = ,\nconnect_address = h:1\n", "node.conf:2: invalid zk_hosts");
 	assert_fails_with(MIN_CONF "hba = ''\n", "empty hba line");
 	assert_false(conf_parse("name = a\0b\n", 11, "node.conf", "/d", &conf, err, sizeof(err)));
@@ -245,6 +248,9 @@ test_render(void **state)
 	assert_non_null(strstr(buf, "\npg_ha.connect_address = '10.0.0.1:5432'\n"));
 	assert_non_null(strstr(buf, "\npg_ha.api_listen = '*:8008'\n"));
 	assert_non_null(strstr(buf, "\npg_ha.api_connect_address = ''\n"));
+	assert_non_null(strstr(buf, "\npg_ha.api_certfile = ''\n"));	/* no TLS */
+	assert_non_null(strstr(buf, "\npg_ha.api_verify_client = 'none'\n"));
+	assert_non_null(strstr(buf, "\npg_ha.api_allowlist_include_members = off\n"));
 	assert_non_null(strstr(buf, "\npg_ha.ttl = 10\n"));
 	assert_non_null(strstr(buf, "\npg_ha.synchronous_mode = on\n"));
 	assert_non_null(strstr(buf, "\npg_ha.synchronous_mode_strict = off\n"));

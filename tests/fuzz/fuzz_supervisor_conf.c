@@ -71,6 +71,15 @@ write_node_conf(FuzzOut *o, const NodeConf *c)
 	out_str(o, "api_listen", c->api_listen);
 	out_str(o, "api_connect_address", c->api_connect_address);
 	out_str(o, "api_auth", c->api_auth);
+	if (c->api_certfile[0])		/* a path key is absolute or absent */
+		out_str(o, "api_certfile", c->api_certfile);
+	if (c->api_keyfile[0])		/* a path key is absolute or absent */
+		out_str(o, "api_keyfile", c->api_keyfile);
+	if (c->api_cafile[0])		/* a path key is absolute or absent */
+		out_str(o, "api_cafile", c->api_cafile);
+	out_str(o, "api_verify_client", c->api_verify_client);
+	out_str(o, "api_allowlist", c->api_allowlist);
+	fuzz_out(o, "api_allowlist_include_members = %s\n", onoff(c->api_allowlist_include_members));
 	out_str(o, "superuser", c->superuser);
 	out_str(o, "superuser_password", c->superuser_password);
 	out_str(o, "replication_user", c->replication_user);
@@ -275,6 +284,8 @@ check_pg_ha_conf(const NodeConf *c)
 	check_guc(conf, "pg_ha.zk_hosts", c->zk_hosts);
 	check_guc(conf, "pg_ha.connect_address", c->connect_address);
 	check_guc(conf, "pg_ha.api_auth", c->api_auth);
+	check_guc(conf, "pg_ha.api_certfile", c->api_certfile);
+	check_guc(conf, "pg_ha.api_allowlist", c->api_allowlist);
 	check_guc(conf, "pg_ha.replication_user", c->replication_user);
 	check_guc(conf, "pg_ha.replication_password", c->replication_password);
 	check_guc(conf, "pg_ha.nosync", onoff(c->nosync));

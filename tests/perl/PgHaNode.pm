@@ -17,7 +17,8 @@ our $SUPERUSER_PASSWORD = 'pg-ha-test';
 $ENV{PGPASSWORD} = $SUPERUSER_PASSWORD;
 $ENV{PGCONNECT_TIMEOUT} = 3;
 
-# %opt: name, zk_hosts, extra (conf lines), port, api_port,
+# %opt: name, zk_hosts, extra (conf lines), port, api_port, api_listen
+# (default 127.0.0.1:api_port),
 # ttl / loop_wait / retry_timeout (default 6 / 1 / 3), wal_keep_size and
 # max_slot_wal_keep_size (default 256MB and 1GB; a node file sets a
 # parameter only once), wal_keep (instead: the whole line that keeps WAL for
@@ -47,7 +48,7 @@ data_dir = $self->{data}
 listen_addresses = 127.0.0.1
 port = $self->{port}
 connect_address = 127.0.0.1:$self->{port}
-api_listen = 127.0.0.1:$self->{api_port}
+api_listen = @{[ $self->{api_listen} // "127.0.0.1:$self->{api_port}" ]}
 superuser = postgres
 superuser_password = $SUPERUSER_PASSWORD
 replication_user = replicator

@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(zk_start zk_stop zk_restart zk_get zk_cli pg_ha_node http_request http_status
-  wait_until agent_pid rss_kb json_field patronictl_config run_patronictl);
+  wait_until agent_pid rss_kb json_field patronictl_config run_patronictl haproxy_status);
 
 my $srcdir = $ENV{PGHA_SRCDIR} // die "PGHA_SRCDIR must point at the source tree";
 my %zk;    # dir => port
@@ -145,6 +145,21 @@ sub http_status
 	# health probes give up quickly: a frozen node must look down, not hang the test
 	my ($status) = http_request($port, "$method $path HTTP/1.0\r\n\r\n", timeout => 2);
 	return $status;
+}
+
+# HAProxy's view of a proxy's servers, from its stats page's CSV:
+# { server name => status (UP, DOWN, ...) }.
+sub haproxy_status
+{
+	my ($stats_port, $proxy) = @_;
+	my (undef, $csv) = http_request($stats_port, "GET /;csv HTTP/1.0\r\n\r\n");
+	my %st;
+	for (split /\n/, $csv)
+	{
+		my @f = split /,/;
+		$st{$f[1]} = $f[17] if @f > 17 && $f[0] eq $proxy;
+	}
+	return \%st;
 }
 
 # Polls $cond every 0.1 s until true or $seconds pass.

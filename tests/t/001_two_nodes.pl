@@ -133,16 +133,7 @@ listen postgres
 CFG
 	my $hap = IPC::Run::start(['/usr/sbin/haproxy', '-db', '-f', "$dir/haproxy.cfg"],
 		'>', "$dir/haproxy.log", '2>&1');
-	my $stats = sub {
-		my (undef, $csv) = http_request($stats_port, "GET /;csv HTTP/1.0\r\n\r\n");
-		my %st;
-		for (split /\n/, $csv)
-		{
-			my @f = split /,/;
-			$st{$f[1]} = $f[17] if @f > 17 && $f[0] eq 'postgres';
-		}
-		return \%st;
-	};
+	my $stats = sub { haproxy_status($stats_port, 'postgres') };
 	ok(wait_until(sub { my $s = $stats->(); ($s->{postgresql_node1} // '') eq 'UP'
 		  && ($s->{postgresql_node2} // '') =~ /^DOWN/ }, 60, 'haproxy node1 UP, node2 DOWN'),
 		'HAProxy shows the primary UP and the replica DOWN');
