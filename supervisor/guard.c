@@ -66,7 +66,8 @@ guard_main(int argc, char **argv)
 	pid_t		pid;
 	int			status;
 
-	if (argc < 2 || (ppid = strtol(argv[0], NULL, 10)) <= 1)
+	/* PPID 1: the supervisor is a container's init */
+	if (argc < 2 || (ppid = strtol(argv[0], NULL, 10)) < 1)
 	{
 		fprintf(stderr, "pg_ha_supervisor --guard: PPID PROGRAM [ARG...] expected\n");
 		return 127;
