@@ -116,6 +116,16 @@ typedef struct Agent
 	int64		zk_next_start_ms;
 	int			zk_backoff_ms;
 	int64		zk_last_contact_ms;
+	/*
+	 * When the last member write the ensemble committed was sent: the
+	 * leader's lease and its fence count from it, not from any reply.  A
+	 * follower cut from the ZooKeeper leader goes on answering reads (and
+	 * pings) until it notices, syncLimit x tickTime later, while the
+	 * ZooKeeper leader expires the session from the touches it was told
+	 * of; a write is answered only through that leader.
+	 */
+	int64		zk_last_write_ms;
+	int64		member_write_sent_ms;	/* the member write in flight: when it was sent */
 	int64		zk_session;		/* id of the session we set up */
 	int			zk_granted_ms;	/* session timeout the server granted; 0 unknown */
 	int			inflight[OP_NUM_OPS];

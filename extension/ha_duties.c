@@ -147,8 +147,9 @@ gather_facts(HaFacts *f, int64 now)
 	f->promoting = agent.promoting;
 	f->fenced = ha_gate_state() == HA_GATE_FENCED;
 	f->zk_reachable = session_reachable(now);
-	f->fence_due = agent.zk_last_contact_ms != 0 &&
-		now - agent.zk_last_contact_ms > session_fence_after_ms();
+	/* a leader proves itself by writes (see zk_last_write_ms), not by reads */
+	f->fence_due = agent.zk_last_write_ms != 0 &&
+		now - agent.zk_last_write_ms > session_fence_after_ms();
 	f->identity_ok = agent.identity_ok && agent.init_known;
 	f->registered = agent.member_state == MEMBER_REGISTERED;
 	f->leader_known = agent.leader_known && agent.status_known &&
@@ -271,7 +272,7 @@ renew_lease_and_open_gate(void)
 {
 	HaGateState was = ha_gate_state();
 
-	ha_gate_set_lease(agent.zk_last_contact_ms + session_fence_after_ms());
+	ha_gate_set_lease(agent.zk_last_write_ms + session_fence_after_ms());
 	if (was == HA_GATE_OPEN)
 		return;
 	ha_gate_open();

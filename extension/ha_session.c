@@ -190,13 +190,14 @@ member_json(char *buf, size_t cap)
 }
 
 static void
-write_member(ZkOp op)
+write_member(ZkOp op, int64 now)
 {
 	char		buf[MEMBER_JSON_CAP];
 	int			len = member_json(buf, sizeof(buf));
 
 	if (len < 0)
 		return;
+	agent.member_write_sent_ms = now;
 	if (op == OP_MEMBER_CREATE)
 		session_issue(op, zk_create(op, agent.self_path, buf, len, true));
 	else
@@ -321,6 +322,7 @@ handle_result(const ZkEvent *ev, int64 now)
 		case OP_MEMBER_CREATE:
 			if (ev->rc == ZOK)
 			{
+				agent.zk_last_write_ms = Max(agent.zk_last_write_ms, agent.member_write_sent_ms);
 				agent.member_state = MEMBER_REGISTERED;
 				agent.self_changed = false;
 				agent.members_stale = true;
@@ -371,6 +373,8 @@ handle_result(const ZkEvent *ev, int64 now)
 			break;				/* the next step registers again */
 
 		case OP_MEMBER_SET:
+			if (ev->rc == ZOK)
+				agent.zk_last_write_ms = Max(agent.zk_last_write_ms, agent.member_write_sent_ms);
 			if (ev->rc == ZNONODE)
 				agent.member_state = MEMBER_NONE;	/* deleted under us: register again */
 			break;
@@ -658,7 +662,7 @@ session_advance(int64 now)
 	{
 		case MEMBER_NONE:
 			if (idle(OP_MEMBER_CREATE) && idle(OP_MEMBER_GET_SELF) && idle(OP_MEMBER_DELETE_STALE))
-				write_member(OP_MEMBER_CREATE);
+				write_member(OP_MEMBER_CREATE, now);
 			break;
 		case MEMBER_CONFLICT:
 			if (now >= agent.member_retry_ms)
@@ -667,7 +671,7 @@ session_advance(int64 now)
 		case MEMBER_REGISTERED:
 			if ((agent.self_changed || now >= agent.next_heartbeat_ms) && idle(OP_MEMBER_SET))
 			{
-				write_member(OP_MEMBER_SET);
+				write_member(OP_MEMBER_SET, now);
 				agent.self_changed = false;
 				/*
 				 * While a synchronous standby is being confirmed, its position

@@ -204,6 +204,7 @@ int
 ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms)
 {
 	int			after = retry_timeout_s * 1000;
+	int			session_ms = ttl_s * 1000;
 
 	if (granted_ms > 0 && ttl_s > 0 && granted_ms < ttl_s * 1000)
 	{
@@ -211,7 +212,10 @@ ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms)
 
 		if (scaled < after)
 			after = scaled;
+		session_ms = granted_ms;
 	}
+	if (session_ms > 0 && after > session_ms / 4 * 3)
+		after = session_ms / 4 * 3;
 	return after;
 }
 

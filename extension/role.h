@@ -122,6 +122,12 @@ extern bool ha_peer_is_better(uint64_t my_lsn, const char *my_name,
  * itself: retry_timeout, unless the server granted a session timeout shorter
  * than ttl; then the same fraction of the granted timeout, so the fence still
  * comes before the session (and the leader key) can expire.
+ *
+ * Never more than 3/4 of the session timeout: the delay counts from when
+ * the last committed member write was sent, while the ZooKeeper leader
+ * (in an ensemble) may count the session from a touch a heartbeat older
+ * (the heartbeat is at most a third of this delay, so delay + heartbeat
+ * stays within the session timeout).
  */
 extern int	ha_fence_after_ms(int retry_timeout_s, int ttl_s, int granted_ms);
 

@@ -503,6 +503,16 @@ test_fence_after(void **state)
 	/* always before the session can expire */
 	for (int granted = 1; granted < 30000; granted += 997)
 		assert_true(ha_fence_after_ms(10, 30, granted) < granted);
+	/* a retry_timeout close to ttl: 3/4 of the session, with a heartbeat (a third) in it */
+	assert_int_equal(ha_fence_after_ms(9, 10, 10000), 7500);
+	assert_int_equal(ha_fence_after_ms(9, 10, 0), 7500);
+	for (int retry = 1; retry < 30; retry++)
+		for (int granted = 4000; granted <= 30000; granted += 1000)
+		{
+			int			after = ha_fence_after_ms(retry, 30, granted);
+
+			assert_true(after + after / 3 <= granted);
+		}
 }
 
 /* The write gate, asked before the commit record and again before the reply. */
