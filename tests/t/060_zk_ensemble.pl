@@ -135,6 +135,7 @@ my $fences0 = fences($n1);
 		  . 'e1 without a ZooKeeper connection for %.3f s; not 200 on /primary in %d of %d samples',
 		$f, $gap, zk_outage($n1, $log0), $e1_not, $samples));
 	is($ens->serving, 2, '(a) the other two servers still serve');
+	like($ens->four($zl, 'mntr'), qr/^zk_synced_followers\s+1$/m, '(a) the ZooKeeper leader has one follower left');
 	ok($gap < $retry, "(a) writes kept being acknowledged (no gap of retry_timeout, ${retry} s)");
 	is(fences($n1), $fences0, '(a) no fence');
 	is($e2_primary, 0, '(a) e2 never answered 200 on /primary');
@@ -225,7 +226,8 @@ my $fences0 = fences($n1);
 	$session = owner_of($leader_key);
 	my $m = $ens->server_of_session($session) // 3;
 	my @majority = grep { $_ != $m } $ens->servers;
-	diag("(d) e1's session is on server $m: cutting e1 from servers @majority and server $m from them");
+	diag("(d) e1's session is on server $m (ZooKeeper " . $ens->mode($m)
+		  . "): cutting e1 from servers @majority and server $m from them");
 	my $t_cut = time;
 	$ens->isolate($m);
 	$ens->cut_client('e1', @majority);
@@ -234,6 +236,9 @@ my $fences0 = fences($n1);
 	diag(sprintf('(d) server %d stopped serving %.2f s after the cut', $m, time - $t_cut));
 	ok(wait_until(sub { $ens->serving == 2 && $ens->leader }, 15, 'majority serves'),
 		"(d) servers @majority keep (or elect) a leader and serve");
+	my $zl = $ens->leader // 0;
+	like($ens->four($zl, 'mntr'), qr/^zk_synced_followers\s+1$/m,
+		"(d) their leader, server $zl, has one follower in sync: server $m is cut from it");
 	ok(wait_until(sub { !$n1->is_primary }, $retry + 1, 'e1 not primary'), '(d) e1 stops answering 200 on /primary');
 	ok(wait_until(sub { $n2->is_primary }, $ttl + 10, 'e2 leads'), '(d) e2 takes over once e1\'s session expired');
 	my $t_new = time;
@@ -253,6 +258,7 @@ my $fences0 = fences($n1);
 	$ens->rejoin;
 	$ens->heal_client('e1', @majority);
 	ok(wait_until(sub { $ens->serving == 3 }, 60, 'all serve'), "(d) healed: server $m is back in the ensemble");
+	like($ens->four($ens->leader // 0, 'mntr'), qr/^zk_synced_followers\s+2$/m, '(d) with two followers in sync');
 	ok(wait_until(sub { $n1->streams_from($n2) }, 90, 'e1 streams from e2'), '(d) e1 rejoins and streams from e2');
 	diag(sprintf('(d) healed -> e1 streams from e2: %.2f s', time - $t_heal));
 	is($n1->in_recovery, 't', '(d) e1 is a replica');
