@@ -12,7 +12,8 @@
 # (d) the primary cut from the majority while it still reaches the third
 #     server, itself cut from the other two (no quorum): the primary fences,
 #     the replica takes over after ttl, the old primary acknowledged nothing
-#     after that, and after healing it rejoins as a replica.
+#     after that, and after healing it rejoins as a replica; twice, with the
+#     ZooKeeper leader as the minority server, and with a follower.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -217,62 +218,74 @@ my $fences0 = fences($n1);
 }
 
 # --- (d) the primary cut from the majority, reaching one minority server ------------
+#
+# Twice: the old primary's own server as the minority (after (c) it is the
+# ZooKeeper leader), then, the roles swapped, a follower.  $round names the
+# tests; $offset keeps the writers' values apart.
+sub partition_round
 {
-	my $w1 = Writer->new(dir => $dir, ackfile => "$dir/e1.txt", fixed => $spec{e1}, seconds => 200,
-		offset => 1_000_000);
-	my $w2 = Writer->new(dir => $dir, ackfile => "$dir/e2.txt", fixed => $spec{e2}, seconds => 200,
-		offset => 2_000_000);
-	ok(wait_until(sub { $w1->acked >= 20 }, 30, 'e1 acks'), '(d) a writer on e1 is writing');
-	$session = owner_of($leader_key);
-	my $m = $ens->server_of_session($session) // 3;
+	my ($round, $old, $new, $want_follower, $offset) = @_;
+	my ($o, $nn) = ($old->name, $new->name);
+	my $wo = Writer->new(dir => $dir, ackfile => "$dir/$round-$o.txt", fixed => $spec{$o}, seconds => 200,
+		offset => $offset);
+	my $wn = Writer->new(dir => $dir, ackfile => "$dir/$round-$nn.txt", fixed => $spec{$nn}, seconds => 200,
+		offset => $offset + 500_000);
+	ok(wait_until(sub { $wo->acked >= 20 }, 30, "$o acks"), "$round a writer on $o is writing");
+	my $on = $ens->server_of_session(owner_of($leader_key)) // 0;
+	my $zl0 = $ens->leader // 0;
+	my ($m) = $want_follower ? ((grep { $_ == $on && $_ != $zl0 } $ens->servers), grep { $_ != $zl0 } $ens->servers)
+	  : ($on || 3);
 	my @majority = grep { $_ != $m } $ens->servers;
-	diag("(d) e1's session is on server $m (ZooKeeper " . $ens->mode($m)
-		  . "): cutting e1 from servers @majority and server $m from them");
+	diag("$round $o\'s session is on server $on; server $m (ZooKeeper " . $ens->mode($m)
+		  . ") will be the minority: cutting $o from servers @majority and server $m from them");
 	my $t_cut = time;
 	$ens->isolate($m);
-	$ens->cut_client('e1', @majority);
+	$ens->cut_client($o, @majority);
 	ok(wait_until(sub { $ens->mode($m) eq 'down' }, 10, 'minority down'),
-		"(d) server $m has no quorum: it stops serving");
-	diag(sprintf('(d) server %d stopped serving %.2f s after the cut', $m, time - $t_cut));
+		"$round server $m has no quorum: it stops serving");
+	diag(sprintf('%s server %d stopped serving %.2f s after the cut', $round, $m, time - $t_cut));
 	ok(wait_until(sub { $ens->serving == 2 && $ens->leader }, 15, 'majority serves'),
-		"(d) servers @majority keep (or elect) a leader and serve");
+		"$round servers @majority keep (or elect) a leader and serve");
 	my $zl = $ens->leader // 0;
 	like($ens->four($zl, 'mntr'), qr/^zk_synced_followers\s+1$/m,
-		"(d) their leader, server $zl, has one follower in sync: server $m is cut from it");
-	ok(wait_until(sub { !$n1->is_primary }, $retry + 1, 'e1 not primary'), '(d) e1 stops answering 200 on /primary');
-	ok(wait_until(sub { $n2->is_primary }, $ttl + 10, 'e2 leads'), '(d) e2 takes over once e1\'s session expired');
+		"$round their leader, server $zl, has one follower in sync: server $m is cut from it");
+	ok(wait_until(sub { !$old->is_primary }, $retry + 1, "$o not primary"), "$round $o stops answering 200 on /primary");
+	ok(wait_until(sub { $new->is_primary }, $ttl + 10, "$nn leads"), "$round $nn takes over once $o\'s session expired");
 	my $t_new = time;
-	diag(sprintf('(d) cut -> e2 answers 200 on /primary: %.2f s', $t_new - $t_cut));
-	ok(wait_until(sub { $w2->acked > 0 }, 15, 'e2 acks'), '(d) the writer on e2 gets acknowledgements');
-	my @a1 = $w1->acked;
-	my @a2 = $w2->acked;
-	my $last1 = @a1 ? $a1[-1][2] : 0;
-	my $first2 = @a2 ? $a2[0][2] : 0;
-	diag(sprintf('(d) e1 acknowledged its last write %.2f s after the cut; e2 its first %.2f s after',
-		$last1 - $t_cut, $first2 - $t_cut));
-	like($n1->postgres_log, qr/role change: "e1" stops accepting writes \(fence\)/, '(d) e1 fenced itself');
-	ok($last1 - $t_cut <= $retry + 0.5, '(d) e1 acknowledged nothing later than retry_timeout after the cut');
-	ok($last1 < $t_new && $last1 < $first2, '(d) nor after e2 was promoted');
+	diag(sprintf('%s cut -> %s answers 200 on /primary: %.2f s', $round, $nn, $t_new - $t_cut));
+	ok(wait_until(sub { $wn->acked > 0 }, 15, "$nn acks"), "$round the writer on $nn gets acknowledgements");
+	my @ao = $wo->acked;
+	my @an = $wn->acked;
+	my $last_o = @ao ? $ao[-1][2] : 0;
+	my $first_n = @an ? $an[0][2] : 0;
+	diag(sprintf('%s %s acknowledged its last write %.2f s after the cut; %s its first %.2f s after',
+		$round, $o, $last_o - $t_cut, $nn, $first_n - $t_cut));
+	like($old->postgres_log, qr/role change: "$o" stops accepting writes \(fence\)/, "$round $o fenced itself");
+	ok($last_o - $t_cut <= $retry + 0.5, "$round $o acknowledged nothing later than retry_timeout after the cut");
+	ok($last_o < $t_new && $last_o < $first_n, "$round nor after $nn was promoted");
 
 	my $t_heal = time;
 	$ens->rejoin;
-	$ens->heal_client('e1', @majority);
-	ok(wait_until(sub { $ens->serving == 3 }, 60, 'all serve'), "(d) healed: server $m is back in the ensemble");
-	like($ens->four($ens->leader // 0, 'mntr'), qr/^zk_synced_followers\s+2$/m, '(d) with two followers in sync');
-	ok(wait_until(sub { $n1->streams_from($n2) }, 90, 'e1 streams from e2'), '(d) e1 rejoins and streams from e2');
-	diag(sprintf('(d) healed -> e1 streams from e2: %.2f s', time - $t_heal));
-	is($n1->in_recovery, 't', '(d) e1 is a replica');
-	is(scalar(grep { $_->is_primary } @nodes), 1, '(d) exactly one primary');
-	$w1->stop;
-	$w2->stop;
-	my @lost = $w2->missing_on($n2, $w2->acked, grep { $_->[2] < $t_cut } $w1->acked);
-	is(scalar(@lost), 0, '(d) no write acknowledged by e2, nor by e1 before the cut, is lost')
+	$ens->heal_client($o, @majority);
+	ok(wait_until(sub { $ens->serving == 3 }, 60, 'all serve'), "$round healed: server $m is back in the ensemble");
+	like($ens->four($ens->leader // 0, 'mntr'), qr/^zk_synced_followers\s+2$/m, "$round with two followers in sync");
+	ok(wait_until(sub { $old->streams_from($new) }, 90, "$o streams from $nn"), "$round $o rejoins and streams from $nn");
+	diag(sprintf('%s healed -> %s streams from %s: %.2f s', $round, $o, $nn, time - $t_heal));
+	is($old->in_recovery, 't', "$round $o is a replica");
+	is(scalar(grep { $_->is_primary } @nodes), 1, "$round exactly one primary");
+	$wo->stop;
+	$wn->stop;
+	my @lost = $wn->missing_on($new, $wn->acked, grep { $_->[2] < $t_cut } $wo->acked);
+	is(scalar(@lost), 0, "$round no write acknowledged by $nn, nor by $o before the cut, is lost")
 	  or diag('lost: ' . join(',', @lost[0 .. ($#lost < 20 ? $#lost : 19)]));
-	my @after = grep { $_->[2] >= $t_cut } $w1->acked;
-	my @gone = @after ? $w2->missing_on($n2, @after) : ();
-	diag('(d) e1 acknowledged ' . scalar(@after) . ' writes after the cut (before its lease ran out); '
-		  . (@after - @gone) . ' of them are on e2');
+	my @after = grep { $_->[2] >= $t_cut } $wo->acked;
+	my @gone = @after ? $wn->missing_on($new, @after) : ();
+	diag("$round $o acknowledged " . scalar(@after) . ' writes after the cut (before its lease ran out); '
+		  . (@after - @gone) . " of them are on $nn");
 }
+
+partition_round('(d)', $n1, $n2, 0, 1_000_000);
+partition_round('(d2)', $n2, $n1, 1, 2_000_000);
 
 $_->stop for @nodes;
 $ens->shutdown;
