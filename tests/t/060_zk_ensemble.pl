@@ -124,10 +124,13 @@ my $fences0 = fences($n1);
 {
 	my $zl = $ens->leader;
 	my $on = $ens->server_of_session($session);
+	my $on2 = $ens->server_of_session(owner_of('/service/pg_ha_test/members/e2') // 0);
 	my @followers = grep { $_ != $zl } $ens->servers;
-	# the follower the primary is connected to, if it is on one
-	my ($f) = (grep({ defined $on && $_ == $on } @followers), @followers);
-	diag("(a) ZooKeeper leader is server $zl; e1's session is on server " . ($on // '?') . "; stopping follower $f");
+	# the follower the primary is connected to, else the replica's
+	my ($f) = (grep({ defined $on && $_ == $on } @followers), grep({ defined $on2 && $_ == $on2 } @followers),
+		@followers);
+	diag("(a) ZooKeeper leader is server $zl; e1's session is on server " . ($on // '?') . ", e2's on server "
+		  . ($on2 // '?') . "; stopping follower $f");
 	my ($t0, $log0) = (time, log_len($n1));
 	$ens->stop($f);
 	my ($e1_not, $e2_primary, $samples) = watch_roles($ttl + 1);
