@@ -53,6 +53,16 @@ sub new
 	return $self;
 }
 
+# Why an ensemble cannot run here (no unprivileged user and network
+# namespaces, no nft), or undef when it can.
+sub unavailable
+{
+	my $probe = 'ip link add br0 type bridge && nft add table bridge probe';
+	return undef if system('unshare', '--user', '--map-root-user', '--net', 'sh', '-c', "$probe 2>/dev/null") == 0;
+	return 'unprivileged user and network namespaces with a bridge and nftables are not available '
+	  . '(unshare --user --map-root-user --net; ip; nft)';
+}
+
 sub servers { 1 .. $_[0]{n} }
 sub address { "10.77.0.1$_[1]" }
 
@@ -69,7 +79,7 @@ sub _spawn
 		open STDIN, '<', '/dev/null';
 		open STDOUT, '>>', $log or POSIX::_exit(127);
 		open STDERR, '>&', \*STDOUT;
-		exec { $cmd[0] } @cmd;
+		{ no warnings 'exec'; exec { $cmd[0] } @cmd; }
 		POSIX::_exit(127);
 	}
 	return $pid;

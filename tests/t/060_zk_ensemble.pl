@@ -25,6 +25,11 @@ use PgHaNode;
 use Writer;
 use ZkEnsemble;
 
+if (my $why = ZkEnsemble::unavailable())
+{
+	plan skip_all => $why;
+}
+
 my ($ttl, $retry) = (6, 3);
 my $ens = ZkEnsemble->new(lifetime => 900);
 ok($ens->start_all(90), 'a three-server ZooKeeper ensemble serves');
