@@ -198,8 +198,9 @@ sub four
 {
 	my ($self, $i, $word) = @_;
 	my $addr = $self->address($i);
+	# (a server starting or stopped refuses: no reply, and no noise)
 	my @cmd = _ns_cmd($self->{ns}{$i}, 'timeout', '2', 'bash', '-c',
-		"exec 3<>/dev/tcp/$addr/2181 && printf $word >&3 && cat <&3");
+		"exec 2>/dev/null; exec 3<>/dev/tcp/$addr/2181 && printf $word >&3 && cat <&3");
 	open my $fh, '-|', @cmd or return '';
 	local $/;
 	my $out = <$fh> // '';

@@ -52,7 +52,11 @@ my $leader_key = '/service/pg_ha_test/leader';
 sub owner_of
 {
 	my ($path) = @_;
-	my $out = zk_cli($ens, 'stat', $path);
+	my $out = '';
+	# zkCli runs its command even when the server it tried first is down
+	# (ConnectionLoss): ask again, bounded, until it got an answer
+	wait_until(sub { $out = zk_cli($ens, 'stat', $path); $out =~ /ephemeralOwner|Node does not exist/ }, 30,
+		"zkCli stat $path");
 	return $out =~ /ephemeralOwner = 0x([0-9a-f]+)/i ? hex($1) : undef;
 }
 
