@@ -13,6 +13,7 @@ PKGS=(
 	libcmocka-dev
 	libipc-run-perl libdbd-pg-perl
 	haproxy curl procps iproute2 psmisc
+	nftables    # TAP 060 cuts a ZooKeeper server off inside its own network namespace
 	openssl chromium
 	patroni python3-kazoo   # patronictl, a real client of the cluster keys (TAP 050)
 )

@@ -6,6 +6,12 @@
 # and starved.  Healing relays again (ZooKeeper's client then reconnects).
 # It runs in a child process; cut/heal are signals to it.  Bounded: it exits
 # by itself after `lifetime` seconds.
+#
+# Options: target_port (required), target_host (default 127.0.0.1),
+# listen_host (default 127.0.0.1), listen_port (default: any free one),
+# netns_pid: the relay listens here but connects from inside that process's
+# user and network namespaces (a ZooKeeper server in its own network
+# namespace, tests/perl/ZkEnsemble.pm).
 package TcpForwarder;
 
 use strict;
@@ -18,7 +24,7 @@ sub new
 {
 	my ($class, %opt) = @_;
 	my $listen = IO::Socket::INET->new(
-		LocalAddr => '127.0.0.1',
+		LocalAddr => $opt{listen_host} // '127.0.0.1',
 		LocalPort => $opt{listen_port} // 0,
 		Listen => 64,
 		ReuseAddr => 1) or die "forwarder: cannot listen: $!";
@@ -27,7 +33,10 @@ sub new
 	die "fork: $!" unless defined $pid;
 	if ($pid == 0)
 	{
-		_serve($listen, $opt{target_port}, $opt{lifetime} // 1800);
+		# the listening socket stays in this namespace; only new sockets
+		# (the connections to the target) are made in the other one
+		_enter_namespaces($opt{netns_pid}) if $opt{netns_pid};
+		_serve($listen, $opt{target_host} // '127.0.0.1', $opt{target_port}, $opt{lifetime} // 1800);
 		POSIX::_exit(0);
 	}
 	close $listen;
@@ -49,9 +58,23 @@ sub stop
 
 sub DESTROY { $_[0]->stop }
 
+# setns(2) into the user namespace, then the network namespace, of $pid
+# (one we own: an unprivileged process may enter them).
+sub _enter_namespaces
+{
+	my ($pid) = @_;
+	require 'syscall.ph';
+	for my $ns (['user', 0x10000000], ['net', 0x40000000])    # CLONE_NEWUSER, CLONE_NEWNET
+	{
+		open my $fh, '<', "/proc/$pid/ns/$ns->[0]" or die "forwarder: /proc/$pid/ns/$ns->[0]: $!";
+		syscall(&SYS_setns, fileno($fh), $ns->[1]) == 0 or die "forwarder: setns $ns->[0] of $pid: $!";
+		close $fh;
+	}
+}
+
 sub _serve
 {
-	my ($listen, $target_port, $lifetime) = @_;
+	my ($listen, $target_host, $target_port, $lifetime) = @_;
 	my $cut = 0;
 	local $SIG{USR1} = sub { $cut = 1 };
 	local $SIG{USR2} = sub { $cut = 0 };
@@ -69,7 +92,7 @@ sub _serve
 			if ($s == $listen)
 			{
 				my $c = $listen->accept or next;
-				my $t = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $target_port);
+				my $t = IO::Socket::INET->new(PeerAddr => $target_host, PeerPort => $target_port);
 				if (!$t)
 				{
 					close $c;
