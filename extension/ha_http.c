@@ -38,6 +38,13 @@
  * learns which (HttpPeer).  A certificate that cannot be loaded keeps the
  * API closed (retried like a failed bind), never plain instead.
  *
+ * Why one file of over 700 lines (about 840): the connection slots, their
+ * states and the eviction are one state machine that every event of the
+ * loop drives; TLS's own work (contexts, sessions, the handshake step)
+ * already lives in ha_tls.c, and what is left here is where that machine
+ * asks it to read or write.  Split further, each half would change the
+ * other's slot states.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

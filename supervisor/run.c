@@ -9,7 +9,7 @@
  * environment), because the ZooKeeper client's threads exist: between
  * fork and exec the child makes only async-signal-safe calls.
  *
- * Why one file of over 700 lines (about 710): the signal pipe is what both
+ * Why one file of over 700 lines (about 725): the signal pipe is what both
  * the waits and the child runner poll, and a child's output relay is part
  * of that same poll loop; split apart, each half would reach into the
  * other's state.
