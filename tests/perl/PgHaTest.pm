@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(zk_start zk_stop zk_restart zk_get zk_cli pg_ha_node http_request http_status
-  wait_until agent_pid rss_kb json_field patronictl_config run_patronictl haproxy_status);
+  wait_until agent_pid rss_kb json_field patronictl_config run_patronictl haproxy_status haproxy_config);
 
 my $srcdir = $ENV{PGHA_SRCDIR} // die "PGHA_SRCDIR must point at the source tree";
 my %zk;    # dir => port
@@ -145,6 +145,34 @@ sub http_status
 	# health probes give up quickly: a frozen node must look down, not hang the test
 	my ($status) = http_request($port, "$method $path HTTP/1.0\r\n\r\n", timeout => 2);
 	return $status;
+}
+
+# An haproxy.cfg: TCP defaults, a stats page on stats_port, then listen (the
+# test's "listen postgres" block).  connect and check: those timeouts
+# (default 4s and 5s); defaults: more lines for the defaults section.
+sub haproxy_config
+{
+	my (%o) = @_;
+	my $connect = $o{connect} // '4s';
+	my $check = $o{check} // '5s';
+	return <<"CFG" . $o{listen};
+global
+  maxconn 100
+
+defaults
+@{[ $o{defaults} // '' ]}  mode tcp
+  timeout client 30m
+  timeout connect $connect
+  timeout server 30m
+  timeout check $check
+
+listen stats
+  mode http
+  bind 127.0.0.1:$o{stats_port}
+  stats enable
+  stats uri /
+
+CFG
 }
 
 # HAProxy's view of a proxy's servers, from its stats page's CSV:

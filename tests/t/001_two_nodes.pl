@@ -104,25 +104,8 @@ SKIP:
 	my $stats_port = PostgreSQL::Test::Cluster::get_free_port();
 	my $dir = PostgreSQL::Test::Utils::tempdir('haproxy');
 	my ($p1, $p2) = ($primary->port, $replica->port);
-	PostgreSQL::Test::Utils::append_to_file("$dir/haproxy.cfg", <<"CFG");
-global
-  maxconn 100
-
-defaults
-  log global
-  mode tcp
-  retries 2
-  timeout client 30m
-  timeout connect 4s
-  timeout server 30m
-  timeout check 5s
-
-listen stats
-  mode http
-  bind 127.0.0.1:$stats_port
-  stats enable
-  stats uri /
-
+	PostgreSQL::Test::Utils::append_to_file("$dir/haproxy.cfg", haproxy_config(
+		stats_port => $stats_port, defaults => "  log global\n  retries 2\n", listen => <<"CFG"));
 listen postgres
   bind 127.0.0.1:$hap_port
   option httpchk GET /master

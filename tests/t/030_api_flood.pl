@@ -35,23 +35,8 @@ SKIP:
 	my $stats_port = PostgreSQL::Test::Cluster::get_free_port();
 	my $dir = PostgreSQL::Test::Utils::tempdir('haproxy');
 	my $pg = $node->port;
-	PostgreSQL::Test::Utils::append_to_file("$dir/haproxy.cfg", <<"CFG");
-global
-  maxconn 100
-
-defaults
-  mode tcp
-  timeout client 30m
-  timeout connect 1s
-  timeout server 30m
-  timeout check 1s
-
-listen stats
-  mode http
-  bind 127.0.0.1:$stats_port
-  stats enable
-  stats uri /
-
+	PostgreSQL::Test::Utils::append_to_file("$dir/haproxy.cfg",
+		haproxy_config(stats_port => $stats_port, connect => '1s', check => '1s', listen => <<"CFG"));
 listen postgres
   bind 127.0.0.1:$hap_port
   option httpchk GET /primary

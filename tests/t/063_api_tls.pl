@@ -174,23 +174,8 @@ SKIP:
 	$hap_dir = PostgreSQL::Test::Utils::tempdir('haproxy');
 	my ($hap_port, $stats_port) = map { PostgreSQL::Test::Cluster::get_free_port() } 1 .. 2;
 	my ($p1, $p2) = ($n1->port, $n2->port);
-	PostgreSQL::Test::Utils::append_to_file("$hap_dir/haproxy.cfg", <<"CFG");
-global
-  maxconn 100
-
-defaults
-  mode tcp
-  timeout client 30m
-  timeout connect 4s
-  timeout server 30m
-  timeout check 5s
-
-listen stats
-  mode http
-  bind 127.0.0.1:$stats_port
-  stats enable
-  stats uri /
-
+	PostgreSQL::Test::Utils::append_to_file("$hap_dir/haproxy.cfg",
+		haproxy_config(stats_port => $stats_port, listen => <<"CFG"));
 listen postgres
   bind 127.0.0.1:$hap_port
   option httpchk GET /master
